@@ -1,0 +1,89 @@
+"""astria-widgets: Jupyter widgets, DataFrames and a local sandbox for the Astria API.
+
+Where things live (see docs/ARCHITECTURE.md):
+
+- ``astria_widgets.client``   -- the HTTP client (``AstriaClient``), errors, waits, status rules
+- ``astria_widgets.connect``  -- ``connect()``: the real API with a key, the sandbox without one
+- ``astria_widgets.frames``   -- ``tunes_dataframe()`` / ``prompts_dataframe()``
+- ``astria_widgets.history``  -- ``TuneHistory``: a local store synced incrementally
+- ``astria_widgets.imaging``  -- image checks and thumbnails (Pillow), no widgets
+- ``astria_widgets.widgets``  -- ipywidgets: ``TuneForm``, ``watch_tune``, ``TuneBrowser``...
+- ``astria_widgets.magics``   -- the ``%astria`` IPython magic (``%load_ext astria_widgets``)
+- ``astria_widgets.sandbox``  -- a local Astria-compatible server (imports nothing from the rest)
+
+Public names are imported lazily so that ``import astria_widgets`` stays cheap and a
+terminal user never pays for ipywidgets.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_EXPORTS: dict[str, str] = {
+    # client
+    "AstriaClient": "astria_widgets.client",
+    "PollPolicy": "astria_widgets.client",
+    "RetrySettings": "astria_widgets.client",
+    "tune_status": "astria_widgets.client",
+    "prompt_status": "astria_widgets.client",
+    "AstriaError": "astria_widgets.client",
+    "connect": "astria_widgets.connect",
+    # frames and history
+    "tunes_dataframe": "astria_widgets.frames",
+    "prompts_dataframe": "astria_widgets.frames",
+    "TuneHistory": "astria_widgets.history",
+    # widgets
+    "TuneForm": "astria_widgets.widgets",
+    "watch_tune": "astria_widgets.widgets",
+    "TuneBrowser": "astria_widgets.widgets",
+    "LoginWidget": "astria_widgets.widgets",
+    # sandbox
+    "Sandbox": "astria_widgets.sandbox",
+}
+
+__all__ = sorted(_EXPORTS) + ["__version__", "load_ipython_extension", "unload_ipython_extension"]
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from astria_widgets.client import (
+        AstriaClient,
+        AstriaError,
+        PollPolicy,
+        RetrySettings,
+        prompt_status,
+        tune_status,
+    )
+    from astria_widgets.connect import connect
+    from astria_widgets.frames import prompts_dataframe, tunes_dataframe
+    from astria_widgets.history import TuneHistory
+    from astria_widgets.sandbox import Sandbox
+    from astria_widgets.widgets import LoginWidget, TuneBrowser, TuneForm, watch_tune
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'astria_widgets' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """Register the ``%astria`` magic (called by ``%load_ext astria_widgets``)."""
+    from astria_widgets.magics import load_ipython_extension as _load
+
+    _load(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """Remove the ``%astria`` magic (called by ``%unload_ext astria_widgets``)."""
+    from astria_widgets.magics import unload_ipython_extension as _unload
+
+    _unload(ipython)
