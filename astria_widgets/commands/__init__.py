@@ -1,0 +1,1 @@
+"""One module per ``astria-widgets`` subcommand, each exposing ``HELP`` and ``main(argv)``."""
