@@ -1,0 +1,360 @@
+"""TuneBrowser: the tune history as a filterable, paged table with a detail pane.
+
+The whole history lives in one DataFrame (``tunes_dataframe``); filters are vectorised masks
+(:mod:`.browser_filters`) and only the current page is rendered, into a fixed pool of row
+widgets that is reused from page to page. Choosing a row (its id button, or :meth:`select`)
+shows the tune in a :class:`~.browser_detail.TuneDetail` pane, which loads thumbnails and
+prompts through the client in a worker thread.
+
+Scripts and tests drive it without a browser::
+
+    b = TuneBrowser(client)
+    b.set_filter(status="trained", search="portrait")
+    b.page = 2
+    b.select(int(b.filtered.index[0]))
+    b.detail.wait(10)
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import ipywidgets as widgets
+import pandas as pd
+import traitlets
+
+from astria_widgets.widgets import browser_filters as filters
+from astria_widgets.widgets import browser_render as render
+from astria_widgets.widgets.browser_detail import TuneDetail, close_tree
+from astria_widgets.widgets.browser_source import load_source, reload_frame
+
+if TYPE_CHECKING:
+    from astria_widgets.client import AstriaClient
+
+_KEEP: Any = object()  # set_filter: "leave this filter as it is"
+_ANY = ""  # the "no filter" value of the dropdowns
+_ROW_COLUMNS = tuple(c for c, _h, _w in render.ROW_COLUMNS)
+_ID_WIDTH = "92px"
+
+
+def _layout(**kwargs: Any) -> widgets.Layout:
+    return widgets.Layout(**kwargs)
+
+
+class TuneBrowser(widgets.VBox):
+    """Filterable, paged view of a tune history with a detail pane for the chosen tune.
+
+    ``source``: a list of tune records, an ``AstriaClient``, a ``TuneHistory``, a DataFrame from
+    ``tunes_dataframe``, or ``None`` (``connect()``). Images and prompts need a client: the
+    source itself, a history's client, or ``client=``.
+
+    Traits: ``page`` (1-based), ``n_pages``, ``n_matching``, ``selected_id`` (``None`` when no
+    tune is chosen). Properties: ``filtered`` (the current filtered frame, newest first),
+    ``frame`` (every tune), ``filters`` (a :class:`~.browser_filters.TuneFilter`).
+    """
+
+    page = traitlets.Int(1)
+    n_pages = traitlets.Int(1)
+    n_matching = traitlets.Int(0)
+    selected_id = traitlets.Int(None, allow_none=True)
+
+    def __init__(self, source: Any = None, *, client: AstriaClient | None = None,
+                 page_size: int = 25) -> None:
+        if not isinstance(page_size, int) or not 1 <= page_size <= 500:
+            raise ValueError(f"page_size must be an int from 1 to 500; got {page_size!r}")
+        frame, self._source, self._client = load_source(source, client)
+        self._page_size = page_size
+        self._frame = filters.prepare_frame(frame)
+        self._filter = filters.TuneFilter()
+        self._filtered = self._frame
+        self._page_ids: list[int] = []
+        self._syncing = False
+
+        self.detail = TuneDetail()
+        self._build_controls()
+        self._build_table()
+        pager = widgets.HBox([self._prev, self._pager, self._next],
+                             layout=_layout(align_items="center"))
+        pager.add_class("astria-browser-pager")
+        left = widgets.VBox([self._table, pager], layout=_layout(flex="3 1 560px",
+                                                                 overflow_x="auto"))
+        main = widgets.HBox([left, self.detail], layout=_layout(flex_flow="row wrap",
+                                                                align_items="flex-start"))
+        super().__init__(children=[self._controls, main])
+        self.add_class("astria-tune-browser")
+
+        self.observe(self._on_page_change, "page")
+        self.observe(self._on_selected_change, "selected_id")
+        self._refresh_options()
+        self._apply(self._filter)
+
+    # ------------------------------------------------------------------ public API
+    @property
+    def frame(self) -> pd.DataFrame:
+        """Every tune of the source, newest first."""
+        return self._frame
+
+    @property
+    def filtered(self) -> pd.DataFrame:
+        """The tunes passing the current filters, newest first."""
+        return self._filtered
+
+    @property
+    def filters(self) -> filters.TuneFilter:
+        """The current filter state."""
+        return self._filter
+
+    @property
+    def page_size(self) -> int:
+        """Rows per page."""
+        return self._page_size
+
+    @property
+    def client(self) -> AstriaClient | None:
+        """The client used for images and prompts (``None``: fields only)."""
+        return self._client
+
+    @property
+    def page_ids(self) -> list[int]:
+        """Tune ids of the rows on the current page, top to bottom."""
+        return list(self._page_ids)
+
+    def set_filter(self, *, status: Any = _KEEP, branch: Any = _KEEP, name: Any = _KEEP,
+                   since: Any = _KEEP, until: Any = _KEEP, search: Any = _KEEP) -> None:
+        """Change some filters (``None`` clears one; the others stay) and go to page 1.
+
+        ``status``/``branch``/``name``: a value or a list of accepted values. ``since``/``until``:
+        a date, datetime or ISO string bounding ``created_at`` (a date-only ``until`` includes
+        that day). ``search``: text found in titles (case-insensitive), or a tune id.
+        """
+        given = {"status": status, "branch": branch, "name": name, "since": since,
+                 "until": until, "search": search}
+        self._apply(self._filter.updated(**{k: v for k, v in given.items() if v is not _KEEP}))
+
+    def clear_filters(self) -> None:
+        """Show every tune again (page 1)."""
+        self._apply(filters.TuneFilter())
+
+    def select(self, tune_id: int | None) -> None:
+        """Show tune ``tune_id`` in the detail pane (``None`` clears it); ``KeyError`` if unknown.
+
+        The tune need not be on the current page or pass the filters.
+        """
+        if tune_id is not None and int(tune_id) not in self._frame.index:
+            raise KeyError(f"no tune {tune_id} in this browser ({len(self._frame):,} tunes)")
+        self.selected_id = None if tune_id is None else int(tune_id)
+
+    def refresh(self) -> None:
+        """Reload the source (the client or history), keeping filters and selection if possible."""
+        self._frame = filters.prepare_frame(reload_frame(self._source))
+        self._refresh_options()
+        keep = self.page
+        self._apply(self._filter)
+        self.page = min(keep, self.n_pages)
+        if self.selected_id is not None and self.selected_id not in self._frame.index:
+            self.selected_id = None
+        elif self.selected_id is not None:
+            self._show_detail(self.selected_id)
+
+    def close(self) -> None:
+        """Stop any detail load and close every child widget."""
+        if hasattr(self, "detail"):  # absent when __init__ failed early
+            self.detail.close()
+        for child in self.children:
+            close_tree(child)
+        super().close()
+
+    def __repr__(self) -> str:
+        chosen = f", selected=#{self.selected_id}" if self.selected_id is not None else ""
+        total = len(self._frame)
+        matched = "" if self.n_matching == total else f", {self.n_matching:,} match"
+        return (f"TuneBrowser({total:,} tunes{matched}, page {self.page:,} of "
+                f"{self.n_pages:,}{chosen})")
+
+    # ------------------------------------------------------------------ building
+    def _build_controls(self) -> None:
+        def dropdown(kind: str, placeholder: str) -> widgets.Dropdown:
+            box = widgets.Dropdown(options=[(placeholder, _ANY)], value=_ANY,
+                                   layout=_layout(width="170px"))
+            box.add_class(f"astria-browser-{kind}")
+            box.observe(lambda change: self._on_control(kind, change["new"]), "value")
+            return box
+
+        self._search = widgets.Text(placeholder="Search titles or #id",
+                                    layout=_layout(width="220px"), continuous_update=True)
+        self._search.add_class("astria-browser-search")
+        self._search.observe(lambda c: self._on_control("search", c["new"]), "value")
+        self._status = dropdown("status", "any status")
+        self._branch = dropdown("branch", "any branch")
+        self._name = dropdown("name", "any class")
+        self._since = widgets.DatePicker(description="from", layout=_layout(width="190px"))
+        self._since.style.description_width = "36px"
+        self._since.add_class("astria-browser-since")
+        self._since.observe(lambda c: self._on_control("since", c["new"]), "value")
+        self._until = widgets.DatePicker(description="to", layout=_layout(width="190px"))
+        self._until.style.description_width = "36px"
+        self._until.add_class("astria-browser-until")
+        self._until.observe(lambda c: self._on_control("until", c["new"]), "value")
+        self._reset = widgets.Button(description="Clear filters", icon="times",
+                                     layout=_layout(width="auto"))
+        self._reset.add_class("astria-browser-reset")
+        self._reset.on_click(lambda _b: self.clear_filters())
+        self._error = widgets.HTML("")
+        self._error.add_class("astria-browser-error")
+        self._controls = widgets.HBox(
+            [self._search, self._status, self._branch, self._name, self._since, self._until,
+             self._reset, self._error],
+            layout=_layout(flex_flow="row wrap", align_items="center"))
+        self._controls.add_class("astria-browser-filters")
+
+    def _build_table(self) -> None:
+        self._prev = widgets.Button(description="Prev", icon="chevron-left",
+                                    layout=_layout(width="auto"))
+        self._prev.add_class("astria-browser-prev")
+        self._prev.on_click(lambda _b: self._go(-1))
+        self._next = widgets.Button(description="Next", icon="chevron-right",
+                                    layout=_layout(width="auto"))
+        self._next.add_class("astria-browser-next")
+        self._next.on_click(lambda _b: self._go(+1))
+        self._pager = widgets.HTML("", layout=_layout(margin="0 8px"))
+        self._pager.add_class("astria-browser-page")
+
+        header = widgets.HBox([widgets.HTML("<b>id</b>", layout=_layout(width=_ID_WIDTH)),
+                               widgets.HTML(render.header_html())])
+        header.add_class("astria-browser-header")
+        self._rows: list[tuple[widgets.HBox, widgets.Button, widgets.HTML]] = []
+        for index in range(self._page_size):
+            button = widgets.Button(layout=_layout(width=_ID_WIDTH, height="26px"))
+            button.add_class("astria-browser-row-button")
+            button.on_click(lambda _b, i=index: self._on_row_click(i))
+            cells = widgets.HTML("")
+            row = widgets.HBox([button, cells], layout=_layout(display="none",
+                                                               align_items="center"))
+            row.add_class("astria-browser-row")
+            self._rows.append((row, button, cells))
+        self._empty = widgets.HTML("")
+        self._empty.add_class("astria-browser-empty")
+        self._table = widgets.VBox([header, *(r for r, _b, _c in self._rows), self._empty])
+        self._table.add_class("astria-browser-table")
+
+    # ------------------------------------------------------------------ state -> view
+    def _apply(self, flt: filters.TuneFilter) -> None:
+        self._filter = flt
+        self._filtered = filters.apply_filter(self._frame, flt)
+        self.n_matching = len(self._filtered)
+        self.n_pages = filters.page_count(self.n_matching, self._page_size)
+        self._sync_controls()
+        if self.page != 1:
+            self.page = 1  # the observer renders
+        else:
+            self._render_page()
+
+    def _render_page(self) -> None:
+        rows = filters.page_slice(self._filtered, self.page, self._page_size)
+        present = [c for c in _ROW_COLUMNS if c in rows.columns]
+        records = rows[present].to_dict("records")
+        self._page_ids = [int(i) for i in rows.index]
+        for slot, (row, button, cells) in enumerate(self._rows):
+            if slot < len(records):
+                tune_id = self._page_ids[slot]
+                button.description = str(tune_id)
+                button.tooltip = f"Show tune {tune_id}"
+                button.button_style = "info" if tune_id == self.selected_id else ""
+                cells.value = render.row_html(records[slot])
+                row.layout.display = "flex"
+            else:
+                row.layout.display = "none"
+        if self._frame.empty:
+            self._empty.value = render.note_html("No tunes yet.")
+        elif self._filtered.empty:
+            self._empty.value = render.note_html("No tunes match these filters.")
+        else:
+            self._empty.value = ""
+        self._pager.value = render.pager_text(self.page, self.n_pages, self.n_matching,
+                                              len(self._frame))
+        self._prev.disabled = self.page <= 1
+        self._next.disabled = self.page >= self.n_pages
+
+    def _refresh_options(self) -> None:
+        for kind, box in (("status", self._status), ("branch", self._branch),
+                          ("name", self._name)):
+            placeholder = box.options[0][0] if box.options else "any"
+            options = [(placeholder, _ANY)] + [
+                (f"{value} ({count:,})", value)
+                for value, count in filters.choice_counts(self._frame, kind)]
+            self._with_sync(lambda b=box, o=options: setattr(b, "options", o))
+
+    def _sync_controls(self) -> None:
+        """Make every control show the filter state (observers held off while writing)."""
+        flt = self._filter
+
+        def write() -> None:
+            for box, choice in ((self._status, flt.status), (self._branch, flt.branch),
+                                (self._name, flt.name)):
+                value = _ANY if choice is None else choice
+                if value not in [v for _l, v in box.options]:
+                    label = value if isinstance(value, str) else ", ".join(value)
+                    box.options = [*box.options, (label, value)]
+                box.value = value
+            if self._search.value.strip() != flt.search:  # never eat a space being typed
+                self._search.value = flt.search
+            self._since.value = None if flt.since is None else flt.since.date()
+            self._until.value = None if flt.until is None else flt.until.date()
+            self._error.value = ""
+
+        self._with_sync(write)
+
+    def _with_sync(self, write: Any) -> None:
+        self._syncing = True
+        try:
+            write()
+        finally:
+            self._syncing = False
+
+    def _show_detail(self, tune_id: int) -> None:
+        row = self._frame.loc[tune_id]
+        self.detail.show(tune_id, row.to_dict(), self._client)
+
+    # ------------------------------------------------------------------ handlers
+    def _on_control(self, kind: str, value: Any) -> None:
+        if self._syncing:
+            return
+        if kind in ("status", "branch", "name") and value == _ANY:
+            value = None
+        changes = {kind: value}
+        if kind in ("since", "until"):  # both pickers as the user left them
+            changes = {"since": self._since.value, "until": self._until.value}
+        try:
+            self.set_filter(**changes)
+        except ValueError as exc:  # e.g. "from" after "to": say so, keep the old results
+            self._error.value = render.note_html(str(exc), error=True)
+
+    @traitlets.validate("page")
+    def _valid_page(self, proposal: dict[str, Any]) -> int:
+        return min(max(int(proposal["value"]), 1), self.n_pages)
+
+    @traitlets.validate("selected_id")
+    def _valid_selected_id(self, proposal: dict[str, Any]) -> int | None:
+        tune_id = proposal["value"]
+        if tune_id is not None and tune_id not in self._frame.index:
+            raise traitlets.TraitError(f"no tune {tune_id} in this browser")
+        return tune_id
+
+    def _on_page_change(self, change: dict[str, Any]) -> None:
+        self._render_page()
+
+    def _on_selected_change(self, change: dict[str, Any]) -> None:
+        tune_id = change["new"]
+        for _row, button, _cells in self._rows:
+            button.button_style = "info" if button.description == str(tune_id) else ""
+        if tune_id is None:
+            self.detail.clear()
+        else:
+            self._show_detail(tune_id)
+
+    def _on_row_click(self, slot: int) -> None:
+        if slot < len(self._page_ids):
+            self.selected_id = self._page_ids[slot]
+
+    def _go(self, step: int) -> None:
+        self.page = min(max(self.page + step, 1), self.n_pages)
