@@ -1,0 +1,54 @@
+"""The HTTP client for the Astria API: ``AstriaClient``, its errors, waits and status rules.
+
+See ``docs/ARCHITECTURE.md`` for the contract. Module map: ``api`` (one method per endpoint),
+``transport`` (session, retries, error mapping), ``errors`` (the exception tree),
+``encoding`` (bracket keys), ``uploads`` (image inputs), ``pagination`` (before_id paging),
+``status`` (lifecycle rules) and ``waiting`` (the one polling loop).
+"""
+
+from astria_widgets.client.api import DEFAULT_BASE_URL, AstriaClient
+from astria_widgets.client.errors import (
+    APIError,
+    AstriaError,
+    AuthenticationError,
+    BadRequestError,
+    GatewayTimeoutError,
+    InputError,
+    NotFoundError,
+    PaymentRequiredError,
+    RateLimitError,
+    ServerError,
+    TransportError,
+    ValidationError,
+    WaitTimeout,
+)
+from astria_widgets.client.status import (
+    prompt_status,
+    tune_is_stalled,
+    tune_status,
+)
+from astria_widgets.client.transport import RetrySettings
+from astria_widgets.client.waiting import PollPolicy
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "APIError",
+    "AstriaClient",
+    "AstriaError",
+    "AuthenticationError",
+    "BadRequestError",
+    "GatewayTimeoutError",
+    "InputError",
+    "NotFoundError",
+    "PaymentRequiredError",
+    "PollPolicy",
+    "RateLimitError",
+    "RetrySettings",
+    "ServerError",
+    "TransportError",
+    "ValidationError",
+    "WaitTimeout",
+    "prompt_status",
+    "tune_is_stalled",
+    "tune_status",
+]

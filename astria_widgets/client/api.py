@@ -1,0 +1,551 @@
+"""``AstriaClient``: one method per documented endpoint, and the two waits.
+
+Transport, encoding, uploads, paging and polling live in their own modules; this file only
+says which path each call uses, what it sends and how a failed create is recognised as done.
+Records are returned as the JSON came (plain ``dict``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import requests
+
+from astria_widgets.client import encoding, uploads
+from astria_widgets.client.errors import AstriaError, InputError, NotFoundError
+from astria_widgets.client.pagination import MAX_PAGE_SIZE, iter_keyset
+from astria_widgets.client.status import parse_time, tune_is_stalled
+from astria_widgets.client.transport import RetrySettings, Transport
+from astria_widgets.client.waiting import (
+    PollPolicy,
+    is_prompt_done,
+    is_tune_done,
+    next_delay,
+    next_prompt_delay,
+    wait,
+)
+
+DEFAULT_BASE_URL = "https://api.astria.ai"
+Record = dict[str, Any]
+ProgressCallback = Callable[[int, int], Any]
+
+#: A prompt found after a failed create must be this new (s of slack before the create began).
+CLOCK_SLACK = timedelta(seconds=2)
+_PROMPT_FILE_PARAMS = frozenset({
+    "input_image", "mask_image", "video_first_frame", "video_last_frame", "input_video",
+    "audio_reference", "image_references",
+})
+
+
+def _record_id(value: Any, label: str) -> int:
+    """An object id as int, or :class:`InputError` naming the argument."""
+    if isinstance(value, bool):
+        raise InputError(f"{label}: {value!r} is not a numeric id")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    raise InputError(f"{label}: {value!r} is not a numeric id")
+
+
+def _is_url(value: Any) -> bool:
+    return isinstance(value, str) and value.strip().lower().startswith(("http://", "https://")) \
+        and len(value.strip()) > len("https://")
+
+
+def _first(value: Any) -> Any:
+    """Some clients in the wild get a one-element list from create: accept both."""
+    if isinstance(value, list) and value:
+        return value[0]
+    return value
+
+
+def _normalise_prompts(prompts: Any, problems: list[str]) -> list[dict[str, Any]]:
+    if prompts is None:
+        return []
+    if isinstance(prompts, (str, Mapping)):
+        prompts = [prompts]
+    out: list[dict[str, Any]] = []
+    for index, item in enumerate(prompts):
+        entry = {"text": item} if isinstance(item, str) else dict(item) \
+            if isinstance(item, Mapping) else None
+        if entry is None:
+            problems.append(f"prompts[{index}]: give a string or a dict, not "
+                            f"{type(item).__name__}")
+            continue
+        text = entry.get("text")
+        if not isinstance(text, str) or not text.strip():
+            problems.append(f"prompts[{index}]: the prompt text is empty")
+        out.append(entry)
+    return out
+
+
+class AstriaClient:
+    """A client for the Astria fine-tuning API (or the local sandbox).
+
+    ``api_key`` defaults to ``$ASTRIA_API_KEY``; ``base_url`` to ``$ASTRIA_BASE_URL``, else
+    ``https://api.astria.ai``. ``retry`` and ``poll`` hold the retry and polling timings;
+    ``session`` injects a ``requests.Session`` (used as given, without the retry adapter).
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        *,
+        timeout: float = 30.0,
+        session: requests.Session | None = None,
+        retry: RetrySettings | None = None,
+        poll: PollPolicy | None = None,
+        workspace_id: str | int | None = None,
+        sandbox: bool = False,
+    ) -> None:
+        key = api_key if api_key is not None else os.environ.get("ASTRIA_API_KEY")
+        base = base_url or os.environ.get("ASTRIA_BASE_URL") or DEFAULT_BASE_URL
+        self._transport = Transport(
+            (key or "").strip() or None, base, timeout=timeout, session=session,
+            retry=retry, workspace_id=workspace_id,
+        )
+        self.poll: PollPolicy = poll or PollPolicy()
+        self.is_sandbox = bool(sandbox)
+
+    # -- settings ---------------------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        """The API root this client talks to."""
+        return self._transport.base_url
+
+    @property
+    def has_key(self) -> bool:
+        """True when an API key is configured (the key itself is never exposed)."""
+        return self._transport.has_key
+
+    @property
+    def retry(self) -> RetrySettings:
+        """Retry and backoff timings."""
+        return self._transport.retry
+
+    @retry.setter
+    def retry(self, value: RetrySettings) -> None:
+        self._transport.retry = value
+
+    @property
+    def transport(self) -> Transport:
+        """The underlying transport (session, retries, error mapping)."""
+        return self._transport
+
+    def __repr__(self) -> str:
+        key = "set" if self.has_key else "missing"
+        extra = ", sandbox" if self.is_sandbox else ""
+        return f"AstriaClient(base_url={self.base_url!r}, key={key}{extra})"
+
+    def close(self) -> None:
+        """Close pooled connections."""
+        self._transport.close()
+
+    def __enter__(self) -> AstriaClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
+        return self._transport.request(
+            "GET", path, params=encoding.query_params(params or {}) or None
+        )
+
+    def _delete(self, path: str) -> None:
+        try:
+            self._transport.request("DELETE", path)
+        except NotFoundError as exc:
+            # A retried DELETE whose first attempt went through answers 404: that is success.
+            if not getattr(exc, "retried", False):
+                raise
+
+    def _list(self, path: str, limit: int | None, before_id: int | None, offset: int | None,
+              filters: Mapping[str, Any]) -> list[Record]:
+        params = {**filters, "limit": limit, "before_id": before_id, "offset": offset}
+        return list(self._get(path, params) or [])
+
+    # -- tunes -----------------------------------------------------------------------------
+    def list_tunes(self, *, limit: int | None = None, before_id: int | None = None,
+                   offset: int | None = None, **filters: Any) -> list[Record]:
+        """One page of your tunes, newest first. Filters: ``title``, ``name``, ``branch``..."""
+        return self._list("/tunes", limit, before_id, offset, filters)
+
+    def iter_tunes(self, *, page_size: int = MAX_PAGE_SIZE, before_id: int | None = None,
+                   **filters: Any) -> Iterator[Record]:
+        """Every tune (newest first), paged by ``before_id``; no id twice, none skipped."""
+        return iter_keyset(lambda p: self._get("/tunes", {**filters, **p}) or [],
+                           page_size=page_size, before_id=before_id)
+
+    def get_tune(self, tune_id: int) -> Record:
+        """One tune by id."""
+        return self._get(f"/tunes/{_record_id(tune_id, 'tune_id')}")
+
+    def delete_tune(self, tune_id: int) -> None:
+        """Delete a tune (its model, images and, for checkpoints, its prompts)."""
+        self._delete(f"/tunes/{_record_id(tune_id, 'tune_id')}")
+
+    def create_tune(
+        self,
+        *,
+        name: str,
+        images: Any = (),
+        image_urls: Iterable[str] = (),
+        title: str | None = None,
+        prompts: Any = (),
+        callback: str | None = None,
+        branch: str | None = None,
+        steps: int | None = None,
+        token: str | None = None,
+        face_crop: bool | None = None,
+        training_face_correct: bool | None = None,
+        base_tune_id: int | None = None,
+        model_type: str | None = None,
+        auto_extend: bool | None = None,
+        preset: str | None = None,
+        characteristics: Mapping[str, str] | None = None,
+        on_progress: ProgressCallback | None = None,
+    ) -> Record:
+        """Create a fine-tune from images (paths, bytes, files, pairs) and/or image URLs.
+
+        ``prompts`` (strings or dicts) become ``prompts_attributes``. ``title`` defaults to a
+        fresh UUID so that a retried create finds its tune instead of making a duplicate.
+        File images are checked first (``InputError`` lists every problem). Multipart with
+        bracketed keys when files are sent, JSON otherwise; ``on_progress(sent, total)``
+        reports upload bytes.
+        """
+        problems: list[str] = []
+        if not isinstance(name, str) or not name.strip():
+            problems.append("name: the class name is empty (e.g. 'man', 'woman', 'dog')")
+        if title is None:
+            title = str(uuid.uuid4())
+        elif not isinstance(title, str) or not title.strip():
+            problems.append("title: the title is empty")
+        urls = [image_urls] if isinstance(image_urls, str) else list(image_urls or ())
+        problems.extend(f"image_urls[{i}]: {u!r} is not an http(s) URL"
+                        for i, u in enumerate(urls) if not _is_url(u))
+        problems.extend(self._tune_param_problems(callback, token, steps, base_tune_id,
+                                                  characteristics))
+        prompt_list = _normalise_prompts(prompts, problems)
+        image_inputs = uploads._as_list(images)
+        if not image_inputs and not urls:
+            problems.append("images: give at least one training image or image URL")
+        if problems:
+            raise InputError(problems, context="create_tune")
+        parts = uploads.prepare_training_images(image_inputs) if image_inputs else []
+        tune: dict[str, Any] = {
+            "title": title, "name": name.strip(), "callback": callback, "branch": branch,
+            "steps": steps, "token": token, "face_crop": face_crop,
+            "training_face_correct": training_face_correct,
+            "base_tune_id": None if base_tune_id is None else int(base_tune_id),
+            "model_type": model_type, "auto_extend": auto_extend, "preset": preset,
+            "characteristics": dict(characteristics) if characteristics else None,
+            "image_urls": urls or None, "prompts_attributes": prompt_list or None,
+        }
+        return _first(self._transport.create(
+            "/tunes", self._body("tune", tune, parts, "images", on_progress),
+            find_existing=lambda started: self._find_tune_by_title(title),
+        ))
+
+    @staticmethod
+    def _tune_param_problems(callback: Any, token: Any, steps: Any, base_tune_id: Any,
+                             characteristics: Any) -> list[str]:
+        problems = []
+        if callback is not None and not _is_url(callback):
+            problems.append(f"callback: {callback!r} is not an http(s) URL")
+        if token is not None and (not isinstance(token, str) or not token.strip()
+                                  or any(c.isspace() for c in token)):
+            problems.append(f"token: {token!r} must be one word without spaces (e.g. 'ohwx')")
+        if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int)
+                                  or steps <= 0):
+            problems.append(f"steps: {steps!r} must be a positive whole number")
+        if base_tune_id is not None:
+            try:
+                _record_id(base_tune_id, "base_tune_id")
+            except InputError as exc:
+                problems.extend(exc.problems)
+        if characteristics is not None and not isinstance(characteristics, Mapping):
+            problems.append("characteristics: give a dict of name -> value")
+        return problems
+
+    def _body(self, root: str, fields: Mapping[str, Any], parts: Sequence[Any], key: str,
+              on_progress: ProgressCallback | None,
+              extra: Mapping[str, Any] | None = None) -> Callable[[], dict[str, Any]]:
+        """A factory of request kwargs: multipart when files are present, else JSON."""
+        tree = dict(fields)
+        if parts:
+            tree[key] = list(parts)
+        if encoding.has_files(tree):
+            flat = encoding.flatten(root, tree)
+            for name, value in (extra or {}).items():
+                flat.extend(encoding.flatten(name, value))
+
+            def multipart() -> dict[str, Any]:
+                monitor, content_type = uploads.multipart_body(flat, on_progress)
+                return {"data": monitor, "headers": {"Content-Type": content_type}}
+            return multipart
+        payload = {root: encoding.clean_json(tree), **encoding.clean_json(dict(extra or {}))}
+
+        def json_body() -> dict[str, Any]:
+            if on_progress is not None:
+                size = len(json.dumps(payload))
+                on_progress(size, size)
+            return {"json": payload}
+        return json_body
+
+    def _find_tune_by_title(self, title: str) -> Record | None:
+        """The newest tune with exactly this title (title filter, then the newest pages).
+
+        The title is the documented idempotency key of a tune, so a tune carrying it is the
+        one the failed create made (or the one it would have returned).
+        """
+        for tune in self.list_tunes(title=title, limit=MAX_PAGE_SIZE):
+            if tune.get("title") == title:
+                return tune
+        pages = self._transport.retry.lookup_pages
+        for index, tune in enumerate(self.iter_tunes(page_size=MAX_PAGE_SIZE)):
+            if index >= pages * MAX_PAGE_SIZE:
+                break
+            if tune.get("title") == title:
+                return tune
+        return None
+
+    # -- prompts ---------------------------------------------------------------------------
+    def create_prompt(self, tune_id: int, text: str, **params: Any) -> Record:
+        """Create a prompt on a tune (for LoRA/FaceID, a base tune with ``<lora:ID:1>``).
+
+        ``params`` are any documented prompt attributes; file inputs (``input_image``,
+        ``mask_image``... as Path, bytes, open file or (name, bytes)) are sent as multipart.
+        """
+        tid = _record_id(tune_id, "tune_id")
+        if not isinstance(text, str) or (not text.strip() and "video_model" not in params):
+            raise InputError("text: the prompt text is empty", context="create_prompt")
+        prompt = self._prompt_fields({"text": text, **params})
+        seed = params.get("seed")
+        return _first(self._transport.create(
+            f"/tunes/{tid}/prompts", self._body("prompt", prompt, (), "", None),
+            find_existing=lambda started: self._find_prompt(tid, text, seed, started),
+        ))
+
+    @staticmethod
+    def _prompt_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
+        out = dict(fields)
+        for key in _PROMPT_FILE_PARAMS & out.keys():
+            value = out[key]
+            if isinstance(value, list):
+                out[key] = [uploads.as_file_part(v, key) or v for v in value]
+            else:
+                out[key] = uploads.as_file_part(value, key) or value
+        return out
+
+    def _find_prompt(self, tune_id: int, text: str, seed: Any, started: datetime,
+                     exclude: int | None = None) -> Record | None:
+        """The prompt a failed create made, if any (a heuristic; the API has no request id).
+
+        Among the newest prompts of the tune, the newest one with the same ``text`` (and the
+        same ``seed`` when one was given) created no earlier than the create began (minus
+        :data:`CLOCK_SLACK`). An identical prompt made by someone else in that instant would
+        be taken for it; pass a distinct ``seed`` to rule that out.
+        """
+        for prompt in self.list_prompts(tune_id, limit=50):
+            if prompt.get("id") == exclude or prompt.get("text") != text:
+                continue
+            if seed is not None and prompt.get("seed") != seed:
+                continue
+            created = parse_time(prompt.get("created_at"))
+            if created is not None and created < started - CLOCK_SLACK:
+                continue
+            return prompt
+        return None
+
+    def list_prompts(self, tune_id: int | None = None, *, limit: int | None = None,
+                     before_id: int | None = None, offset: int | None = None,
+                     **filters: Any) -> list[Record]:
+        """One page of prompts of a tune, or of the whole account without ``tune_id``."""
+        return self._list(self._prompts_path(tune_id), limit, before_id, offset, filters)
+
+    def iter_prompts(self, tune_id: int | None = None, *, page_size: int = MAX_PAGE_SIZE,
+                     before_id: int | None = None, **filters: Any) -> Iterator[Record]:
+        """Every prompt (of a tune, or account-wide), newest first, paged by ``before_id``."""
+        path = self._prompts_path(tune_id)
+        return iter_keyset(lambda p: self._get(path, {**filters, **p}) or [],
+                           page_size=page_size, before_id=before_id)
+
+    @staticmethod
+    def _prompts_path(tune_id: int | None) -> str:
+        if tune_id is None:
+            return "/prompts"
+        return f"/tunes/{_record_id(tune_id, 'tune_id')}/prompts"
+
+    def get_prompt(self, tune_id: int | None, prompt_id: int) -> Record:
+        """One prompt; ``tune_id`` may be None (then ``GET /prompts/:id``)."""
+        pid = _record_id(prompt_id, "prompt_id")
+        if tune_id is None:
+            return self._get(f"/prompts/{pid}")
+        return self._get(f"/tunes/{_record_id(tune_id, 'tune_id')}/prompts/{pid}")
+
+    def duplicate_prompt(self, prompt_id: int, *, image_index: int | None = None,
+                         **overrides: Any) -> Record:
+        """Clone a prompt, overriding any attribute (e.g. a new ``seed``)."""
+        pid = _record_id(prompt_id, "prompt_id")
+
+        def find(started: datetime) -> Record | None:
+            original = self.get_prompt(None, pid)
+            text = overrides.get("text", original.get("text"))
+            return self._find_prompt(original["tune_id"], text, overrides.get("seed"), started,
+                                     exclude=pid)
+
+        extra = {"image_index": image_index} if image_index is not None else None
+        return _first(self._transport.create(
+            f"/prompts/{pid}/duplicate",
+            self._body("prompt", self._prompt_fields(overrides), (), "", None, extra),
+            find_existing=find,
+        ))
+
+    def delete_prompt(self, prompt_id: int, tune_id: int | None = None) -> None:
+        """Delete a prompt (``DELETE /prompts/:id``, or under its tune when given)."""
+        pid = _record_id(prompt_id, "prompt_id")
+        if tune_id is None:
+            self._delete(f"/prompts/{pid}")
+        else:
+            self._delete(f"/tunes/{_record_id(tune_id, 'tune_id')}/prompts/{pid}")
+
+    # -- packs and likes -------------------------------------------------------------------
+    def list_packs(self, *, gallery: bool = False, limit: int | None = None,
+                   offset: int | None = None, public: bool | None = None,
+                   listed: bool | None = None) -> list[Record]:
+        """Your packs, or the public gallery packs with ``gallery=True``."""
+        path = "/gallery/packs" if gallery else "/packs"
+        params = {"limit": limit, "offset": offset, "public": public, "listed": listed}
+        return list(self._get(path, params) or [])
+
+    def get_pack(self, pack_id_or_slug: int | str) -> Record:
+        """One pack by numeric id or slug."""
+        key = str(pack_id_or_slug).strip()
+        if not key or "/" in key:
+            raise InputError(f"pack_id_or_slug: {pack_id_or_slug!r} is not a pack id or slug")
+        return self._get(f"/p/{key}")
+
+    def create_tune_from_pack(
+        self,
+        pack_id: int | str,
+        *,
+        name: str | None = None,
+        title: str | None = None,
+        images: Any = (),
+        image_urls: Iterable[str] = (),
+        tune_ids: Sequence[int] | None = None,
+        prompt_ids: Sequence[int] | None = None,
+        callback: str | None = None,
+        prompts_callback: str | None = None,
+        characteristics: Mapping[str, str] | None = None,
+        prompt_attributes: Mapping[str, Any] | None = None,
+    ) -> Record:
+        """Train a tune with a pack's prompts, or run the pack on existing ``tune_ids``."""
+        problems: list[str] = []
+        urls = [image_urls] if isinstance(image_urls, str) else list(image_urls or ())
+        image_inputs = uploads._as_list(images)
+        if not tune_ids:
+            if not isinstance(name, str) or not name.strip():
+                problems.append("name: the class name is empty")
+            if title is None:
+                title = str(uuid.uuid4())
+            elif not str(title).strip():
+                problems.append("title: the title is empty")
+            if not image_inputs and not urls:
+                problems.append("images: give at least one training image or image URL")
+        problems.extend(f"image_urls[{i}]: {u!r} is not an http(s) URL"
+                        for i, u in enumerate(urls) if not _is_url(u))
+        for label, url in (("callback", callback), ("prompts_callback", prompts_callback)):
+            if url is not None and not _is_url(url):
+                problems.append(f"{label}: {url!r} is not an http(s) URL")
+        if problems:
+            raise InputError(problems, context="create_tune_from_pack")
+        parts = uploads.prepare_training_images(image_inputs, context="create_tune_from_pack") \
+            if image_inputs else []
+        tune = {
+            "name": name, "title": title, "image_urls": urls or None, "callback": callback,
+            "prompts_callback": prompts_callback,
+            "characteristics": dict(characteristics) if characteristics else None,
+            "prompt_attributes": dict(prompt_attributes) if prompt_attributes else None,
+            "tune_ids": [int(t) for t in tune_ids] if tune_ids else None,
+            "prompt_ids": [int(p) for p in prompt_ids] if prompt_ids else None,
+        }
+        find = None if tune_ids or title is None else (
+            lambda started: self._find_tune_by_title(title))
+        return _first(self._transport.create(
+            f"/p/{str(pack_id).strip()}/tunes", self._body("tune", tune, parts, "images", None),
+            find_existing=find,
+        ))
+
+    def like_prompt(self, prompt_id: int) -> None:
+        """Like a prompt (repeating it is harmless, so it is safely resent on failure)."""
+        pid = _record_id(prompt_id, "prompt_id")
+        self._transport.create(f"/prompts/{pid}/likes", lambda: {}, resend_safe=True)
+
+    def unlike_prompt(self, prompt_id: int) -> None:
+        """Remove your like from a prompt."""
+        self._delete(f"/prompts/{_record_id(prompt_id, 'prompt_id')}/likes")
+
+    # -- other -----------------------------------------------------------------------------
+    def fetch_bytes(self, url: str) -> bytes:
+        """Download a file (e.g. a generated image); the key goes only to the API's host."""
+        return self._transport.send("GET", url).content
+
+    def account(self) -> Record:
+        """The account behind the key (``GET /users``)."""
+        return self._get("/users")
+
+    # -- waits -----------------------------------------------------------------------------
+    def wait_for_tune(self, tune_id: int, *, timeout: float | None = None,
+                      on_update: Callable[[Record], Any] | None = None,
+                      stop: threading.Event | None = None) -> Record:
+        """Poll a tune until trained, failed or expired; return the final record.
+
+        The interval follows the tune's ``eta`` (see :mod:`~astria_widgets.client.waiting`).
+        ``on_update`` sees the first record, every changed one and the moment it becomes
+        stalled. ``stop`` ends the wait at once; ``timeout`` raises ``WaitTimeout``.
+        """
+        tid = _record_id(tune_id, "tune_id")
+        policy = self.poll
+        return wait(
+            lambda: self.get_tune(tid), is_tune_done, policy=policy, timeout=timeout,
+            on_update=on_update, stop=stop, clock=self._transport.server_now, delay=next_delay,
+            watch=lambda record, now: tune_is_stalled(record, now, eta_error=policy.eta_error),
+            what=f"tune {tid}",
+        )
+
+    def wait_for_prompt(self, tune_id: int | None, prompt_id: int, *,
+                        timeout: float | None = None,
+                        on_update: Callable[[Record], Any] | None = None,
+                        stop: threading.Event | None = None) -> Record:
+        """Poll a prompt until it has images or an error; return the final record.
+
+        While the prompt waits for an untrained tune, the tune's ``eta`` sets the pace (the
+        tune is read once for that).
+        """
+        pid = _record_id(prompt_id, "prompt_id")
+        cache: dict[str, Record | None] = {}
+
+        def delay(record: Record, now: datetime, policy: PollPolicy) -> float:
+            if "tune" not in cache and record.get("started_training_at") is None:
+                tid = tune_id if tune_id is not None else record.get("tune_id")
+                try:
+                    cache["tune"] = self.get_tune(tid) if tid is not None else None
+                except AstriaError:
+                    cache["tune"] = None
+            return next_prompt_delay(record, now, policy, cache.get("tune"))
+
+        return wait(
+            lambda: self.get_prompt(tune_id, pid), is_prompt_done, policy=self.poll,
+            timeout=timeout, on_update=on_update, stop=stop, clock=self._transport.server_now,
+            delay=delay, what=f"prompt {pid}",
+        )

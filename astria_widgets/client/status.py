@@ -1,0 +1,115 @@
+"""The lifecycle rules of tunes and prompts, in one place, as pure functions of records.
+
+The API documents no ``status`` field, so states are derived from timestamps:
+
+- tune: ``failed`` when the (sandbox-extension) ``error`` field is set; ``expired`` when
+  trained and past ``expires_at``; ``trained`` when ``trained_at`` is set; ``training`` when
+  ``started_training_at`` is set; otherwise ``queued``.
+- prompt: ``done`` when ``images`` is non-empty; ``failed`` when ``user_error`` is set;
+  otherwise ``pending`` (the official CLI's "settled" rule).
+
+A tune still untrained well after its ``eta`` is *stalled*: it is shown as such, never
+called failed (the real service has no failure field).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from typing import Any, Literal
+
+TuneStatus = Literal["queued", "training", "trained", "failed", "expired"]
+PromptStatus = Literal["pending", "done", "failed"]
+
+TUNE_TERMINAL: frozenset[str] = frozenset({"trained", "failed", "expired"})
+PROMPT_TERMINAL: frozenset[str] = frozenset({"done", "failed"})
+
+#: Default relative error of an ``eta`` (the real service's estimates are off by up to 20%).
+ETA_ERROR = 0.2
+#: Grace given to a tune whose estimated duration is unknown before calling it stalled (s).
+STALL_GRACE_SECONDS = 60.0
+
+
+def parse_time(value: Any) -> datetime | None:
+    """Parse an API timestamp (ISO-8601, ``Z`` suffix) into an aware UTC datetime."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def utcnow() -> datetime:
+    """The current time as an aware UTC datetime."""
+    return datetime.now(timezone.utc)
+
+
+def tune_status(record: Mapping[str, Any], now: datetime | None = None) -> TuneStatus:
+    """The lifecycle state of a tune record: queued, training, trained, failed or expired."""
+    if record.get("error"):
+        return "failed"
+    trained_at = parse_time(record.get("trained_at"))
+    if trained_at is not None:
+        expires_at = parse_time(record.get("expires_at"))
+        if expires_at is not None and expires_at < (now or utcnow()):
+            return "expired"
+        return "trained"
+    if parse_time(record.get("started_training_at")) is not None:
+        return "training"
+    return "queued"
+
+
+def prompt_status(record: Mapping[str, Any]) -> PromptStatus:
+    """The lifecycle state of a prompt record: pending, done or failed."""
+    if record.get("images"):
+        return "done"
+    if record.get("user_error"):
+        return "failed"
+    return "pending"
+
+
+def tune_is_terminal(record: Mapping[str, Any]) -> bool:
+    """True once a tune will not change state any more (trained, failed or expired)."""
+    return tune_status(record) in TUNE_TERMINAL
+
+
+def prompt_is_terminal(record: Mapping[str, Any]) -> bool:
+    """True once a prompt has its images or its error."""
+    return prompt_status(record) in PROMPT_TERMINAL
+
+
+def estimated_duration(record: Mapping[str, Any]) -> float | None:
+    """Seconds from the tune's start (training, or creation when queued) to its ``eta``."""
+    eta = parse_time(record.get("eta"))
+    start = parse_time(record.get("started_training_at")) or parse_time(record.get("created_at"))
+    if eta is None or start is None:
+        return None
+    seconds = (eta - start).total_seconds()
+    return seconds if seconds > 0 else None
+
+
+def tune_is_stalled(
+    record: Mapping[str, Any], now: datetime | None = None, *, eta_error: float = ETA_ERROR
+) -> bool:
+    """True when a tune is still untrained (and not failed) past ``eta + eta_error * D``.
+
+    ``D`` is the estimated duration (:func:`estimated_duration`); when it is unknown a fixed
+    grace of :data:`STALL_GRACE_SECONDS` after ``eta`` is used.
+    """
+    if tune_status(record, now) not in {"queued", "training"}:
+        return False
+    eta = parse_time(record.get("eta"))
+    if eta is None:
+        return False
+    duration = estimated_duration(record)
+    grace = eta_error * duration if duration else STALL_GRACE_SECONDS
+    return ((now or utcnow()) - eta).total_seconds() > grace

@@ -1,0 +1,303 @@
+"""HTTP transport: one pooled session, retries by the API's rules, the one request choke point.
+
+- Reads (GET/DELETE...) are retried by urllib3's ``Retry`` mounted through ``HTTPAdapter``:
+  429/500/502/503/504 and connection errors, ``Retry-After`` honoured (capped), short
+  exponential backoff. ``POST`` is never retried there.
+- Creates go through :meth:`Transport.create`: a 429 means "not processed", so it waits and
+  resends; after a 5xx, a dropped connection or a read timeout the object may exist, so it
+  waits (30 s after a 500/502/503, 60 s after a 504 or a lost answer, per the docs), then asks
+  ``find_existing`` whether the object was made, and only resends when it was not (bounded).
+  400/401/404/422 are never retried.
+- Every call goes through :meth:`Transport.request`, which passes a timeout, adds the bearer
+  key only for the API's own host, and maps failures to :mod:`~astria_widgets.client.errors`.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import inspect
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from astria_widgets.client import errors as E
+
+USER_AGENT = "astria-widgets/0.1.0 (+python-requests)"
+RETRY_STATUSES = (429, 500, 502, 503, 504)
+
+
+@dataclass(frozen=True)
+class RetrySettings:
+    """Retry and backoff timings (seconds). Defaults follow the API docs for creates.
+
+    - ``read_attempts`` / ``read_backoff`` / ``read_backoff_max``: urllib3 retries of reads.
+    - ``max_retry_after``: the longest ``Retry-After`` obeyed (longer values are cut to it).
+    - ``create_attempts``: sends of one create at most (resends happen only when the object
+      was looked for and not found).
+    - ``rate_limit_attempts`` / ``rate_limit_wait``: 429s a create rides out, and the wait
+      when the 429 carries no ``Retry-After``.
+    - ``wait_after_error``: before looking for a created object after a 500/502/503.
+    - ``wait_after_timeout``: same after a 504, a dropped connection or a read timeout
+      (the docs: the request was most likely processed; wait 60 s).
+    - ``lookup_pages``: newest list pages scanned when the title filter finds nothing.
+    """
+
+    read_attempts: int = 4
+    read_backoff: float = 0.5
+    read_backoff_max: float = 10.0
+    max_retry_after: int = 120
+    create_attempts: int = 3
+    rate_limit_attempts: int = 5
+    rate_limit_wait: float = 5.0
+    wait_after_error: float = 30.0
+    wait_after_timeout: float = 60.0
+    lookup_pages: int = 2
+
+    @classmethod
+    def fast(cls) -> RetrySettings:
+        """Short timings for tests against a local sandbox (Retry-After cut to 0 s)."""
+        return cls(
+            read_attempts=8,
+            read_backoff=0.01,
+            read_backoff_max=0.05,
+            max_retry_after=0,
+            create_attempts=6,
+            rate_limit_attempts=8,
+            rate_limit_wait=0.01,
+            wait_after_error=0.02,
+            wait_after_timeout=0.05,
+        )
+
+    def with_(self, **changes: Any) -> RetrySettings:
+        """A copy with some fields changed."""
+        return replace(self, **changes)
+
+    def read_retry(self) -> Retry:
+        """The urllib3 ``Retry`` used for reads (its default methods exclude POST/PATCH)."""
+        kwargs: dict[str, Any] = {
+            "total": self.read_attempts,
+            "backoff_factor": self.read_backoff,
+            "backoff_max": self.read_backoff_max,
+            "status_forcelist": RETRY_STATUSES,
+            "respect_retry_after_header": True,
+            "raise_on_status": False,
+        }
+        if "retry_after_max" in inspect.signature(Retry.__init__).parameters:
+            kwargs["retry_after_max"] = int(self.max_retry_after)
+        return Retry(**kwargs)
+
+
+class Transport:
+    """A pooled session bound to one API base URL and key; see the module docstring."""
+
+    def __init__(
+        self,
+        api_key: str | None,
+        base_url: str,
+        *,
+        timeout: float = 30.0,
+        session: requests.Session | None = None,
+        retry: RetrySettings | None = None,
+        workspace_id: str | int | None = None,
+        sleep: Callable[[float], Any] = time.sleep,
+    ) -> None:
+        self._api_key = api_key or None
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.workspace_id = workspace_id
+        self.sleep = sleep
+        self._retry = retry or RetrySettings()
+        self._clock_offset = 0.0
+        if session is None:
+            session = requests.Session()
+            self._mount(session)
+            self._own_session = True
+        else:
+            self._own_session = False
+        self.session = session
+
+    # -- settings --------------------------------------------------------------------------
+    @property
+    def has_key(self) -> bool:
+        """True when an API key is configured."""
+        return bool(self._api_key)
+
+    @property
+    def retry(self) -> RetrySettings:
+        """The retry settings in force."""
+        return self._retry
+
+    @retry.setter
+    def retry(self, value: RetrySettings) -> None:
+        self._retry = value
+        if self._own_session:
+            self._mount(self.session)
+
+    def _mount(self, session: requests.Session) -> None:
+        adapter = HTTPAdapter(max_retries=self._retry.read_retry(), pool_maxsize=16)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+
+    def scrub(self, text: str) -> str:
+        """``text`` without the API key."""
+        return E.scrub(text, self._api_key)
+
+    def close(self) -> None:
+        """Close the pooled connections."""
+        self.session.close()
+
+    # -- URLs and clock --------------------------------------------------------------------
+    def url(self, path: str) -> str:
+        """Absolute URL of an API path (absolute URLs pass through)."""
+        if path.startswith(("http://", "https://")):
+            return path
+        return urljoin(self.base_url + "/", path.lstrip("/"))
+
+    def is_api_url(self, url: str) -> bool:
+        """True when ``url`` is on the API's own scheme, host and port (gets the key)."""
+        a, b = urlsplit(url), urlsplit(self.base_url)
+        return (a.scheme, a.hostname, a.port) == (b.scheme, b.hostname, b.port)
+
+    def server_now(self) -> datetime:
+        """The service's current time, estimated from the ``Date`` of recent answers."""
+        return datetime.now(timezone.utc) + timedelta(seconds=self._clock_offset)
+
+    def _note_date(self, response: requests.Response) -> None:
+        raw = response.headers.get("Date")
+        if not raw:
+            return
+        try:
+            server = email.utils.parsedate_to_datetime(raw)
+        except (TypeError, ValueError):
+            return
+        if server.tzinfo is None:
+            server = server.replace(tzinfo=timezone.utc)
+        skew = (server - datetime.now(timezone.utc)).total_seconds() + 0.5
+        # Date has 1-second resolution: only correct skews clearly larger than that.
+        self._clock_offset = skew if abs(skew) > 2.0 else 0.0
+
+    def _headers(self, url: str, extra: Mapping[str, str] | None) -> dict[str, str]:
+        headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
+        if self.is_api_url(url):
+            if self._api_key:
+                headers["Authorization"] = f"Bearer {self._api_key}"
+            if self.workspace_id is not None:
+                headers["X-Workspace-Id"] = str(self.workspace_id)
+        if extra:
+            headers.update(extra)
+        return headers
+
+    # -- the choke point -------------------------------------------------------------------
+    def send(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        """Send one request and return the 2xx response; map every failure to AstriaError."""
+        url = self.url(path)
+        shown = urlsplit(url).path or "/"
+        headers = self._headers(url, kwargs.pop("headers", None))
+        kwargs.setdefault("timeout", self.timeout)
+        try:
+            response = self.session.request(method, url, headers=headers, **kwargs)
+        except requests.RequestException as exc:
+            raise self._transport_error(exc, method, shown) from exc
+        self._note_date(response)
+        if response.status_code >= 400:
+            err = E.from_response(response, method=method, path=shown, secret=self._api_key)
+            retries = getattr(response.raw, "retries", None)
+            err.retried = bool(getattr(retries, "history", ()))  # type: ignore[attr-defined]
+            raise err
+        return response
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        """Send a request and return its decoded JSON (None for an empty body)."""
+        response = self.send(method, path, **kwargs)
+        if not response.content or response.status_code == 204:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            shown = urlsplit(response.url).path or path
+            snippet = self.scrub(" ".join(response.text.split())[:80])
+            raise E.APIError(
+                f"{method} {shown} answered {response.status_code} with a body that is not "
+                f"JSON ({snippet!r}). Check ASTRIA_BASE_URL points at the Astria API.",
+                status_code=response.status_code, body=snippet, method=method, path=shown,
+            ) from None
+
+    def _transport_error(self, exc: Exception, method: str, path: str) -> E.TransportError:
+        host = urlsplit(self.base_url).netloc
+        connect_failed = isinstance(exc, requests.ConnectTimeout) or (
+            isinstance(exc, requests.ConnectionError)
+            and "NewConnectionError" in repr(exc.args[0] if exc.args else exc)
+        )
+        if isinstance(exc, requests.Timeout) and not connect_failed:
+            what = f"no answer within {self.timeout:g} s (read timeout)"
+        elif connect_failed:
+            what = f"could not connect to {host}"
+        else:
+            what = "the connection was lost before an answer arrived"
+        hint = (
+            "Check the network and ASTRIA_BASE_URL, then try again."
+            if connect_failed else
+            "The request may have been processed; look for the object before sending it again."
+        )
+        err = E.TransportError(
+            self.scrub(f"{method} {path} failed: {what} ({type(exc).__name__}). {hint}"),
+            method=method, path=path,
+        )
+        err.maybe_processed = not connect_failed  # type: ignore[attr-defined]
+        return err
+
+    # -- creates ---------------------------------------------------------------------------
+    def create(
+        self,
+        path: str,
+        body: Callable[[], dict[str, Any]],
+        *,
+        find_existing: Callable[[datetime], Any] | None = None,
+        resend_safe: bool = False,
+    ) -> Any:
+        """POST a create by the API's retry rules (see the module docstring).
+
+        ``body()`` returns fresh ``requests`` keyword arguments for each attempt (a streamed
+        body can be sent once only). ``find_existing(started)`` returns the object if an
+        earlier attempt made it (``started`` is the service time when the create began), else
+        None. Without it, a create that may have been processed is not resent unless
+        ``resend_safe`` (an idempotent call such as a like).
+        """
+        settings = self._retry
+        started = self.server_now()
+        sends = 0
+        rate_limited = 0
+        while True:
+            sends += 1
+            try:
+                return self.request("POST", path, **body())
+            except E.RateLimitError as exc:  # 429: not processed, resend after Retry-After
+                rate_limited += 1
+                sends -= 1
+                if rate_limited > settings.rate_limit_attempts:
+                    raise
+                wait = settings.rate_limit_wait if exc.retry_after is None else exc.retry_after
+                self.sleep(min(wait, float(settings.max_retry_after)) or settings.rate_limit_wait)
+            except (E.ServerError, E.TransportError) as exc:
+                if isinstance(exc, E.TransportError) and not getattr(exc, "maybe_processed", 1):
+                    raise
+                if find_existing is None and not resend_safe:
+                    raise
+                lost = isinstance(exc, (E.GatewayTimeoutError, E.TransportError))
+                self.sleep(settings.wait_after_timeout if lost else settings.wait_after_error)
+                if find_existing is not None:
+                    try:
+                        found = find_existing(started)
+                    except E.AstriaError:
+                        raise exc from None
+                    if found is not None:
+                        return found
+                if sends >= settings.create_attempts:
+                    raise

@@ -1,0 +1,163 @@
+"""Image inputs -> named bytes -> checked upload parts, and the streamed multipart body.
+
+``create_tune`` accepts images as file paths (``str`` / ``Path``; a folder means the image
+files in it), raw ``bytes``, open binary files, or ``(filename, bytes)`` pairs. They are read
+into ``(name, bytes)`` pairs, checked with :func:`astria_widgets.imaging.checks.check_training_set`
+(so the same rules apply as in the form), and become ``(filename, bytes, content_type)`` parts.
+The body is streamed with ``requests_toolbelt``'s ``MultipartEncoder`` wrapped in a
+``MultipartEncoderMonitor`` so callers see upload progress in bytes.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any, BinaryIO, Union
+
+from requests_toolbelt import MultipartEncoder, MultipartEncoderMonitor
+
+from astria_widgets.client.encoding import FilePart, is_file_part
+from astria_widgets.client.errors import InputError
+
+ImageInput = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, BinaryIO,
+                   tuple[str, bytes]]
+IMAGE_SUFFIXES = frozenset(
+    {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff", ".heic", ".heif"}
+)
+ProgressCallback = Callable[[int, int], Any]
+
+_MAGIC = (
+    (b"\xff\xd8\xff", ".jpg"),
+    (b"\x89PNG\r\n\x1a\n", ".png"),
+    (b"GIF8", ".gif"),
+    (b"BM", ".bmp"),
+)
+
+
+def _guess_suffix(data: bytes) -> str:
+    for magic, suffix in _MAGIC:
+        if data.startswith(magic):
+            return suffix
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return ".webp"
+    return ".jpg"
+
+
+def _as_list(items: Any) -> list[Any]:
+    if items is None:
+        return []
+    if isinstance(items, (str, os.PathLike, bytes, bytearray, memoryview)) or hasattr(
+        items, "read"
+    ):
+        return [items]
+    if isinstance(items, tuple) and len(items) == 2 and isinstance(items[0], str) and \
+            isinstance(items[1], (bytes, bytearray)):
+        return [items]
+    return list(items)
+
+
+def read_images(items: Any) -> tuple[list[tuple[str, bytes]], list[str]]:
+    """Read image inputs into ``(name, bytes)`` pairs; also return problems found on the way."""
+    named: list[tuple[str, bytes]] = []
+    problems: list[str] = []
+    for index, item in enumerate(_as_list(items), start=1):
+        try:
+            named.extend(_read_one(item, index))
+        except InputError as exc:
+            problems.extend(exc.problems)
+    return named, problems
+
+
+def _read_one(item: Any, index: int) -> list[tuple[str, bytes]]:
+    if isinstance(item, (str, os.PathLike)):
+        path = Path(item).expanduser()
+        if path.is_dir():
+            files = sorted(p for p in path.iterdir()
+                           if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+            if not files:
+                raise InputError(f"{path}: folder contains no image files")
+            return [(p.name, p.read_bytes()) for p in files]
+        if not path.exists():
+            raise InputError(f"{path.name or path}: file not found ({path})")
+        try:
+            return [(path.name, path.read_bytes())]
+        except OSError as exc:
+            raise InputError(f"{path.name}: cannot be read ({exc.strerror or exc})") from None
+    if isinstance(item, (bytes, bytearray, memoryview)):
+        data = bytes(item)
+        return [(f"image-{index}{_guess_suffix(data)}", data)]
+    if isinstance(item, tuple) and len(item) == 2:
+        name, data = item
+        if not isinstance(name, str) or not isinstance(data, (bytes, bytearray, memoryview)):
+            raise InputError(f"image #{index}: a pair must be (filename: str, data: bytes)")
+        return [(os.path.basename(name) or f"image-{index}", bytes(data))]
+    if hasattr(item, "read"):
+        raw_name = getattr(item, "name", None)
+        name = os.path.basename(raw_name) if isinstance(raw_name, str) else ""
+        data = item.read()
+        if isinstance(data, str):
+            raise InputError(f"{name or f'image #{index}'}: file opened in text mode; "
+                             "open it with 'rb'")
+        data = bytes(data)
+        return [(name or f"image-{index}{_guess_suffix(data)}", data)]
+    raise InputError(
+        f"image #{index}: unsupported type {type(item).__name__}; give a path, bytes, an "
+        "open binary file or a (filename, bytes) pair"
+    )
+
+
+def check_images(named: Sequence[tuple[str, bytes]]) -> list[str]:
+    """Every blocking problem of a training set (each naming its file), via imaging.checks."""
+    from astria_widgets.imaging.checks import check_training_set
+
+    return [problem for report in check_training_set(list(named)) for problem in report.problems]
+
+
+def prepare_training_images(items: Any, *, context: str = "create_tune") -> list[FilePart]:
+    """Read and check training images; raise :class:`InputError` listing every problem."""
+    named, problems = read_images(items)
+    if named:
+        problems.extend(check_images(named))
+    if problems:
+        raise InputError(problems, context=f"{context}: the training images have problems")
+    return [file_part(name, data) for name, data in named]
+
+
+def file_part(name: str, data: bytes) -> FilePart:
+    """A ``(filename, bytes, content_type)`` upload part."""
+    content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    return (name, bytes(data), content_type)
+
+
+def as_file_part(value: Any, label: str) -> FilePart | None:
+    """A file-like parameter value (Path, bytes, open file, pair) as an upload part, else None.
+
+    Plain strings are not files here (they are URLs or text).
+    """
+    if is_file_part(value):
+        return value
+    if isinstance(value, (os.PathLike, bytes, bytearray, memoryview)) or hasattr(value, "read") \
+            or (isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str)):
+        named = _read_one(value, 1)
+        name, data = named[0]
+        if isinstance(value, (bytes, bytearray, memoryview)):
+            name = f"{label}{_guess_suffix(bytes(value))}"
+        return file_part(name, data)
+    return None
+
+
+def multipart_body(
+    fields: Iterable[tuple[str, Any]], on_progress: ProgressCallback | None = None
+) -> tuple[MultipartEncoderMonitor, str]:
+    """A streamed multipart body (monitor) and its content type, reporting bytes sent."""
+    encoder = MultipartEncoder(fields=list(fields))
+    total = encoder.len
+
+    def callback(monitor: MultipartEncoderMonitor) -> None:
+        if on_progress is not None:
+            on_progress(min(monitor.bytes_read, total), total)
+
+    monitor = MultipartEncoderMonitor(encoder, callback)
+    return monitor, monitor.content_type
