@@ -1,0 +1,260 @@
+"""The ``%astria`` line magic (``%load_ext astria_widgets``).
+
+``%astria tunes`` (the history as a DataFrame), ``%astria form`` (a ``TuneForm``),
+``%astria watch ID`` (a ``TuneProgress``), ``%astria sandbox`` (start the local sandbox and use
+it), ``%astria status`` (which API, which account), ``%astria login`` (a ``LoginWidget``) and
+``%astria help [COMMAND]``. Each command returns its object, so it shows as the cell's result
+and can be kept in a variable (``form = %astria form``). The magic keeps one client for the
+session: the one ``%astria sandbox`` or ``%astria login`` set up, else ``connect()``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_magic, magics_class
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from astria_widgets.client import AstriaClient
+    from astria_widgets.sandbox import Sandbox
+    from astria_widgets.widgets.form import TuneForm
+    from astria_widgets.widgets.login import LoginWidget
+    from astria_widgets.widgets.progress import TuneProgress
+
+HELP: dict[str, str] = {
+    "tunes": """\
+%astria tunes [--limit N | --all]
+    Your tunes, newest first, as a typed pandas DataFrame (astria_widgets.tunes_dataframe).
+    --limit N   at most N tunes (default 100)
+    --all       every tune (follows the pages to the end)""",
+    "form": """\
+%astria form [FIELD=VALUE ...] [prompt=TEXT ...]
+    A TuneForm to pick images, fill in the fields and prompts, submit and watch it train.
+    FIELD is one of title, name, token, branch, model_type, base_tune_id, steps, face_crop,
+    callback; each prompt=TEXT adds a prompt row. Example:
+        form = %astria form name=man branch=fast prompt="ohwx man as an astronaut\"""",
+    "watch": """\
+%astria watch TUNE_ID
+    Live progress of an existing tune and its prompts (a TuneProgress; returns at once,
+    the kernel stays free). Keep it to call .wait(timeout) or .stop().""",
+    "sandbox": """\
+%astria sandbox [--speed S]
+    Start the local Astria sandbox (or reuse the one already running) and use it for the
+    following %astria commands; returns the client. --speed: times faster than the real
+    service (default 60: a 20-minute training takes 20 s).""",
+    "status": """\
+%astria status
+    Which API the magic talks to (the real API or the sandbox, its URL) and which account.""",
+    "login": """\
+%astria login
+    A LoginWidget: paste an API key for the real API (cleared from the widget at once);
+    following %astria commands use the checked client.""",
+    "help": """\
+%astria help [COMMAND]
+    This help, or the help of one command.""",
+}
+
+USAGE = (
+    "Usage: %astria COMMAND [ARGS]   (COMMAND: "
+    + ", ".join(HELP)
+    + ")\n\n"
+    + "\n\n".join(HELP.values())
+)
+
+_SECRET_WORDS = ("key", "token", "secret", "password")
+_INT_FIELDS = ("base_tune_id", "steps")
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser that raises ``UsageError`` instead of exiting."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"%astria {self.prog}: {message}\n\n{HELP.get(self.prog, USAGE)}")
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        raise UsageError(message or HELP.get(self.prog, USAGE))
+
+
+@dataclass(frozen=True)
+class ConnectionStatus:
+    """What ``%astria status`` reports: the API, whether it is the sandbox, the account."""
+
+    base_url: str
+    sandbox: bool
+    account: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+    def __repr__(self) -> str:
+        kind = "the local sandbox" if self.sandbox else "the Astria API"
+        lines = [f"API: {self.base_url} ({kind})"]
+        if self.error:
+            lines.append(f"Account: not reachable ({self.error})")
+        else:
+            shown = ", ".join(f"{k}={v}" for k, v in self.account.items() if v not in (None, ""))
+            lines.append(f"Account: {shown or 'ok'}")
+        return "\n".join(lines)
+
+
+def _public_account(account: dict[str, Any]) -> dict[str, Any]:
+    return {
+        k: v
+        for k, v in account.items()
+        if not any(word in k.lower() for word in _SECRET_WORDS) and not isinstance(v, dict | list)
+    }
+
+
+@magics_class
+class AstriaMagics(Magics):
+    """Holds the session's client and implements ``%astria``."""
+
+    def __init__(self, shell: Any = None) -> None:
+        super().__init__(shell)
+        self.client: AstriaClient | None = None
+        self.sandbox: Sandbox | None = None
+        self._commands: dict[str, Callable[[list[str]], Any]] = {
+            "tunes": self._tunes,
+            "form": self._form,
+            "watch": self._watch,
+            "sandbox": self._sandbox,
+            "status": self._status,
+            "login": self._login,
+            "help": self._help,
+        }
+
+    @line_magic
+    def astria(self, line: str) -> Any:
+        """Astria from IPython. ``%astria help`` lists the commands; each returns its object."""
+        try:
+            argv = shlex.split(line)
+        except ValueError as exc:
+            raise UsageError(f"%astria: {exc}") from None
+        if not argv:
+            return self._help([])
+        command = self._commands.get(argv[0])
+        if command is None:
+            raise UsageError(f"%astria: unknown command {argv[0]!r}\n\n{USAGE}")
+        if any(a in ("-h", "--help") for a in argv[1:]):
+            return self._help([argv[0]])
+        return command(argv[1:])
+
+    # ------------------------------------------------------------------ helpers
+    def get_client(self) -> AstriaClient:
+        """The session's client: set by ``sandbox``/``login``, else ``connect()``."""
+        if self.client is None:
+            from astria_widgets.connect import connect
+
+            self.client = connect()
+        return self.client
+
+    def _set_client(self, client: AstriaClient) -> None:
+        self.client = client
+
+    # ------------------------------------------------------------------ commands
+    def _tunes(self, args: list[str]) -> pd.DataFrame:
+        parser = _Parser(prog="tunes", add_help=False)
+        group = parser.add_mutually_exclusive_group()
+        group.add_argument("--limit", type=int, default=100)
+        group.add_argument("--all", action="store_true")
+        options = parser.parse_args(args)
+        if options.limit is not None and options.limit < 1:
+            raise UsageError("%astria tunes: --limit must be at least 1")
+        from astria_widgets.frames import tunes_dataframe
+
+        records = self.get_client().iter_tunes()
+        if not options.all:
+            records = itertools.islice(records, options.limit)
+        return tunes_dataframe(list(records))
+
+    def _form(self, args: list[str]) -> TuneForm:
+        from astria_widgets.widgets.fields import FIELD_NAMES
+        from astria_widgets.widgets.form import TuneForm
+
+        values: dict[str, Any] = {}
+        prompts: list[str] = []
+        for arg in args:
+            name, sep, value = arg.partition("=")
+            if not sep:
+                raise UsageError(
+                    f"%astria form: expected FIELD=VALUE, got {arg!r}\n\n{HELP['form']}"
+                )
+            if name == "prompt":
+                prompts.append(value)
+            elif name in FIELD_NAMES:
+                values[name] = value
+            else:
+                raise UsageError(f"%astria form: unknown field {name!r}\n\n{HELP['form']}")
+        if prompts:
+            values["prompts"] = prompts
+        return TuneForm(client=self.client, **values)
+
+    def _watch(self, args: list[str]) -> TuneProgress:
+        parser = _Parser(prog="watch", add_help=False)
+        parser.add_argument("tune_id", type=int)
+        options = parser.parse_args(args)
+        from astria_widgets.widgets.progress import watch_tune
+
+        return watch_tune(options.tune_id, client=self.client)
+
+    def _sandbox(self, args: list[str]) -> AstriaClient:
+        parser = _Parser(prog="sandbox", add_help=False)
+        parser.add_argument("--speed", type=float, default=None)
+        options = parser.parse_args(args)
+        from astria_widgets.client import AstriaClient
+        from astria_widgets.sandbox import Sandbox
+
+        if self.sandbox is None:
+            kwargs = {} if options.speed is None else {"speed": options.speed}
+            self.sandbox = Sandbox(**kwargs)
+            self.sandbox.start()
+        self.client = AstriaClient(
+            api_key=self.sandbox.api_key, base_url=self.sandbox.url, sandbox=True
+        )
+        print(f"Sandbox running at {self.sandbox.url}; %astria commands now use it.")
+        return self.client
+
+    def _status(self, args: list[str]) -> ConnectionStatus:
+        _Parser(prog="status", add_help=False).parse_args(args)
+        client = self.get_client()
+        try:
+            account = _public_account(client.account())
+            error = None
+        except Exception as exc:  # noqa: BLE001 - reported in the status, not raised
+            account, error = {}, getattr(exc, "message", "") or type(exc).__name__
+        return ConnectionStatus(str(client.base_url), bool(client.is_sandbox), account, error)
+
+    def _login(self, args: list[str]) -> LoginWidget:
+        parser = _Parser(prog="login", add_help=False)
+        parser.add_argument("--base-url", default=None)
+        options = parser.parse_args(args)
+        from astria_widgets.widgets.login import LoginWidget
+
+        widget = LoginWidget(base_url=options.base_url, on_login=self._set_client)
+        if widget.client is not None:
+            self.client = widget.client
+        return widget
+
+    def _help(self, args: list[str]) -> None:
+        if args and args[0] not in HELP:
+            raise UsageError(f"%astria help: unknown command {args[0]!r}\n\n{USAGE}")
+        print(HELP[args[0]] if args else USAGE)
+        return None
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """Register ``%astria`` (called by ``%load_ext astria_widgets``)."""
+    ipython.register_magics(AstriaMagics(ipython))
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """Remove ``%astria`` (called by ``%unload_ext astria_widgets``)."""
+    manager = ipython.magics_manager
+    manager.magics["line"].pop("astria", None)
+    manager.registry.pop("AstriaMagics", None)

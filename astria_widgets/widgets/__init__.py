@@ -1,0 +1,62 @@
+"""ipywidgets for Astria: the tune form, live progress, login, history browser, image picker.
+
+Widgets talk to an ``AstriaClient`` only (never HTTP). Names are imported lazily so that
+importing one widget does not pull in the others.
+
+- ``TuneForm`` / ``SubmitHandle`` / ``FormInvalid`` -- create a tune and watch it (``form.py``)
+- ``TuneProgress`` / ``watch_tune`` -- live progress of a tune and its prompts (``progress.py``)
+- ``Gallery`` -- generated images as they arrive (``gallery.py``)
+- ``LoginWidget`` -- an API key in, cleared at once (``login.py``)
+- ``TuneBrowser`` -- filterable paged history (``browser.py``)
+- ``ImagePicker`` -- training images with checks and thumbnails (``images.py``)
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_EXPORTS: dict[str, str] = {
+    "TuneForm": "astria_widgets.widgets.form",
+    "SubmitHandle": "astria_widgets.widgets.form",
+    "FormInvalid": "astria_widgets.widgets.form",
+    "TuneProgress": "astria_widgets.widgets.progress",
+    "watch_tune": "astria_widgets.widgets.progress",
+    "Gallery": "astria_widgets.widgets.gallery",
+    "LoginWidget": "astria_widgets.widgets.login",
+    "TuneBrowser": "astria_widgets.widgets.browser",
+    "ImagePicker": "astria_widgets.widgets.images",
+}
+
+__all__ = [
+    "FormInvalid",
+    "Gallery",
+    "ImagePicker",
+    "LoginWidget",
+    "SubmitHandle",
+    "TuneBrowser",
+    "TuneForm",
+    "TuneProgress",
+    "watch_tune",
+]
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from astria_widgets.widgets.browser import TuneBrowser
+    from astria_widgets.widgets.form import FormInvalid, SubmitHandle, TuneForm
+    from astria_widgets.widgets.gallery import Gallery
+    from astria_widgets.widgets.images import ImagePicker
+    from astria_widgets.widgets.login import LoginWidget
+    from astria_widgets.widgets.progress import TuneProgress, watch_tune
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'astria_widgets.widgets' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -1,0 +1,158 @@
+"""The tune form's field catalogue: choices, defaults and per-field checks (no widgets).
+
+Everything the form knows about a field that is not layout lives here, so it can be read and
+tested without a front end: the documented class names, branches and model types, the trigger
+token default of each branch, a unique default title, the parsing of the optional numeric and URL
+fields, and the mapping of the API's 422 error keys onto the form's fields.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from urllib.parse import urlparse
+
+#: Class names from the API documentation; the name field also accepts free text.
+CLASS_NAMES: tuple[str, ...] = (
+    "man",
+    "woman",
+    "boy",
+    "girl",
+    "couple",
+    "cat",
+    "dog",
+    "style",
+    "clothing",
+    "shirt",
+    "pants",
+    "coat",
+    "swimming suit",
+)
+
+#: (label, value) pairs of the documented branches.
+BRANCHES: tuple[tuple[str, str], ...] = (
+    ("flux1 (Flux.1 dev)", "flux1"),
+    ("sdxl1 (SDXL)", "sdxl1"),
+    ("sd15 (Stable Diffusion 1.5)", "sd15"),
+    ("fast (free mock)", "fast"),
+)
+
+#: (label, value) pairs of the model types; ``"checkpoint"`` is sent as ``null``.
+MODEL_TYPES: tuple[tuple[str, str], ...] = (
+    ("LoRA", "lora"),
+    ("PTI", "pti"),
+    ("FaceID", "faceid"),
+    ("Checkpoint", "checkpoint"),
+)
+
+#: (label, value) pairs of the face-crop choice; ``"default"`` is sent as ``null``.
+FACE_CROP_CHOICES: tuple[tuple[str, str], ...] = (
+    ("account default", "default"),
+    ("yes", "yes"),
+    ("no", "no"),
+)
+
+#: The form's fields in display order (``prompts`` and images are edited separately).
+FIELD_NAMES: tuple[str, ...] = (
+    "title",
+    "name",
+    "token",
+    "branch",
+    "model_type",
+    "base_tune_id",
+    "steps",
+    "face_crop",
+    "callback",
+)
+
+DEFAULT_BRANCH = "flux1"
+DEFAULT_MODEL_TYPE = "lora"
+_TOKEN_RE = re.compile(r"^[A-Za-z0-9_]+$")
+MAX_TITLE_LENGTH = 255
+
+
+def default_token(branch: str | None) -> str:
+    """The API's trigger token default for ``branch``: ``sks`` for sd15, ``ohwx`` otherwise."""
+    return "sks" if branch == "sd15" else "ohwx"
+
+
+def default_title(now: datetime | None = None) -> str:
+    """A fresh, unique tune title (the API uses the title as the idempotency key)."""
+    stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
+    return f"tune-{stamp}-{uuid.uuid4().hex[:8]}"
+
+
+def parse_optional_int(text: str, *, minimum: int = 1) -> int | None:
+    """``""`` -> ``None``; digits -> int; raise ``ValueError`` with a readable reason otherwise."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"must be a whole number, not {text!r}") from None
+    if value < minimum:
+        raise ValueError(f"must be at least {minimum}")
+    return value
+
+
+def field_problems(values: Mapping[str, str]) -> dict[str, list[str]]:
+    """Check the raw (string) field values; return ``{field: [problem, ...]}`` for bad ones."""
+    problems: dict[str, list[str]] = {}
+
+    def add(field: str, message: str) -> None:
+        problems.setdefault(field, []).append(message)
+
+    title = values.get("title", "").strip()
+    if not title:
+        add("title", "is required")
+    elif len(title) > MAX_TITLE_LENGTH:
+        add("title", f"is longer than {MAX_TITLE_LENGTH} characters")
+    if not values.get("name", "").strip():
+        add("name", "is required (a class such as man, woman, dog, or your own word)")
+    token = values.get("token", "").strip()
+    if token and not _TOKEN_RE.match(token):
+        add("token", "must be one word of letters, digits or _")
+    if values.get("branch") not in {value for _, value in BRANCHES}:
+        add("branch", f"must be one of {', '.join(v for _, v in BRANCHES)}")
+    for field in ("base_tune_id", "steps"):
+        try:
+            parse_optional_int(values.get(field, ""))
+        except ValueError as exc:
+            add(field, str(exc))
+    callback = values.get("callback", "").strip()
+    if callback:
+        parsed = urlparse(callback)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            add("callback", "must be an http(s):// URL")
+    return problems
+
+
+_PROMPT_KEY = re.compile(r"^prompts?(?:_attributes)?(?:\[(\d+)\]|\.(\d+))?(?:[\[.](\w+)\]?)?")
+
+
+def map_server_error_key(key: str) -> tuple[str, int | None]:
+    """Map a 422 ``errors`` key to ``(target, prompt_index)``.
+
+    ``target`` is a field name from :data:`FIELD_NAMES`, ``"images"``, ``"prompts"`` (with the
+    0-based row index when the key names one) or ``"general"``. Keys such as ``tune[name]``,
+    ``tune.name``, ``image_urls``, ``prompts_attributes[1].text`` and ``prompts_attributes.0.seed``
+    are understood.
+    """
+    key = key.strip()
+    for prefix in ("tune[", "tune."):
+        if key.startswith(prefix):
+            key = key[len(prefix) :].replace("]", "", 1)
+            break
+    match = _PROMPT_KEY.match(key)
+    if match and key.startswith("prompt"):
+        index = match.group(1) or match.group(2)
+        return "prompts", int(index) if index is not None else None
+    base = re.split(r"[\[.]", key, maxsplit=1)[0]
+    if base in ("images", "image_urls", "image", "orig_images"):
+        return "images", None
+    if base in FIELD_NAMES:
+        return base, None
+    return "general", None

@@ -1,0 +1,616 @@
+"""``TuneForm``: pick images, fill in the tune's fields and prompts, submit, watch it train.
+
+The form validates live (each problem next to its field, Submit disabled with the reason), and
+``form.errors`` lists every current problem as text naming the field or file. ``submit()``
+returns a :class:`SubmitHandle` at once; a daemon worker thread uploads through
+``client.create_tune(on_progress=...)`` and then follows the tune with the client's one wait
+mechanism (see :mod:`astria_widgets.widgets.progress`). API errors come back inline, every input
+is kept, and a resubmit with the same title re-attaches to the tune it created (or, after an
+uncertain failure such as a 504, to the tune found by that title) instead of creating another.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import threading
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+import ipywidgets as w
+import traitlets
+
+from astria_widgets.client.errors import (
+    APIError,
+    InputError,
+    ServerError,
+    TransportError,
+    ValidationError,
+    WaitTimeout,
+)
+from astria_widgets.widgets.fields import (
+    BRANCHES,
+    CLASS_NAMES,
+    DEFAULT_BRANCH,
+    DEFAULT_MODEL_TYPE,
+    FACE_CROP_CHOICES,
+    FIELD_NAMES,
+    MODEL_TYPES,
+    default_title,
+    default_token,
+    field_problems,
+    map_server_error_key,
+    parse_optional_int,
+)
+from astria_widgets.widgets.images import ImagePicker
+from astria_widgets.widgets.progress import TuneProgress, _short_error
+from astria_widgets.widgets.prompts import PromptsEditor
+
+if TYPE_CHECKING:
+    from astria_widgets.client import AstriaClient
+    from astria_widgets.imaging.checks import ImageReport
+
+logger = logging.getLogger(__name__)
+
+INITIAL_VALUE_NAMES = (*FIELD_NAMES, "prompts", "images")
+_LABELS = {
+    "title": "Title",
+    "name": "Class name",
+    "token": "Token",
+    "branch": "Branch",
+    "model_type": "Model type",
+    "base_tune_id": "Base tune",
+    "steps": "Steps",
+    "face_crop": "Face crop",
+    "callback": "Callback URL",
+}
+_STYLE = {"description_width": "110px"}
+_ERROR_SPAN = '<span style="color: var(--jp-error-color1, #c62828)">{}</span>'
+_WARN_SPAN = '<span style="color: var(--jp-warn-color1, #ef6c00)">{}</span>'
+
+
+def _errors_html(messages: Iterable[str], template: str = _ERROR_SPAN) -> str:
+    return "<br>".join(template.format(html.escape(m)) for m in messages)
+
+
+class FormInvalid(InputError):
+    """``TuneForm.submit()`` on a form that is not valid; ``.problems`` lists every problem."""
+
+    def __init__(self, problems: list[str] | str, *, context: str = "") -> None:
+        super().__init__(problems, context=context or "The tune form is not ready to submit")
+
+
+class SubmitHandle:
+    """Follows one submission: the upload, then the tune and its prompts.
+
+    ``status`` is ``submitting``/``uploading`` until the tune exists, then the tune's status
+    (``queued``, ``training``, ``trained``, ``failed``, ``expired``), or ``error`` when the
+    submission was refused. ``wait(timeout)`` blocks until everything settled and returns the
+    final tune record (re-raising the error that refused the submission, if any).
+    """
+
+    def __init__(self, title: str, progress: TuneProgress) -> None:
+        self.title = title
+        self.progress = progress
+        self._thread: threading.Thread | None = None
+        self._submitting = True
+
+    @property
+    def status(self) -> str:
+        """The current state, as described in the class docstring."""
+        if self.progress.tune is None:
+            if self.progress.error is not None:
+                return "error"
+            return "uploading" if self.progress.status == "uploading" else "submitting"
+        return self.progress.status
+
+    @property
+    def tune(self) -> dict[str, Any] | None:
+        """The last tune record seen (``None`` until the tune exists)."""
+        return self.progress.tune
+
+    @property
+    def prompts(self) -> list[dict[str, Any]]:
+        """The last record seen of each of the tune's prompts."""
+        return self.progress.prompts
+
+    @property
+    def error(self) -> BaseException | None:
+        """What refused the submission or ended the watch early, if anything."""
+        return self.progress.error
+
+    @property
+    def submitting(self) -> bool:
+        """True until the tune was created (or the creation failed)."""
+        return self._submitting
+
+    @property
+    def done(self) -> bool:
+        """True once the worker finished (settled, stopped, or failed)."""
+        return self.progress.done
+
+    def wait(self, timeout: float | None = None) -> dict[str, Any]:
+        """Block until the tune and its prompts settled; return the final tune record."""
+        if not self.progress._finished.wait(timeout):
+            raise WaitTimeout(
+                f"submission {self.title!r} still running after {timeout} s "
+                "(it goes on; call wait() again)",
+                last_record=self.tune,
+            )
+        return self.progress.wait(0)
+
+    def stop(self) -> None:
+        """Stop watching; the tune goes on in the service."""
+        self.progress.stop()
+
+    def __repr__(self) -> str:
+        tune = self.tune
+        tune_id = tune.get("id") if tune else None
+        return f"SubmitHandle(title={self.title!r}, status={self.status!r}, tune={tune_id})"
+
+
+class TuneForm(w.VBox):
+    """A form to create a tune: training images, fields, prompts, Submit and live progress.
+
+    ``TuneForm(client=None, **initial_values)``: ``client`` defaults to ``connect()`` at the first
+    submit (constructing the form starts nothing); ``initial_values`` are any of ``title``,
+    ``name``, ``token``, ``branch``, ``model_type``, ``base_tune_id``, ``steps``, ``face_crop``,
+    ``callback``, ``prompts`` (strings or dicts) and ``images`` (anything
+    :meth:`add_images` takes).
+    """
+
+    valid = traitlets.Bool(False, help="True when Submit is possible")
+    reason = traitlets.Unicode("", help="why Submit is disabled ('' when it is not)")
+
+    def __init__(self, client: AstriaClient | None = None, **initial_values: Any) -> None:
+        unknown = set(initial_values) - set(INITIAL_VALUE_NAMES)
+        if unknown:
+            raise TypeError(
+                f"TuneForm got unknown field(s) {', '.join(sorted(unknown))}; "
+                f"known: {', '.join(INITIAL_VALUE_NAMES)}"
+            )
+        self._client = client
+        self._lock = threading.RLock()
+        self._server_errors: dict[str, list[str]] = {}
+        self._server_prompt_errors: dict[int, list[str]] = {}
+        self._created: dict[str, dict[str, Any]] = {}
+        self._uncertain: set[str] = set()
+        self._handle: SubmitHandle | None = None
+        self._token_typed = False
+        self._setting_token = False
+        self._applying = False
+
+        self.fields: dict[str, w.ValueWidget] = self._build_fields()
+        self._field_messages = {name: w.HTML() for name in FIELD_NAMES}
+        for name, message in self._field_messages.items():
+            message.add_class("astria-field-message")
+            message.add_class(f"astria-field-{name.replace('_', '-')}-message")
+        self.picker = ImagePicker()
+        self._images_message = w.HTML()
+        self._images_message.add_class("astria-images-message")
+        self.prompt_editor = PromptsEditor()
+        self.submit_button = w.Button(
+            description="Submit",
+            button_style="primary",
+            icon="rocket",
+            tooltip="Create the tune and watch it train",
+            disabled=True,
+        )
+        self.submit_button.add_class("astria-submit")
+        self.submit_button.on_click(self._on_submit_button_click)
+        self.reason_label = w.HTML()
+        self.reason_label.add_class("astria-submit-reason")
+        self.message = w.HTML()
+        self.message.add_class("astria-form-message")
+        self.progress_box = w.VBox()
+        self.progress_box.add_class("astria-form-progress")
+
+        field_rows = [
+            w.HBox(
+                [self.fields[name], self._field_messages[name]],
+                layout=w.Layout(align_items="center", gap="8px"),
+            )
+            for name in FIELD_NAMES
+        ]
+        images_box = w.VBox([w.HTML("<b>Training images</b>"), self.picker, self._images_message])
+        images_box.add_class("astria-form-images")
+        super().__init__(
+            children=[
+                w.HTML("<h3 style='margin: 0'>New tune</h3>"),
+                images_box,
+                w.VBox(field_rows),
+                self.prompt_editor,
+                w.HBox(
+                    [self.submit_button, self.reason_label],
+                    layout=w.Layout(align_items="center", gap="8px"),
+                ),
+                self.message,
+                self.progress_box,
+            ]
+        )
+        self.add_class("astria-tune-form")
+
+        self.fields["title"].value = default_title()
+        self._set_token(default_token(self.fields["branch"].value))
+        self.set_values(**initial_values)
+        for name, widget in self.fields.items():
+            widget.observe(
+                lambda change, name=name: self._on_field_change(name, change), names="value"
+            )
+        self.picker.observe(self._on_picker_version, names="version")
+        self.prompt_editor.observe(self._on_prompts_version, names="version")
+        self._refresh()
+
+    # ------------------------------------------------------------------ building
+    def _build_fields(self) -> dict[str, w.ValueWidget]:
+        def text(name: str, placeholder: str = "") -> w.Text:
+            return w.Text(
+                description=_LABELS[name],
+                placeholder=placeholder,
+                style=_STYLE,
+                layout=w.Layout(width="420px"),
+            )
+
+        fields: dict[str, w.ValueWidget] = {
+            "title": text("title", "a unique label (the API's idempotency key)"),
+            "name": w.Combobox(
+                description=_LABELS["name"],
+                options=list(CLASS_NAMES),
+                ensure_option=False,
+                placeholder="man, woman, dog... or your own class",
+                style=_STYLE,
+                layout=w.Layout(width="420px"),
+            ),
+            "token": text("token", "ohwx"),
+            "branch": w.Dropdown(
+                description=_LABELS["branch"],
+                options=list(BRANCHES),
+                value=DEFAULT_BRANCH,
+                style=_STYLE,
+            ),
+            "model_type": w.Dropdown(
+                description=_LABELS["model_type"],
+                options=list(MODEL_TYPES),
+                value=DEFAULT_MODEL_TYPE,
+                style=_STYLE,
+            ),
+            "base_tune_id": text("base_tune_id", "optional, e.g. 1504944 (Flux.1 dev)"),
+            "steps": text("steps", "optional: the service's default"),
+            "face_crop": w.Dropdown(
+                description=_LABELS["face_crop"],
+                options=list(FACE_CROP_CHOICES),
+                value="default",
+                style=_STYLE,
+            ),
+            "callback": text("callback", "optional: https://... POSTed when training ends"),
+        }
+        for name, widget in fields.items():
+            widget.add_class(f"astria-field-{name.replace('_', '-')}")
+        return fields
+
+    # ------------------------------------------------------------------ values
+    def set_values(self, **values: Any) -> None:
+        """Set fields (same names as the constructor's ``initial_values``)."""
+        unknown = set(values) - set(INITIAL_VALUE_NAMES)
+        if unknown:
+            raise TypeError(f"unknown field(s): {', '.join(sorted(unknown))}")
+        for name in FIELD_NAMES:
+            if name not in values or name == "token":
+                continue
+            value = values[name]
+            widget = self.fields[name]
+            if name == "model_type":
+                widget.value = "checkpoint" if value is None else str(value)
+            elif name == "face_crop":
+                widget.value = {None: "default", True: "yes", False: "no"}.get(value, value)
+            else:
+                widget.value = "" if value is None else str(value)
+        if "token" in values:
+            self._token_typed = bool(values["token"])
+            self._set_token(values["token"] or "")
+            if not self._token_typed:
+                self._set_token(default_token(self.fields["branch"].value))
+        if "prompts" in values:
+            self.prompt_editor.set_prompts(values["prompts"] or ())
+        if values.get("images"):
+            self.add_images(values["images"])
+
+    @property
+    def values(self) -> dict[str, Any]:
+        """The tune parameters the form would send (without the images), typed."""
+        raw = {name: self.fields[name].value for name in FIELD_NAMES}
+
+        def maybe_int(text: str) -> int | None:
+            try:
+                return parse_optional_int(text)
+            except ValueError:
+                return None
+
+        return {
+            "title": raw["title"].strip(),
+            "name": raw["name"].strip(),
+            "token": raw["token"].strip() or None,
+            "branch": raw["branch"],
+            "model_type": None if raw["model_type"] == "checkpoint" else raw["model_type"],
+            "base_tune_id": maybe_int(raw["base_tune_id"]),
+            "steps": maybe_int(raw["steps"]),
+            "face_crop": {"default": None, "yes": True, "no": False}[raw["face_crop"]],
+            "callback": raw["callback"].strip() or None,
+            "prompts": self.prompt_editor.value,
+        }
+
+    def add_images(self, items: Any) -> list[ImageReport]:
+        """Add training images (paths, folders, bytes, (name, bytes) pairs, open files)."""
+        return self.picker.add_images(items)
+
+    def add_prompt(self, text: str = "", **options: Any) -> None:
+        """Add a prompt row (``num_images``, ``negative_prompt``, ``seed``... as options)."""
+        self.prompt_editor.add_prompt(text, **options)
+
+    @property
+    def client(self) -> AstriaClient | None:
+        """The client the form submits with (``None`` until resolved by the first submit)."""
+        return self._client
+
+    @property
+    def handle(self) -> SubmitHandle | None:
+        """The latest submission's handle, if any."""
+        return self._handle
+
+    # ------------------------------------------------------------------ validation
+    def _problems(self) -> tuple[dict[str, list[str]], list[str], dict[int, list[str]], list[str]]:
+        """(field problems, image problems, prompt-row problems, general problems)."""
+        raw = {name: self.fields[name].value for name in FIELD_NAMES}
+        fields = field_problems(raw)
+        for name, messages in self._server_errors.items():
+            if name in FIELD_NAMES:
+                fields.setdefault(name, []).extend(messages)
+        images: list[str] = []
+        if self.picker.count == 0:
+            images.append("images: add at least one training image")
+        images.extend(self.picker.errors)
+        images.extend(f"images: {m}" for m in self._server_errors.get("images", []))
+        prompts = self.prompt_editor.problems()
+        for index, messages in self._server_prompt_errors.items():
+            prompts.setdefault(index, []).extend(messages)
+        general = [f"prompts: {m}" for m in self._server_errors.get("prompts", [])]
+        general += self._server_errors.get("general", [])
+        return fields, images, prompts, general
+
+    @property
+    def errors(self) -> list[str]:
+        """Every current problem, as text naming the field or the file (empty when valid)."""
+        with self._lock:
+            fields, images, prompts, general = self._problems()
+        found = [f"{name}: {m}" for name in FIELD_NAMES for m in fields.get(name, [])]
+        found += images
+        found += [f"prompt {i + 1}: {m}" for i in sorted(prompts) for m in prompts[i]]
+        found += general
+        return found
+
+    @property
+    def warnings(self) -> list[str]:
+        """Things worth knowing that do not block submitting (e.g. image warnings)."""
+        return [m for report in self.picker.reports for m in report.warnings]
+
+    def _refresh(self) -> None:
+        """Derive every message, the Submit button and ``valid`` from the current state."""
+        with self._lock:
+            fields, images, prompts, general = self._problems()
+            for name, message in self._field_messages.items():
+                message.value = _errors_html(fields.get(name, []))
+            warnings = self.warnings
+            self._images_message.value = "<br>".join(
+                filter(None, [_errors_html(images), _errors_html(warnings, _WARN_SPAN)])
+            )
+            self.prompt_editor.show_messages(prompts)
+            problems = self.errors
+            busy = self._handle is not None and self._handle.submitting
+            self.valid = not problems
+            if busy:
+                self.reason = "submitting..."
+            elif problems:
+                more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+                self.reason = f"{problems[0]}{more}"
+            else:
+                self.reason = ""
+            self.submit_button.disabled = busy or bool(problems)
+            self.reason_label.value = _errors_html([self.reason]) if self.reason else ""
+
+    def _on_field_change(self, name: str, change: dict[str, Any]) -> None:
+        try:
+            with self._lock:
+                if name == "token" and not self._setting_token:
+                    self._token_typed = bool(str(change["new"]).strip())
+                if name == "branch" and not self._token_typed:
+                    self._set_token(default_token(change["new"]))
+                self._server_errors.pop(name, None)
+                self._server_errors.pop("general", None)
+                self._refresh()
+        except Exception:  # noqa: BLE001 - an observer must never raise into the front end
+            logger.exception("form update failed")
+
+    def _on_picker_version(self, _change: dict[str, Any]) -> None:
+        try:
+            with self._lock:
+                self._server_errors.pop("images", None)
+                self._server_errors.pop("general", None)
+                self._refresh()
+        except Exception:  # noqa: BLE001
+            logger.exception("form update failed")
+
+    def _on_prompts_version(self, _change: dict[str, Any]) -> None:
+        try:
+            with self._lock:
+                self._server_errors.pop("prompts", None)
+                self._server_errors.pop("general", None)
+                self._server_prompt_errors.clear()
+                self._refresh()
+        except Exception:  # noqa: BLE001
+            logger.exception("form update failed")
+
+    def _set_token(self, token: str) -> None:
+        self._setting_token = True
+        try:
+            self.fields["token"].value = token
+        finally:
+            self._setting_token = False
+
+    # ------------------------------------------------------------------ submitting
+    def submit(self) -> SubmitHandle:
+        """Start the submission and return its :class:`SubmitHandle` at once.
+
+        Raises :class:`FormInvalid` (a ``ValueError``) listing :attr:`errors` when the form is
+        not valid. While a submission is still being created, returns that submission's handle.
+        """
+        with self._lock:
+            if self._handle is not None and self._handle.submitting:
+                return self._handle
+            problems = self.errors
+            if problems:
+                self._refresh()
+                raise FormInvalid(problems)
+            values = self.values
+            images = list(self.picker.accepted)
+            if self._handle is not None:
+                self._handle.stop()
+            progress = TuneProgress()
+            handle = SubmitHandle(values["title"], progress)
+            self._handle = handle
+            self.progress_box.children = (progress,)
+            self.message.value = ""
+            self._refresh()
+        handle._thread = threading.Thread(
+            target=progress._run_guarded,
+            args=(lambda: self._submit_job(handle, values, images),),
+            name=f"astria-submit-{values['title']}",
+            daemon=True,
+        )
+        handle._thread.start()
+        return handle
+
+    def _resolve_client(self) -> AstriaClient:
+        if self._client is None:
+            from astria_widgets.connect import connect
+
+            self._client = connect(quiet=True)
+            if self._client.is_sandbox:
+                self._set_message(
+                    f"No ASTRIA_API_KEY: using the local sandbox at {self._client.base_url}."
+                )
+        return self._client
+
+    def _submit_job(
+        self, handle: SubmitHandle, values: dict[str, Any], images: list[tuple[str, bytes]]
+    ) -> None:
+        """Worker thread: create (or find) the tune, then follow it. Never raises for API errors."""
+        progress = handle.progress
+        title = values["title"]
+        try:
+            client = self._resolve_client()
+            tune = self._created.get(title)
+            if tune is None and title in self._uncertain:
+                tune = self._find_by_title(client, title)
+            if tune is not None:
+                self._set_message(
+                    f"A tune titled {title!r} exists already (#{tune.get('id')}); "
+                    "showing it instead of creating a duplicate."
+                )
+            else:
+                progress.begin_upload(title)
+                params = {k: v for k, v in values.items() if k != "prompts" and v is not None}
+                tune = client.create_tune(
+                    images=images,
+                    prompts=values["prompts"],
+                    on_progress=progress.set_upload,
+                    **params,
+                )
+                self._set_message(
+                    f"Created tune #{tune.get('id')}. Submitting again with this "
+                    "title shows it again; change the title for a new tune."
+                )
+            with self._lock:
+                self._created[title] = tune
+                self._uncertain.discard(title)
+        except Exception as exc:  # noqa: BLE001 - shown in the form, never a traceback
+            self._on_submit_failed(handle, title, exc)
+            return
+        finally:
+            with self._lock:
+                handle._submitting = False
+                self._refresh()
+        progress.follow(client, tune)
+
+    def _find_by_title(self, client: AstriaClient, title: str) -> dict[str, Any] | None:
+        for tune in client.list_tunes(title=title):
+            if tune.get("title") == title:
+                return tune
+        return None
+
+    def _on_submit_failed(self, handle: SubmitHandle, title: str, exc: BaseException) -> None:
+        logger.warning(
+            "submitting tune %r failed: %s",
+            title,
+            _short_error(exc),
+            exc_info=not isinstance(exc, (APIError, InputError)),
+        )
+        with self._lock:
+            if isinstance(exc, (TransportError, ServerError)):
+                self._uncertain.add(title)
+            summary = self._absorb_error(exc)
+            handle.progress.show_error(exc, "Not submitted: " + summary)
+            self._set_message(
+                "Not submitted: " + summary + " Your inputs are kept; fix and submit again.",
+                error=True,
+            )
+            self._refresh()
+
+    def _absorb_error(self, exc: BaseException) -> str:
+        """Put the server's per-field messages next to the fields; return a one-line summary."""
+        if isinstance(exc, ValidationError):
+            for key, messages in (exc.errors or {}).items():
+                target, index = map_server_error_key(key)
+                texts = [str(m) for m in (messages if isinstance(messages, list) else [messages])]
+                if target == "prompts" and index is not None:
+                    self._server_prompt_errors.setdefault(index, []).extend(texts)
+                elif target == "general":
+                    self._server_errors.setdefault("general", []).extend(
+                        f"{key}: {t}" for t in texts
+                    )
+                else:
+                    self._server_errors.setdefault(target, []).extend(texts)
+            if not exc.errors:
+                self._server_errors.setdefault("general", []).append(exc.message or str(exc))
+            return "the service refused some values (marked below)."
+        if isinstance(exc, InputError):
+            self._server_errors.setdefault("general", []).extend(exc.problems)
+            return "; ".join(exc.problems) + "."
+        if isinstance(exc, (TransportError, ServerError)):
+            return (
+                f"{_short_error(exc)}. The tune may have been created anyway; submitting "
+                "again looks for it by title first."
+            )
+        if isinstance(exc, APIError):
+            return f"{_short_error(exc)}."
+        return f"unexpected {_short_error(exc)}."
+
+    def _set_message(self, text: str, *, error: bool = False) -> None:
+        escaped = html.escape(text)
+        self.message.value = _ERROR_SPAN.format(escaped) if error else escaped
+
+    def _on_submit_button_click(self, _button: w.Button) -> None:
+        try:
+            self.submit()
+        except FormInvalid:
+            self._refresh()
+        except Exception as exc:  # noqa: BLE001 - a click never dumps a traceback
+            logger.exception("submit failed")
+            self._set_message(f"Could not submit: {_short_error(exc)}", error=True)
+
+    def __repr__(self) -> str:
+        values = self.values
+        return (
+            f"TuneForm(name={values['name']!r}, branch={values['branch']!r}, "
+            f"images={self.picker.count}, prompts={len(values['prompts'])}, "
+            f"valid={not self.errors})"
+        )

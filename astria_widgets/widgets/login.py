@@ -1,0 +1,155 @@
+"""``LoginWidget``: enter an API key for the real API without it landing in the notebook.
+
+Only for the real API when ``ASTRIA_API_KEY`` is not set. On click the handler reads the
+password field, **immediately** sets it back to ``""`` and replaces the form with a status line
+(so neither the live widget state nor a saved notebook holds the key), builds an
+``AstriaClient`` with the key and checks it with ``client.account()``. The key then lives only
+inside that client: never in a trait, a repr, a message or a log. A refused key shows a clear
+message and the (empty) form again, so the user can retry.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import os
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import ipywidgets as w
+import traitlets
+
+from astria_widgets.client.errors import AuthenticationError
+
+if TYPE_CHECKING:
+    from astria_widgets.client import AstriaClient
+
+logger = logging.getLogger(__name__)
+
+
+def _account_label(account: dict[str, Any]) -> str:
+    for key in ("email", "name", "username", "id"):
+        if account.get(key) not in (None, ""):
+            return f"{key} {account[key]}"
+    return "your account"
+
+
+class LoginWidget(w.VBox):
+    """A password field and a button that turn an API key into a checked ``AstriaClient``.
+
+    ``LoginWidget(base_url=None, on_login=None, **client_options)``: ``base_url`` defaults to
+    ``ASTRIA_BASE_URL`` / the real API; ``on_login(client)`` is called after a successful check;
+    ``client_options`` go to ``AstriaClient``. ``widget.client`` is the checked client (``None``
+    before). If ``ASTRIA_API_KEY`` is set, no key is asked: the widget says so and builds the
+    client from the environment.
+    """
+
+    status = traitlets.Unicode("waiting", help="waiting, checking, ok or failed")
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        *,
+        on_login: Callable[[AstriaClient], Any] | None = None,
+        **client_options: Any,
+    ) -> None:
+        self._base_url = base_url
+        self._on_login = on_login
+        self._client_options = client_options
+        self._client: AstriaClient | None = None
+        self.key_field = w.Password(
+            description="API key",
+            placeholder="paste your Astria API key",
+            style={"description_width": "initial"},
+            layout=w.Layout(width="420px"),
+        )
+        self.key_field.add_class("astria-login-key")
+        self.login_button = w.Button(description="Log in", button_style="primary", icon="key")
+        self.login_button.add_class("astria-login-button")
+        self.login_button.on_click(self._on_login_button_click)
+        self.status_line = w.HTML()
+        self.status_line.add_class("astria-login-status")
+        self._form = w.HBox(
+            [self.key_field, self.login_button], layout=w.Layout(align_items="center", gap="8px")
+        )
+        super().__init__(children=[self._form, self.status_line])
+        self.add_class("astria-login")
+        if os.environ.get("ASTRIA_API_KEY"):
+            self._login_from_environment()
+        else:
+            self._show(
+                "Enter your API key (from astria.ai, API settings). It is cleared from "
+                "the field as soon as you click."
+            )
+
+    @property
+    def client(self) -> AstriaClient | None:
+        """The checked client after a successful login, else ``None``."""
+        return self._client
+
+    @property
+    def base_url(self) -> str | None:
+        """The API the key is checked against (``None``: the client's default)."""
+        return self._base_url
+
+    def _show(self, text: str, *, error: bool = False) -> None:
+        escaped = html.escape(text)
+        self.status_line.value = (
+            f'<span style="color: var(--jp-error-color1, #c62828)">{escaped}</span>'
+            if error
+            else escaped
+        )
+
+    def _login_from_environment(self) -> None:
+        from astria_widgets.client import AstriaClient
+
+        self.children = [self.status_line]
+        self._client = AstriaClient(base_url=self._base_url, **self._client_options)
+        self.status = "ok"
+        self._show(f"ASTRIA_API_KEY is set: using it for {self._client.base_url}; no login needed.")
+
+    def _on_login_button_click(self, _button: w.Button) -> None:
+        # Read and erase at once: from here on the key is only a local variable.
+        key = self.key_field.value
+        self.key_field.value = ""
+        self.children = [self.status_line]
+        try:
+            self._check(key)
+        except Exception as exc:  # noqa: BLE001 - a click never dumps a traceback
+            logger.warning("login check failed: %s", type(exc).__name__)
+            self._fail(f"Login failed: {type(exc).__name__}. Try again.")
+        finally:
+            del key
+
+    def _check(self, key: str) -> None:
+        from astria_widgets.client import AstriaClient
+
+        if not key.strip():
+            self._fail("Paste a key first.")
+            return
+        self.status = "checking"
+        self._show("Checking the key...")
+        client = AstriaClient(api_key=key.strip(), base_url=self._base_url, **self._client_options)
+        try:
+            account = client.account()
+        except AuthenticationError:
+            self._fail(f"{client.base_url} refused this key. Check it and try again.")
+            return
+        except Exception as exc:  # noqa: BLE001 - reported, never raised into the front end
+            message = getattr(exc, "message", "") or type(exc).__name__
+            self._fail(f"Could not check the key at {client.base_url}: {message}")
+            return
+        self._client = client
+        self.status = "ok"
+        self._show(f"Logged in to {client.base_url} as {_account_label(account)}.")
+        if self._on_login is not None:
+            self._on_login(client)
+
+    def _fail(self, text: str) -> None:
+        self.status = "failed"
+        self._show(text, error=True)
+        self.children = [self._form, self.status_line]
+
+    def __repr__(self) -> str:
+        url = self._client.base_url if self._client is not None else self._base_url
+        return f"LoginWidget(status={self.status!r}, base_url={url!r})"

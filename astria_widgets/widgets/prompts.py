@@ -1,0 +1,266 @@
+"""The prompts editor of the tune form: rows of prompt text plus the common options.
+
+Each :class:`PromptRow` edits one prompt (text, number of images, negative prompt, seed, aspect
+ratio, super resolution, face correction) and shows its own problems next to it; the
+:class:`PromptsEditor` adds and removes rows and bumps ``version`` on every change so the form can
+re-validate live.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import ipywidgets as w
+import traitlets
+
+ASPECT_RATIOS: tuple[str, ...] = (
+    "1:1",
+    "16:9",
+    "9:16",
+    "21:9",
+    "9:21",
+    "3:2",
+    "2:3",
+    "5:4",
+    "4:5",
+    "4:3",
+    "3:4",
+)
+MAX_NUM_IMAGES = 8
+MAX_SEED = 2**32 - 1
+_OPTION_KEYS = (
+    "text",
+    "num_images",
+    "negative_prompt",
+    "seed",
+    "aspect_ratio",
+    "super_resolution",
+    "face_correct",
+)
+_NARROW = {"description_width": "initial"}
+
+
+def _message_html(messages: Iterable[str]) -> str:
+    return "<br>".join(
+        f'<span style="color: var(--jp-error-color1, #c62828)">{html.escape(m)}</span>'
+        for m in messages
+    )
+
+
+class PromptRow(w.VBox):
+    """One prompt: its text, the common options, a remove button and its messages."""
+
+    def __init__(self, text: str = "", **options: Any) -> None:
+        unknown = set(options) - set(_OPTION_KEYS)
+        if unknown:
+            raise TypeError(f"unknown prompt option(s): {', '.join(sorted(unknown))}")
+        self.text = w.Textarea(
+            value=text,
+            placeholder="ohwx man as an astronaut, photo, 50mm",
+            rows=2,
+            layout=w.Layout(width="100%"),
+        )
+        self.text.add_class("astria-prompt-text")
+        self.num_images = w.BoundedIntText(
+            value=1,
+            min=1,
+            max=MAX_NUM_IMAGES,
+            description="images",
+            style=_NARROW,
+            layout=w.Layout(width="110px"),
+        )
+        self.num_images.add_class("astria-prompt-num-images")
+        self.negative_prompt = w.Text(
+            placeholder="negative prompt (optional)", layout=w.Layout(width="220px")
+        )
+        self.negative_prompt.add_class("astria-prompt-negative")
+        self.seed = w.Text(placeholder="seed (random)", layout=w.Layout(width="120px"))
+        self.seed.add_class("astria-prompt-seed")
+        self.aspect_ratio = w.Dropdown(
+            options=[("aspect: default", "")] + [(r, r) for r in ASPECT_RATIOS],
+            value="",
+            layout=w.Layout(width="140px"),
+        )
+        self.aspect_ratio.add_class("astria-prompt-aspect-ratio")
+        self.super_resolution = w.Checkbox(
+            value=False,
+            description="super resolution",
+            indent=False,
+            layout=w.Layout(width="auto"),
+        )
+        self.face_correct = w.Checkbox(
+            value=False, description="face correct", indent=False, layout=w.Layout(width="auto")
+        )
+        self.remove_button = w.Button(
+            description="Remove",
+            icon="trash",
+            tooltip="Remove this prompt",
+            layout=w.Layout(width="auto"),
+        )
+        self.remove_button.add_class("astria-prompt-remove")
+        self.message = w.HTML()
+        self.message.add_class("astria-prompt-message")
+        self.set_value({"text": text, **options})
+        options_row = w.HBox(
+            [
+                self.num_images,
+                self.seed,
+                self.aspect_ratio,
+                self.negative_prompt,
+                self.super_resolution,
+                self.face_correct,
+                self.remove_button,
+            ],
+            layout=w.Layout(flex_flow="row wrap", align_items="center"),
+        )
+        super().__init__(
+            children=[self.text, options_row, self.message],
+            layout=w.Layout(border="1px solid var(--jp-border-color2, #ddd)", padding="4px"),
+        )
+        self.add_class("astria-prompt-row")
+
+    @property
+    def inputs(self) -> tuple[w.ValueWidget, ...]:
+        """The value widgets of this row (observed by the editor)."""
+        return (
+            self.text,
+            self.num_images,
+            self.negative_prompt,
+            self.seed,
+            self.aspect_ratio,
+            self.super_resolution,
+            self.face_correct,
+        )
+
+    def set_value(self, value: str | Mapping[str, Any]) -> None:
+        """Fill the row from a prompt text or a dict of prompt attributes."""
+        data: Mapping[str, Any] = {"text": value} if isinstance(value, str) else value
+        unknown = set(data) - set(_OPTION_KEYS)
+        if unknown:
+            raise TypeError(f"unknown prompt option(s): {', '.join(sorted(unknown))}")
+        self.text.value = str(data.get("text") or "")
+        self.num_images.value = int(data.get("num_images") or 1)
+        self.negative_prompt.value = str(data.get("negative_prompt") or "")
+        seed = data.get("seed")
+        self.seed.value = "" if seed is None else str(seed)
+        self.aspect_ratio.value = str(data.get("aspect_ratio") or "")
+        self.super_resolution.value = bool(data.get("super_resolution"))
+        self.face_correct.value = bool(data.get("face_correct"))
+
+    def problems(self) -> list[str]:
+        """What is wrong with this row (messages without the row label)."""
+        found = []
+        if not self.text.value.strip():
+            found.append("text is required")
+        seed = self.seed.value.strip()
+        if seed:
+            try:
+                number = int(seed)
+            except ValueError:
+                found.append(f"seed must be a whole number, not {seed!r}")
+            else:
+                if not (number == -1 or 0 <= number <= MAX_SEED):
+                    found.append(f"seed must be between 0 and {MAX_SEED} (or -1 for random)")
+        return found
+
+    @property
+    def value(self) -> dict[str, Any]:
+        """The prompt attributes to send (options left at their defaults are omitted)."""
+        data: dict[str, Any] = {
+            "text": self.text.value.strip(),
+            "num_images": self.num_images.value,
+        }
+        if self.negative_prompt.value.strip():
+            data["negative_prompt"] = self.negative_prompt.value.strip()
+        seed = self.seed.value.strip()
+        if seed:
+            try:
+                data["seed"] = int(seed)
+            except ValueError:
+                pass
+        if self.aspect_ratio.value:
+            data["aspect_ratio"] = self.aspect_ratio.value
+        if self.super_resolution.value:
+            data["super_resolution"] = True
+        if self.face_correct.value:
+            data["face_correct"] = True
+        return data
+
+    def show_messages(self, messages: Iterable[str]) -> None:
+        """Show ``messages`` under the row (an empty iterable clears them)."""
+        self.message.value = _message_html(messages)
+
+
+class PromptsEditor(w.VBox):
+    """A list of :class:`PromptRow` with an "Add prompt" button."""
+
+    version = traitlets.Int(0, help="bumped whenever a row is added, removed or edited")
+
+    def __init__(self, prompts: Iterable[str | Mapping[str, Any]] = ()) -> None:
+        self.rows: list[PromptRow] = []
+        self._rows_box = w.VBox()
+        self.add_button = w.Button(
+            description="Add prompt", icon="plus", tooltip="Add a prompt to run once trained"
+        )
+        self.add_button.add_class("astria-add-prompt")
+        self.add_button.on_click(self._on_add_button_click)
+        super().__init__(
+            children=[
+                w.HTML("<b>Prompts</b> (run when training ends)"),
+                self._rows_box,
+                self.add_button,
+            ],
+        )
+        self.add_class("astria-prompts")
+        for prompt in prompts:
+            self.add_prompt(prompt)
+
+    def add_prompt(self, prompt: str | Mapping[str, Any] = "", **options: Any) -> PromptRow:
+        """Append a row for ``prompt`` (text or dict) plus ``options``; return it."""
+        data = {"text": prompt} if isinstance(prompt, str) else dict(prompt)
+        data.update(options)
+        row = PromptRow(**data)
+        for child in row.inputs:
+            child.observe(self._on_row_change, names="value")
+        row.remove_button.on_click(lambda _button, row=row: self.remove_prompt(row))
+        self.rows.append(row)
+        self._rows_box.children = tuple(self.rows)
+        self.version += 1
+        return row
+
+    def remove_prompt(self, row: PromptRow | int) -> None:
+        """Remove a row (the row itself or its 0-based index)."""
+        target = self.rows[row] if isinstance(row, int) else row
+        self.rows.remove(target)
+        self._rows_box.children = tuple(self.rows)
+        target.close()
+        self.version += 1
+
+    def set_prompts(self, prompts: Iterable[str | Mapping[str, Any]]) -> None:
+        """Replace every row."""
+        for row in list(self.rows):
+            self.remove_prompt(row)
+        for prompt in prompts:
+            self.add_prompt(prompt)
+
+    @property
+    def value(self) -> list[dict[str, Any]]:
+        """Every prompt's attributes, in order."""
+        return [row.value for row in self.rows]
+
+    def problems(self) -> dict[int, list[str]]:
+        """``{row index: [problem, ...]}`` for the rows that have problems."""
+        return {i: found for i, row in enumerate(self.rows) if (found := row.problems())}
+
+    def show_messages(self, messages: Mapping[int, Iterable[str]]) -> None:
+        """Show each row's messages (rows missing from ``messages`` are cleared)."""
+        for i, row in enumerate(self.rows):
+            row.show_messages(messages.get(i, ()))
+
+    def _on_add_button_click(self, _button: w.Button) -> None:
+        self.add_prompt()
+
+    def _on_row_change(self, _change: dict[str, Any]) -> None:
+        self.version += 1
