@@ -1,0 +1,44 @@
+"""Image checks, conversion and thumbnails for training images (Pillow only: no widgets, no HTTP).
+
+- ``inspect_image`` / ``check_training_set``: what blocks or needs a warning (``ImageReport``)
+- ``prepare_for_upload``: CMYK, 16-bit, transparent and animated images made plain 8-bit
+- ``make_thumbnail``: fast, EXIF-upright, cached thumbnails
+"""
+
+from astria_widgets.imaging.checks import (
+    IMAGE_EXTENSIONS,
+    MAX_FILE_BYTES,
+    MAX_IMAGES,
+    MAX_PIXELS,
+    MIN_SIDE,
+    RECOMMENDED_SIDE,
+    ImageReport,
+    apply_set_checks,
+    blocked_report,
+    check_training_set,
+    format_size,
+    inspect_image,
+    size_problem,
+)
+from astria_widgets.imaging.convert import flatten, prepare_for_upload
+from astria_widgets.imaging.thumbnails import clear_thumbnail_cache, make_thumbnail
+
+__all__ = [
+    "IMAGE_EXTENSIONS",
+    "MAX_FILE_BYTES",
+    "MAX_IMAGES",
+    "MAX_PIXELS",
+    "MIN_SIDE",
+    "RECOMMENDED_SIDE",
+    "ImageReport",
+    "apply_set_checks",
+    "blocked_report",
+    "check_training_set",
+    "clear_thumbnail_cache",
+    "flatten",
+    "format_size",
+    "inspect_image",
+    "make_thumbnail",
+    "prepare_for_upload",
+    "size_problem",
+]

@@ -1,0 +1,73 @@
+"""Turn any picture Pillow reads into 8-bit RGB (or grey), upright and without alpha.
+
+``flatten`` is shared by thumbnails and uploads; ``prepare_for_upload`` re-encodes only the
+images whose check gave a conversion warning (CMYK, 16-bit, transparency, animation) and
+returns every other file byte for byte.
+"""
+
+from __future__ import annotations
+
+import io
+
+from PIL import Image, ImageOps
+
+from astria_widgets.imaging.checks import _ALPHA_MODES, _is_sixteen_bit
+
+__all__ = ["flatten", "needs_conversion", "prepare_for_upload"]
+
+_BACKGROUND = (255, 255, 255)
+_SAVE_OPTIONS: dict[str, dict[str, object]] = {
+    "JPEG": {"quality": 95},
+    "WEBP": {"quality": 95},
+    "PNG": {},
+    "GIF": {},
+    "BMP": {},
+    "TIFF": {"compression": "tiff_lzw"},
+}
+
+
+def flatten(im: Image.Image) -> Image.Image:
+    """An 8-bit ``RGB`` or ``L`` copy of ``im``: 16-bit scaled, CMYK converted, alpha on white."""
+    mode = im.mode
+    if mode.startswith("I;16") or mode == "I":
+        return im.convert("I").point(lambda v: v * (1 / 256)).convert("L")
+    if mode == "F":
+        return im.convert("L")
+    if mode in _ALPHA_MODES or "transparency" in im.info:
+        rgba = im.convert("RGBA")
+        out = Image.new("RGB", rgba.size, _BACKGROUND)
+        out.paste(rgba, mask=rgba.getchannel("A"))
+        return out
+    if mode in ("RGB", "L"):
+        return im
+    return im.convert("RGB")
+
+
+def needs_conversion(im: Image.Image, data: bytes) -> bool:
+    """True when the image is CMYK, 16-bit, transparent or animated."""
+    return (
+        im.mode == "CMYK"
+        or _is_sixteen_bit(im, data)
+        or im.mode in _ALPHA_MODES
+        or "transparency" in im.info
+        or (getattr(im, "is_animated", False) and getattr(im, "n_frames", 1) > 1)
+    )
+
+
+def prepare_for_upload(data: bytes) -> bytes:
+    """The bytes to send for one checked image: converted when needed, else unchanged.
+
+    The format stays the same (a CMYK JPEG becomes an RGB JPEG, an animated GIF a one-frame
+    GIF), so the file name still fits; EXIF rotation is applied when re-encoding.
+    Raises Pillow's errors for data that is not a readable image (check it first).
+    """
+    with Image.open(io.BytesIO(data)) as im:
+        if not needs_conversion(im, data):
+            return data
+        fmt = "JPEG" if im.format == "MPO" else (im.format or "PNG")
+        if fmt not in _SAVE_OPTIONS:
+            fmt = "PNG"
+        out = flatten(ImageOps.exif_transpose(im))  # first frame only
+    buffer = io.BytesIO()
+    out.save(buffer, format=fmt, **_SAVE_OPTIONS[fmt])
+    return buffer.getvalue()

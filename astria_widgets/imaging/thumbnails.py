@@ -1,0 +1,96 @@
+"""Fast, upright thumbnails of training images, cached by content hash.
+
+A JPEG is decoded at reduced size (``Image.draft``: libjpeg scales by 1/2, 1/4 or 1/8 while
+decoding), so a 12-megapixel phone photo never exists at full size in memory. EXIF rotation is
+applied (``ImageOps.exif_transpose``), so portrait photos stand upright. Results are kept in a
+small thread-safe LRU cache keyed by ``(sha256, size)``; the function is safe to call from
+worker threads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import threading
+from collections import OrderedDict
+
+from PIL import Image, ImageOps
+
+from astria_widgets.imaging.checks import MAX_PIXELS
+from astria_widgets.imaging.convert import flatten
+
+__all__ = ["THUMBNAIL_CACHE_SIZE", "clear_thumbnail_cache", "make_thumbnail"]
+
+THUMBNAIL_CACHE_SIZE = 512
+"""How many thumbnails the cache keeps (a 128 px JPEG is about 5 KB)."""
+
+
+class _LRU:
+    """A bounded mapping that forgets the least recently used entry; thread-safe."""
+
+    def __init__(self, maxsize: int) -> None:
+        self.maxsize = maxsize
+        self._data: OrderedDict[tuple[str, int], bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, int]) -> bytes | None:
+        with self._lock:
+            value = self._data.get(key)
+            if value is not None:
+                self._data.move_to_end(key)
+            return value
+
+    def put(self, key: tuple[str, int], value: bytes) -> None:
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self.maxsize:
+                self._data.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+_CACHE = _LRU(THUMBNAIL_CACHE_SIZE)
+
+
+def make_thumbnail(data: bytes, size: int = 128) -> bytes:
+    """JPEG bytes of an upright thumbnail fitting in ``size`` x ``size`` pixels.
+
+    Transparent areas are flattened onto white; only the first frame of an animation is used.
+    Raises ``ValueError`` for an image over ``MAX_PIXELS`` (a possible decompression bomb) and
+    Pillow's errors (``UnidentifiedImageError``, ``OSError``) for data it cannot decode.
+    """
+    if size < 1:
+        raise ValueError(f"thumbnail size must be positive, got {size}")
+    key = (hashlib.sha256(data).hexdigest(), size)
+    cached = _CACHE.get(key)
+    if cached is not None:
+        return cached
+    thumb = _render(data, size)
+    _CACHE.put(key, thumb)
+    return thumb
+
+
+def clear_thumbnail_cache() -> None:
+    """Forget every cached thumbnail (benchmarks use it to measure cold runs)."""
+    _CACHE.clear()
+
+
+def _render(data: bytes, size: int) -> bytes:
+    with Image.open(io.BytesIO(data)) as im:
+        if im.width * im.height > MAX_PIXELS:
+            raise ValueError(
+                f"{im.width}x{im.height} px is over the {MAX_PIXELS} pixel limit; not decoded"
+            )
+        im.draft("RGB" if im.mode in ("RGB", "YCbCr") else None, (size, size))
+        upright = ImageOps.exif_transpose(im)  # decodes (at the draft scale) and rotates
+    small = flatten(upright)
+    small.thumbnail((size, size), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    small.save(out, format="JPEG", quality=85)
+    return out.getvalue()
