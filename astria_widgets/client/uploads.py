@@ -2,8 +2,9 @@
 
 ``create_tune`` accepts images as file paths (``str`` / ``Path``; a folder means the image
 files in it), raw ``bytes``, open binary files, or ``(filename, bytes)`` pairs. They are read
-into ``(name, bytes)`` pairs, checked with :func:`astria_widgets.imaging.checks.check_training_set`
-(so the same rules apply as in the form), and become ``(filename, bytes, content_type)`` parts.
+into ``(name, bytes)`` pairs, checked with ``imaging.checks.check_training_set`` (the same
+rules as in the form), converted when a check says so (CMYK, 16-bit, alpha:
+``imaging.convert.prepare_for_upload``), and become ``(filename, bytes, content_type)`` parts.
 The body is streamed with ``requests_toolbelt``'s ``MultipartEncoder`` wrapped in a
 ``MultipartEncoderMonitor`` so callers see upload progress in bytes.
 """
@@ -96,7 +97,10 @@ def _read_one(item: Any, index: int) -> list[tuple[str, bytes]]:
     if hasattr(item, "read"):
         raw_name = getattr(item, "name", None)
         name = os.path.basename(raw_name) if isinstance(raw_name, str) else ""
-        data = item.read()
+        try:
+            data = item.read()
+        except (OSError, ValueError) as exc:
+            raise InputError(f"{name or f'image #{index}'}: cannot be read ({exc})") from None
         if isinstance(data, str):
             raise InputError(f"{name or f'image #{index}'}: file opened in text mode; "
                              "open it with 'rb'")
@@ -108,21 +112,31 @@ def _read_one(item: Any, index: int) -> list[tuple[str, bytes]]:
     )
 
 
-def check_images(named: Sequence[tuple[str, bytes]]) -> list[str]:
-    """Every blocking problem of a training set (each naming its file), via imaging.checks."""
+def check_images(named: Sequence[tuple[str, bytes]]) -> list[Any]:
+    """The ``ImageReport`` of every image, set-level checks included (imaging.checks)."""
     from astria_widgets.imaging.checks import check_training_set
 
-    return [problem for report in check_training_set(list(named)) for problem in report.problems]
+    return list(check_training_set(list(named)))
+
+
+def _converted(data: bytes, report: Any) -> bytes:
+    """Bytes to upload: re-encoded when a check warned of a conversion (CMYK, alpha...)."""
+    if not getattr(report, "warnings", ()):
+        return data
+    from astria_widgets.imaging.convert import prepare_for_upload
+
+    return prepare_for_upload(data)
 
 
 def prepare_training_images(items: Any, *, context: str = "create_tune") -> list[FilePart]:
-    """Read and check training images; raise :class:`InputError` listing every problem."""
+    """Read, check and convert training images; raise :class:`InputError` listing problems."""
     named, problems = read_images(items)
-    if named:
-        problems.extend(check_images(named))
+    reports = check_images(named) if named else []
+    problems.extend(problem for report in reports for problem in report.problems)
     if problems:
         raise InputError(problems, context=f"{context}: the training images have problems")
-    return [file_part(name, data) for name, data in named]
+    return [file_part(name, _converted(data, report))
+            for (name, data), report in zip(named, reports, strict=True)]
 
 
 def file_part(name: str, data: bytes) -> FilePart:

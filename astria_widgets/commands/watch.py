@@ -1,0 +1,66 @@
+"""``astria-widgets watch TUNE_ID``: follow a tune's training with a tqdm bar.
+
+The bar runs over the estimated duration (from ``eta``) and is driven only by
+``client.wait_for_tune`` callbacks. Exit status 0 when trained, 1 when failed or on error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+HELP = "follow a tune until it is trained or failed (tqdm progress bar)"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="astria-widgets watch", description=HELP)
+    parser.add_argument("tune_id", type=int, help="the tune to follow")
+    parser.add_argument("--timeout", type=float, default=None,
+                        help="give up after this many seconds (default: wait until done)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Follow a tune; 0 when trained, 1 when failed, timed out or on an API error."""
+    args = _parser().parse_args(argv)
+    from tqdm import tqdm
+
+    from astria_widgets.client import AstriaError, tune_is_stalled, tune_status
+    from astria_widgets.client.status import estimated_duration, parse_time
+    from astria_widgets.connect import connect
+
+    client = connect(quiet=False)
+    bar = tqdm(total=100, unit="%", desc=f"tune {args.tune_id}", file=sys.stderr,
+               bar_format="{desc}: {percentage:3.0f}%|{bar}| {postfix}")
+
+    def on_update(record: dict[str, Any]) -> None:
+        now = client.transport.server_now()
+        status = tune_status(record, now)
+        if tune_is_stalled(record, now):
+            status = "stalled (past its eta)"
+        duration = estimated_duration(record)
+        start = parse_time(record.get("started_training_at"))
+        if status in {"trained", "expired"}:
+            percent = 100.0
+        elif duration and start:
+            percent = min(99.0, 100.0 * (now - start).total_seconds() / duration)
+        else:
+            percent = 0.0
+        bar.n = int(percent)
+        bar.set_postfix_str(status)
+        bar.refresh()
+
+    try:
+        final = client.wait_for_tune(args.tune_id, timeout=args.timeout, on_update=on_update)
+    except AstriaError as exc:
+        bar.close()
+        print(f"astria-widgets watch: {exc}", file=sys.stderr)
+        return 1
+    bar.close()
+    status = tune_status(final)
+    if status == "failed":
+        print(f"tune {args.tune_id} failed: {final.get('error') or 'no reason given'}")
+        return 1
+    print(f"tune {args.tune_id} {status}: {final.get('title', '')}")
+    return 0

@@ -1,0 +1,97 @@
+"""Image inputs and argument checks: problems are found before anything is sent."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+import requests
+from corpus import build_image_corpus, photo
+
+from astria_widgets.client import AstriaClient, InputError
+from astria_widgets.client.uploads import as_file_part, prepare_training_images, read_images
+
+
+class NoNetwork(requests.Session):
+    def request(self, *args, **kwargs):  # pragma: no cover - reaching it is the failure
+        raise AssertionError("nothing may be sent for a bad input")
+
+
+@pytest.fixture
+def offline() -> AstriaClient:
+    return AstriaClient(api_key="sd_x", base_url="https://api.test", session=NoNetwork())
+
+
+def test_every_input_form_is_read(tmp_path):
+    jpeg = photo(seed=3)
+    (tmp_path / "a.jpg").write_bytes(jpeg)
+    folder = tmp_path / "set"
+    folder.mkdir()
+    (folder / "b.png").write_bytes(photo(seed=4, fmt="PNG"))
+    (folder / "notes.txt").write_text("not picked")
+    with open(tmp_path / "a.jpg", "rb") as handle:
+        named, problems = read_images([str(tmp_path / "a.jpg"), folder, jpeg, handle,
+                                       ("c.jpg", jpeg), io.BytesIO(jpeg)])
+    assert problems == []
+    assert [n for n, _ in named] == ["a.jpg", "b.png", "image-3.jpg", "a.jpg", "c.jpg",
+                                     "image-6.jpg"]
+    assert named[0][1] == jpeg and named[1][1].startswith(b"\x89PNG")
+
+
+def test_unreadable_inputs_are_named(tmp_path):
+    (tmp_path / "t.txt").write_text("hello")
+    with open(tmp_path / "t.txt") as text_mode, open(tmp_path / "w.jpg", "wb") as write_only:
+        _, problems = read_images([tmp_path / "missing.jpg", text_mode, 42, write_only])
+    assert len(problems) == 4
+    assert "missing.jpg: file not found" in problems[0]
+    assert "t.txt: file opened in text mode" in problems[1] and "image #3" in problems[2]
+    assert problems[3].startswith("w.jpg: cannot be read")
+
+
+def test_prepared_parts_carry_names_and_content_types():
+    parts = prepare_training_images([("face.png", photo(fmt="PNG")), ("x.jpg", photo(seed=9))])
+    assert [(p[0], p[2]) for p in parts] == [("face.png", "image/png"), ("x.jpg", "image/jpeg")]
+    assert as_file_part(b"\xff\xd8\xffrest", "input_image")[0] == "input_image.jpg"
+    assert as_file_part("https://x/y.jpg", "input_image") is None
+
+
+def test_image_corpus_problems_block_create_tune(tmp_path, offline):
+    cases = [c for c in build_image_corpus(tmp_path) if c.expect == "problem"]
+    assert len(cases) >= 10
+    for case in cases:
+        with pytest.raises(InputError) as info:
+            offline.create_tune(name="man", images=case.paths)
+        assert case.matches(info.value.problems), (case.case, info.value.problems)
+        assert isinstance(info.value, ValueError)
+
+
+@pytest.mark.parametrize(("kwargs", "needle"), [
+    ({"name": "  "}, "name:"),
+    ({"title": " "}, "title:"),
+    ({"image_urls": []}, "images:"),
+    ({"image_urls": ["ftp://x/a.jpg"]}, "image_urls[0]"),
+    ({"token": "oh wx"}, "token:"),
+    ({"base_tune_id": "flux"}, "base_tune_id:"),
+    ({"callback": "not a url"}, "callback:"),
+    ({"steps": -3}, "steps:"),
+    ({"prompts": ["ok", "   "]}, "prompts[1]"),
+])
+def test_bad_arguments_raise_input_error_naming_the_field(kwargs, needle, offline):
+    args = {"name": "man", "image_urls": ["https://x/1.jpg"], **kwargs}
+    with pytest.raises(InputError) as info:
+        offline.create_tune(**args)
+    assert any(p.startswith(needle) for p in info.value.problems), info.value.problems
+
+
+def test_every_problem_is_listed_at_once(offline):
+    with pytest.raises(InputError) as info:
+        offline.create_tune(name="", title="", token="a b", callback="nope")
+    assert len(info.value.problems) == 5
+    assert "5 problems" in str(info.value)
+
+
+def test_ids_and_prompt_text_are_checked(offline):
+    with pytest.raises(InputError, match="tune_id"):
+        offline.get_tune("abc")
+    with pytest.raises(InputError, match="text"):
+        offline.create_prompt(1, "   ")
