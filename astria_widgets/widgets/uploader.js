@@ -1,0 +1,236 @@
+// Chunked browser uploads for astria-widgets (anywidget ESM).
+//
+// A click anywhere in the widget (class "astria-upload") opens the file chooser; files can
+// also be dropped on ".astria-upload-drop". Each file is sliced into `chunk_size` pieces and
+// each piece is sent as one custom message with one binary buffer:
+//   model.send({kind: "chunk", id, batch, name, index, total, size, type}, undefined, [buffer])
+// At most `window` pieces per file wait for the kernel's {kind: "ack", id, index}; a
+// {kind: "error", id} stops that file. Files over `max_file_bytes` are not read at all:
+// {kind: "skipped", id, name, size, type, reason: "too-large"}. Progress comes back from the
+// kernel in the synced `progress` trait, so the bars show what Python really received.
+
+function formatBytes(n) {
+  if (n >= 1024 * 1024) return (n / (1024 * 1024)).toFixed(1) + " MB";
+  if (n >= 1024) return Math.round(n / 1024) + " KB";
+  return n + " bytes";
+}
+
+function newId() {
+  // crypto.randomUUID needs a secure context; plain http://127.0.0.1 may not be one
+  return Date.now().toString(36) + "-" + Math.random().toString(36).slice(2, 10);
+}
+
+const STATE_TEXT = {
+  receiving: "",
+  done: "received",
+  rejected: "not sent (too large)",
+  failed: "failed",
+  cancelled: "cancelled",
+};
+
+function render({ model, el }) {
+  el.classList.add("astria-upload-root");
+
+  const input = document.createElement("input");
+  input.type = "file";
+  input.className = "astria-upload-input";
+  input.style.display = "none";
+
+  const zone = document.createElement("div");
+  zone.className = "astria-upload-drop";
+  zone.setAttribute("role", "button");
+  zone.tabIndex = 0;
+  const label = document.createElement("span");
+  label.className = "astria-upload-label";
+  const status = document.createElement("span");
+  status.className = "astria-upload-status";
+  zone.append(label, status);
+
+  const list = document.createElement("ul");
+  list.className = "astria-upload-progress";
+  el.append(input, zone, list);
+
+  function syncSettings() {
+    input.accept = model.get("accept");
+    input.multiple = model.get("multiple");
+    label.textContent = model.get("description");
+    el.classList.toggle("astria-upload-disabled", model.get("disabled"));
+  }
+
+  function drawProgress() {
+    list.replaceChildren();
+    for (const entry of model.get("progress") || []) {
+      const item = document.createElement("li");
+      item.className = "astria-upload-file";
+      item.dataset.state = entry.state;
+      const name = document.createElement("span");
+      name.className = "astria-upload-name";
+      name.textContent = entry.name;
+      const bar = document.createElement("progress");
+      bar.max = Math.max(entry.size, 1);
+      bar.value = entry.size ? entry.received : 1;
+      const text = document.createElement("span");
+      text.className = "astria-upload-bytes";
+      const state = STATE_TEXT[entry.state] || entry.state;
+      text.textContent =
+        formatBytes(entry.received) + " / " + formatBytes(entry.size) + (state ? " " + state : "");
+      item.append(name, bar, text);
+      list.append(item);
+    }
+  }
+
+  // -- sending -----------------------------------------------------------------------------
+  const queue = [];
+  const waiters = new Map(); // "id:index" -> {resolve, reject}
+  const failed = new Set();
+  let busy = false;
+  let closed = false;
+  let currentId = null;
+  let sentFiles = 0;
+
+  function waitForAck(id, index) {
+    return new Promise((resolve, reject) => waiters.set(id + ":" + index, { resolve, reject }));
+  }
+
+  function rejectAll(id, reason) {
+    for (const [key, waiter] of waiters) {
+      if (id === null || key.startsWith(id + ":")) {
+        waiters.delete(key);
+        waiter.reject(new Error(reason));
+      }
+    }
+  }
+
+  function onMessage(msg) {
+    if (!msg || typeof msg !== "object") return;
+    if (msg.kind === "ack") {
+      const key = msg.id + ":" + msg.index;
+      const waiter = waiters.get(key);
+      if (waiter) {
+        waiters.delete(key);
+        waiter.resolve();
+      }
+    } else if (msg.kind === "error") {
+      failed.add(msg.id);
+      rejectAll(msg.id, msg.reason || "rejected by the kernel");
+    }
+  }
+
+  async function sendFile({ file, batch }) {
+    const id = newId();
+    const size = file.size;
+    const meta = { id, batch, name: file.name, size, type: file.type || "" };
+    if (size > model.get("max_file_bytes")) {
+      model.send({ kind: "skipped", reason: "too-large", ...meta });
+      return;
+    }
+    const chunkSize = Math.max(1, model.get("chunk_size"));
+    const windowSize = Math.max(1, model.get("window"));
+    const total = Math.max(1, Math.ceil(size / chunkSize));
+    const inFlight = new Set();
+    currentId = id;
+    try {
+      for (let index = 0; index < total; index++) {
+        if (closed || failed.has(id)) return;
+        const start = index * chunkSize;
+        const buffer = await file.slice(start, Math.min(size, start + chunkSize)).arrayBuffer();
+        const acked = waitForAck(id, index);
+        inFlight.add(acked);
+        acked.then(
+          () => inFlight.delete(acked),
+          () => inFlight.delete(acked),
+        );
+        model.send({ kind: "chunk", index, total, ...meta }, undefined, [buffer]);
+        while (inFlight.size >= windowSize) await Promise.race(inFlight);
+      }
+      await Promise.all(inFlight);
+    } catch (err) {
+      if (!closed && !failed.has(id)) {
+        model.send({ kind: "skipped", reason: "failed", ...meta });
+      }
+    } finally {
+      currentId = null;
+    }
+  }
+
+  async function drain() {
+    if (busy) return;
+    busy = true;
+    try {
+      while (queue.length && !closed) {
+        const item = queue.shift();
+        sentFiles += 1;
+        status.textContent = " Sending " + sentFiles + " of " + (sentFiles + queue.length) + "…";
+        await sendFile(item);
+      }
+    } finally {
+      busy = false;
+      sentFiles = 0;
+      status.textContent = "";
+    }
+  }
+
+  function enqueue(files) {
+    if (model.get("disabled") || !files.length) return;
+    const batch = newId();
+    queue.push(...files.map((file) => ({ file, batch })));
+    drain();
+  }
+
+  // -- events ------------------------------------------------------------------------------
+  function openChooser(event) {
+    if (event.target === input || model.get("disabled")) return;
+    input.click();
+  }
+  function onKey(event) {
+    if (event.key === "Enter" || event.key === " ") {
+      event.preventDefault();
+      openChooser(event);
+    }
+  }
+  function onChange() {
+    const files = Array.from(input.files || []);
+    input.value = ""; // picking the same files again fires "change" again
+    enqueue(files);
+  }
+  function onDragOver(event) {
+    event.preventDefault();
+    el.classList.add("astria-upload-over");
+  }
+  function onDragLeave() {
+    el.classList.remove("astria-upload-over");
+  }
+  function onDrop(event) {
+    event.preventDefault();
+    el.classList.remove("astria-upload-over");
+    enqueue(Array.from((event.dataTransfer && event.dataTransfer.files) || []));
+  }
+
+  el.addEventListener("click", openChooser);
+  zone.addEventListener("keydown", onKey);
+  input.addEventListener("change", onChange);
+  el.addEventListener("dragover", onDragOver);
+  el.addEventListener("dragleave", onDragLeave);
+  el.addEventListener("drop", onDrop);
+  model.on("msg:custom", onMessage);
+  model.on("change:progress", drawProgress);
+  model.on("change:description change:accept change:multiple change:disabled", syncSettings);
+  syncSettings();
+  drawProgress();
+
+  return () => {
+    closed = true;
+    if (currentId !== null) model.send({ kind: "abort", id: currentId });
+    rejectAll(null, "closed");
+    queue.length = 0;
+    el.removeEventListener("click", openChooser);
+    el.removeEventListener("dragover", onDragOver);
+    el.removeEventListener("dragleave", onDragLeave);
+    el.removeEventListener("drop", onDrop);
+    model.off("msg:custom", onMessage);
+    model.off("change:progress", drawProgress);
+    model.off("change:description change:accept change:multiple change:disabled", syncSettings);
+  };
+}
+
+export default { render };
