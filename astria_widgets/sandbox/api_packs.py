@@ -1,0 +1,200 @@
+"""Pack endpoints: K1 ``GET /packs``, K2 ``GET /gallery/packs``, K3 ``GET /p/:id_or_slug``,
+K4 ``POST /p/:id_or_slug/tunes``, K5 ``POST /packs``.
+
+Ambiguity #12: chose numeric -> id, anything else -> slug. Ambiguity #13: pack ``costs``
+carry both ``cost`` (cents) and ``cost_mc``; Ambiguity #14: 100,000 mc = US$1.
+Ambiguity #11: ``preset`` is accepted on pack runs and ignored when the pack has its own
+model settings. K4 trains a tune of the pack's base model/model type and creates the pack's
+template prompts for the tune's class under the new tune (``orig_prompt_id`` = template,
+``base_pack_id`` = pack, a fresh ``order_id``); ``prompt_attributes`` (one hash) overrides
+attributes of every such prompt; ``prompts_callback`` receives the array of all of them once
+the last one finishes. With ``tune_ids[]`` the prompts run on existing tunes instead and the
+answer is ``{"status": 201, "order": {"id", "tune_ids"}, "prompt_ids": [...]}`` (the
+documented multi-pack shape, used for every ``tune_ids`` run).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from typing import Any
+
+from flask import Blueprint, abort, jsonify, request
+
+from .create import create_prompts, create_tune, fill_placeholders
+from .objects import pack_detail_json, pack_list_json, tune_json
+from .params import Validator, paging, parse_body, to_bool
+from .state import base_url, current_user, state
+from .store import Query
+from .validate import PromptInput, clean_prompt, clean_tune
+
+bp = Blueprint("packs", __name__)
+MAX_LIMIT = 500
+
+
+def _pack(ident: str) -> dict[str, Any]:
+    st = state()
+    ident = ident[:-5] if ident.endswith(".json") else ident
+    pack = st.store.get_pack(pack_id=int(ident)) if ident.isdigit() else st.store.get_pack(
+        slug=ident)
+    if pack is None or pack["user_id"] not in (None, current_user()["id"]):
+        abort(404, description=f"Pack {ident} not found")
+    return pack
+
+
+def _list(query: Query) -> Any:
+    st = state()
+    limit, _, offset = paging(request, max_offset=None, max_limit=MAX_LIMIT)
+    now = time.time()
+    rows = st.store.list_packs(query, limit, offset)
+    out = []
+    for row in rows:
+        attrs = row["attrs"]
+        if request.args.get("public") and to_bool(request.args["public"]):
+            if not attrs.get("public_at") or attrs["public_at"] > now:
+                continue
+        if request.args.get("listed") and to_bool(request.args["listed"]):
+            if attrs.get("unlisted_at"):
+                continue
+        out.append(pack_list_json(row, st.store.pack_templates(row["id"])))
+    return jsonify(out)
+
+
+@bp.get("/packs")
+def list_packs() -> Any:
+    """K1: the caller's own packs."""
+    return _list(Query().add("user_id = ?", current_user()["id"]))
+
+
+@bp.get("/gallery/packs")
+def list_gallery_packs() -> Any:
+    """K2: public gallery packs."""
+    return _list(Query().add("user_id IS NULL"))
+
+
+@bp.get("/p/<ident>")
+def get_pack(ident: str) -> Any:
+    """K3: pack detail."""
+    pack = _pack(ident)
+    templates = state().store.pack_templates(pack["id"])
+    return jsonify(pack_detail_json(pack, templates, time.time(), base_url()))
+
+
+@bp.post("/packs")
+def create_pack() -> Any:
+    """K5: a new (private, empty) pack of the caller."""
+    st = state()
+    body = parse_body(request)
+    v = Validator(body.get("pack") if "pack" in body else body)
+    title = v.string("title", required=True, max_length=255)
+    subtitle = v.string("subtitle", max_length=1000)
+    base_tune_id = v.integer("base_tune_id", low=1)
+    model_type = v.enum("model_type", ("lora", "pti", "faceid"))
+    base = st.store.get_tune(base_tune_id) if base_tune_id else None
+    if base_tune_id and (base is None or base["user_id"] is not None):
+        v.error("base_tune_id", f"tune {base_tune_id} is not a gallery base tune")
+    v.raise_if_errors()
+    now = time.time()
+    slug_root = re.sub(r"[^a-z0-9]+", "-", (title or "pack").lower()).strip("-") or "pack"
+    slug = f"{slug_root}-{st.store.next_sequence('pack_slug')}"
+    pack_id = st.store.insert_pack({
+        "user_id": current_user()["id"], "slug": slug, "title": title, "created_at": now,
+        "updated_at": now,
+        "attrs": {"subtitle": subtitle, "base_tune_id": base_tune_id, "model_type": model_type,
+                  "token": "ohwx", "classes": [], "public_at": None, "unlisted_at": None,
+                  "multiplier": 1, "training_cost_mc": 0},
+    })
+    pack = st.store.get_pack(pack_id)
+    return jsonify(pack_detail_json(pack, [], now, base_url())), 201
+
+
+def _template_inputs(
+    templates: list[dict[str, Any]], token: str, characteristics: dict | None,
+    overrides: dict[str, Any], v: Validator,
+) -> list[PromptInput]:
+    inputs = []
+    for t in templates:
+        text = fill_placeholders(t["text"].replace("ohwx", token), characteristics)
+        base = {"text": text, "num_images": t["num_images"]}
+        child = Validator({**base, **overrides}, prefix="prompt_attributes")
+        inputs.append(clean_prompt(child))
+        v.merge(child)
+    return inputs
+
+
+@bp.post("/p/<ident>/tunes")
+def run_pack(ident: str) -> Any:
+    """K4: train a tune with the pack's prompts, or run the pack on existing tunes."""
+    st = state()
+    user = current_user()
+    pack = _pack(ident)
+    attrs = pack["attrs"]
+    body = parse_body(request)
+    params = body.get("tune") if "tune" in body else (body if request.is_json else {})
+    v = Validator(params)
+    tune_ids = v.int_list("tune_ids")
+    prompt_ids = set(v.int_list("prompt_ids"))
+    overrides = params.get("prompt_attributes") if isinstance(params, dict) else None
+    if overrides is not None and not isinstance(overrides, dict):
+        v.error("prompt_attributes", "must be a hash")
+        overrides = None
+    overrides = dict(overrides or {})
+    prompts_callback = v.url("prompts_callback")
+    templates = [t for t in st.store.pack_templates(pack["id"])
+                 if not prompt_ids or t["id"] in prompt_ids]
+    order_id = st.store.next_sequence("order_id", start=100_000)
+    if tune_ids:
+        return _run_on_tunes(pack, tune_ids, templates, overrides, prompts_callback, order_id, v)
+    if isinstance(params, dict) and params.get("name") and params["name"] not in attrs["classes"]:
+        v.error("name", f"is not a class of this pack ({', '.join(attrs['classes'])})")
+    inp = clean_tune(v, for_pack=True)
+    inp.params["base_tune_id"] = attrs.get("base_tune_id") or inp.params.get("base_tune_id")
+    if attrs.get("model_type"):
+        inp.params["model_type"] = attrs["model_type"]
+    inp.params.pop("branch", None)
+    token = inp.params.get("token") or "ohwx"
+    mine = [t for t in templates if t["attrs"].get("class") == inp.params.get("name")]
+    pack_inputs = _template_inputs(mine, token, inp.params.get("characteristics"), overrides, v)
+    v.raise_if_errors()
+    columns = [{"orig_prompt_id": t["id"], "base_pack_id": pack["id"], "order_id": order_id}
+               for t in mine]
+    tune_id, created = create_tune(
+        st, user, inp, pack_prompts=list(zip(pack_inputs, columns, strict=True)),
+        prompts_callback=prompts_callback)
+    tune = st.store.get_tune(tune_id)
+    return jsonify(tune_json(tune, time.time(), base_url())), 201 if created else 200
+
+
+def _run_on_tunes(
+    pack: dict, tune_ids: list[int], templates: list[dict], overrides: dict,
+    prompts_callback: str | None, order_id: int, v: Validator,
+) -> Any:
+    st = state()
+    user = current_user()
+    plans = []
+    for tune_id in tune_ids:
+        tune = st.store.get_tune(tune_id)
+        if tune is None or tune["user_id"] != user["id"]:
+            v.error("tune_ids", f"tune {tune_id} does not exist or is not yours")
+            continue
+        mine = [t for t in templates if t["attrs"].get("class") == tune["name"]]
+        if not mine:
+            v.error("tune_ids", f"tune {tune_id} has class {tune['name']!r}, "
+                                "which this pack has no prompts for")
+            continue
+        token = tune["attrs"].get("token") or "ohwx"
+        plans.append((tune, mine, _template_inputs(
+            mine, token, tune["attrs"].get("characteristics"), overrides, v)))
+    v.raise_if_errors()
+    all_ids: list[int] = []
+    for tune, mine, inputs in plans:
+        extra = [{"orig_prompt_id": t["id"], "base_pack_id": pack["id"], "order_id": order_id}
+                 for t in mine]
+        ids, _ = create_prompts(st, user, tune, inputs, extra=extra)
+        all_ids.extend(ids)
+    if prompts_callback and all_ids:
+        due = max(st.store.get_prompt(i)["finish_at"] for i in all_ids)
+        st.store.add_callbacks([(due, "pack", order_id, prompts_callback, json.dumps(all_ids))])
+    return jsonify({"status": 201, "order": {"id": order_id, "tune_ids": tune_ids},
+                    "prompt_ids": all_ids}), 201

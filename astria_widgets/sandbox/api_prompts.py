@@ -1,0 +1,270 @@
+"""Prompt and like endpoints: P1-P8, L1-L2.
+
+- P1 ``POST /tunes/:tune_id/prompts`` -> 201 prompt (own tune or any gallery tune);
+- P2 ``GET /tunes/:tune_id/prompts`` (for a gallery tune: the caller's prompts on it);
+- P3 ``GET /prompts``; P4 ``GET /tunes/:tune_id/prompts/:id``; P5 ``GET /prompts/:id``;
+- P6 ``DELETE /tunes/:tune_id/prompts/:id`` and ``DELETE /prompts/:id`` (Ambiguity #1: chose
+  to serve both, 200 ``{"message": ...}``);
+- P7 ``POST /prompts/:id/duplicate``: copies the original's attributes, ``prompt[...]``
+  overrides them, top-level ``image_index`` (Ambiguity #17: chose optional,
+  0 <= i < len(original images), else 422); the copy's ``orig_prompt_id`` is the original's
+  template if it has one, else the original's id;
+- P8 ``PATCH /tunes/:tune_id/prompts/:id`` and ``PATCH /prompts/:id``: ``pack_id``,
+  ``base_pack_id``, ``workspace_id``;
+- L1 ``POST /prompts/:id/likes`` (and ``/like``, Ambiguity #2) -> 201, no body; liking twice
+  does not toggle; a pack prompt also likes its template. L2 ``DELETE`` on the same paths
+  (Ambiguity #3: chose DELETE) -> 204.
+
+List filters: ``text`` (substring), ``pack_id``, ``base_pack_id``, ``tune_id`` (on
+``/prompts``), ``orig_prompt_id``, ``order_id``, ``liked=true``, ``is_video``. ``expand[]``
+adds ``debug_images``/``debug_filenames``/``debug_content_types`` (empty lists) or
+``comments``.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from flask import Blueprint, Response, abort, jsonify, request
+
+from .create import create_prompts
+from .objects import PROMPT_ECHO_FIELDS, prompt_json
+from .params import BadRequest, ValidationFailed, Validator, paging, parse_body, query_list, to_bool
+from .state import base_url, current_user, state
+from .store import Query
+from .validate import clean_prompt
+
+bp = Blueprint("prompts", __name__)
+
+
+def _prompt_params(body: dict[str, Any]) -> Any:
+    if "prompt" in body:
+        return body["prompt"]
+    return body if request.is_json else {}
+
+
+def render_prompts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Prompt objects for rows, with the caller's likes and tune summaries."""
+    st = state()
+    now, base = time.time(), base_url()
+    ids = [r["id"] for r in rows]
+    liked, counts = st.store.like_info(current_user()["id"], ids)
+    tune_ids = {r["tune_id"] for r in rows}
+    for r in rows:
+        tune_ids.update(r["attrs"].get("tune_refs", []))
+    tunes = st.store.get_tunes(tune_ids)
+    expand = tuple(query_list(request, "expand"))
+    return [prompt_json(r, now, base, liked=r["id"] in liked, likes=counts.get(r["id"], 0),
+                        tunes=tunes, expand=expand) for r in rows]
+
+
+def visible_prompt(prompt_id: int, tune_id: int | None = None) -> dict[str, Any]:
+    """The caller's prompt (or a public template), else 404."""
+    prompt = state().store.get_prompt(prompt_id)
+    if (prompt is None or prompt["user_id"] not in (None, current_user()["id"])
+            or (tune_id is not None and prompt["tune_id"] != tune_id)):
+        abort(404, description=f"Prompt {prompt_id} not found")
+    return prompt
+
+
+def _model_tune(tune_id: int) -> dict[str, Any]:
+    tune = state().store.get_tune(tune_id)
+    if tune is None or tune["user_id"] not in (None, current_user()["id"]):
+        abort(404, description=f"Tune {tune_id} not found")
+    return tune
+
+
+def _list(query: Query, extra_tune_filter: bool) -> Any:
+    limit, before_id, offset = paging(request, max_offset=10_000)
+    args = request.args
+    if before_id is not None:
+        query.add("id < ?", before_id)
+    if args.get("text"):
+        query.add("instr(lower(text), lower(?)) > 0", args["text"])
+    for name in ("pack_id", "base_pack_id", "orig_prompt_id", "order_id") + (
+            ("tune_id",) if extra_tune_filter else ()):
+        if args.get(name):
+            try:
+                query.add(f"{name} = ?", int(args[name]))
+            except ValueError:
+                raise BadRequest(f"{name} must be an integer") from None
+    if args.get("liked"):
+        try:
+            if to_bool(args["liked"]):
+                query.add("id IN (SELECT prompt_id FROM likes WHERE user_id = ?)",
+                          current_user()["id"])
+        except ValueError:
+            raise BadRequest("liked must be true or false") from None
+    if args.get("is_video"):
+        flag = args["is_video"].lower() in ("true", "1")
+        query.add("json_extract(attrs, '$.video_model') IS " + ("NOT NULL" if flag else "NULL"))
+    return jsonify(render_prompts(state().store.list_prompts(query, limit, offset)))
+
+
+@bp.get("/tunes/<int:tune_id>/prompts")
+def list_tune_prompts(tune_id: int) -> Any:
+    """P2: prompts under a tune (the caller's only)."""
+    _model_tune(tune_id)
+    query = Query().add("user_id = ?", current_user()["id"]).add("tune_id = ?", tune_id)
+    return _list(query, extra_tune_filter=False)
+
+
+@bp.get("/prompts")
+def list_all_prompts() -> Any:
+    """P3: every prompt of the caller."""
+    return _list(Query().add("user_id = ?", current_user()["id"]), extra_tune_filter=True)
+
+
+@bp.post("/tunes/<int:tune_id>/prompts")
+def create(tune_id: int) -> Any:
+    """P1: create a prompt under a tune."""
+    st = state()
+    tune = _model_tune(tune_id)
+    v = Validator(_prompt_params(parse_body(request)))
+    inp = clean_prompt(v)
+    v.raise_if_errors()
+    ids, created = create_prompts(st, current_user(), tune, [inp])
+    return jsonify(render_prompts([st.store.get_prompt(ids[0])])[0]), 201 if created else 200
+
+
+@bp.get("/tunes/<int:tune_id>/prompts/<int:prompt_id>")
+def retrieve_nested(tune_id: int, prompt_id: int) -> Any:
+    """P4: one prompt by tune and id."""
+    return jsonify(render_prompts([visible_prompt(prompt_id, tune_id)])[0])
+
+
+@bp.get("/prompts/<int:prompt_id>")
+def retrieve(prompt_id: int) -> Any:
+    """P5: one prompt by id."""
+    return jsonify(render_prompts([visible_prompt(prompt_id)])[0])
+
+
+def _delete(prompt_id: int, tune_id: int | None) -> Any:
+    st = state()
+    prompt = visible_prompt(prompt_id, tune_id)
+    if prompt["user_id"] is None:
+        abort(403, description="Gallery template prompts cannot be deleted")
+    st.store.delete_prompt(prompt_id)
+    st.remove_prompt_files(prompt_id)
+    return jsonify({"message": f"Prompt {prompt_id} deleted", "id": prompt_id})
+
+
+@bp.delete("/tunes/<int:tune_id>/prompts/<int:prompt_id>")
+def delete_nested(tune_id: int, prompt_id: int) -> Any:
+    """P6: delete a prompt (documented heading form)."""
+    return _delete(prompt_id, tune_id)
+
+
+@bp.delete("/prompts/<int:prompt_id>")
+def delete(prompt_id: int) -> Any:
+    """P6: delete a prompt (documented example form)."""
+    return _delete(prompt_id, None)
+
+
+@bp.post("/prompts/<int:prompt_id>/duplicate")
+def duplicate(prompt_id: int) -> Any:
+    """P7: a new prompt copying the original, with overrides."""
+    st = state()
+    original = visible_prompt(prompt_id)
+    if original["user_id"] is None:
+        abort(403, description="Gallery template prompts cannot be duplicated directly")
+    body = parse_body(request)
+    overrides = body.get("prompt") if isinstance(body.get("prompt"), dict) else {}
+    base = {k: original["attrs"][k] for k in PROMPT_ECHO_FIELDS if k in original["attrs"]}
+    base.update({"text": original["text"], "num_images": original["num_images"]})
+    v = Validator({**base, **overrides})
+    inp = clean_prompt(v)
+    top = Validator(body)
+    image_index = top.integer("image_index", low=0)
+    v.merge(top)
+    if image_index is not None and not v.errors:
+        done = time.time() >= original["finish_at"] and original["outcome"] == "done"
+        if not done or image_index >= original["num_images"]:
+            available = original["num_images"] if done else 0
+            v.error("image_index", f"must be less than {available} (the original's images)")
+    v.raise_if_errors()
+    if image_index is not None:
+        inp.params["image_index"] = image_index
+    for key in ("input_image_url_stored", "mask_image_url_stored", "image_references"):
+        if key in original["attrs"]:
+            inp.params[key] = original["attrs"][key]
+    tune = st.store.get_tune(original["tune_id"])
+    if tune is None:
+        abort(404, description=f"Tune {original['tune_id']} not found")
+    extra = [{"orig_prompt_id": original["orig_prompt_id"] or original["id"],
+              "base_pack_id": original["base_pack_id"]}]
+    ids, _ = create_prompts(st, current_user(), tune, [inp], extra=extra)
+    return jsonify(render_prompts([st.store.get_prompt(ids[0])])[0]), 201
+
+
+def _update(prompt_id: int, tune_id: int | None) -> Any:
+    st = state()
+    prompt = visible_prompt(prompt_id, tune_id)
+    if prompt["user_id"] is None:
+        abort(403, description="Gallery template prompts cannot be changed")
+    v = Validator(_prompt_params(parse_body(request)))
+    fields: dict[str, Any] = {}
+    attrs = dict(prompt["attrs"])
+    if v.present("pack_id"):
+        pack_id = v.integer("pack_id", low=1)
+        if pack_id is not None:
+            pack = st.store.get_pack(pack_id)
+            tune = st.store.get_tune(prompt["tune_id"])
+            if pack is None or pack["user_id"] != current_user()["id"]:
+                v.error("pack_id", f"pack {pack_id} does not exist or is not yours")
+            elif tune is None or tune["user_id"] is None:
+                v.error("pack_id", "Prompt is not using a fine-tuned model")
+            else:
+                attrs["class"] = tune["name"]
+                classes = pack["attrs"].setdefault("classes", [])
+                if tune["name"] not in classes:
+                    classes.append(tune["name"])
+                    st.store.update_pack(pack_id, {"attrs": pack["attrs"],
+                                                   "updated_at": time.time()})
+        fields["pack_id"] = pack_id
+    if v.present("base_pack_id"):
+        fields["base_pack_id"] = v.integer("base_pack_id", low=1)
+    if v.present("workspace_id"):
+        attrs["workspace_id"] = v.integer("workspace_id", low=1)
+    v.raise_if_errors()
+    fields.update({"attrs": attrs, "updated_at": time.time()})
+    st.store.update_prompt(prompt_id, fields)
+    return jsonify(render_prompts([st.store.get_prompt(prompt_id)])[0])
+
+
+@bp.patch("/tunes/<int:tune_id>/prompts/<int:prompt_id>")
+def update_nested(tune_id: int, prompt_id: int) -> Any:
+    """P8: set pack_id / base_pack_id / workspace_id."""
+    return _update(prompt_id, tune_id)
+
+
+@bp.patch("/prompts/<int:prompt_id>")
+def update(prompt_id: int) -> Any:
+    """P8 (un-nested form)."""
+    return _update(prompt_id, None)
+
+
+@bp.post("/prompts/<int:prompt_id>/likes")
+@bp.post("/prompts/<int:prompt_id>/like")
+def like(prompt_id: int) -> Any:
+    """L1: like a prompt (and its pack template)."""
+    st = state()
+    prompt = visible_prompt(prompt_id)
+    ids = [prompt_id]
+    if prompt["orig_prompt_id"] and st.store.get_prompt(prompt["orig_prompt_id"]):
+        ids.append(prompt["orig_prompt_id"])
+    st.store.like(current_user()["id"], ids, time.time())
+    return Response(status=201)
+
+
+@bp.delete("/prompts/<int:prompt_id>/likes")
+@bp.delete("/prompts/<int:prompt_id>/like")
+def unlike(prompt_id: int) -> Any:
+    """L2: remove a like."""
+    visible_prompt(prompt_id)
+    state().store.unlike(current_user()["id"], prompt_id)
+    return Response(status=204)
+
+
+__all__ = ["bp", "render_prompts", "visible_prompt", "ValidationFailed"]

@@ -1,0 +1,145 @@
+"""Tune endpoints: T1 ``POST /tunes``, T2 ``GET /tunes``, T3 ``GET /tunes/:id``,
+T4 ``DELETE /tunes/:id``, T5 ``PATCH /tunes/:id``, G1 ``GET /gallery/tunes``.
+
+JSON bodies may come wrapped (``{"tune": {...}}``) or bare (Rails ``wrap_parameters``
+behaviour). Create answers 201 with the tune (200 with the existing tune when idempotency is
+on and the title matches). Delete answers 200 ``{"message": ...}`` and removes the tune, its
+training images and the prompts under it (Ambiguity #32: chose to delete only prompts whose
+``tune_id`` is the tune; prompts on a base tune that reference it stay). Gallery tunes can be
+read by everybody and deleted by nobody (403).
+
+List filters: ``title`` (case-insensitive substring), ``name[]`` (class, repeatable),
+``model_type`` (``null``/``checkpoint`` select checkpoints), ``branch``. The
+``X-Workspace-Id`` header is accepted and ignored (every account has one personal workspace).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from flask import Blueprint, abort, jsonify, request
+
+from .create import create_tune
+from .objects import tune_json
+from .params import Validator, paging, parse_body, query_list
+from .state import base_url, current_user, state
+from .store import Query
+from .validate import clean_tune
+
+bp = Blueprint("tunes", __name__)
+GALLERY_MAX_LIMIT = 500
+
+
+def tune_params(body: dict[str, Any], root: str = "tune") -> Any:
+    """The ``tune`` hash of a body (bare JSON objects are taken as the hash)."""
+    if root in body:
+        return body[root]
+    return body if request.is_json else {}
+
+
+def own_tune(tune_id: int) -> dict[str, Any]:
+    """The caller's tune or a gallery tune, else 404."""
+    tune = state().store.get_tune(tune_id)
+    if tune is None or tune["user_id"] not in (None, current_user()["id"]):
+        abort(404, description=f"Tune {tune_id} not found")
+    return tune
+
+
+def _filters(query: Query) -> Query:
+    title = request.args.get("title")
+    if title:
+        query.add("instr(lower(title), lower(?)) > 0", title)
+    names = query_list(request, "name")
+    if names:
+        query.add(f"name IN ({', '.join('?' for _ in names)})", *names)
+    model_type = request.args.get("model_type")
+    if model_type in ("null", "checkpoint", "none"):
+        query.add("model_type IS NULL")
+    elif model_type:
+        query.add("model_type = ?", model_type)
+    branch = request.args.get("branch")
+    if branch:
+        query.add("branch = ?", branch)
+    return query
+
+
+def _render(rows: list[dict[str, Any]]) -> Any:
+    now, base = time.time(), base_url()
+    return jsonify([tune_json(r, now, base) for r in rows])
+
+
+@bp.get("/tunes")
+def list_tunes() -> Any:
+    """T2: the caller's tunes, newest first."""
+    limit, before_id, offset = paging(request, max_offset=200)
+    query = _filters(Query().add("user_id = ?", current_user()["id"]))
+    if before_id is not None:
+        query.add("id < ?", before_id)
+    return _render(state().store.list_tunes(query, limit, offset))
+
+
+@bp.get("/gallery/tunes")
+def list_gallery_tunes() -> Any:
+    """G1: public gallery tunes."""
+    limit, before_id, offset = paging(request, max_offset=None, max_limit=GALLERY_MAX_LIMIT)
+    query = _filters(Query().add("user_id IS NULL"))
+    if before_id is not None:
+        query.add("id < ?", before_id)
+    return _render(state().store.list_tunes(query, limit, offset))
+
+
+@bp.post("/tunes")
+def create() -> Any:
+    """T1: create a tune (multipart, urlencoded or JSON), optionally with prompts."""
+    st = state()
+    validator = Validator(tune_params(parse_body(request)))
+    inp = clean_tune(validator)
+    validator.raise_if_errors()
+    tune_id, created = create_tune(st, current_user(), inp)
+    tune = st.store.get_tune(tune_id)
+    return jsonify(tune_json(tune, time.time(), base_url())), 201 if created else 200
+
+
+@bp.get("/tunes/<int:tune_id>")
+def retrieve(tune_id: int) -> Any:
+    """T3: one tune."""
+    return jsonify(tune_json(own_tune(tune_id), time.time(), base_url()))
+
+
+@bp.patch("/tunes/<int:tune_id>")
+def update(tune_id: int) -> Any:
+    """T5: change title, name or characteristics."""
+    st = state()
+    tune = own_tune(tune_id)
+    if tune["user_id"] is None:
+        abort(403, description="Gallery tunes cannot be changed")
+    v = Validator(tune_params(parse_body(request)))
+    fields: dict[str, Any] = {}
+    if v.present("title"):
+        fields["title"] = v.string("title", required=True, max_length=255)
+    if v.present("name"):
+        fields["name"] = v.string("name", required=True, max_length=64)
+    attrs = dict(tune["attrs"])
+    if v.present("characteristics"):
+        attrs["characteristics"] = v.string_map("characteristics")
+    v.raise_if_errors()
+    fields.update({"attrs": attrs, "updated_at": time.time()})
+    st.store.update_tune(tune_id, fields)
+    return jsonify(tune_json(st.store.get_tune(tune_id), time.time(), base_url()))
+
+
+@bp.delete("/tunes/<int:tune_id>")
+def delete(tune_id: int) -> Any:
+    """T4: delete a tune with its images and the prompts under it."""
+    st = state()
+    tune = own_tune(tune_id)
+    if tune["user_id"] is None:
+        abort(403, description="Gallery tunes cannot be deleted")
+    prompt_ids = st.store.delete_tune(tune_id)
+    for entry in tune["attrs"].get("orig_images", []):
+        if "upload" in entry:
+            st.remove_upload(entry["upload"])
+    for prompt_id in prompt_ids:
+        st.remove_prompt_files(prompt_id)
+    return jsonify({"message": f"Tune {tune_id} deleted", "id": tune_id})
