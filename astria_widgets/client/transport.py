@@ -117,7 +117,7 @@ class Transport:
         self._clock_offset = 0.0
         if session is None:
             session = requests.Session()
-            self._mount(session)
+            self.mount_retries(session)
             self._own_session = True
         else:
             self._own_session = False
@@ -138,9 +138,10 @@ class Transport:
     def retry(self, value: RetrySettings) -> None:
         self._retry = value
         if self._own_session:
-            self._mount(self.session)
+            self.mount_retries(self.session)
 
-    def _mount(self, session: requests.Session) -> None:
+    def mount_retries(self, session: requests.Session) -> None:
+        """Mount the read-retry adapter on a session (done for the session it creates)."""
         adapter = HTTPAdapter(max_retries=self._retry.read_retry(), pool_maxsize=16)
         session.mount("http://", adapter)
         session.mount("https://", adapter)
