@@ -1,0 +1,30 @@
+"""Pure functions: API records -> typed pandas DataFrames.
+
+``tunes_dataframe(source)`` and ``prompts_dataframe(source)`` return one row per record,
+indexed by ``id``, newest first, with the columns and dtypes of :data:`TUNE_COLUMNS` /
+:data:`PROMPT_COLUMNS` (then nested and extra fields). See :mod:`.schema` for the rules.
+"""
+
+from astria_widgets.frames.prompts import prompts_dataframe
+from astria_widgets.frames.schema import (
+    PROMPT_COLUMNS,
+    PROMPT_SCHEMA,
+    PROMPT_STATUSES,
+    TUNE_COLUMNS,
+    TUNE_SCHEMA,
+    TUNE_STATUSES,
+    Column,
+)
+from astria_widgets.frames.tunes import tunes_dataframe
+
+__all__ = [
+    "PROMPT_COLUMNS",
+    "PROMPT_SCHEMA",
+    "PROMPT_STATUSES",
+    "TUNE_COLUMNS",
+    "TUNE_SCHEMA",
+    "TUNE_STATUSES",
+    "Column",
+    "prompts_dataframe",
+    "tunes_dataframe",
+]

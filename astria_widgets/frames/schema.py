@@ -1,0 +1,190 @@
+"""Column order and dtypes of the DataFrames, one table per API object.
+
+Each table lists, in the order the columns appear, every documented field of the object
+(``docs/astria-api`` §3.1 tunes, §3.2 prompts, plus the sandbox extensions ``error`` and
+``user_error``), the count columns placed beside list fields, and the derived columns. The
+frame's index is ``id`` (nullable ``Int64``) and is not listed.
+
+A frame always starts with exactly these columns, in this order, with these dtypes, whatever
+the records hold -- an empty list of records gives an empty frame with the same schema. After
+them come, in sorted order, the columns that depend on the data:
+
+- ``<field>.<key>`` for every key of a nested object (``args``, ``characteristics``, a
+  prompt's ``tune``), flattened recursively (``args.a.b``);
+- every field the records carry beyond the documented ones, with an inferred dtype
+  (``boolean``, ``Int64``, ``Float64``, ``string`` or ``object``); a dict-valued extra field
+  is flattened the same way. An extra field whose name is taken by a schema column (say a
+  ``status`` key in a tune) is kept as ``<name>_raw``.
+
+Kinds (how a raw JSON value is coerced; a value that cannot be coerced becomes missing, never
+an error):
+
+==========  ======================  =====================================================
+kind        dtype                   coercion
+==========  ======================  =====================================================
+int         ``Int64``               ints; integral floats; digit strings ("12")
+float       ``Float64``             ints, floats, numeric strings
+bool        ``boolean``             bools; "true"/"false"/"1"/"0"; 0 and 1
+datetime    ``datetime64[us, UTC]`` ISO-8601 strings (garbage -> NaT), datetime objects
+text        ``string``              strings; other JSON values as compact JSON text
+category    ``category``            like text, categories inferred from the data
+list        ``object``              lists kept as lists; anything else -> None
+nested      ``string``              dicts flattened into ``<field>.<key>`` columns; a
+                                    non-dict value kept as text in the ``<field>`` column
+count       ``Int64``               length of the list field named in ``source``
+derived     (per column)            computed from other columns (see tunes.py/prompts.py)
+==========  ======================  =====================================================
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+import pandas as pd
+
+TUNE_STATUSES: tuple[str, ...] = ("queued", "training", "trained", "failed", "expired")
+PROMPT_STATUSES: tuple[str, ...] = ("pending", "done", "failed")
+
+INT = "Int64"
+FLOAT = "Float64"
+BOOL = "boolean"
+DATETIME = pd.DatetimeTZDtype(unit="us", tz="UTC")
+TIMEDELTA = "timedelta64[us]"
+TEXT = pd.StringDtype()
+CATEGORY = "category"
+OBJECT = "object"
+
+_DTYPE_OF_KIND: dict[str, Any] = {
+    "int": INT,
+    "float": FLOAT,
+    "bool": BOOL,
+    "datetime": DATETIME,
+    "text": TEXT,
+    "category": CATEGORY,
+    "list": OBJECT,
+    "nested": TEXT,
+    "count": INT,
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a frame: its name, how it is filled (kind) and its dtype."""
+
+    name: str
+    kind: str
+    dtype: Any = None
+    source: str | None = None  # for "count": the list field counted
+
+    def __post_init__(self) -> None:
+        if self.dtype is None:
+            object.__setattr__(self, "dtype", _DTYPE_OF_KIND[self.kind])
+
+    @property
+    def is_field(self) -> bool:
+        """True when the column is read from a record field of the same name."""
+        return self.kind not in ("count", "derived")
+
+
+def _c(name: str, kind: str, dtype: Any = None, source: str | None = None) -> Column:
+    return Column(name, kind, dtype, source)
+
+
+TUNE_SCHEMA: tuple[Column, ...] = (
+    _c("title", "text"),
+    _c("name", "category"),
+    _c("token", "text"),
+    _c("base_tune_id", "int"),
+    _c("args", "nested"),
+    _c("characteristics", "nested"),
+    _c("steps", "int"),
+    _c("face_crop", "bool"),
+    _c("training_face_correct", "bool"),
+    _c("ckpt_url", "text"),
+    _c("ckpt_urls", "list"),
+    _c("n_ckpt_urls", "count", source="ckpt_urls"),
+    _c("eta", "datetime"),
+    _c("started_training_at", "datetime"),
+    _c("trained_at", "datetime"),
+    _c("expires_at", "datetime"),
+    _c("created_at", "datetime"),
+    _c("updated_at", "datetime"),
+    _c("branch", "category"),
+    _c("model_type", "category"),
+    _c("url", "text"),
+    _c("orig_images", "list"),
+    _c("n_orig_images", "count", source="orig_images"),
+    _c("is_api", "bool"),
+    _c("callback", "text"),
+    _c("error", "text"),  # sandbox extension: why training failed
+    # derived
+    _c("status", "derived", pd.CategoricalDtype(list(TUNE_STATUSES))),
+    _c("training_duration", "derived", TIMEDELTA),  # trained_at - started_training_at
+    _c("queue_wait", "derived", TIMEDELTA),  # started_training_at - created_at
+    _c("days_until_expiry", "derived", FLOAT),  # (expires_at - now) in days
+    _c("expired", "derived", "bool"),  # expires_at < now (False when unknown)
+)
+
+PROMPT_SCHEMA: tuple[Column, ...] = (
+    _c("tune_id", "int"),
+    _c("text", "text"),
+    _c("negative_prompt", "text"),
+    _c("callback", "text"),
+    _c("cfg_scale", "float"),
+    _c("steps", "int"),
+    _c("seed", "int"),
+    _c("started_training_at", "datetime"),
+    _c("trained_at", "datetime"),
+    _c("created_at", "datetime"),
+    _c("updated_at", "datetime"),
+    _c("url", "text"),
+    _c("images", "list"),
+    _c("n_images", "count", source="images"),
+    _c("user_error", "text"),
+    _c("num_images", "int"),
+    _c("cost_mc", "int"),
+    _c("aspect_ratio", "category"),
+    _c("resolution", "category"),
+    _c("pack_id", "int"),
+    _c("base_pack_id", "int"),
+    _c("order_id", "int"),
+    _c("orig_prompt_id", "int"),
+    _c("input_image", "text"),
+    _c("mask_image", "text"),
+    _c("input_video", "text"),
+    _c("image_references", "list"),
+    _c("n_image_references", "count", source="image_references"),
+    _c("debug_images", "list"),
+    _c("debug_filenames", "list"),
+    _c("debug_content_types", "list"),
+    _c("comments", "list"),
+    _c("super_resolution", "bool"),
+    _c("controlnet_txt2img", "bool"),
+    _c("liked", "bool"),
+    _c("ar", "category"),
+    _c("style", "category"),
+    _c("w", "int"),
+    _c("h", "int"),
+    _c("denoising_strength", "float"),
+    _c("controlnet_conditioning_scale", "float"),
+    _c("prompt_likes_count", "int"),
+    _c("tune", "nested"),
+    _c("tunes", "list"),
+    # derived
+    _c("status", "derived", pd.CategoricalDtype(list(PROMPT_STATUSES))),
+    # trained_at - started_training_at, or trained_at - created_at when it never started
+    _c("generation_time", "derived", TIMEDELTA),
+)
+
+
+def _columns(schema: tuple[Column, ...]) -> MappingProxyType[str, Any]:
+    return MappingProxyType({column.name: column.dtype for column in schema})
+
+
+TUNE_COLUMNS: MappingProxyType[str, Any] = _columns(TUNE_SCHEMA)
+"""Column name -> dtype of ``tunes_dataframe``, in column order (index ``id`` excluded)."""
+
+PROMPT_COLUMNS: MappingProxyType[str, Any] = _columns(PROMPT_SCHEMA)
+"""Column name -> dtype of ``prompts_dataframe``, in column order (index ``id`` excluded)."""

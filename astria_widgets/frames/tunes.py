@@ -1,0 +1,68 @@
+"""``tunes_dataframe``: tune records -> one typed row per tune, newest first.
+
+Columns and dtypes: :data:`astria_widgets.frames.schema.TUNE_COLUMNS`. Derived columns:
+
+- ``status``: the client's lifecycle rule (:func:`astria_widgets.client.status.tune_status`),
+  vectorised -- ``failed`` when ``error`` is truthy, else ``expired`` when trained and
+  ``expires_at`` < ``now``, else ``trained`` / ``training`` / ``queued``;
+- ``training_duration`` = ``trained_at - started_training_at``;
+- ``queue_wait`` = ``started_training_at - created_at``;
+- ``days_until_expiry`` = ``(expires_at - now)`` in days (negative once past);
+- ``expired`` = ``expires_at < now`` (False when ``expires_at`` is unknown).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from astria_widgets.frames.build import RawValues, build_frame
+from astria_widgets.frames.schema import TUNE_COLUMNS, TUNE_SCHEMA
+from astria_widgets.frames.sources import tune_records
+from astria_widgets.frames.times import as_now, days, naive_utc
+
+_QUEUED, _TRAINING, _TRAINED, _FAILED, _EXPIRED = range(5)
+
+
+def _tune_columns(now: np.datetime64):
+    def derive(columns: dict[str, Any], raw: RawValues) -> dict[str, Any]:
+        started = naive_utc(columns["started_training_at"])
+        trained = naive_utc(columns["trained_at"])
+        created = naive_utc(columns["created_at"])
+        expires = naive_utc(columns["expires_at"])
+        has_trained = ~np.isnat(trained)
+        past_expiry = ~np.isnat(expires) & (expires < now)
+
+        codes = np.zeros(len(trained), dtype=np.int8)
+        codes[~np.isnat(started)] = _TRAINING
+        codes[has_trained] = _TRAINED
+        codes[has_trained & past_expiry] = _EXPIRED
+        codes[raw.truthy("error")] = _FAILED
+        return {
+            "status": pd.Categorical.from_codes(codes, dtype=TUNE_COLUMNS["status"]),
+            "training_duration": trained - started,
+            "queue_wait": started - created,
+            "days_until_expiry": days(expires - now),
+            "expired": past_expiry,
+        }
+
+    return derive
+
+
+def tunes_dataframe(
+    source: Any = None, *, now: _dt.datetime | pd.Timestamp | None = None
+) -> pd.DataFrame:
+    """Tunes as a typed DataFrame indexed by ``id``, newest first.
+
+    ``source``: a list of tune records (the JSON of ``GET /tunes``, any pages joined), an
+    ``AstriaClient`` (every tune is fetched with ``iter_tunes()``), a ``TuneHistory`` (its
+    stored tunes), or None (``connect()``'s client). ``now`` fixes the clock of the
+    time-dependent columns (default: the current time, UTC).
+
+    Never raises on odd records: missing, null, extra or wrongly typed fields are coerced or
+    left missing; see :mod:`astria_widgets.frames.schema` for the columns and rules.
+    """
+    return build_frame(tune_records(source), TUNE_SCHEMA, _tune_columns(as_now(now)))
