@@ -1,0 +1,448 @@
+"""ImagePicker: training images from beside the kernel or from the user's browser.
+
+Three ways in, one set of images:
+
+- an ipyfilechooser ``FileChooser`` for files on the kernel's machine: pick one image, or open
+  a folder and press *Select* with no file name to add every image in it;
+- a browser uploader (``uploader.ChunkedUploader``: file input and drop zone, chunked so that
+  80 MB of phone photos pass a stock server's 10 MiB websocket cap);
+- ``add_images(...)`` for scripts and tests: paths, folders, bytes, ``(name, bytes)`` pairs,
+  open files.
+
+Every picked file gets an ``ImageReport`` (``astria_widgets.imaging``) and a card in the grid
+with its thumbnail, name, problems or warnings and a remove button. Rejected files stay listed
+with their reason until removed; nothing picked is ever dropped silently. Thumbnails are made
+in a worker thread that only sets ``ipywidgets.Image.value``; trait observers (``count``,
+``version``) fire only on the thread that changed the set.
+
+DOM classes for browser tests: ``astria-image-picker`` (the whole picker),
+``astria-picker-chooser`` (the FileChooser), ``astria-upload`` (the uploader: click it inside
+``page.expect_file_chooser()``), ``astria-picker-count``, ``astria-picker-status``,
+``astria-picker-errors``, ``astria-thumb-grid``, ``astria-thumb`` (one card; plus
+``astria-thumb-ok``, ``astria-thumb-warning`` or ``astria-thumb-blocked``),
+``astria-thumb-image``, ``astria-thumb-name``, ``astria-thumb-message``,
+``astria-thumb-remove``, ``astria-picker-clear``.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import threading
+from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path, PurePath
+from typing import Any
+
+import ipywidgets as w
+import traitlets
+from ipyfilechooser import FileChooser
+
+from astria_widgets.imaging import (
+    IMAGE_EXTENSIONS,
+    ImageReport,
+    apply_set_checks,
+    blocked_report,
+    format_size,
+    inspect_image,
+    make_thumbnail,
+    prepare_for_upload,
+    size_problem,
+)
+from astria_widgets.imaging.checks import MAX_PIXELS
+from astria_widgets.widgets.uploader import UploadedFile, make_uploader
+
+__all__ = ["ImagePicker"]
+
+THUMB_SIZE = 128
+_FILTER = [f"*{ext}" for ext in IMAGE_EXTENSIONS] + [""]  # "" keeps folders selectable
+_MAGIC = ((b"\xff\xd8\xff", ".jpg"), (b"\x89PNG", ".png"), (b"GIF8", ".gif"),
+          (b"RIFF", ".webp"), (b"BM", ".bmp"))
+
+_executor: ThreadPoolExecutor | None = None
+_executor_lock = threading.Lock()
+
+
+def _thumbnail_pool() -> ThreadPoolExecutor:
+    """One small pool for every picker, made on first use."""
+    global _executor
+    with _executor_lock:
+        if _executor is None:
+            _executor = ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1),
+                                           thread_name_prefix="astria-thumbnails")
+        return _executor
+
+
+@dataclass(eq=False)
+class _Entry:
+    """One picked file: its bytes stay in Python, never in widget state."""
+
+    name: str
+    data: bytes | None = field(repr=False)
+    base: ImageReport  # the per-image verdict; set-level problems are added on top
+    report: ImageReport
+    card: w.VBox | None = None
+    image: w.Image | None = None
+    message: w.HTML | None = None
+    prepared: bytes | None = field(default=None, repr=False)
+
+
+class ImagePicker(w.VBox):
+    """Pick training images: FileChooser, browser upload, thumbnails with their problems."""
+
+    count = traitlets.Int(0, help="How many images would be sent (ok ones only).")
+    version = traitlets.Int(0, help="Bumped on every change of the picked set.")
+
+    def __init__(self, *, path: str | None = None, uploader: bool | None = None,
+                 **kwargs: Any) -> None:
+        """``path``: where the FileChooser starts (default: the current directory).
+
+        ``uploader``: True for the chunked anywidget uploader, False for ``FileUpload``,
+        None to choose (chunked when anywidget is installed).
+        """
+        start = os.getcwd() if path is None else os.fspath(path)
+        if not os.path.isdir(start):
+            raise ValueError(f"ImagePicker(path={start!r}): not a folder")
+        self._entries: list[_Entry] = []
+        self._futures: set[Future[None]] = set()
+        self._lock = threading.Lock()
+
+        self._chooser = FileChooser(
+            start, title="<b>Images beside the kernel</b>: pick a photo, or open a folder and "
+            "press Select with no file name to add all its images",
+            filter_pattern=_FILTER, layout=w.Layout(width="auto"),
+        )
+        self._chooser.register_callback(self._on_chooser_select)
+        self._chooser.add_class("astria-picker-chooser")
+        self._uploader = make_uploader(self._on_upload_file, self._on_upload_rejected,
+                                       chunked=uploader)
+        self._count_label = w.HTML(layout=w.Layout(margin="4px 0"))
+        self._count_label.add_class("astria-picker-count")
+        self._clear_button = w.Button(description="Remove all", icon="trash",
+                                      layout=w.Layout(width="auto"))
+        self._clear_button.add_class("astria-picker-clear")
+        self._clear_button.on_click(self._on_clear_click)
+        self._status = w.HTML()
+        self._status.add_class("astria-picker-status")
+        self._errors = w.HTML()
+        self._errors.add_class("astria-picker-errors")
+        self._grid = w.GridBox(layout=w.Layout(
+            grid_template_columns=f"repeat(auto-fill, minmax({THUMB_SIZE + 24}px, 1fr))",
+            grid_gap="6px", width="100%"))
+        self._grid.add_class("astria-thumb-grid")
+        super().__init__(children=[
+            self._chooser, self._uploader,
+            w.HBox([self._count_label, self._clear_button],
+                   layout=w.Layout(align_items="center", justify_content="space-between")),
+            self._status, self._errors, self._grid,
+        ], **kwargs)
+        self.add_class("astria-image-picker")
+        self._refresh()
+
+    # -- public API ------------------------------------------------------------------------
+    @property
+    def accepted(self) -> list[tuple[str, bytes]]:
+        """``(name, bytes)`` of every ok image, in order: what would be sent.
+
+        CMYK, 16-bit, transparent and animated images are converted (see the warnings);
+        every other file is sent byte for byte.
+        """
+        out = []
+        for entry in list(self._entries):
+            if entry.report.ok and entry.data is not None:
+                if entry.prepared is None:
+                    entry.prepared = (prepare_for_upload(entry.data) if entry.base.warnings
+                                      else entry.data)
+                out.append((entry.name, entry.prepared))
+        return out
+
+    @property
+    def reports(self) -> list[ImageReport]:
+        """The report of every picked file (rejected ones too), in order."""
+        return [entry.report for entry in self._entries]
+
+    @property
+    def errors(self) -> list[str]:
+        """Every blocking problem, each naming its file."""
+        return [problem for entry in self._entries for problem in entry.report.problems]
+
+    def add_images(self, items: Any) -> list[ImageReport]:
+        """Add files and return their reports (in the order added).
+
+        ``items`` is one item or an iterable of them: a path (``str``/``PathLike``) to an
+        image or a folder (every image in it, sorted by name), ``bytes``, a
+        ``(name, bytes)`` pair, or an open binary file. Unreadable inputs are listed as
+        rejected, not raised.
+        """
+        new: list[_Entry] = []
+        folder_notes: list[str] = []
+        for name, data, problem in self._expand(items, folder_notes):
+            unique = self._unique_name(name, new)
+            if problem is not None:
+                base = blocked_report(unique, problem, size=len(data or b""))
+                data = None
+            else:
+                assert data is not None
+                base = inspect_image(data, unique)
+            new.append(_Entry(unique, data, base, base))
+        with self._lock:
+            self._entries.extend(new)
+        self._recheck()
+        for entry in new:
+            self._build_card(entry)
+        self._refresh()
+        added = sum(1 for e in new if e.report.ok)
+        parts = [f"Added {added} of {len(new)} file{'s' if len(new) != 1 else ''}."
+                 if new else "Nothing added."] + folder_notes
+        self._status.value = html.escape(" ".join(parts))
+        return [entry.report for entry in new]
+
+    def remove(self, name: str) -> None:
+        """Remove the picked file called ``name`` (raises ``KeyError`` if there is none)."""
+        entry = next((e for e in self._entries if e.name == name), None)
+        if entry is None:
+            known = ", ".join(e.name for e in self._entries) or "nothing"
+            raise KeyError(f"no picked image is called {name!r} (picked: {known})")
+        self._remove_entries([entry])
+        self._status.value = html.escape(f"Removed {name}.")
+
+    def remove_rejected(self) -> None:
+        """Remove every file with a blocking problem."""
+        self._remove_entries([e for e in self._entries if not e.report.ok])
+
+    def clear(self) -> None:
+        """Remove every picked file."""
+        self._remove_entries(list(self._entries))
+        self._status.value = ""
+
+    def wait_for_thumbnails(self, timeout: float | None = 30.0) -> bool:
+        """Block until the pending thumbnails are made; True if none is left pending."""
+        with self._lock:
+            pending = set(self._futures)
+        _done, not_done = wait(pending, timeout=timeout)
+        return not not_done
+
+    # -- inputs ----------------------------------------------------------------------------
+    def _expand(self, items: Any, notes: list[str]) -> Iterable[tuple[str, bytes | None,
+                                                                       str | None]]:
+        """Yield ``(name, data, problem)`` per input file; ``problem`` when unreadable."""
+        if isinstance(items, (str, os.PathLike, bytes, bytearray, memoryview)) or hasattr(
+                items, "read") or _is_pair(items):
+            items = [items]
+        for item in items:
+            if _is_pair(item):
+                yield str(item[0]), bytes(item[1]), None
+            elif isinstance(item, (bytes, bytearray, memoryview)):
+                data = bytes(item)
+                yield f"image{_extension(data)}", data, None
+            elif hasattr(item, "read"):
+                name = PurePath(str(getattr(item, "name", "") or "upload")).name
+                try:
+                    data = item.read()
+                except Exception as exc:  # a closed or broken file object
+                    yield name, None, f"{name}: could not be read ({exc})"
+                    continue
+                if isinstance(data, str):
+                    yield name, None, (f"{name}: opened in text mode; open it with "
+                                       "open(path, 'rb')")
+                else:
+                    yield name, bytes(data), None
+            elif isinstance(item, (str, os.PathLike)):
+                yield from self._expand_path(Path(item), notes)
+            else:
+                yield (repr(item)[:60], None,
+                       f"{type(item).__name__} is not an image input: give a path, bytes, "
+                       "a (name, bytes) pair or an open file")
+
+    @staticmethod
+    def _expand_path(path: Path, notes: list[str]) -> Iterable[tuple[str, bytes | None,
+                                                                      str | None]]:
+        if path.is_dir():
+            files = sorted((p for p in path.iterdir() if p.is_file()),
+                           key=lambda p: p.name.casefold())
+            images = [p for p in files if p.suffix.lower() in IMAGE_EXTENSIONS]
+            skipped = len(files) - len(images)
+            note = f"{len(images)} image{'s' if len(images) != 1 else ''} in {path.name}/"
+            if skipped:
+                note += f" ({skipped} other file{'s' if skipped != 1 else ''} ignored)"
+            notes.append(note + ".")
+            for image in images:
+                yield from ImagePicker._read_file(image)
+        else:
+            yield from ImagePicker._read_file(path)
+
+    @staticmethod
+    def _read_file(path: Path) -> Iterable[tuple[str, bytes | None, str | None]]:
+        name = path.name
+        try:
+            size = path.stat().st_size
+            too_big = size_problem(name, size) if size else None
+            if too_big is not None:  # do not read hundreds of MB only to refuse them
+                yield name, None, too_big
+                return
+            yield name, path.read_bytes(), None
+        except FileNotFoundError:
+            yield name, None, f"{name}: no such file ({path}); check the path"
+        except IsADirectoryError:
+            yield name, None, f"{name}: is a folder that could not be listed ({path})"
+        except OSError as exc:
+            yield name, None, f"{name}: could not be read ({exc.strerror or exc})"
+
+    def _unique_name(self, name: str, pending: list[_Entry]) -> str:
+        taken = {e.name for e in self._entries} | {e.name for e in pending}
+        if name not in taken:
+            return name
+        stem, suffix = os.path.splitext(name)
+        n = 2
+        while f"{stem} ({n}){suffix}" in taken:
+            n += 1
+        return f"{stem} ({n}){suffix}"
+
+    # -- callbacks -------------------------------------------------------------------------
+    def _on_chooser_select(self, chooser: FileChooser) -> None:
+        selected = chooser.selected
+        if not selected:
+            return
+        self._guard(lambda: self.add_images([selected]))
+
+    def _on_upload_file(self, upload: UploadedFile) -> None:
+        self._guard(lambda: self.add_images([(upload.name, upload.data)]))
+
+    def _on_upload_rejected(self, name: str, size: int, reason: str) -> None:
+        def add() -> None:
+            problem = (size_problem(name, size) if reason == "too-large" else None) or (
+                f"{name}: the upload from the browser failed ({format_size(size)}); "
+                "try again")
+            entry_name = self._unique_name(name, [])
+            base = blocked_report(entry_name, problem.replace(name, entry_name, 1), size=size)
+            with self._lock:
+                self._entries.append(_Entry(entry_name, None, base, base))
+            self._recheck()
+            self._build_card(self._entries[-1])
+            self._refresh()
+        self._guard(add)
+
+    def _on_clear_click(self, _button: w.Button) -> None:
+        self.clear()
+
+    def _guard(self, action: Any) -> None:
+        """Run a UI action; show an unexpected error in the status line, never a traceback."""
+        try:
+            action()
+        except Exception as exc:  # a widget never dumps a bare traceback
+            self._status.value = (
+                f'<span style="color:var(--jp-error-color1,#c62828)">Could not add the '
+                f"file: {html.escape(type(exc).__name__)}: {html.escape(str(exc))}</span>")
+
+    # -- state -> view ---------------------------------------------------------------------
+    def _remove_entries(self, gone: list[_Entry]) -> None:
+        if not gone:
+            return
+        with self._lock:
+            self._entries = [e for e in self._entries if e not in gone]
+        for entry in gone:
+            entry.data = entry.prepared = None
+            if entry.card is not None:
+                for child in (entry.image, entry.message, *entry.card.children, entry.card):
+                    if child is not None:
+                        child.close()
+        self._recheck()
+        self._refresh()
+
+    def _recheck(self) -> None:
+        """Re-apply the set-level checks (duplicates, too many) to the per-image reports."""
+        reports = apply_set_checks([e.base for e in self._entries])
+        for entry, report in zip(self._entries, reports, strict=True):
+            if report != entry.report:
+                entry.report = report
+                entry.prepared = None
+                self._show_verdict(entry)
+
+    def _build_card(self, entry: _Entry) -> None:
+        image = w.Image(format="jpeg", layout=w.Layout(
+            width=f"{THUMB_SIZE}px", height=f"{THUMB_SIZE}px", object_fit="contain"))
+        image.add_class("astria-thumb-image")
+        name = w.HTML(f"<b>{html.escape(entry.name)}</b>",
+                      layout=w.Layout(overflow="hidden", max_width=f"{THUMB_SIZE + 20}px"))
+        name.add_class("astria-thumb-name")
+        message = w.HTML(layout=w.Layout(max_width=f"{THUMB_SIZE + 20}px"))
+        message.add_class("astria-thumb-message")
+        remove = w.Button(description="Remove", icon="times", tooltip=f"Remove {entry.name}",
+                          layout=w.Layout(width="auto"))
+        remove.add_class("astria-thumb-remove")
+        remove.on_click(lambda _b, entry=entry: self._remove_entries([entry]))
+        card = w.VBox([image, name, message, remove], layout=w.Layout(
+            border="1px solid var(--jp-border-color2, #ddd)", padding="4px",
+            align_items="center"))
+        card.add_class("astria-thumb")
+        entry.card, entry.image, entry.message = card, image, message
+        self._show_verdict(entry)
+        if entry.data is not None and entry.base.width is not None and (
+                entry.base.width * (entry.base.height or 0) <= MAX_PIXELS):
+            future = _thumbnail_pool().submit(self._make_thumbnail, entry.data, image)
+            with self._lock:
+                self._futures.add(future)
+            future.add_done_callback(self._forget_future)
+
+    def _forget_future(self, future: Future[None]) -> None:
+        with self._lock:
+            self._futures.discard(future)
+
+    @staticmethod
+    def _make_thumbnail(data: bytes, image: w.Image) -> None:
+        """Worker thread: only sets the Image widget's value (no print, no display)."""
+        try:
+            image.value = make_thumbnail(data, THUMB_SIZE)
+        except Exception:
+            image.add_class("astria-thumb-failed")  # the report already says what is wrong
+
+    @staticmethod
+    def _show_verdict(entry: _Entry) -> None:
+        if entry.card is None or entry.message is None:
+            return
+        report = entry.report
+        state = ("astria-thumb-blocked" if not report.ok
+                 else "astria-thumb-warning" if report.warnings else "astria-thumb-ok")
+        for cls in ("astria-thumb-blocked", "astria-thumb-warning", "astria-thumb-ok"):
+            if cls != state and cls in entry.card._dom_classes:
+                entry.card.remove_class(cls)
+        entry.card.add_class(state)
+        prefix = f"{entry.name}: "
+        lines = [(p, "var(--jp-error-color1,#c62828)") for p in report.problems] + [
+            (m, "var(--jp-warn-color1,#ef6c00)") for m in report.warnings]
+        entry.message.value = "<br>".join(
+            f'<span style="color:{color};font-size:smaller">'
+            f"{html.escape(text.removeprefix(prefix))}</span>" for text, color in lines)
+        entry.card.layout.border = (
+            "2px solid var(--jp-error-color1,#c62828)" if not report.ok
+            else "1px solid var(--jp-border-color2,#ddd)")
+
+    def _refresh(self) -> None:
+        """Derive the grid, the count and the errors area from the entries."""
+        self._grid.children = [e.card for e in self._entries if e.card is not None]
+        ok = sum(1 for e in self._entries if e.report.ok)
+        rejected = len(self._entries) - ok
+        text = f"<b>{ok}</b> image{'s' if ok != 1 else ''} ready"
+        if rejected:
+            text += f", <b>{rejected}</b> rejected"
+        self._count_label.value = text
+        self._clear_button.disabled = not self._entries
+        problems = self.errors
+        self._errors.value = "" if not problems else (
+            '<ul style="color:var(--jp-error-color1,#c62828);margin:2px 0">'
+            + "".join(f"<li>{html.escape(p)}</li>" for p in problems) + "</ul>")
+        self.count = ok
+        self.version += 1
+
+
+def _is_pair(item: Any) -> bool:
+    return (isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str)
+            and isinstance(item[1], (bytes, bytearray, memoryview)))
+
+
+def _extension(data: bytes) -> str:
+    for magic, ext in _MAGIC:
+        if data.startswith(magic):
+            return ext
+    return ""
