@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import os
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -47,9 +48,10 @@ HELP: dict[str, str] = {
     the kernel stays free). Keep it to call .wait(timeout) or .stop().""",
     "sandbox": """\
 %astria sandbox [--speed S]
-    Start the local Astria sandbox (or reuse the one already running) and use it for the
-    following %astria commands; returns the client. --speed: times faster than the real
-    service (default 60: a 20-minute training takes 20 s).""",
+    Use the local Astria sandbox for the following %astria commands (even when
+    ASTRIA_API_KEY is set); returns its client. Reuses the sandbox already running (as
+    connect() does) or starts one. --speed S starts a separate in-process sandbox S times
+    faster than the real service (default 60: a 20-minute training takes 20 s).""",
     "status": """\
 %astria status
     Which API the magic talks to (the real API or the sandbox, its URL) and which account.""",
@@ -207,7 +209,12 @@ class AstriaMagics(Magics):
         parser = _Parser(prog="sandbox", add_help=False)
         parser.add_argument("--speed", type=float, default=None)
         options = parser.parse_args(args)
-        from astria_widgets.client import AstriaClient
+        if options.speed is None and not os.environ.get("ASTRIA_API_KEY") and self.sandbox is None:
+            from astria_widgets.connect import connect
+
+            self.client = connect()  # reuses a running sandbox or starts one; says which
+            return self.client
+        from astria_widgets.client import AstriaClient, PollPolicy
         from astria_widgets.sandbox import Sandbox
 
         if self.sandbox is None:
@@ -215,9 +222,12 @@ class AstriaMagics(Magics):
             self.sandbox = Sandbox(**kwargs)
             self.sandbox.start()
         self.client = AstriaClient(
-            api_key=self.sandbox.api_key, base_url=self.sandbox.url, sandbox=True
+            api_key=self.sandbox.api_key,
+            base_url=self.sandbox.url,
+            sandbox=True,
+            poll=PollPolicy.local(),
         )
-        print(f"Sandbox running at {self.sandbox.url}; %astria commands now use it.")
+        print(f"astria-widgets: sandbox running at {self.sandbox.url}; %astria commands use it.")
         return self.client
 
     def _status(self, args: list[str]) -> ConnectionStatus:

@@ -208,7 +208,7 @@ class TuneForm(w.VBox):
         field_rows = [
             w.HBox(
                 [self.fields[name], self._field_messages[name]],
-                layout=w.Layout(align_items="center", gap="8px"),
+                layout=w.Layout(align_items="center"),
             )
             for name in FIELD_NAMES
         ]
@@ -222,7 +222,7 @@ class TuneForm(w.VBox):
                 self.prompt_editor,
                 w.HBox(
                     [self.submit_button, self.reason_label],
-                    layout=w.Layout(align_items="center", gap="8px"),
+                    layout=w.Layout(align_items="center"),
                 ),
                 self.message,
                 self.progress_box,
@@ -231,8 +231,9 @@ class TuneForm(w.VBox):
         self.add_class("astria-tune-form")
 
         self.fields["title"].value = default_title()
-        self._set_token(default_token(self.fields["branch"].value))
         self.set_values(**initial_values)
+        if not self._token_typed:
+            self._set_token(default_token(self.fields["branch"].value))
         for name, widget in self.fields.items():
             widget.observe(
                 lambda change, name=name: self._on_field_change(name, change), names="value"
@@ -475,6 +476,7 @@ class TuneForm(w.VBox):
             if self._handle is not None:
                 self._handle.stop()
             progress = TuneProgress()
+            progress.begin_submit(values["title"])
             handle = SubmitHandle(values["title"], progress)
             self._handle = handle
             self.progress_box.children = (progress,)

@@ -49,7 +49,7 @@ class Gallery(w.Box):
         self._urls: list[str] = []
         super().__init__(
             children=(),
-            layout=w.Layout(display="flex", flex_flow="row wrap", gap="6px"),
+            layout=w.Layout(display="flex", flex_flow="row wrap"),
         )
         self.add_class("astria-gallery")
 
@@ -65,7 +65,7 @@ class Gallery(w.Box):
         image = w.Image(value=thumb, format=_image_format(thumb), layout=w.Layout(width="160px"))
         image.add_class("astria-gallery-image")
         label = w.HTML(f"<small>{html.escape(caption)}</small>") if caption else w.HTML()
-        item = w.VBox([image, label], layout=w.Layout(align_items="center"))
+        item = w.VBox([image, label], layout=w.Layout(align_items="center", margin="3px"))
         item.add_class("astria-gallery-item")
         with self._lock:
             self._urls.append(url)

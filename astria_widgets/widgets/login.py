@@ -70,7 +70,7 @@ class LoginWidget(w.VBox):
         self.status_line = w.HTML()
         self.status_line.add_class("astria-login-status")
         self._form = w.HBox(
-            [self.key_field, self.login_button], layout=w.Layout(align_items="center", gap="8px")
+            [self.key_field, self.login_button], layout=w.Layout(align_items="center")
         )
         super().__init__(children=[self._form, self.status_line])
         self.add_class("astria-login")

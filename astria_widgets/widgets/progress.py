@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as w
 import traitlets
 
+from astria_widgets.client.status import parse_time
 from astria_widgets.widgets.gallery import Gallery
 
 if TYPE_CHECKING:
@@ -32,17 +33,6 @@ logger = logging.getLogger(__name__)
 
 TERMINAL_TUNE_STATES = frozenset({"trained", "failed", "expired"})
 _CLOCK_SECONDS = 1.0
-
-
-def parse_time(value: Any) -> datetime | None:
-    """An API timestamp (ISO-8601, ``Z`` suffix allowed) as an aware datetime, else ``None``."""
-    if not value or not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
 def format_duration(seconds: float) -> str:
@@ -85,7 +75,7 @@ class _PromptProgress(w.HBox):
     def __init__(self, record: dict[str, Any]) -> None:
         text = str(record.get("text") or "")
         short = text if len(text) <= 60 else text[:57] + "..."
-        self.status_label = w.Label("pending")
+        self.status_label = w.Label("pending", layout=w.Layout(margin="0 8px"))
         self.status_label.add_class("astria-prompt-status")
         self.detail = w.HTML()
         super().__init__(
@@ -97,7 +87,7 @@ class _PromptProgress(w.HBox):
                 self.status_label,
                 self.detail,
             ],
-            layout=w.Layout(align_items="center", gap="8px"),
+            layout=w.Layout(align_items="center"),
         )
         self.add_class("astria-prompt-progress")
 
@@ -110,7 +100,7 @@ class TuneProgress(w.VBox):
     """Live progress of a tune: status, bar, times, each prompt, and a gallery of results.
 
     Create one with :func:`watch_tune` (an existing tune) or get one from
-    ``TuneForm.submit()``. ``status`` is ``waiting``, ``uploading``, then the tune's
+    ``TuneForm.submit()``. ``status`` is ``waiting``, ``submitting``, ``uploading``, then the tune's
     ``queued`` / ``training`` / ``trained`` / ``failed`` / ``expired``, or ``error`` when the
     submission or the watch itself failed.
     """
@@ -146,7 +136,7 @@ class TuneProgress(w.VBox):
             value=0.0, min=0.0, max=1.0, description="Training", bar_style="info"
         )
         self.bar.add_class("astria-progress")
-        self.status_label = w.Label("waiting")
+        self.status_label = w.Label("waiting", layout=w.Layout(margin="0 8px"))
         self.status_label.add_class("astria-tune-status")
         self.detail = w.HTML()
         self.detail.add_class("astria-tune-detail")
@@ -168,7 +158,7 @@ class TuneProgress(w.VBox):
                 self._upload_row,
                 w.HBox(
                     [self.bar, self.status_label, self.detail, self.stop_button],
-                    layout=w.Layout(align_items="center", gap="8px", flex_flow="row wrap"),
+                    layout=w.Layout(align_items="center", flex_flow="row wrap"),
                 ),
                 self.message,
                 self.prompts_box,
@@ -285,6 +275,12 @@ class TuneProgress(w.VBox):
             self.status = "error"
             self.status_label.value = "error"
             self.bar.bar_style = "danger"
+
+    def begin_submit(self, title: str) -> None:
+        """Show that ``title`` is being submitted (called before the worker starts)."""
+        self.heading.value = f"<b>{html.escape(title)}</b> (submitting)"
+        self.status = "submitting"
+        self.status_label.value = "submitting"
 
     def begin_upload(self, title: str) -> None:
         """Show that ``title`` is being submitted (before a tune id exists)."""

@@ -1,0 +1,125 @@
+"""The ``%astria`` magic in a real IPython shell: each command returns its object."""
+
+from __future__ import annotations
+
+import io
+import random
+
+import pandas as pd
+import pytest
+from IPython.core.error import UsageError
+from IPython.core.interactiveshell import InteractiveShell
+from PIL import Image
+
+from astria_widgets.magics import HELP, AstriaMagics, ConnectionStatus
+from astria_widgets.widgets import LoginWidget, TuneForm, TuneProgress
+
+WAIT = 60
+
+
+@pytest.fixture(scope="module")
+def shell():
+    ip = InteractiveShell.instance()
+    ip.run_line_magic("load_ext", "astria_widgets")
+    yield ip
+    ip.run_line_magic("unload_ext", "astria_widgets")
+
+
+@pytest.fixture
+def magics(shell, client) -> AstriaMagics:
+    instance = shell.magics_manager.registry["AstriaMagics"]
+    instance.client = client
+    return instance
+
+
+def photo(seed: int) -> bytes:
+    rng = random.Random(seed)
+    out = io.BytesIO()
+    im = Image.new("RGB", (600, 600), (rng.randrange(256), 60, 60))
+    pixels = im.load()
+    for _ in range(300):
+        pixels[rng.randrange(600), rng.randrange(600)] = (rng.randrange(256),) * 3
+    im.save(out, "JPEG")
+    return out.getvalue()
+
+
+def test_load_ext_registers_the_magic_once(shell, capsys):
+    assert "astria" in shell.magics_manager.magics["line"]
+    shell.run_line_magic("load_ext", "astria_widgets")
+    assert "already loaded" in capsys.readouterr().out
+
+
+def test_unload_removes_it_and_load_brings_it_back(shell):
+    shell.run_line_magic("unload_ext", "astria_widgets")
+    assert "astria" not in shell.magics_manager.magics["line"]
+    shell.run_line_magic("load_ext", "astria_widgets")
+    assert "astria" in shell.magics_manager.magics["line"]
+
+
+def test_form_returns_a_tune_form_with_the_given_values(shell, magics, client):
+    form = shell.run_line_magic("astria", 'form name=dog branch=sd15 steps=400 prompt="ohwx dog"')
+    assert isinstance(form, TuneForm) and form.client is client
+    assert form.values["name"] == "dog" and form.values["steps"] == 400
+    assert form.values["token"] == "sks"  # the sd15 default
+    assert [p["text"] for p in form.values["prompts"]] == ["ohwx dog"]
+    with pytest.raises(UsageError, match="unknown field 'colour'"):
+        shell.run_line_magic("astria", "form colour=red")
+
+
+def test_tunes_returns_the_history_dataframe_and_watch_a_progress_view(shell, magics, client):
+    tune = client.create_tune(name="cat", images=[("c.jpg", photo(1))], branch="fast",
+                              title="magic cat")  # fmt: skip
+    frame = shell.run_line_magic("astria", "tunes")
+    assert isinstance(frame, pd.DataFrame)
+    assert list(frame.index) == [tune["id"]] and list(frame["title"]) == ["magic cat"]
+    assert len(shell.run_line_magic("astria", "tunes --all")) == 1
+
+    view = shell.run_line_magic("astria", f"watch {tune['id']}")
+    assert isinstance(view, TuneProgress) and view.tune_id == tune["id"]
+    assert view.wait(timeout=WAIT)["id"] == tune["id"] and view.status == "trained"
+    with pytest.raises(UsageError):
+        shell.run_line_magic("astria", "watch not-a-number")
+
+
+def test_status_names_the_api_and_the_account(shell, magics, client):
+    status = shell.run_line_magic("astria", "status")
+    assert isinstance(status, ConnectionStatus)
+    assert status.base_url == client.base_url and status.sandbox and status.error is None
+    text = repr(status)
+    assert text.startswith(f"API: {client.base_url} (the local sandbox)")
+    assert "Account:" in text
+
+
+def test_login_returns_a_login_widget(shell, magics, monkeypatch):
+    monkeypatch.delenv("ASTRIA_API_KEY", raising=False)
+    assert isinstance(shell.run_line_magic("astria", "login"), LoginWidget)
+
+
+def test_sandbox_starts_one_and_later_commands_use_it(shell, magics, monkeypatch, tmp_path):
+    monkeypatch.setenv("ASTRIA_SANDBOX_DIR", str(tmp_path))
+    monkeypatch.delenv("ASTRIA_API_KEY", raising=False)
+    magics.client = None
+    client = shell.run_line_magic("astria", "sandbox --speed 600")
+    try:
+        assert client.is_sandbox and magics.client is client
+        assert client.account() is not None
+        status = shell.run_line_magic("astria", "status")
+        assert status.base_url == client.base_url and status.sandbox
+    finally:
+        if magics.sandbox is not None:
+            magics.sandbox.stop()
+            magics.sandbox = None
+
+
+def test_help_for_every_command(shell, capsys):
+    assert shell.run_line_magic("astria", "help") is None
+    text = capsys.readouterr().out
+    for command in ("tunes", "form", "watch", "sandbox", "status", "login"):
+        assert f"%astria {command}" in text
+    for command, help_text in HELP.items():
+        shell.run_line_magic("astria", f"help {command}")
+        assert capsys.readouterr().out.strip() == help_text.strip()
+    shell.run_line_magic("astria", "watch --help")
+    assert capsys.readouterr().out.strip() == HELP["watch"].strip()
+    with pytest.raises(UsageError, match="unknown command 'frobnicate'"):
+        shell.run_line_magic("astria", "frobnicate")

@@ -1,0 +1,143 @@
+"""TuneProgress / watch_tune: live progress of a tune created elsewhere, and the rendering rules."""
+
+from __future__ import annotations
+
+import io
+import random
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from PIL import Image
+
+from astria_widgets.client import NotFoundError, WaitTimeout, tune_status
+from astria_widgets.widgets import TuneProgress, watch_tune
+from astria_widgets.widgets.progress import format_bytes, format_duration
+
+WAIT = 60
+NOW = datetime(2026, 1, 1, 12, 0, 0, tzinfo=timezone.utc)
+
+
+def photo(seed: int, size: int = 600) -> bytes:
+    rng = random.Random(seed)
+    im = Image.new("RGB", (size, size), (rng.randrange(256), rng.randrange(256), 40))
+    pixels = im.load()
+    for _ in range(400):
+        pixels[rng.randrange(size), rng.randrange(size)] = (rng.randrange(256),) * 3
+    out = io.BytesIO()
+    im.save(out, "JPEG", quality=85)
+    return out.getvalue()
+
+
+def iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def record(**fields) -> dict:
+    base = {"id": 42, "title": "demo", "name": "man", "branch": "flux1",
+            "created_at": iso(NOW - timedelta(minutes=5)), "started_training_at": None,
+            "trained_at": None, "eta": None, "expires_at": None, "error": None}  # fmt: skip
+    base.update(fields)
+    return base
+
+
+def rendered(tune: dict) -> TuneProgress:
+    view = TuneProgress(tune["id"])
+    view._record = tune
+    view._render_tune(now=NOW)
+    return view
+
+
+def test_watch_tune_follows_a_tune_created_elsewhere(client):
+    tune = client.create_tune(
+        name="dog", images=[(f"dog{i}.jpg", photo(i)) for i in range(3)], branch="fast",
+        prompts=[{"text": "ohwx dog in the snow", "num_images": 2}],
+    )  # fmt: skip
+    view = watch_tune(tune["id"], client=client)
+    assert isinstance(view, TuneProgress) and view.tune_id == tune["id"]
+    final = view.wait(timeout=WAIT)
+    assert final["id"] == tune["id"] and tune_status(final) == "trained"
+    assert view.status == "trained" and view.status_label.value == "trained"
+    assert view.bar.bar_style == "success"
+    assert [p["text"] for p in view.prompts] == ["ohwx dog in the snow"]
+    assert view.gallery.count == 2 and len(view.gallery.urls) == 2
+    assert repr(view) == (
+        f"TuneProgress(tune={tune['id']}, status='trained', title={tune['title']!r}, "
+        "prompts=1, images=2)"
+    )
+    assert view.stop_button.disabled  # nothing left to stop
+
+
+def test_wait_times_out_then_stop_ends_the_watch(client):
+    tune = client.create_tune(name="cat", images=[("c.jpg", photo(9))], branch="flux1")
+    view = watch_tune(tune["id"], client=client)
+    with pytest.raises(WaitTimeout) as info:
+        view.wait(timeout=0.01)  # a flux1 training takes seconds even at the test speed
+    assert isinstance(info.value, TimeoutError)
+    view.stop()
+    final = view.wait(timeout=WAIT)
+    assert tune_status(final) in ("queued", "training") and view.stopped
+
+
+def test_watching_a_missing_tune_shows_the_error_without_raising_in_the_thread(client):
+    view = watch_tune(987654321, client=client)
+    with pytest.raises(NotFoundError):
+        view.wait(timeout=WAIT)
+    assert view.status == "error" and view.bar.bar_style == "danger"
+    assert "NotFoundError" in view.message.value
+    assert "Traceback" not in view.message.value
+
+
+def test_queued_shows_time_to_the_estimate():
+    view = rendered(record(eta=iso(NOW + timedelta(minutes=20))))
+    assert view.status_label.value == "queued" and view.bar.value == 0
+    assert view.bar.bar_style == "info"
+    assert "queued for 5m 00s" in view.detail.value and "20m 00s" in view.detail.value
+
+
+def test_training_shows_elapsed_time_left_and_a_proportional_bar():
+    view = rendered(record(started_training_at=iso(NOW - timedelta(minutes=5)),
+                           eta=iso(NOW + timedelta(minutes=15))))  # fmt: skip
+    assert view.status_label.value == "training"
+    assert view.bar.value == pytest.approx(0.25)
+    assert "training for 5m 00s" in view.detail.value
+    assert "about 15m 00s left" in view.detail.value
+
+
+def test_a_tune_long_past_its_estimate_is_shown_stalled():
+    view = rendered(record(started_training_at=iso(NOW - timedelta(minutes=40)),
+                           eta=iso(NOW - timedelta(minutes=20))))  # fmt: skip
+    assert view.status_label.value == "training"
+    assert view.bar.bar_style == "warning" and view.bar.value == 0.99
+    assert view.detail.value.startswith("<small>stalled:")
+    assert "past the estimate" in view.detail.value
+
+
+def test_trained_is_success_and_failed_is_danger_with_the_error():
+    done = rendered(record(started_training_at=iso(NOW - timedelta(minutes=20)),
+                           trained_at=iso(NOW - timedelta(minutes=1)),
+                           expires_at=iso(NOW + timedelta(days=30))))  # fmt: skip
+    assert done.status == "trained" and done.bar.bar_style == "success"
+    assert done.bar.value == 1.0 and "trained in 19m 00s" in done.detail.value
+    failed = rendered(record(started_training_at=iso(NOW - timedelta(minutes=3)),
+                             error="Training failed: not enough faces"))  # fmt: skip
+    assert failed.status == "failed" and failed.bar.bar_style == "danger"
+    assert "Training failed: not enough faces" in failed.detail.value
+
+
+def test_upload_progress_is_throttled_to_whole_percents():
+    view = TuneProgress()
+    changes = []
+    view.upload_bar.observe(lambda change: changes.append(change["new"]), names="value")
+    total = 80_000_000
+    for sent in range(0, total + 1, 8_000):  # 10,001 callbacks, like 8 kB chunks
+        view.set_upload(sent, total)
+    assert len(changes) <= 101 and changes[-1] == 1.0
+    assert view.upload_label.value == "80.0 MB of 80.0 MB"
+    assert view.upload_bar.bar_style == "success"
+
+
+def test_plain_text_repr_and_formatting_helpers():
+    assert repr(TuneProgress(5)) == "TuneProgress(tune=5, status='waiting')"
+    assert format_duration(75) == "1m 15s" and format_duration(3725) == "1h 02m"
+    assert format_duration(-3) == "0s"
+    assert format_bytes(1536) == "1.5 KB" and format_bytes(999) == "999 B"
