@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as widgets
 import pandas as pd
 import traitlets
+from ipywidgets.widgets.widget_string import HTMLStyle
 
 from astria_widgets.widgets import browser_filters as filters
 from astria_widgets.widgets import browser_render as render
@@ -77,7 +78,7 @@ class TuneBrowser(widgets.VBox):
                              layout=_layout(align_items="center"))
         pager.add_class("astria-browser-pager")
         left = widgets.VBox([self._table, pager], layout=_layout(flex="3 1 560px",
-                                                                 overflow_x="auto"))
+                                                                 overflow="auto"))
         main = widgets.HBox([left, self.detail], layout=_layout(flex_flow="row wrap",
                                                                 align_items="flex-start"))
         super().__init__(children=[self._controls, main])
@@ -162,6 +163,9 @@ class TuneBrowser(widgets.VBox):
             self.detail.close()
         for child in self.children:
             close_tree(child)
+        for pair in getattr(self, "_slots", ()):  # rows of the pool not on the last page
+            for widget in pair:
+                widget.close()
         super().close()
 
     def __repr__(self) -> str:
@@ -219,22 +223,28 @@ class TuneBrowser(widgets.VBox):
         self._pager = widgets.HTML("", layout=_layout(margin="0 8px"))
         self._pager.add_class("astria-browser-page")
 
-        header = widgets.HBox([widgets.HTML("<b>id</b>", layout=_layout(width=_ID_WIDTH)),
-                               widgets.HTML(render.header_html())])
-        header.add_class("astria-browser-header")
-        self._rows: list[tuple[widgets.HBox, widgets.Button, widgets.HTML]] = []
+        # One grid, two cells per row (id button, HTML cells); the row widgets are made once
+        # and share their layout and style models, and a page only rewrites their values.
+        self._header = [widgets.HTML("<b>id</b>"), widgets.HTML(render.header_html())]
+        button_layout = _layout(width=_ID_WIDTH, height="26px", margin="1px 0")
+        button_style = widgets.ButtonStyle()
+        cell_layout = _layout(margin="0")
+        cell_style = HTMLStyle()
+        self._slots: list[tuple[widgets.Button, widgets.HTML]] = []
         for index in range(self._page_size):
-            button = widgets.Button(layout=_layout(width=_ID_WIDTH, height="26px"))
+            button = widgets.Button(layout=button_layout, style=button_style)
             button.add_class("astria-browser-row-button")
             button.on_click(lambda _b, i=index: self._on_row_click(i))
-            cells = widgets.HTML("")
-            row = widgets.HBox([button, cells], layout=_layout(display="none",
-                                                               align_items="center"))
-            row.add_class("astria-browser-row")
-            self._rows.append((row, button, cells))
+            cells = widgets.HTML("", layout=cell_layout, style=cell_style)
+            cells.add_class("astria-browser-row")
+            self._slots.append((button, cells))
+        self._grid = widgets.GridBox(self._header, layout=_layout(
+            grid_template_columns=f"{_ID_WIDTH} auto", align_items="center",
+            grid_gap="0 4px"))
+        self._grid.add_class("astria-browser-grid")
         self._empty = widgets.HTML("")
         self._empty.add_class("astria-browser-empty")
-        self._table = widgets.VBox([header, *(r for r, _b, _c in self._rows), self._empty])
+        self._table = widgets.VBox([self._grid, self._empty])
         self._table.add_class("astria-browser-table")
 
     # ------------------------------------------------------------------ state -> view
@@ -254,16 +264,16 @@ class TuneBrowser(widgets.VBox):
         present = [c for c in _ROW_COLUMNS if c in rows.columns]
         records = rows[present].to_dict("records")
         self._page_ids = [int(i) for i in rows.index]
-        for slot, (row, button, cells) in enumerate(self._rows):
-            if slot < len(records):
-                tune_id = self._page_ids[slot]
-                button.description = str(tune_id)
-                button.tooltip = f"Show tune {tune_id}"
-                button.button_style = "info" if tune_id == self.selected_id else ""
-                cells.value = render.row_html(records[slot])
-                row.layout.display = "flex"
-            else:
-                row.layout.display = "none"
+        for slot, record in enumerate(records):
+            button, cells = self._slots[slot]
+            tune_id = self._page_ids[slot]
+            button.description = str(tune_id)
+            button.tooltip = f"Show tune {tune_id}"
+            button.button_style = "info" if tune_id == self.selected_id else ""
+            cells.value = render.row_html(record)
+        if len(self._grid.children) != 2 * (len(records) + 1):  # only a short page changes it
+            self._grid.children = [*self._header,
+                                   *(w for pair in self._slots[:len(records)] for w in pair)]
         if self._frame.empty:
             self._empty.value = render.note_html("No tunes yet.")
         elif self._filtered.empty:
@@ -345,7 +355,7 @@ class TuneBrowser(widgets.VBox):
 
     def _on_selected_change(self, change: dict[str, Any]) -> None:
         tune_id = change["new"]
-        for _row, button, _cells in self._rows:
+        for button, _cells in self._slots:
             button.button_style = "info" if button.description == str(tune_id) else ""
         if tune_id is None:
             self.detail.clear()

@@ -218,10 +218,12 @@ class TuneDetail(widgets.VBox):
     def _load(self, generation: int, tune_id: int, urls: list[str], client: AstriaClient,
               done: threading.Event) -> None:
         failures: list[str] = []
+        part = "training images"
         try:
             self._load_training(generation, urls, failures)
             if self._stale(generation):
                 return
+            part = "prompts"
             self._load_prompts(generation, tune_id, client, failures)
             with self._lock:
                 if self._stale(generation):
@@ -237,7 +239,7 @@ class TuneDetail(widgets.VBox):
             with self._lock:
                 if not self._stale(generation):
                     self._note.value = render.note_html(
-                        f"Could not load images and prompts: {type(exc).__name__}: {exc}",
+                        f"Could not load the {part}: {type(exc).__name__}: {exc}",
                         error=True)
                     self.state = "error"
         finally:

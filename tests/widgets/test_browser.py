@@ -40,8 +40,13 @@ def one(root: widgets.Widget, dom_class: str) -> Any:
     return matches[0]
 
 
-def visible_rows(browser: TuneBrowser) -> list[widgets.HBox]:
-    return [r for r in find(browser, "astria-browser-row") if r.layout.display != "none"]
+def visible_rows(browser: TuneBrowser) -> list[tuple[widgets.Button, widgets.HTML]]:
+    """(id button, cells) of each row shown in the table grid."""
+    grid = one(browser, "astria-browser-grid")
+    buttons = [w for w in grid.children if "astria-browser-row-button" in w._dom_classes]
+    cells = [w for w in grid.children if "astria-browser-row" in w._dom_classes]
+    assert len(buttons) == len(cells)
+    return list(zip(buttons, cells, strict=True))
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +119,7 @@ def test_pages_forward_and_back_with_the_buttons(browser: TuneBrowser) -> None:
     nxt.click()
     assert browser.page == 3
     assert browser.page_ids == ids[50:75]
-    assert [r.children[0].description for r in visible_rows(browser)] == [str(i) for i in
+    assert [r[0].description for r in visible_rows(browser)] == [str(i) for i in
                                                                           ids[50:75]]
     assert f"page 3 of {browser.n_pages:,}" in one(browser, "astria-browser-page").value
     prev.click()
@@ -266,10 +271,10 @@ def test_selecting_a_tune_fills_the_detail_pane(browser: TuneBrowser, frame: pd.
 
 def test_clicking_a_row_selects_its_tune(browser: TuneBrowser) -> None:
     rows = visible_rows(browser)
-    rows[3].children[0].click()
+    rows[3][0].click()
     assert browser.selected_id == browser.page_ids[3]
-    assert rows[3].children[0].button_style == "info"
-    assert rows[0].children[0].button_style == ""
+    assert rows[3][0].button_style == "info"
+    assert rows[0][0].button_style == ""
     assert browser.detail.wait(WAIT)
     assert f"#{browser.page_ids[3]}" in browser.detail.fields_html
     assert f"selected=#{browser.page_ids[3]}" in repr(browser)
@@ -298,17 +303,33 @@ def test_select_unknown_or_none(browser: TuneBrowser) -> None:
 
 def test_broken_image_urls_become_placeholders(seeded: Sandbox, seeded_client: AstriaClient,
                                                frame: pd.DataFrame) -> None:
-    good = str(frame["orig_images"].dropna().iloc[0][0])
-    record = {"id": 42, "title": "broken images", "created_at": "2024-01-01T00:00:00.000Z",
-              "orig_images": [good, f"{seeded.url}/files/no-such-image.png"]}
+    tune_id = int(frame.index[frame["n_orig_images"] > 0][0])
+    record = seeded_client.get_tune(tune_id)
+    record["orig_images"] = [record["orig_images"][0], f"{seeded.url}/files/no-such-image.png"]
+    b = TuneBrowser([record], client=seeded_client)
+    try:
+        b.select(tune_id)
+        assert b.detail.wait(WAIT)
+        assert b.detail.state == "ready", b.detail.note
+        assert len(b.detail.thumbnails) == 1
+        assert len(find(b.detail, "astria-browser-thumb-missing")) == 1
+        assert "1 image(s) could not be loaded (NotFoundError" in b.detail.note
+    finally:
+        b.close()
+
+
+def test_a_tune_the_server_does_not_know_is_reported_in_the_pane(
+        seeded_client: AstriaClient, capsys: pytest.CaptureFixture[str]) -> None:
+    record = {"id": 42, "title": "deleted meanwhile", "created_at": "2024-01-01T00:00:00.000Z",
+              "orig_images": []}
     b = TuneBrowser([record], client=seeded_client)
     try:
         b.select(42)
         assert b.detail.wait(WAIT)
-        assert b.detail.state == "ready"
-        assert len(b.detail.thumbnails) == 1
-        assert len(find(b.detail, "astria-browser-thumb-missing")) == 1
-        assert "1 image(s) could not be loaded" in b.detail.note
+        assert b.detail.state == "error"
+        assert "Could not load the prompts: NotFoundError" in b.detail.note
+        assert "none stored" in b.detail._training_title.value
+        assert capsys.readouterr() == ("", "")  # no traceback printed from the worker
     finally:
         b.close()
 
@@ -355,7 +376,7 @@ def test_titles_are_escaped_in_every_rendering() -> None:
                 "created_at": "2024-05-01T10:00:00.000Z", "orig_images": []}]
     b = TuneBrowser(records)
     b.select(7)
-    rendered = [r.children[1].value for r in visible_rows(b)] + [b.detail.fields_html]
+    rendered = [r[1].value for r in visible_rows(b)] + [b.detail.fields_html]
     for markup in rendered:
         assert "<script" not in markup and "<img" not in markup and "<b>man" not in markup
         assert "&lt;script&gt;" in markup
