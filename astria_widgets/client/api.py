@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -37,6 +38,7 @@ ProgressCallback = Callable[[int, int], Any]
 
 #: A prompt found after a failed create must be this new (s of slack before the create began).
 CLOCK_SLACK = timedelta(seconds=2)
+_TUNE_REFERENCE = re.compile(r"<(?:lora|faceid):(\d+)")
 _PROMPT_FILE_PARAMS = frozenset({
     "input_image", "mask_image", "video_first_frame", "video_last_frame", "input_video",
     "audio_reference", "image_references",
@@ -529,15 +531,19 @@ class AstriaClient:
                         stop: threading.Event | None = None) -> Record:
         """Poll a prompt until it has images or an error; return the final record.
 
-        While the prompt waits for an untrained tune, the tune's ``eta`` sets the pace (the
-        tune is read once for that).
+        While the prompt waits for an untrained tune (its own, or the one referenced as
+        ``<lora:ID:w>`` / ``<faceid:ID:w>``), that tune's ``eta`` sets the pace (it is read
+        once for that).
         """
         pid = _record_id(prompt_id, "prompt_id")
         cache: dict[str, Record | None] = {}
 
         def delay(record: Record, now: datetime, policy: PollPolicy) -> float:
             if "tune" not in cache and record.get("started_training_at") is None:
-                tid = tune_id if tune_id is not None else record.get("tune_id")
+                # A LoRA/FaceID prompt lives on a base tune and waits for the referenced one.
+                ref = _TUNE_REFERENCE.search(str(record.get("text") or ""))
+                tid = int(ref.group(1)) if ref else (
+                    tune_id if tune_id is not None else record.get("tune_id"))
                 try:
                     cache["tune"] = self.get_tune(tid) if tid is not None else None
                 except AstriaError:

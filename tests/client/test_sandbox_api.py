@@ -101,12 +101,14 @@ def test_prompts_endpoints(client):
             client.get_prompt(None, gone)
 
 
-def test_prompt_on_a_gallery_base_tune_with_a_lora_reference(client):
-    tune = client.wait_for_tune(_fast_tune(client, model_type="lora")["id"], timeout=30)
+def test_prompt_on_a_gallery_base_tune_waits_for_the_referenced_lora(client):
+    tune = _fast_tune(client, model_type="lora", branch="sd15")  # still queued
     prompt = client.create_prompt(1504944, f"<lora:{tune['id']}:1> ohwx man", num_images=1)
-    assert prompt["tune_id"] == 1504944
+    assert prompt["tune_id"] == 1504944 and prompt_status(prompt) == "pending"
     assert client.list_prompts(1504944)[0]["id"] == prompt["id"]
-    assert prompt_status(client.wait_for_prompt(1504944, prompt["id"], timeout=30)) == "done"
+    done = client.wait_for_prompt(1504944, prompt["id"], timeout=60)
+    assert prompt_status(done) == "done"
+    assert tune_status(client.get_tune(tune["id"])) == "trained"
 
 
 def test_packs_and_tune_from_pack(client):
