@@ -116,8 +116,7 @@ def files(subpath: str) -> Any:
     if m := TRAIN_IMAGE.fullmatch(subpath):
         tune_id, index = int(m.group(1)), int(m.group(2))
         tune = st.store.get_tune(tune_id)
-        entries = tune["attrs"].get("orig_images", []) if tune else []
-        if not any(e.get("synthetic") == index for e in entries):
+        if tune is None or index >= int(tune["attrs"].get("synthetic_images", 0)):
             abort(404)
         path = st.files_dir / "tunes" / str(tune_id) / f"train-{index}.jpg"
         cached_render(path, lambda: training_image(tune_id, tune["name"], index))

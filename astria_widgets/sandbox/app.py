@@ -22,7 +22,7 @@ from werkzeug.exceptions import HTTPException
 
 from . import api_misc, api_packs, api_prompts, api_tunes
 from .faults import FaultMiddleware
-from .params import BadRequest, ValidationFailed
+from .params import BadRequest, SandboxRequest, ValidationFailed
 from .state import SandboxConfig, SandboxState
 
 PUBLIC_PREFIXES = ("/files/",)
@@ -66,6 +66,7 @@ def create_app(config: SandboxConfig, state: SandboxState | None = None) -> Flas
     """Build the sandbox's Flask app (creating its state unless one is given)."""
     st = state or SandboxState(config)
     app = Flask("astria_widgets.sandbox")
+    app.request_class = SandboxRequest
     app.config["MAX_CONTENT_LENGTH"] = config.max_upload_bytes
     app.config["MAX_FORM_MEMORY_SIZE"] = min(config.max_upload_bytes, 16 * 1024 * 1024)
     app.config["MAX_FORM_PARTS"] = 10_000

@@ -38,8 +38,6 @@ def orig_image_url(base: str, tune_id: int, entry: dict[str, Any]) -> str:
     """URL of one stored training image entry."""
     if "upload" in entry:
         return f"{base}/files/uploads/{entry['upload']}"
-    if "synthetic" in entry:
-        return f"{base}/files/tunes/{tune_id}/train/{entry['synthetic']}.jpg"
     return str(entry.get("url"))
 
 
@@ -83,7 +81,9 @@ def tune_json(row: dict[str, Any], now: float, base: str) -> dict[str, Any]:
         "branch": row["branch"],
         "model_type": row["model_type"],
         "url": f"{base}/tunes/{tune_id}.json",
-        "orig_images": [orig_image_url(base, tune_id, e) for e in attrs.get("orig_images", [])],
+        "orig_images": [orig_image_url(base, tune_id, e) for e in attrs.get("orig_images", [])]
+        + [f"{base}/files/tunes/{tune_id}/train/{i}.jpg"
+           for i in range(attrs.get("synthetic_images", 0))],
         "is_api": attrs.get("is_api", True),
         "callback": attrs.get("callback"),
         "auto_extend": attrs.get("auto_extend", False),

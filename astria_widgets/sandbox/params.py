@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 from flask import Request
 from PIL import Image, UnidentifiedImageError
-from werkzeug.datastructures import FileStorage
+from werkzeug.datastructures import FileStorage, ImmutableMultiDict
 
 _ROOT = re.compile(r"^([^\[\]]*)")
 _SEGMENT = re.compile(r"\[([^\[\]]*)\]")
@@ -116,6 +116,34 @@ def rack_parse(pairs: Iterable[tuple[str, Any]]) -> dict[str, Any]:
     return params
 
 
+class OrderedPairs(ImmutableMultiDict):
+    """A MultiDict that also remembers its pairs in arrival order (``.pairs``).
+
+    Werkzeug's MultiDict groups values by key, which loses the interleaving that Rack's
+    append form (``a[][x]=1&a[][y]=2&a[][x]=3``) depends on.
+    """
+
+    def __init__(self, mapping: Any = None) -> None:
+        super().__init__(mapping)
+        if isinstance(mapping, (list, tuple)):
+            self.pairs = list(mapping)
+        elif isinstance(mapping, ImmutableMultiDict):
+            self.pairs = list(getattr(mapping, "pairs", mapping.items(multi=True)))
+        else:
+            self.pairs = list(super().items(multi=True))
+
+
+class SandboxRequest(Request):
+    """Flask's request, with form and file pairs kept in arrival order."""
+
+    parameter_storage_class = OrderedPairs
+
+
+def _pairs(multidict: Any) -> list[tuple[str, Any]]:
+    pairs = getattr(multidict, "pairs", None)
+    return list(pairs) if pairs is not None else list(multidict.items(multi=True))
+
+
 def parse_body(request: Request) -> dict[str, Any]:
     """The request body (JSON, multipart or urlencoded) as one nested dict."""
     if request.is_json:
@@ -129,8 +157,7 @@ def parse_body(request: Request) -> dict[str, Any]:
         if not isinstance(data, dict):
             raise BadRequest("request body must be a JSON object")
         return data
-    pairs: list[tuple[str, Any]] = list(request.form.items(multi=True))
-    pairs.extend(request.files.items(multi=True))
+    pairs = _pairs(request.form) + _pairs(request.files)
     return rack_parse(pairs)
 
 

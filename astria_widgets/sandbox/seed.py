@@ -55,8 +55,21 @@ HAIR = ("black hair", "brown hair", "blonde hair", "red hair", "grey hair")
 
 
 def _pick(rng: random.Random, weighted: tuple) -> Any:
+    values, weights = _TABLES.get(id(weighted)) or _table(weighted)
+    return rng.choices(values, cum_weights=weights, k=1)[0]
+
+
+_TABLES: dict[int, tuple[tuple, list[float]]] = {}
+
+
+def _table(weighted: tuple) -> tuple[tuple, list[float]]:
     values, weights = zip(*weighted, strict=True)
-    return rng.choices(values, weights=weights, k=1)[0]
+    cumulative, total = [], 0.0
+    for w in weights:
+        total += w
+        cumulative.append(total)
+    _TABLES[id(weighted)] = (values, cumulative)
+    return values, cumulative
 
 
 def seed_history(
@@ -75,7 +88,7 @@ def seed_history(
     recent = max(1, count // 100) if count >= 10 else 0
     ages = sorted((rng.uniform(0.02, 365.0) * DAY for _ in range(count - recent)), reverse=True)
     created_times = [now - a for a in ages]
-    created_times += sorted(now - clock.scaled(rng.uniform(0, 900)) for _ in range(recent))
+    created_times += sorted(now - clock.scaled(rng.uniform(0, 20)) for _ in range(recent))
     next_tune = max(store.max_id("tunes"), TUNE_ID_BASE) + 1
     tune_rows: list[tuple] = []
     prompts: list[dict[str, Any]] = []
@@ -102,7 +115,7 @@ def seed_history(
                 rng.choice(("flux-lora-portrait", "flux-lora-focus", None))
                 if branch == "flux1" else None),
             "characteristics": characteristics, "is_api": rng.random() < 0.7,
-            "orig_images": [{"synthetic": k} for k in range(rng.randint(4, 12))],
+            "orig_images": [], "synthetic_images": rng.randint(4, 12),
         }
         tune_rows.append((
             tune_id, user_id, title, name, branch, model_type, created, created,

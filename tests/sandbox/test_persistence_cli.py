@@ -1,0 +1,105 @@
+"""State across restarts, server.json, seeded history, and the command line."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+import requests
+from sandbox_helpers import Api, image_parts
+
+from astria_widgets.sandbox import Sandbox
+
+
+def test_state_survives_restart(tmp_path: Path) -> None:
+    with Sandbox(data_dir=tmp_path, speed=600) as first:
+        info = json.loads((tmp_path / "server.json").read_text())
+        assert info == {"url": first.url, "api_key": "sandbox", "pid": os.getpid()}
+        api = Api(first.url, first.api_key)
+        created = api.post("/tunes", data={"tune[title]": "persist", "tune[name]": "man",
+                                           "tune[prompts_attributes][0][text]": "p"},
+                           files=image_parts(2)).json()
+        other_key = first.create_user()
+    assert not (tmp_path / "server.json").exists()
+    with Sandbox(data_dir=tmp_path, speed=600) as second:
+        api = Api(second.url, second.api_key)
+        tune = api.get(f"/tunes/{created['id']}").json()
+        assert tune["title"] == "persist" and tune["created_at"] == created["created_at"]
+        assert requests.get(tune["orig_images"][0].replace(first.url, second.url),
+                            timeout=10).status_code == 200
+        assert len(api.get(f"/tunes/{created['id']}/prompts").json()) == 1
+        newer = api.make_tune("after restart")
+        assert newer["id"] > created["id"]
+        assert Api(second.url, other_key).get("/tunes").status_code == 200
+
+
+def _expired(tune: dict, now: float) -> bool:
+    if not tune["expires_at"]:
+        return False
+    return datetime.fromisoformat(tune["expires_at"].replace("Z", "+00:00")).timestamp() < now
+
+
+def test_seed_history_10000(tmp_path: Path) -> None:
+    started = time.perf_counter()
+    with Sandbox(data_dir=tmp_path, speed=600, seed_history=10_000) as sb:
+        seeded = time.perf_counter() - started
+        api = Api(sb.url, sb.api_key)
+        newest = api.get("/tunes", params={"limit": 120}).json()
+        top = newest[0]["id"]
+        sample = list(newest)
+        for before in range(top - 1000, top - 10_000, -1000):  # nine pages across the history
+            sample += api.get("/tunes", params={"limit": 120, "before_id": before}).json()
+        oldest = api.get("/tunes", params={"limit": 120, "before_id": top - 9_998}).json()
+        print(f"seed_history(10000): sandbox start including seeding took {seeded:.2f} s")
+        assert [t["id"] for t in oldest] == [top - 9_999]  # exactly 10,000 consecutive ids
+        assert len(sample) == 1200 and len({t["id"] for t in sample}) == 1200
+        now = time.time()
+        assert {t["branch"] for t in sample} == {"flux1", "sd15", "sdxl1", "fast"}
+        assert {"lora", "pti", "faceid", None} <= {t["model_type"] for t in sample}
+        failed = sum(1 for t in sample if t["error"])
+        expired = sum(1 for t in sample if _expired(t, now))
+        assert 25 <= failed <= 150 and expired > 600
+        assert len({t["created_at"][:7] for t in sample}) >= 12
+        assert api.get("/prompts", params={"limit": 120}).json()
+        image = requests.get(sample[-1]["orig_images"][0], timeout=10)
+        assert image.status_code == 200 and image.headers["Content-Type"] == "image/jpeg"
+    with Sandbox(data_dir=tmp_path, seed_history=10_000) as again:
+        assert again.seed_history(10_000) == 0  # topped up already: nothing added
+        last = Api(again.url, again.api_key).get("/tunes", params={"limit": 1}).json()
+        assert last[0]["id"] == top
+
+
+def test_seed_history_has_tunes_still_training(tmp_path: Path) -> None:
+    with Sandbox(data_dir=tmp_path, speed=60, seed_history=300, history_seed=3) as sb:
+        newest = Api(sb.url, sb.api_key).get("/tunes").json()
+        training = [t for t in newest if not t["trained_at"] and not t["error"]]
+        assert 1 <= len(training) <= 5
+        assert all(t["eta"] for t in training)
+
+
+def test_cli_prints_url_and_serves(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "astria_widgets.cli", "sandbox", "--port", "0",
+               "--data-dir", str(tmp_path), "--api-key", "cli-key", "--speed", "600"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+    try:
+        line = process.stdout.readline()
+        assert line.startswith("Astria sandbox running at http://127.0.0.1:"), line
+        url = line.rsplit(" ", 1)[1].strip()
+        assert requests.get(f"{url}/sandbox/health", timeout=10).json()["ok"] is True
+        assert requests.get(f"{url}/tunes", timeout=10,
+                            headers={"Authorization": "Bearer cli-key"}).json() == []
+        assert json.loads((tmp_path / "server.json").read_text())["url"] == url
+        assert "cli-key" not in line
+    finally:
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=20)
+    assert process.returncode == 0, err
+    assert "stopped" in out
+    assert not (tmp_path / "server.json").exists()
