@@ -51,6 +51,9 @@ if TYPE_CHECKING:
     from astria_widgets.imaging.checks import ImageReport
 
 logger = logging.getLogger(__name__)
+# Worker threads log here; without any handler Python's last-resort handler would print
+# warnings to stderr, which ipykernel 7 routes to whatever cell runs last.
+logger.addHandler(logging.NullHandler())
 
 INITIAL_VALUE_NAMES = (*FIELD_NAMES, "prompts", "images")
 _LABELS = {
@@ -66,11 +69,10 @@ _LABELS = {
 }
 _STYLE = {"description_width": "110px"}
 _ERROR_SPAN = '<span style="color: var(--jp-error-color1, #c62828)">{}</span>'
-_WARN_SPAN = '<span style="color: var(--jp-warn-color1, #ef6c00)">{}</span>'
 
 
-def _errors_html(messages: Iterable[str], template: str = _ERROR_SPAN) -> str:
-    return "<br>".join(template.format(html.escape(m)) for m in messages)
+def _errors_html(messages: Iterable[str]) -> str:
+    return "<br>".join(_ERROR_SPAN.format(html.escape(m)) for m in messages)
 
 
 class FormInvalid(InputError):
@@ -178,7 +180,7 @@ class TuneForm(w.VBox):
         self._handle: SubmitHandle | None = None
         self._token_typed = False
         self._setting_token = False
-        self._applying = False
+        self._note = ""  # said before every message (e.g. that the sandbox is used)
 
         self.fields: dict[str, w.ValueWidget] = self._build_fields()
         self._field_messages = {name: w.HTML() for name in FIELD_NAMES}
@@ -400,10 +402,9 @@ class TuneForm(w.VBox):
             fields, images, prompts, general = self._problems()
             for name, message in self._field_messages.items():
                 message.value = _errors_html(fields.get(name, []))
-            warnings = self.warnings
-            self._images_message.value = "<br>".join(
-                filter(None, [_errors_html(images), _errors_html(warnings, _WARN_SPAN)])
-            )
+            # the picker shows each file's problems and warnings itself, on its thumbnail
+            picker_errors = set(self.picker.errors)
+            self._images_message.value = _errors_html(m for m in images if m not in picker_errors)
             self.prompt_editor.show_messages(prompts)
             problems = self.errors
             busy = self._handle is not None and self._handle.submitting
@@ -497,8 +498,8 @@ class TuneForm(w.VBox):
 
             self._client = connect(quiet=True)
             if self._client.is_sandbox:
-                self._set_message(
-                    f"No ASTRIA_API_KEY: using the local sandbox at {self._client.base_url}."
+                self._note = (
+                    f"No ASTRIA_API_KEY: using the local sandbox at {self._client.base_url}. "
                 )
         return self._client
 
@@ -597,7 +598,7 @@ class TuneForm(w.VBox):
         return f"unexpected {_short_error(exc)}."
 
     def _set_message(self, text: str, *, error: bool = False) -> None:
-        escaped = html.escape(text)
+        escaped = html.escape(self._note + text)
         self.message.value = _ERROR_SPAN.format(escaped) if error else escaped
 
     def _on_submit_button_click(self, _button: w.Button) -> None:

@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from astria_widgets.client import AstriaClient
 
 logger = logging.getLogger(__name__)
+# Worker threads log here; without any handler Python's last-resort handler would print
+# warnings to stderr, which ipykernel 7 routes to whatever cell runs last.
+logger.addHandler(logging.NullHandler())
 
 
 def _account_label(account: dict[str, Any]) -> str:

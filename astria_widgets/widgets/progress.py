@@ -30,6 +30,9 @@ if TYPE_CHECKING:
     from astria_widgets.client import AstriaClient
 
 logger = logging.getLogger(__name__)
+# Worker threads log here; without any handler Python's last-resort handler would print
+# warnings to stderr, which ipykernel 7 routes to whatever cell runs last.
+logger.addHandler(logging.NullHandler())
 
 TERMINAL_TUNE_STATES = frozenset({"trained", "failed", "expired"})
 _CLOCK_SECONDS = 1.0
@@ -326,8 +329,9 @@ class TuneProgress(w.VBox):
             self._mark_stopped()
             return record
         if tune_status(record) != "trained":
-            for prompt_id in list(self._prompts):
-                self._prompt_rows[prompt_id].show("pending", "not run: the tune did not train")
+            for prompt_id, prompt in list(self._prompts.items()):
+                if prompt_status(prompt) == "pending":
+                    self._prompt_rows[prompt_id].show("pending", "not run: the tune did not train")
             return record
         self._update_prompts(client.list_prompts(tune_id))
         for prompt_id, prompt in list(self._prompts.items()):

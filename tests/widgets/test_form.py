@@ -229,3 +229,15 @@ def test_the_kernel_thread_stays_free_while_the_worker_runs(client):
 def test_repr_is_plain_text():
     form = TuneForm(name="cat", branch="fast")
     assert repr(form) == "TuneForm(name='cat', branch='fast', images=0, prompts=0, valid=False)"
+
+
+def test_without_a_client_the_form_connects_at_submit_time(sandbox, monkeypatch):
+    monkeypatch.delenv("ASTRIA_API_KEY", raising=False)
+    monkeypatch.setenv("ASTRIA_SANDBOX_DIR", str(sandbox.data_dir))  # connect() reuses it
+    form = TuneForm(name="man", branch="fast")
+    assert form.client is None  # constructing the form connects to nothing
+    form.add_images(photos(2, start=40))
+    record = form.submit().wait(timeout=WAIT)
+    assert form.client is not None and form.client.is_sandbox
+    assert form.client.base_url == sandbox.url and tune_status(record) == "trained"
+    assert f"using the local sandbox at {sandbox.url}" in form.message.value

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import random
+import subprocess
+import sys
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -141,3 +143,20 @@ def test_plain_text_repr_and_formatting_helpers():
     assert format_duration(75) == "1m 15s" and format_duration(3725) == "1h 02m"
     assert format_duration(-3) == "0s"
     assert format_bytes(1536) == "1.5 KB" and format_bytes(999) == "999 B"
+
+
+def test_a_failing_watch_prints_nothing(sandbox, api_key):
+    """Worker threads never write to stdout/stderr (ipykernel 7 would put it in another cell),
+    not even through logging's last-resort handler when no logging is configured."""
+    script = (
+        "from astria_widgets.client import AstriaClient\n"
+        "from astria_widgets.widgets import watch_tune\n"
+        f"client = AstriaClient(api_key={api_key!r}, base_url={sandbox.url!r}, sandbox=True)\n"
+        "view = watch_tune(987654321, client=client)\n"
+        "view._finished.wait(60)\n"
+        "assert view.status == 'error', view.status\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "" and done.stderr == ""
