@@ -174,9 +174,14 @@ class LabServer:
         except OSError:
             return "(no log)"
 
-    def lab_url(self, path: str) -> str:
-        """The browser URL opening ``path`` (relative to the root) in JupyterLab."""
-        return f"{self.url}/lab/tree/{path}?token={self.token}"
+    def lab_url(self, path: str, workspace: str | None = None) -> str:
+        """The browser URL opening ``path`` (relative to the root) in JupyterLab.
+
+        Each call gets a fresh workspace unless one is named, so no tab from an earlier test
+        is restored next to the notebook.
+        """
+        workspace = workspace or f"e2e-{secrets.token_hex(6)}"
+        return f"{self.url}/lab/workspaces/{workspace}/tree/{path}?token={self.token}"
 
     def stop(self) -> None:
         """Shut the server and its kernels down (SIGTERM, then SIGKILL to its group)."""
@@ -196,9 +201,10 @@ class LabServer:
 
 
 # JavaScript run in the page; ``window.jupyterapp`` is there thanks to expose_app_in_browser.
-_JS_NOTEBOOK_READY = """() => {
+_JS_NOTEBOOK_READY = """(path) => {
   const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
-  if (!w || !w.sessionContext || !w.content) return false;
+  if (!w || !w.sessionContext || !w.content || !w.context) return false;
+  if (w.context.path !== path) return false;
   const k = w.sessionContext.session && w.sessionContext.session.kernel;
   return !!k && k.status === 'idle' && k.connectionStatus === 'connected';
 }"""
@@ -227,7 +233,7 @@ class NotebookPage:
     def open(self, path: str, timeout_ms: int = 90_000) -> None:
         """Open ``path`` (relative to the server root) and wait for an idle kernel."""
         self.page.goto(self.server.lab_url(path))
-        self.page.wait_for_function(_JS_NOTEBOOK_READY, timeout=timeout_ms)
+        self.page.wait_for_function(_JS_NOTEBOOK_READY, arg=path, timeout=timeout_ms)
 
     def run_all(self, timeout_ms: int = 120_000) -> None:
         """Run every cell (``notebook:run-all-cells``) and wait until all have run."""
