@@ -241,3 +241,34 @@ def test_without_a_client_the_form_connects_at_submit_time(sandbox, monkeypatch)
     assert form.client is not None and form.client.is_sandbox
     assert form.client.base_url == sandbox.url and tune_status(record) == "trained"
     assert f"using the local sandbox at {sandbox.url}" in form.message.value
+
+
+def test_a_refused_prompt_is_marked_on_its_own_row(client):
+    form = ready_form(client, prompts=["ohwx man hiking", "x" * 10_001])
+    assert form.errors == []  # the length limit is the service's
+    with pytest.raises(ValidationError):
+        form.submit().wait(timeout=WAIT)
+    first, second = form.prompt_editor.rows
+    assert first.message.value == "" and "too long" in second.message.value
+    assert any(e.startswith("prompt 2: ") and "too long" in e for e in form.errors)
+    second.text.value = "ohwx man, short and sweet"
+    assert second.message.value == "" and form.errors == []
+    assert tune_status(form.submit().wait(timeout=WAIT)) == "trained"
+
+
+@pytest.mark.parametrize(
+    ("key", "target"),
+    [
+        ("name", ("name", None)),
+        ("tune[title]", ("title", None)),
+        ("image_urls", ("images", None)),
+        ("prompts_attributes[2][seed]", ("prompts", 2)),
+        ("prompts_attributes.0.text", ("prompts", 0)),
+        ("prompts_attributes", ("prompts", None)),
+        ("base", ("general", None)),
+    ],
+)
+def test_server_error_keys_map_to_fields(key, target):
+    from astria_widgets.widgets.fields import map_server_error_key
+
+    assert map_server_error_key(key) == target
