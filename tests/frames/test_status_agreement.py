@@ -1,0 +1,154 @@
+"""The vectorised columns agree with the client's per-record rules, on any input.
+
+``status`` must equal ``tune_status`` / ``prompt_status`` record by record, and every
+timestamp column must mean what ``parse_time`` says it means.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import sys
+from pathlib import Path
+
+import pandas as pd
+from frames_examples import DOC_TUNES, canonical, json_values, moments, records, timestamps
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from astria_widgets.client.status import parse_time, prompt_status, tune_status
+from astria_widgets.frames import prompts_dataframe, tunes_dataframe
+from astria_widgets.frames.coerce import as_int, to_datetime
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+from bench_frames import make_tunes  # noqa: E402
+
+UTC = dt.timezone.utc
+
+
+def _same_time(value: pd.Timestamp, expected: dt.datetime | None) -> bool:
+    if expected is None:
+        return pd.isna(value)
+    return not pd.isna(value) and value == pd.Timestamp(expected)
+
+
+def _tune_statuses_agree(records: list[dict], now: dt.datetime) -> None:
+    frame = tunes_dataframe(records, now=now)
+    expected = sorted(
+        ((r.get("id"), tune_status(r, now)) for r in records), key=lambda item: -item[0]
+    )
+    assert list(zip(frame.index, frame["status"], strict=True)) == expected
+
+
+error_values = st.sampled_from(
+    [None, "", "Training failed: x", 0, 1, [], ["x"], {}, {"a": 1}, True, False, 0.0]
+)
+lifecycle_records = st.fixed_dictionaries(
+    {},
+    optional={
+        "error": error_values,
+        "started_training_at": timestamps,
+        "trained_at": timestamps,
+        "expires_at": timestamps,
+        "created_at": timestamps,
+    },
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(lifecycle_records, max_size=8), moments)
+def test_tune_status_agrees_on_generated_records(items, now):
+    records = [{"id": i, **item} for i, item in enumerate(items)]
+    _tune_statuses_agree(records, now)
+
+
+def test_tune_status_agrees_on_many_realistic_records():
+    rnd = random.Random(7)
+    records = make_tunes(3000, seed=3)
+    for record in records:  # move each tune to a random point of its lifecycle
+        stage = rnd.randrange(5)
+        if stage == 0:
+            record["started_training_at"] = record["trained_at"] = record["expires_at"] = None
+        elif stage == 1:
+            record["trained_at"] = record["expires_at"] = None
+        elif stage == 2:
+            record["error"] = "Training failed: worker timed out"
+            record["trained_at"] = None
+    for now in (dt.datetime(2024, 6, 1, tzinfo=UTC), dt.datetime(2026, 1, 1, tzinfo=UTC)):
+        _tune_statuses_agree(records, now)
+    _tune_statuses_agree(DOC_TUNES, dt.datetime(2023, 10, 23, 16, 7, 49, 137000, tzinfo=UTC))
+    _tune_statuses_agree(DOC_TUNES, dt.datetime(2023, 10, 23, 16, 7, 49, 138000, tzinfo=UTC))
+
+
+prompt_lifecycle = st.fixed_dictionaries(
+    {},
+    optional={
+        "images": st.sampled_from([None, [], ["a.png"], "", "a.png", {}, 0, 1]) | json_values,
+        "user_error": st.sampled_from([None, "", "failed", [], ["x"], 0, True]) | json_values,
+    },
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(prompt_lifecycle, max_size=8))
+def test_prompt_status_agrees_on_generated_records(items):
+    records = [{"id": i, **item} for i, item in enumerate(items)]
+    frame = prompts_dataframe(records)
+    for record in records:
+        assert frame.loc[record["id"], "status"] == prompt_status(record)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(timestamps, max_size=20))
+def test_timestamp_columns_mean_what_parse_time_says(values):
+    parsed = to_datetime(values)
+    assert len(parsed) == len(values)
+    for value, got in zip(values, parsed, strict=True):
+        assert _same_time(got, parse_time(value)), value
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.builds(canonical, moments, st.sampled_from([0, 3, 6])), min_size=1))
+def test_canonical_timestamps_take_the_vectorised_path_exactly(values):
+    parsed = to_datetime(values)
+    for value, got in zip(values, parsed, strict=True):
+        assert _same_time(got, parse_time(value)), value
+
+
+def test_timestamps_of_the_right_length_but_wrong_shape():
+    values = [
+        "2023-10-02T14:32:05.067Z",
+        "2023-10-02 14:32:05.067Z",
+        "2023-10-02T14:32:05,067Z",
+        "2023-13-02T14:32:05.067Z",
+        "2023-02-29T14:32:05.067Z",
+        "2024-02-29T14:32:05.067Z",
+        "2023-10-02T14:32:60.067Z",
+        "2023-10-02T14:32:05.067\x00",
+        "2023-10-02T14:32:05.06AZ",
+        "１０２３-10-02T14:32:05.067Z",
+        "2023-04-31T00:00:00Z",
+        "2023-10-02T14:32:05.067123Z",
+    ]
+    parsed = to_datetime(values)
+    for value, got in zip(values, parsed, strict=True):
+        assert _same_time(got, parse_time(value)), value
+    assert parsed[5] == pd.Timestamp("2024-02-29T14:32:05.067Z")
+    assert pd.isna(parsed[4]) and pd.isna(parsed[3]) and pd.isna(parsed[10])
+
+
+def newest_first(items: list[dict]) -> list[dict]:
+    """The records in the frame's row order: coerced id descending, stable, no id last."""
+    ids = [as_int(r.get("id")) if isinstance(r, dict) else None for r in items]
+    order = sorted(range(len(items)), key=lambda i: (ids[i] is None, -(ids[i] or 0)))
+    return [items[i] for i in order]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(records(), max_size=6), moments)
+def test_status_agrees_on_arbitrary_records(items, now):
+    frame = tunes_dataframe(items, now=now)
+    expected = [tune_status(r, now) for r in newest_first(items)]
+    assert frame["status"].tolist() == expected
+    prompts = prompts_dataframe(items)
+    assert prompts["status"].tolist() == [prompt_status(r) for r in newest_first(items)]
