@@ -417,7 +417,11 @@ class TuneForm(w.VBox):
             else:
                 self.reason = ""
             self.submit_button.disabled = busy or bool(problems)
-            self.reason_label.value = _errors_html([self.reason]) if self.reason else ""
+            self.reason_label.value = (
+                html.escape(self.reason)
+                if busy
+                else _errors_html([self.reason] if self.reason else [])
+            )
 
     def _on_field_change(self, name: str, change: dict[str, Any]) -> None:
         try:
@@ -584,7 +588,12 @@ class TuneForm(w.VBox):
                     self._server_errors.setdefault(target, []).extend(texts)
             if not exc.errors:
                 self._server_errors.setdefault("general", []).append(exc.message or str(exc))
-            return "the service refused some values (marked below)."
+            unplaced = self._server_errors.get("general", []) + [
+                f"prompts: {m}" for m in self._server_errors.get("prompts", [])
+            ]
+            return "the service refused some values (marked below)" + (
+                ": " + "; ".join(unplaced) + "." if unplaced else "."
+            )
         if isinstance(exc, InputError):
             self._server_errors.setdefault("general", []).extend(exc.problems)
             return "; ".join(exc.problems) + "."
