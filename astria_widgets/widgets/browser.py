@@ -77,7 +77,7 @@ class TuneBrowser(widgets.VBox):
         pager = widgets.HBox([self._prev, self._pager, self._next],
                              layout=_layout(align_items="center"))
         pager.add_class("astria-browser-pager")
-        left = widgets.VBox([self._table, pager], layout=_layout(flex="3 1 560px",
+        left = widgets.VBox([self._table, pager], layout=_layout(flex="3 1 720px",
                                                                  overflow="auto"))
         main = widgets.HBox([left, self.detail], layout=_layout(flex_flow="row wrap",
                                                                 align_items="flex-start"))

@@ -27,11 +27,11 @@ STATUS_COLOURS: dict[str, str] = {
 # (column, header, width): the cells after the row's id button.
 ROW_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("status", "status", "76px"),
-    ("title", "title", "220px"),
+    ("title", "title", "210px"),
     ("name", "class", "80px"),
     ("branch", "branch", "64px"),
     ("created_at", "created", "128px"),
-    ("n_orig_images", "imgs", "40px"),
+    ("n_orig_images", "imgs", "52px"),
 )
 
 # Fields of the detail pane, in order, with their labels; other columns go under "All fields".
@@ -58,6 +58,7 @@ DETAIL_FIELDS: tuple[tuple[str, str], ...] = (
     ("url", "URL"),
 )
 
+_ROW = "white-space:nowrap;width:max-content;line-height:26px"
 _CELL = ("display:inline-block;overflow:hidden;text-overflow:ellipsis;white-space:nowrap;"
          "vertical-align:middle;padding:0 4px;box-sizing:border-box;")
 
@@ -89,6 +90,14 @@ def format_value(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return f"{len(value)} item" + ("" if len(value) == 1 else "s")
     return str(value)
+
+
+def parse_time(value: Any) -> Any:
+    """An ISO-8601 string as a UTC Timestamp (records hold raw strings); other values as given."""
+    if isinstance(value, str):
+        stamp = pd.to_datetime(value, utc=True, errors="coerce")
+        return value if pd.isna(stamp) else stamp
+    return value
 
 
 def format_duration(delta: pd.Timedelta) -> str:
@@ -133,13 +142,13 @@ def row_html(row: Mapping[str, Any]) -> str:
         else:
             text = format_value(value)
             cells.append(_cell(html.escape(text), width, title=text if column == "title" else ""))
-    return '<div class="astria-browser-cells">' + "".join(cells) + "</div>"
+    return f'<div class="astria-browser-cells" style="{_ROW}">' + "".join(cells) + "</div>"
 
 
 def header_html() -> str:
     """The header line matching :func:`row_html`'s cells."""
     cells = "".join(_cell(f"<b>{html.escape(h)}</b>", w) for _c, h, w in ROW_COLUMNS)
-    return '<div class="astria-browser-cells">' + cells + "</div>"
+    return f'<div class="astria-browser-cells" style="{_ROW}">' + cells + "</div>"
 
 
 def pager_text(page: int, n_pages: int, n_matching: int, n_total: int) -> str:
@@ -193,7 +202,7 @@ def prompt_html(prompt: Mapping[str, Any], status: str) -> str:
     error = prompt.get("user_error")
     err = (f'<div style="color:{STATUS_COLOURS["failed"]}">{html.escape(str(error))}</div>'
            if error else "")
-    created = html.escape(format_value(prompt.get("created_at")))
+    created = html.escape(format_value(parse_time(prompt.get("created_at"))))
     return (f'<div class="astria-browser-prompt-text"><b>#{html.escape(str(prompt.get("id")))}'
             f"</b> {status_badge(status)} <small>{created}</small><br>{text}{err}</div>")
 
