@@ -1,0 +1,96 @@
+"""``astria-widgets sync [--path FILE] [--prompts] [--full]``: sync a ``TuneHistory`` file.
+
+Fetches only what changed since the last sync (see ``astria_widgets.history``), showing a
+tqdm bar per stage on stderr and a one-line summary per record kind on stdout. The client
+comes from ``connect()`` (the real API with ``ASTRIA_API_KEY``, else the local sandbox).
+Default file: ``history.sqlite3`` in the sandbox folder for the sandbox, else
+``~/.astria-widgets/history.sqlite3``. Exit status 0 on success, 1 on an API error, 2 when the
+file belongs to another API.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+HELP = "sync the local tune history (SQLite) with the account, fetching only what changed"
+
+_STAGES = {"list": "listing", "gap": "resuming", "refresh": "re-fetching unfinished"}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="astria-widgets sync", description=HELP)
+    parser.add_argument("--path", default=None,
+                        help="the history file (default: see 'astria_widgets.commands.sync')")
+    parser.add_argument("--prompts", action="store_true",
+                        help="also sync the account's prompts")
+    parser.add_argument("--full", action="store_true",
+                        help="list everything again and drop records deleted on the server")
+    return parser
+
+
+def default_path(client: Any) -> Path:
+    """Where the history lives when ``--path`` is not given."""
+    if getattr(client, "is_sandbox", False):
+        from astria_widgets.connect import sandbox_dir
+
+        return sandbox_dir() / "history.sqlite3"
+    return Path.home() / ".astria-widgets" / "history.sqlite3"
+
+
+class _Bars:
+    """One tqdm bar per sync stage, fed by ``TuneHistory`` progress callbacks."""
+
+    def __init__(self, unit: str) -> None:
+        self.unit = unit
+        self.stage: str | None = None
+        self.bar: Any = None
+
+    def __call__(self, stage: str, done: int, total: int | None) -> None:
+        from tqdm import tqdm
+
+        if stage != self.stage:
+            self.close()
+            self.stage = stage
+            self.bar = tqdm(total=total, unit=self.unit, desc=_STAGES.get(stage, stage),
+                            file=sys.stderr, leave=True)
+        self.bar.update(done - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+        self.stage = None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Sync the history file; returns the exit status."""
+    args = _parser().parse_args(argv)
+    from astria_widgets.client import AstriaError
+    from astria_widgets.connect import connect
+    from astria_widgets.history import TuneHistory
+
+    client = connect(quiet=False)
+    path = Path(args.path).expanduser() if args.path else default_path(client)
+    with TuneHistory(path, client) as history:
+        try:
+            kinds = [("tune", history.sync)]
+            if args.prompts:
+                kinds.append(("prompt", history.sync_prompts))
+            for unit, sync in kinds:
+                bars = _Bars(unit)
+                try:
+                    result = sync(bars, full=args.full)
+                finally:
+                    bars.close()
+                print(result)
+        except AstriaError as exc:
+            print(f"astria-widgets sync: {exc}", file=sys.stderr)
+            return 1
+        except ValueError as exc:
+            print(f"astria-widgets sync: {exc}", file=sys.stderr)
+            return 2
+    print(f"history: {path}")
+    return 0
