@@ -23,8 +23,8 @@ def load_source(source: Any, client: AstriaClient | None) -> tuple[pd.DataFrame,
     """``(frame, source, client)``: the tunes frame, the source to reload from, the client to use.
 
     ``None`` resolves to ``connect()``'s client. A client source is its own client; a
-    ``TuneHistory`` lends its client unless ``client`` is given. Lists and DataFrames have no
-    client unless ``client`` is given.
+    ``TuneHistory`` lends the client it was created with unless ``client`` is given. Lists and
+    DataFrames have no client unless ``client`` is given.
     """
     if isinstance(source, pd.DataFrame):
         return source, source, client
@@ -49,7 +49,9 @@ def load_source(source: Any, client: AstriaClient | None) -> tuple[pd.DataFrame,
     from astria_widgets.history import TuneHistory
 
     if isinstance(source, TuneHistory):
-        lent = client if client is not None else getattr(source, "client", None)
+        # Only a client the history was given: its ``client`` property would call connect()
+        # (maybe starting a sandbox) just to browse stored records.
+        lent = client if client is not None else getattr(source, "_client", None)
         return tunes_dataframe(source), source, lent
     if isinstance(source, Iterable):
         records = list(source)

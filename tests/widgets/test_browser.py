@@ -19,6 +19,7 @@ from PIL import Image
 
 from astria_widgets.client import AstriaClient, PollPolicy, RetrySettings
 from astria_widgets.frames import tunes_dataframe
+from astria_widgets.history import TuneHistory
 from astria_widgets.sandbox import Sandbox
 from astria_widgets.widgets.browser import TuneBrowser
 
@@ -350,6 +351,39 @@ def test_works_from_a_plain_list_of_records(seeded_client: AstriaClient) -> None
         assert "need a client" in b.detail.note
         assert html.escape(records[5]["title"]) in b.detail.fields_html
         assert b.detail.thumbnails == [] and b.detail.prompt_thumbnails == {}
+    finally:
+        b.close()
+
+
+def test_works_from_a_synced_tune_history(tmp_path: Any, seeded_client: AstriaClient,
+                                          frame: pd.DataFrame, tune_with_prompts: int) -> None:
+    history = TuneHistory(tmp_path / "history.sqlite", client=seeded_client)
+    history.sync()
+    b = TuneBrowser(history)
+    try:
+        assert b.client is seeded_client  # lent by the history for images and prompts
+        assert len(b.frame) == len(frame)
+        b.set_filter(status="failed")
+        assert b.n_matching == int((frame["status"] == "failed").sum())
+        b.select(tune_with_prompts)
+        assert b.detail.wait(WAIT) and b.detail.state == "ready"
+        assert len(b.detail.thumbnails) > 0 and b.detail.prompt_thumbnails
+    finally:
+        b.close()
+    offline = TuneBrowser(TuneHistory(tmp_path / "history.sqlite"))
+    assert offline.client is None and len(offline.frame) == len(frame)
+    offline.close()
+
+
+def test_without_a_source_it_browses_connects_sandbox(seeded: Sandbox, frame: pd.DataFrame,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ASTRIA_API_KEY", raising=False)
+    monkeypatch.delenv("ASTRIA_BASE_URL", raising=False)
+    monkeypatch.setenv("ASTRIA_SANDBOX_DIR", str(seeded.data_dir))  # connect() reuses it
+    b = TuneBrowser(page_size=50)
+    try:
+        assert b.client is not None and b.client.base_url.rstrip("/") == seeded.url
+        assert len(b.frame) == len(frame) and b.n_pages == math.ceil(len(frame) / 50)
     finally:
         b.close()
 
