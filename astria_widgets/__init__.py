@@ -18,9 +18,15 @@ terminal user never pays for ipywidgets.
 from __future__ import annotations
 
 import importlib
+import logging
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+# Library logging stays silent unless the application configures it: a record logged from a
+# worker thread must never fall through to Python's last-resort stderr handler, which
+# ipykernel 7 would print into whichever cell happens to be running.
+logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 _EXPORTS: dict[str, str] = {
     # client
@@ -40,16 +46,46 @@ _EXPORTS: dict[str, str] = {
     "watch_tune": "astria_widgets.widgets",
     "TuneBrowser": "astria_widgets.widgets",
     "LoginWidget": "astria_widgets.widgets",
+    "SubmitHandle": "astria_widgets.widgets",
+    "FormInvalid": "astria_widgets.widgets",
+    "TuneProgress": "astria_widgets.widgets",
+    "ImagePicker": "astria_widgets.widgets",
+    "InputError": "astria_widgets.client",
     # sandbox
     "Sandbox": "astria_widgets.sandbox",
 }
 
-__all__ = sorted(_EXPORTS) + ["__version__", "load_ipython_extension", "unload_ipython_extension"]
+__all__ = [
+    "AstriaClient",
+    "AstriaError",
+    "FormInvalid",
+    "ImagePicker",
+    "InputError",
+    "LoginWidget",
+    "PollPolicy",
+    "RetrySettings",
+    "Sandbox",
+    "SubmitHandle",
+    "TuneBrowser",
+    "TuneForm",
+    "TuneHistory",
+    "TuneProgress",
+    "connect",
+    "prompt_status",
+    "prompts_dataframe",
+    "tune_status",
+    "tunes_dataframe",
+    "watch_tune",
+    "__version__",
+    "load_ipython_extension",
+    "unload_ipython_extension",
+]
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from astria_widgets.client import (
         AstriaClient,
         AstriaError,
+        InputError,
         PollPolicy,
         RetrySettings,
         prompt_status,
@@ -59,7 +95,16 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from astria_widgets.frames import prompts_dataframe, tunes_dataframe
     from astria_widgets.history import TuneHistory
     from astria_widgets.sandbox import Sandbox
-    from astria_widgets.widgets import LoginWidget, TuneBrowser, TuneForm, watch_tune
+    from astria_widgets.widgets import (
+        FormInvalid,
+        ImagePicker,
+        LoginWidget,
+        SubmitHandle,
+        TuneBrowser,
+        TuneForm,
+        TuneProgress,
+        watch_tune,
+    )
 
 
 def __getattr__(name: str) -> Any:
