@@ -41,3 +41,30 @@ def client(sandbox: Sandbox, api_key: str) -> AstriaClient:
         retry=RetrySettings.fast(),
         poll=PollPolicy.fast(),
     )
+
+
+# --- measured figures -------------------------------------------------------------------------
+# Tests that measure something (faults injected, requests survived, inputs tried) record it with
+# the ``figures`` fixture; the lines are printed in pytest's terminal summary so a CI log shows
+# them without ``-s``.
+
+_FIGURES: list[str] = []
+
+
+@pytest.fixture
+def figures(request: pytest.FixtureRequest):
+    """Record a measured figure: ``figures("20 creates", faults=3, requests=26)``."""
+
+    def record(label: str, **values: object) -> None:
+        detail = ", ".join(f"{k}={v}" for k, v in values.items())
+        _FIGURES.append(f"{request.node.name}: {label}" + (f" ({detail})" if detail else ""))
+
+    return record
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # noqa: ARG001
+    """Print every recorded figure at the end of the run."""
+    if _FIGURES:
+        terminalreporter.section("measured figures")
+        for line in _FIGURES:
+            terminalreporter.write_line(line)
