@@ -388,6 +388,33 @@ def test_without_a_source_it_browses_connects_sandbox(seeded: Sandbox, frame: pd
         b.close()
 
 
+def _photo(colour: tuple[int, int, int]) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (512, 512), colour).save(out, "JPEG", quality=90)
+    return out.getvalue()
+
+
+def test_refresh_picks_up_new_tunes_and_keeps_the_selection(seeded: Sandbox) -> None:
+    client = AstriaClient(api_key=seeded.create_user(), base_url=seeded.url, sandbox=True,
+                          retry=RetrySettings.fast(), poll=PollPolicy.fast())
+    first = client.create_tune(name="dog", title="first", branch="fast",
+                               images=[("a.jpg", _photo((200, 30, 30)))])
+    b = TuneBrowser(client)
+    try:
+        b.select(int(first["id"]))
+        assert len(b.frame) == 1
+        second = client.create_tune(name="cat", title="second <new>", branch="fast",
+                                    images=[("b.jpg", _photo((30, 30, 200)))])
+        b.set_filter(search="second")
+        assert b.n_matching == 0
+        b.refresh()
+        assert len(b.frame) == 2 and b.filtered.index.tolist() == [int(second["id"])]
+        assert b.selected_id == int(first["id"])
+        assert "cat (1)" in [label for label, _v in one(b, "astria-browser-name").options]
+    finally:
+        b.close()
+
+
 def test_an_empty_history(seeded_client: AstriaClient) -> None:
     b = TuneBrowser([])
     assert b.n_matching == 0 and b.n_pages == 1 and visible_rows(b) == []
