@@ -26,6 +26,17 @@ Sandbox extensions to the documented objects:
 - files are served from ``/files/...`` (training images, generated PNGs), without auth;
 - ``GET /sandbox/health``, ``GET|POST /sandbox/faults``, ``POST /sandbox/users``;
   every response has the header ``X-Astria-Sandbox: 1``.
+
+Ambiguity choices not documented in a more specific module: Ambiguity #6: chose to always
+emit prompt ``images`` (``[]`` until done) and ``user_error`` (null). Ambiguity #8: chose a
+nullable tune ``error`` (``trained_at`` stays null). Ambiguity #15: chose to accept the
+documented four branches on create; gallery tunes carry other branch strings. Ambiguity
+#18: chose to return single objects from creates. Ambiguity #19: chose not to implement
+``POST /generate``. Ambiguity #20: ignored. Ambiguity #4 (themes) and #25 (inspect): chose
+not to implement ``POST /themes`` and ``POST /images/inspect`` (404). Other choices are in
+the module that implements them: ``params`` (#9), ``validate`` (#5, #10, #16, #21-24, #28,
+#31, #33), ``create`` (#26, #30), ``objects`` (#7), ``api_tunes`` (#32), ``api_prompts``
+(#1-3, #17), ``api_packs`` (#11-14), ``callbacks`` (#27), ``app`` (#29).
 """
 
 from __future__ import annotations
