@@ -102,11 +102,14 @@ def test_tune_form_in_the_browser(
     expect(prompt_states).to_have_count(len(PROMPTS), timeout=60_000)
     for i in range(len(PROMPTS)):
         expect(prompt_states.nth(i)).to_have_text("done", timeout=120_000)
-    images = form.locator(".astria-gallery-image")
-    expect(images.first).to_be_visible(timeout=60_000)
-    assert images.count() >= len(PROMPTS)
-    loaded = images.evaluate_all("els => els.map(e => (e.querySelector('img') || e).naturalWidth)")
-    assert all(width and width > 0 for width in loaded), loaded
+    # one image per prompt (num_images 1), each really decoded by the browser
+    expect(form.locator(".astria-gallery-image")).to_have_count(len(PROMPTS), timeout=60_000)
+    page.wait_for_function(
+        """() => Array.from(document.querySelectorAll('.astria-tune-form .astria-gallery-image'))
+              .map(e => e.tagName === 'IMG' ? e : e.querySelector('img'))
+              .every(img => img && img.complete && img.naturalWidth > 0)""",
+        timeout=30_000,
+    )
     form.screenshot(path=str(artifacts / "tune-form.png"))
     page.screenshot(path=str(artifacts / "tune-form-page.png"), full_page=True)
 
