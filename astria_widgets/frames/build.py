@@ -30,28 +30,41 @@ Derive = Callable[[dict[str, Any], "RawValues"], dict[str, Any]]
 
 
 class RawValues:
-    """The raw (uncoerced) values of every field, extracted in one pass over the records.
+    """The raw (uncoerced) values of every field, read in one pass over the records.
 
-    One pass (an ``itemgetter`` per record, then a transpose) touches each record once while
-    it is in cache, which is several times faster than one ``dict.get`` pass per field.
+    Records are read in small chunks: one ``itemgetter`` call per record, then ``zip``
+    transposes the chunk's rows into columns while they are still in cache. This touches
+    each record once and is several times faster than one ``dict.get`` pass per field.
     """
 
-    def __init__(self, records: Sequence[dict[str, Any]], keys: set[Any]) -> None:
+    CHUNK = 512
+
+    def __init__(self, records: Sequence[dict[str, Any]]) -> None:
         self._n = len(records)
-        self._keys = keys
         self._columns: dict[Any, Sequence[Any]] = {}
-        if not keys or not records:
-            return
-        names = list(keys)
+        first = list(records[0]) if records else []
+        if first and set(map(len, records)) == {len(first)}:
+            try:  # the usual case: every record has the first one's keys (and no others)
+                self._extract(records, first)
+                return
+            except KeyError:
+                pass
+        names = list(set().union(*records))
+        template = dict.fromkeys(names)
         width = len(names)
-        if set(map(len, records)) != {width}:  # some records lack some keys: fill with None
-            template = dict.fromkeys(names)
-            records = [r if len(r) == width else {**template, **r} for r in records]
-        if width == 1:
-            self._columns[names[0]] = [r[names[0]] for r in records]
+        self._extract([r if len(r) == width else {**template, **r} for r in records], names)
+
+    def _extract(self, records: Sequence[dict[str, Any]], names: list[Any]) -> None:
+        self.keys = set(names)
+        if not names or not records:
             return
-        rows = list(map(itemgetter(*names), records))
-        self._columns = dict(zip(names, zip(*rows, strict=True), strict=True))
+        getter = itemgetter(*names) if len(names) > 1 else (lambda r: (r[names[0]],))
+        columns: list[list[Any]] = [[] for _ in names]
+        for start in range(0, self._n, self.CHUNK):
+            rows = map(getter, records[start : start + self.CHUNK])
+            for column, part in zip(columns, zip(*rows, strict=True), strict=True):
+                column.extend(part)
+        self._columns = dict(zip(names, columns, strict=True))
 
     def __call__(self, name: Any) -> Sequence[Any]:
         """The value of ``name`` in every record (``None`` where absent)."""
@@ -62,7 +75,7 @@ class RawValues:
 
     def truthy(self, name: str) -> np.ndarray:
         """Boolean array: is the raw value truthy (Python truthiness, as the client tests)."""
-        if name not in self._keys:
+        if name not in self.keys or coerce.all_none(self(name)):
             return np.zeros(self._n, dtype=bool)
         return np.fromiter(map(bool, self(name)), dtype=bool, count=self._n)
 
@@ -89,9 +102,9 @@ def _as_records(source: Iterable[Any]) -> list[dict[str, Any]]:
     return records
 
 
-def _newest_first(records: list[dict[str, Any]], keys: set[Any]) -> tuple[RawValues, Any]:
+def _newest_first(records: list[dict[str, Any]]) -> tuple[RawValues, Any]:
     """Raw values and ids with the rows ordered by id descending (stable, missing ids last)."""
-    raw = RawValues(records, keys)
+    raw = RawValues(records)
     ids = coerce.to_int(raw("id"))
     if len(ids) < 2:
         return raw, ids
@@ -99,7 +112,7 @@ def _newest_first(records: list[dict[str, Any]], keys: set[Any]) -> tuple[RawVal
     if bool(np.all(key[:-1] >= key[1:])):
         return raw, ids
     order = np.argsort(~key, kind="stable")  # ~k reverses the order without overflow
-    return RawValues([records[i] for i in order], keys), ids.take(order)
+    return RawValues([records[i] for i in order]), ids.take(order)
 
 
 def _decode_json_object(value: Any) -> Any:
@@ -163,8 +176,8 @@ def build_frame(source: Iterable[Any], schema: Sequence[Column], derive: Derive)
 
 
 def _build(records: list[dict[str, Any]], schema: Sequence[Column], derive: Derive) -> pd.DataFrame:
-    keys: set[Any] = set().union(*records)
-    raw, ids = _newest_first(records, keys)
+    raw, ids = _newest_first(records)
+    keys = raw.keys
 
     columns: dict[str, Any] = {}
     dynamic: list[tuple[str, Sequence[Any]]] = []
@@ -175,7 +188,7 @@ def _build(records: list[dict[str, Any]], schema: Sequence[Column], derive: Deri
             columns[column.name] = None  # placeholder keeping the schema order
         else:
             values = raw(column.name)
-            if column.kind == "nested" and column.name in keys:
+            if column.kind == "nested" and not coerce.all_none(values):
                 values, flattened = _split_nested(column.name, values, decode=True)
                 dynamic.extend(flattened.items())
             columns[column.name] = coerce.CONVERTERS[column.kind](values)

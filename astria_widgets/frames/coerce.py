@@ -14,7 +14,7 @@ import datetime as _dt
 import json
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -22,7 +22,7 @@ import pandas as pd
 
 from astria_widgets.client.status import parse_time
 from astria_widgets.frames.isotime import parse_canonical
-from astria_widgets.frames.schema import DATETIME, TEXT
+from astria_widgets.frames.schema import DATETIME
 
 _NONE = type(None)
 _INT64_MIN = -(2**63)
@@ -102,9 +102,13 @@ def _as_bool(value: Any) -> bool | None:
 
 def to_bool(values: Sequence[Any]) -> pd.api.extensions.ExtensionArray:
     """Nullable ``boolean`` array."""
-    if _types(values) <= {bool, _NONE}:
+    if all_none(values):
+        n = len(values)
+        return pd.arrays.BooleanArray(np.zeros(n, dtype=bool), np.ones(n, dtype=bool))
+    try:  # bools and nulls (and the 0/1 floats pandas also takes) in one C pass
         return pd.array(values, dtype="boolean")
-    return pd.array([_as_bool(v) for v in values], dtype="boolean")
+    except Exception:  # anything else (pandas raises various types): the exact slow path
+        return pd.array([_as_bool(v) for v in values], dtype="boolean")
 
 
 def _parse_times(values: Sequence[Any]) -> list[_dt.datetime | None]:
@@ -150,11 +154,12 @@ def to_datetime(values: Sequence[Any]) -> pd.api.extensions.ExtensionArray:
     (:mod:`astria_widgets.frames.isotime`); only other strings are parsed one by one.
     """
     n = len(values)
-    types = _types(values)
-    if types <= {_NONE}:
+    if all_none(values):
         return _nat(n)
-    texts = values if types == {str} else [v if type(v) is str else "" for v in values]
-    stamps, parsed = parse_canonical(texts)
+    try:  # all strings (the usual case): no per-value type check needed
+        stamps, parsed = parse_canonical(values)
+    except TypeError:  # None, numbers, lists...: parse the strings, null the rest
+        stamps, parsed = parse_canonical([v if type(v) is str else "" for v in values])
     if not parsed.all():
         rest = [i for i in np.flatnonzero(~parsed).tolist() if values[i] is not None]
         if rest:
@@ -200,17 +205,45 @@ def _text_values(values: Sequence[Any]) -> Sequence[Any]:
     return [as_text(v) for v in values]
 
 
+def all_none(values: Sequence[Any]) -> bool:
+    """True when every value is None (cheap: compares identities only)."""
+    if isinstance(values, (list, tuple)):
+        return values.count(None) == len(values)  # identity first: no object is inspected
+    return all(v is None for v in values)
+
+
 def to_text(values: Sequence[Any]) -> pd.api.extensions.ExtensionArray:
     """Pandas ``string`` array."""
-    return pd.array(_text_values(values), dtype=TEXT)
+    n = len(values)
+    if all_none(values):
+        return pd.arrays.StringArray(np.full(n, pd.NA, dtype=object))
+    try:  # strings and nulls only: pandas validates in one C pass
+        return pd.arrays.StringArray(np.fromiter(values, dtype=object, count=n))
+    except Exception:  # anything else (pandas raises various types): the exact slow path
+        return pd.arrays.StringArray(np.fromiter(map(as_text, values), dtype=object, count=n))
+
+
+def _codes(values: Iterable[Any]) -> tuple[list[int], list[Any]]:
+    """Category codes by first appearance (None -> -1) and the distinct values."""
+    codes_of: dict[Any, int] = {None: -1}
+    setdefault = codes_of.setdefault
+    codes = [setdefault(v, len(codes_of) - 1) for v in values]
+    return codes, list(codes_of)[1:]
 
 
 def to_category(values: Sequence[Any]) -> pd.Categorical:
     """``category`` array with string categories in order of first appearance."""
-    texts = np.array(_text_values(values), dtype=object)
-    codes, uniques = pd.factorize(texts, use_na_sentinel=True)
-    categories = pd.Index(pd.array(uniques, dtype=TEXT))
-    return pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(categories))
+    try:
+        codes, distinct = _codes(values)
+        exact = all(type(v) is str for v in distinct)  # only the distinct values are checked
+    except TypeError:  # an unhashable value (list, dict)
+        exact = False
+    if not exact:
+        codes, distinct = _codes(map(as_text, values))
+    categories = pd.Index(pd.arrays.StringArray(np.array(distinct, dtype=object)))
+    return pd.Categorical.from_codes(
+        np.array(codes, dtype=np.int64), dtype=pd.CategoricalDtype(categories)
+    )
 
 
 def to_list(values: Sequence[Any]) -> np.ndarray:
@@ -227,9 +260,12 @@ def to_list(values: Sequence[Any]) -> np.ndarray:
 def count(lists: np.ndarray) -> pd.api.extensions.ExtensionArray:
     """``Int64`` lengths of an object array of lists (missing where there is no list)."""
     n = len(lists)
-    if n and _types(lists) == {list}:
-        return pd.array(np.fromiter(map(len, lists), dtype=np.int64, count=n), dtype="Int64")
-    return pd.array([None if v is None else len(v) for v in lists], dtype="Int64")
+    try:  # every row holds a list
+        return pd.arrays.IntegerArray(
+            np.fromiter(map(len, lists), dtype=np.int64, count=n), np.zeros(n, dtype=bool)
+        )
+    except TypeError:  # some rows hold None
+        return pd.array([None if v is None else len(v) for v in lists], dtype="Int64")
 
 
 def to_object(values: Sequence[Any]) -> np.ndarray:

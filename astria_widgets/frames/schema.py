@@ -27,6 +27,7 @@ float       ``Float64``             ints, floats, numeric strings
 bool        ``boolean``             bools; "true"/"false"/"1"/"0"; 0 and 1
 datetime    ``datetime64[us, UTC]`` ISO-8601 strings (garbage -> NaT), datetime objects
 text        ``string``              strings; other JSON values as compact JSON text
+                                    (python storage, whether or not pyarrow is installed)
 category    ``category``            like text, categories inferred from the data
 list        ``object``              lists kept as lists; anything else -> None
 nested      ``string``              dicts flattened into ``<field>.<key>`` columns; a
@@ -52,7 +53,7 @@ FLOAT = "Float64"
 BOOL = "boolean"
 DATETIME = pd.DatetimeTZDtype(unit="us", tz="UTC")
 TIMEDELTA = "timedelta64[us]"
-TEXT = pd.StringDtype()
+TEXT = pd.StringDtype("python")  # fixed storage: the same dtype with or without pyarrow
 CATEGORY = "category"
 OBJECT = "object"
 
