@@ -3,6 +3,10 @@
 ``tunes_dataframe(source)`` and ``prompts_dataframe(source)`` return one row per record,
 indexed by ``id``, newest first, with the columns and dtypes of :data:`TUNE_COLUMNS` /
 :data:`PROMPT_COLUMNS` (then nested and extra fields). See :mod:`.schema` for the rules.
+
+Rows: one per record, whatever it holds. The index is the record's ``id`` coerced to an
+integer (``"12"`` -> 12); a record without a usable id keeps its row with ``<NA>`` and comes
+after all others; duplicate ids stay separate rows. Nothing here raises on odd records.
 """
 
 from astria_widgets.frames.prompts import prompts_dataframe

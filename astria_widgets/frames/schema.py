@@ -30,8 +30,10 @@ text        ``string``              strings; other JSON values as compact JSON t
                                     (python storage, whether or not pyarrow is installed)
 category    ``category``            like text, categories inferred from the data
 list        ``object``              lists kept as lists; anything else -> None
-nested      ``string``              dicts flattened into ``<field>.<key>`` columns; a
-                                    non-dict value kept as text in the ``<field>`` column
+nested      ``string``              dicts (or JSON-object strings, as the official CLI
+                                    sends ``characteristics``) flattened into
+                                    ``<field>.<key>`` columns; any other value kept as
+                                    text in the ``<field>`` column
 count       ``Int64``               length of the list field named in ``source``
 derived     (per column)            computed from other columns (see tunes.py/prompts.py)
 ==========  ======================  =====================================================

@@ -63,3 +63,35 @@ def test_json_round_trip_gives_the_same_frame(items):
     left, right = tunes_dataframe(items), tunes_dataframe(decoded)
     assert left.index.equals(right.index)
     assert list(left.columns) == list(right.columns)
+
+
+scalars_and_more = st.lists(json_values, max_size=12)
+
+
+@settings(max_examples=150, deadline=None)
+@given(scalars_and_more)
+def test_fast_paths_equal_the_value_by_value_rules(values):
+    """Each column conversion (fast path or not) equals coercing value by value."""
+    from astria_widgets.frames import coerce
+
+    def same(got, expected):
+        return (expected is None and pd.isna(got)) or (expected is not None and got == expected)
+
+    for converter, one in (
+        (coerce.to_int, coerce.as_int),
+        (coerce.to_float, coerce._as_float),
+        (coerce.to_bool, coerce._as_bool),
+        (coerce.to_text, coerce.as_text),
+        (coerce.to_category, coerce.as_text),
+    ):
+        column = converter(values)
+        assert len(column) == len(values)
+        for got, value in zip(column, values, strict=True):
+            assert same(got, one(value)), (converter.__name__, value, got)
+    lists = coerce.to_list(values)
+    counts = coerce.count(lists)
+    for got, n, value in zip(lists, counts, values, strict=True):
+        if isinstance(value, list):
+            assert got == value and n == len(value)
+        else:
+            assert got is None and pd.isna(n)
