@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
@@ -39,6 +40,7 @@ ProgressCallback = Callable[[int, int], Any]
 #: A prompt found after a failed create must be this new (s of slack before the create began).
 CLOCK_SLACK = timedelta(seconds=2)
 _TUNE_REFERENCE = re.compile(r"<(?:lora|faceid):(\d+)")
+_INTEGER = re.compile(r"[+-]?[0-9]+")
 _PROMPT_FILE_PARAMS = frozenset({
     "input_image", "mask_image", "video_first_frame", "video_last_frame", "input_video",
     "audio_reference", "image_references",
@@ -47,18 +49,27 @@ _PROMPT_FILE_PARAMS = frozenset({
 
 def _record_id(value: Any, label: str) -> int:
     """An object id as int, or :class:`InputError` naming the argument."""
-    if isinstance(value, bool):
+    number: int | None = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
+        number = int(value.strip())
+    if number is None:
         raise InputError(f"{label}: {value!r} is not a numeric id")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    raise InputError(f"{label}: {value!r} is not a numeric id")
+    if number < 1:
+        raise InputError(f"{label}: {value!r} is not a valid id (ids are positive numbers)")
+    return number
 
 
 def _is_url(value: Any) -> bool:
-    return isinstance(value, str) and value.strip().lower().startswith(("http://", "https://")) \
-        and len(value.strip()) > len("https://")
+    """True for an absolute http(s) URL with a host and no whitespace."""
+    if not isinstance(value, str) or not value.strip() or any(c.isspace() for c in value.strip()):
+        return False
+    try:
+        parts = urlsplit(value.strip())
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
 
 
 def _first(value: Any) -> Any:
@@ -232,7 +243,7 @@ class AstriaClient:
         elif not isinstance(title, str) or not title.strip():
             problems.append("title: the title is empty")
         urls = [image_urls] if isinstance(image_urls, str) else list(image_urls or ())
-        problems.extend(f"image_urls[{i}]: {u!r} is not an http(s) URL"
+        problems.extend(f"image_urls[{i}]: {u!r} is not an http(s) URL with a host"
                         for i, u in enumerate(urls) if not _is_url(u))
         problems.extend(self._tune_param_problems(callback, token, steps, base_tune_id,
                                                   characteristics))
@@ -262,7 +273,8 @@ class AstriaClient:
                              characteristics: Any) -> list[str]:
         problems = []
         if callback is not None and not _is_url(callback):
-            problems.append(f"callback: {callback!r} is not an http(s) URL")
+            problems.append(f"callback: {callback!r} is not an http(s) URL with a host "
+                            "(e.g. https://example.com/hook)")
         if token is not None and (not isinstance(token, str) or not token.strip()
                                   or any(c.isspace() for c in token)):
             problems.append(f"token: {token!r} must be one word without spaces (e.g. 'ohwx')")
@@ -464,11 +476,11 @@ class AstriaClient:
                 problems.append("title: the title is empty")
             if not image_inputs and not urls:
                 problems.append("images: give at least one training image or image URL")
-        problems.extend(f"image_urls[{i}]: {u!r} is not an http(s) URL"
+        problems.extend(f"image_urls[{i}]: {u!r} is not an http(s) URL with a host"
                         for i, u in enumerate(urls) if not _is_url(u))
         for label, url in (("callback", callback), ("prompts_callback", prompts_callback)):
             if url is not None and not _is_url(url):
-                problems.append(f"{label}: {url!r} is not an http(s) URL")
+                problems.append(f"{label}: {url!r} is not an http(s) URL with a host")
         if problems:
             raise InputError(problems, context="create_tune_from_pack")
         parts = uploads.prepare_training_images(image_inputs, context="create_tune_from_pack") \

@@ -98,6 +98,23 @@ def parse_optional_int(text: str, *, minimum: int = 1) -> int | None:
     return value
 
 
+def _is_http_url(text: str) -> bool:
+    try:
+        parsed = urlparse(text)
+        host = parsed.hostname
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return False
+    return parsed.scheme in ("http", "https") and bool(host) and not re.search(r"\s", text)
+
+
+def choice_problem(value: object, choices: tuple[tuple[str, str], ...]) -> str:
+    """The message for a value that is not one of ``choices`` ((label, value) pairs)."""
+    allowed = ", ".join(v for _, v in choices)
+    if value is None or value == "":
+        return f"choose one of {allowed}"
+    return f"{value!r} is not one of {allowed}; choose one of those"
+
+
 def field_problems(values: Mapping[str, str]) -> dict[str, list[str]]:
     """Check the raw (string) field values; return ``{field: [problem, ...]}`` for bad ones."""
     problems: dict[str, list[str]] = {}
@@ -115,18 +132,19 @@ def field_problems(values: Mapping[str, str]) -> dict[str, list[str]]:
     token = values.get("token", "").strip()
     if token and not _TOKEN_RE.match(token):
         add("token", "must be one word of letters, digits or _")
-    if values.get("branch") not in {value for _, value in BRANCHES}:
-        add("branch", f"must be one of {', '.join(v for _, v in BRANCHES)}")
+    for field, choices in (("branch", BRANCHES), ("model_type", MODEL_TYPES),
+                           ("face_crop", FACE_CROP_CHOICES)):
+        known = {value for _, value in choices}
+        if (field == "branch" or field in values) and values.get(field) not in known:
+            add(field, choice_problem(values.get(field), choices))
     for field in ("base_tune_id", "steps"):
         try:
             parse_optional_int(values.get(field, ""))
         except ValueError as exc:
             add(field, str(exc))
     callback = values.get("callback", "").strip()
-    if callback:
-        parsed = urlparse(callback)
-        if parsed.scheme not in ("http", "https") or not parsed.netloc:
-            add("callback", "must be an http(s):// URL")
+    if callback and not _is_http_url(callback):
+        add("callback", "must be an http(s):// URL with a host, e.g. https://example.com/hook")
     return problems
 
 

@@ -36,6 +36,7 @@ from astria_widgets.widgets.fields import (
     FACE_CROP_CHOICES,
     FIELD_NAMES,
     MODEL_TYPES,
+    choice_problem,
     default_title,
     default_token,
     field_problems,
@@ -69,6 +70,14 @@ _LABELS = {
 }
 _STYLE = {"description_width": "110px"}
 _ERROR_SPAN = '<span style="color: var(--jp-error-color1, #c62828)">{}</span>'
+
+
+def _choice_pairs(widget: w.Dropdown) -> tuple[tuple[str, str], ...]:
+    return tuple((str(label), value) for label, value in widget.options)
+
+
+def _choice_values(widget: w.Dropdown) -> set[str]:
+    return {value for _, value in _choice_pairs(widget)}
 
 
 def _errors_html(messages: Iterable[str]) -> str:
@@ -175,6 +184,7 @@ class TuneForm(w.VBox):
         self._lock = threading.RLock()
         self._server_errors: dict[str, list[str]] = {}
         self._server_prompt_errors: dict[int, list[str]] = {}
+        self._rejected: dict[str, str] = {}  # field -> why a value given to set_values was refused
         self._created: dict[str, dict[str, Any]] = {}
         self._uncertain: set[str] = set()
         self._handle: SubmitHandle | None = None
@@ -303,11 +313,19 @@ class TuneForm(w.VBox):
             value = values[name]
             widget = self.fields[name]
             if name == "model_type":
-                widget.value = "checkpoint" if value is None else str(value)
+                choice = "checkpoint" if value is None else str(value)
             elif name == "face_crop":
-                widget.value = {None: "default", True: "yes", False: "no"}.get(value, value)
+                known = value is None or isinstance(value, bool)
+                choice = {None: "default", True: "yes", False: "no"}[value] if known else str(value)
             else:
-                widget.value = "" if value is None else str(value)
+                choice = "" if value is None else str(value)
+            if isinstance(widget, w.Dropdown) and choice not in _choice_values(widget):
+                # a Dropdown cannot hold it: select nothing and say why (cleared on change)
+                widget.value = None
+                self._rejected[name] = choice_problem(value, _choice_pairs(widget))
+                continue
+            widget.value = choice
+            self._rejected.pop(name, None)
         if "token" in values:
             self._token_typed = bool(values["token"])
             self._set_token(values["token"] or "")
@@ -317,6 +335,8 @@ class TuneForm(w.VBox):
             self.prompt_editor.set_prompts(values["prompts"] or ())
         if values.get("images"):
             self.add_images(values["images"])
+        with self._lock:
+            self._refresh()
 
     @property
     def values(self) -> dict[str, Any]:
@@ -337,7 +357,7 @@ class TuneForm(w.VBox):
             "model_type": None if raw["model_type"] == "checkpoint" else raw["model_type"],
             "base_tune_id": maybe_int(raw["base_tune_id"]),
             "steps": maybe_int(raw["steps"]),
-            "face_crop": {"default": None, "yes": True, "no": False}[raw["face_crop"]],
+            "face_crop": {"default": None, "yes": True, "no": False}.get(raw["face_crop"]),
             "callback": raw["callback"].strip() or None,
             "prompts": self.prompt_editor.value,
         }
@@ -365,6 +385,8 @@ class TuneForm(w.VBox):
         """(field problems, image problems, prompt-row problems, general problems)."""
         raw = {name: self.fields[name].value for name in FIELD_NAMES}
         fields = field_problems(raw)
+        for name, message in self._rejected.items():
+            fields[name] = [message]  # names the refused value, not just "choose one"
         for name, messages in self._server_errors.items():
             if name in FIELD_NAMES:
                 fields.setdefault(name, []).extend(messages)
@@ -432,6 +454,7 @@ class TuneForm(w.VBox):
                     self._set_token(default_token(change["new"]))
                 self._server_errors.pop(name, None)
                 self._server_errors.pop("general", None)
+                self._rejected.pop(name, None)
                 self._refresh()
         except Exception:  # noqa: BLE001 - an observer must never raise into the front end
             logger.exception("form update failed")

@@ -9,6 +9,7 @@ re-validate live.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -49,6 +50,19 @@ def _message_html(messages: Iterable[str]) -> str:
     )
 
 
+def _whole_number(value: Any) -> int | None:
+    """``value`` as an int when it is one (``3``, ``3.0``, ``" 3 "``), else ``None``."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d+\s*", value):
+        return int(value)
+    return None
+
+
 class PromptRow(w.VBox):
     """One prompt: its text, the common options, a remove button and its messages."""
 
@@ -63,10 +77,9 @@ class PromptRow(w.VBox):
             layout=w.Layout(width="100%"),
         )
         self.text.add_class("astria-prompt-text")
-        self.num_images = w.BoundedIntText(
+        # IntText, not BoundedIntText: a typed 9 is shown as a problem, never silently made 8
+        self.num_images = w.IntText(
             value=1,
-            min=1,
-            max=MAX_NUM_IMAGES,
             description="images",
             style=_NARROW,
             layout=w.Layout(width="110px"),
@@ -102,6 +115,12 @@ class PromptRow(w.VBox):
         self.remove_button.add_class("astria-prompt-remove")
         self.message = w.HTML()
         self.message.add_class("astria-prompt-message")
+        # option -> why a value given to set_value was refused (cleared when that input changes)
+        self._rejected: dict[str, str] = {}
+        for key in ("num_images", "aspect_ratio"):
+            getattr(self, key).observe(
+                lambda _change, key=key: self._rejected.pop(key, None), names="value"
+            )
         self.set_value({"text": text, **options})
         options_row = w.HBox(
             [
@@ -141,19 +160,37 @@ class PromptRow(w.VBox):
         if unknown:
             raise TypeError(f"unknown prompt option(s): {', '.join(sorted(unknown))}")
         self.text.value = str(data.get("text") or "")
-        self.num_images.value = int(data.get("num_images") or 1)
+        count = data.get("num_images")
+        number = 1 if count is None or count == "" else _whole_number(count)
+        self.num_images.value = 1 if number is None else number
         self.negative_prompt.value = str(data.get("negative_prompt") or "")
         seed = data.get("seed")
         self.seed.value = "" if seed is None else str(seed)
-        self.aspect_ratio.value = str(data.get("aspect_ratio") or "")
+        ratio = str(data.get("aspect_ratio") or "")
+        self.aspect_ratio.value = ratio if ratio in ASPECT_RATIOS else ""
         self.super_resolution.value = bool(data.get("super_resolution"))
         self.face_correct.value = bool(data.get("face_correct"))
+        # recorded after the widgets were set (setting them clears earlier refusals)
+        self._rejected.clear()
+        if number is None:
+            self._rejected["num_images"] = (
+                f"number of images must be a whole number from 1 to {MAX_NUM_IMAGES}, "
+                f"not {count!r}"
+            )
+        if ratio and ratio not in ASPECT_RATIOS:
+            self._rejected["aspect_ratio"] = (
+                f"aspect ratio {ratio!r} is not one of {', '.join(ASPECT_RATIOS)}"
+            )
 
     def problems(self) -> list[str]:
         """What is wrong with this row (messages without the row label)."""
         found = []
         if not self.text.value.strip():
             found.append("text is required")
+        found.extend(self._rejected.values())
+        count = self.num_images.value
+        if "num_images" not in self._rejected and not 1 <= count <= MAX_NUM_IMAGES:
+            found.append(f"number of images must be between 1 and {MAX_NUM_IMAGES}, not {count}")
         seed = self.seed.value.strip()
         if seed:
             try:
