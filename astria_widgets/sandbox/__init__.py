@@ -67,15 +67,17 @@ __all__ = ["Sandbox", "SandboxConfig", "create_app", "KINDS", "CallbackRecord"]
 SERVER_FILE = "server.json"
 
 
+def _check_key(key: str) -> str:
+    if not key.strip() or any(c.isspace() for c in key):
+        raise ValueError("api_key must be a non-empty string without whitespace")
+    return key
+
+
 class _QuietHandler(WSGIRequestHandler):
     """Werkzeug's handler without per-request access logging."""
 
-    def log_request(self, *args: Any, **kwargs: Any) -> None:  # noqa: D102
+    def log_request(self, *args: Any, **kwargs: Any) -> None:
         pass
-
-
-class _LoggingHandler(WSGIRequestHandler):
-    """Werkzeug's handler with access logging (method, path, status; never headers)."""
 
 
 class Sandbox:
@@ -96,10 +98,10 @@ class Sandbox:
         faults: float = 0.0, host: str = "127.0.0.1", *, allow_remote_callbacks: bool = False,
         max_upload_bytes: int = 64 * 1024 * 1024, retry_after: float = 0.1,
         slow_delay: float = 0.5, idempotency: bool = False, fault_seed: int | None = None,
-        history_seed: int = 0, access_log: bool = False, write_server_file: bool = True,
+        history_seed: int = 0, access_log: bool = False,
     ) -> None:
-        if api_key is not None and (not api_key.strip() or any(c.isspace() for c in api_key)):
-            raise ValueError("api_key must be a non-empty string without whitespace")
+        if api_key is not None:
+            _check_key(api_key)
         if speed <= 0:
             raise ValueError("speed must be positive")
         if not 0.0 <= faults <= 1.0:
@@ -115,7 +117,6 @@ class Sandbox:
         self.seed_history_count = int(seed_history)
         self.history_seed = history_seed
         self.access_log = access_log
-        self.write_server_file = write_server_file
         self.config = SandboxConfig(
             data_dir=self.data_dir, api_key=self.api_key, speed=self.speed, faults=faults,
             allow_remote_callbacks=allow_remote_callbacks, max_upload_bytes=max_upload_bytes,
@@ -138,7 +139,8 @@ class Sandbox:
             self.data_dir.mkdir(parents=True, exist_ok=True)
             state = SandboxState(self.config)
             try:
-                handler = _LoggingHandler if self.access_log else _QuietHandler
+                # Werkzeug's access log shows method, path and status, never headers (the key)
+                handler = WSGIRequestHandler if self.access_log else _QuietHandler
                 server = make_server(self.host, self.port, create_app(self.config, state),
                                      threaded=True, request_handler=handler)
             except BaseException:
@@ -159,8 +161,7 @@ class Sandbox:
             self._thread.start()
             self._ticker = Ticker(state.tick, self.config.tick_interval)
             self._ticker.start()
-            if self.write_server_file:
-                self._write_server_file()
+            self._write_server_file()
             _LIVE.add(self)
         return self
 
@@ -219,9 +220,7 @@ class Sandbox:
 
     def create_user(self, api_key: str | None = None) -> str:
         """A fresh account with isolated data; returns its API key."""
-        key = api_key or "sb_" + secrets.token_hex(12)
-        if any(c.isspace() for c in key) or not key:
-            raise ValueError("api_key must be a non-empty string without whitespace")
+        key = _check_key(api_key or "sb_" + secrets.token_hex(12))
         self.state.store.ensure_user(key, "Sandbox user", f"{key[:11]}@example.invalid",
                                      time.time())
         return key
@@ -286,5 +285,5 @@ def _stop_all() -> None:
     for sandbox in list(_LIVE):
         try:
             sandbox.stop()
-        except Exception:  # noqa: BLE001, S110 - best effort at interpreter exit
+        except Exception:  # best effort at interpreter exit
             pass

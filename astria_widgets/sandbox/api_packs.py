@@ -24,7 +24,7 @@ from flask import Blueprint, abort, jsonify, request
 
 from .create import create_prompts, create_tune, fill_placeholders
 from .objects import pack_detail_json, pack_list_json, tune_json
-from .params import Validator, paging, parse_body, to_bool
+from .params import Validator, paging, parse_body, root_params, to_bool
 from .state import base_url, current_user, state
 from .store import Query
 from .validate import PromptInput, clean_prompt, clean_tune
@@ -35,7 +35,6 @@ MAX_LIMIT = 500
 
 def _pack(ident: str) -> dict[str, Any]:
     st = state()
-    ident = ident[:-5] if ident.endswith(".json") else ident
     pack = st.store.get_pack(pack_id=int(ident)) if ident.isdigit() else st.store.get_pack(
         slug=ident)
     if pack is None or pack["user_id"] not in (None, current_user()["id"]):
@@ -130,8 +129,7 @@ def run_pack(ident: str) -> Any:
     user = current_user()
     pack = _pack(ident)
     attrs = pack["attrs"]
-    body = parse_body(request)
-    params = body.get("tune") if "tune" in body else (body if request.is_json else {})
+    params = root_params(request, "tune")
     v = Validator(params)
     tune_ids = v.int_list("tune_ids")
     prompt_ids = set(v.int_list("prompt_ids"))

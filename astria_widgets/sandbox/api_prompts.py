@@ -28,20 +28,15 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify, request
 
+from .api_tunes import own_tune
 from .create import create_prompts
 from .objects import PROMPT_ECHO_FIELDS, prompt_json
-from .params import BadRequest, ValidationFailed, Validator, paging, parse_body, query_list, to_bool
+from .params import BadRequest, Validator, paging, parse_body, query_list, root_params, to_bool
 from .state import base_url, current_user, state
 from .store import Query
 from .validate import clean_prompt
 
 bp = Blueprint("prompts", __name__)
-
-
-def _prompt_params(body: dict[str, Any]) -> Any:
-    if "prompt" in body:
-        return body["prompt"]
-    return body if request.is_json else {}
 
 
 def render_prompts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -59,20 +54,21 @@ def render_prompts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
                         tunes=tunes, expand=expand) for r in rows]
 
 
-def visible_prompt(prompt_id: int, tune_id: int | None = None) -> dict[str, Any]:
-    """The caller's prompt (or a public template), else 404."""
+def visible_prompt(
+    prompt_id: int, tune_id: int | None = None, action: str | None = None
+) -> dict[str, Any]:
+    """The caller's prompt (or a public template), else 404.
+
+    ``tune_id``: the prompt must be under that tune. ``action`` ("changed", "deleted"...)
+    says the request modifies the prompt: a gallery template then answers 403.
+    """
     prompt = state().store.get_prompt(prompt_id)
     if (prompt is None or prompt["user_id"] not in (None, current_user()["id"])
             or (tune_id is not None and prompt["tune_id"] != tune_id)):
         abort(404, description=f"Prompt {prompt_id} not found")
+    if action and prompt["user_id"] is None:
+        abort(403, description=f"Gallery template prompts cannot be {action}")
     return prompt
-
-
-def _model_tune(tune_id: int) -> dict[str, Any]:
-    tune = state().store.get_tune(tune_id)
-    if tune is None or tune["user_id"] not in (None, current_user()["id"]):
-        abort(404, description=f"Tune {tune_id} not found")
-    return tune
 
 
 def _list(query: Query, extra_tune_filter: bool) -> Any:
@@ -105,7 +101,7 @@ def _list(query: Query, extra_tune_filter: bool) -> Any:
 @bp.get("/tunes/<int:tune_id>/prompts")
 def list_tune_prompts(tune_id: int) -> Any:
     """P2: prompts under a tune (the caller's only)."""
-    _model_tune(tune_id)
+    own_tune(tune_id)
     query = Query().add("user_id = ?", current_user()["id"]).add("tune_id = ?", tune_id)
     return _list(query, extra_tune_filter=False)
 
@@ -120,8 +116,8 @@ def list_all_prompts() -> Any:
 def create(tune_id: int) -> Any:
     """P1: create a prompt under a tune."""
     st = state()
-    tune = _model_tune(tune_id)
-    v = Validator(_prompt_params(parse_body(request)))
+    tune = own_tune(tune_id)
+    v = Validator(root_params(request, "prompt"))
     inp = clean_prompt(v)
     v.raise_if_errors()
     ids, created = create_prompts(st, current_user(), tune, [inp])
@@ -142,9 +138,7 @@ def retrieve(prompt_id: int) -> Any:
 
 def _delete(prompt_id: int, tune_id: int | None) -> Any:
     st = state()
-    prompt = visible_prompt(prompt_id, tune_id)
-    if prompt["user_id"] is None:
-        abort(403, description="Gallery template prompts cannot be deleted")
+    visible_prompt(prompt_id, tune_id, "deleted")
     st.store.delete_prompt(prompt_id)
     st.remove_prompt_files(prompt_id)
     return jsonify({"message": f"Prompt {prompt_id} deleted", "id": prompt_id})
@@ -166,9 +160,7 @@ def delete(prompt_id: int) -> Any:
 def duplicate(prompt_id: int) -> Any:
     """P7: a new prompt copying the original, with overrides."""
     st = state()
-    original = visible_prompt(prompt_id)
-    if original["user_id"] is None:
-        abort(403, description="Gallery template prompts cannot be duplicated directly")
+    original = visible_prompt(prompt_id, action="duplicated directly")
     body = parse_body(request)
     overrides = body.get("prompt") if isinstance(body.get("prompt"), dict) else {}
     base = {k: original["attrs"][k] for k in PROMPT_ECHO_FIELDS if k in original["attrs"]}
@@ -200,10 +192,8 @@ def duplicate(prompt_id: int) -> Any:
 
 def _update(prompt_id: int, tune_id: int | None) -> Any:
     st = state()
-    prompt = visible_prompt(prompt_id, tune_id)
-    if prompt["user_id"] is None:
-        abort(403, description="Gallery template prompts cannot be changed")
-    v = Validator(_prompt_params(parse_body(request)))
+    prompt = visible_prompt(prompt_id, tune_id, "changed")
+    v = Validator(root_params(request, "prompt"))
     fields: dict[str, Any] = {}
     attrs = dict(prompt["attrs"])
     if v.present("pack_id"):
@@ -265,6 +255,3 @@ def unlike(prompt_id: int) -> Any:
     visible_prompt(prompt_id)
     state().store.unlike(current_user()["id"], prompt_id)
     return Response(status=204)
-
-
-__all__ = ["bp", "render_prompts", "visible_prompt", "ValidationFailed"]

@@ -20,9 +20,9 @@ from typing import Any
 
 from flask import Blueprint, abort, jsonify, request
 
-from .create import create_tune
+from .create import create_tune, visible_tune
 from .objects import tune_json
-from .params import Validator, paging, parse_body, query_list
+from .params import Validator, paging, query_list, root_params
 from .state import base_url, current_user, state
 from .store import Query
 from .validate import clean_tune
@@ -31,18 +31,17 @@ bp = Blueprint("tunes", __name__)
 GALLERY_MAX_LIMIT = 500
 
 
-def tune_params(body: dict[str, Any], root: str = "tune") -> Any:
-    """The ``tune`` hash of a body (bare JSON objects are taken as the hash)."""
-    if root in body:
-        return body[root]
-    return body if request.is_json else {}
+def own_tune(tune_id: int, action: str | None = None) -> dict[str, Any]:
+    """The caller's tune or a gallery tune, else 404.
 
-
-def own_tune(tune_id: int) -> dict[str, Any]:
-    """The caller's tune or a gallery tune, else 404."""
-    tune = state().store.get_tune(tune_id)
-    if tune is None or tune["user_id"] not in (None, current_user()["id"]):
+    ``action`` ("changed", "deleted") says the request modifies the tune: a gallery tune then
+    answers 403.
+    """
+    tune = visible_tune(state(), current_user(), tune_id)
+    if tune is None:
         abort(404, description=f"Tune {tune_id} not found")
+    if action and tune["user_id"] is None:
+        abort(403, description=f"Gallery tunes cannot be {action}")
     return tune
 
 
@@ -93,7 +92,7 @@ def list_gallery_tunes() -> Any:
 def create() -> Any:
     """T1: create a tune (multipart, urlencoded or JSON), optionally with prompts."""
     st = state()
-    validator = Validator(tune_params(parse_body(request)))
+    validator = Validator(root_params(request, "tune"))
     inp = clean_tune(validator)
     validator.raise_if_errors()
     tune_id, created = create_tune(st, current_user(), inp)
@@ -111,10 +110,8 @@ def retrieve(tune_id: int) -> Any:
 def update(tune_id: int) -> Any:
     """T5: change title, name or characteristics."""
     st = state()
-    tune = own_tune(tune_id)
-    if tune["user_id"] is None:
-        abort(403, description="Gallery tunes cannot be changed")
-    v = Validator(tune_params(parse_body(request)))
+    tune = own_tune(tune_id, "changed")
+    v = Validator(root_params(request, "tune"))
     fields: dict[str, Any] = {}
     if v.present("title"):
         fields["title"] = v.string("title", required=True, max_length=255)
@@ -133,9 +130,7 @@ def update(tune_id: int) -> Any:
 def delete(tune_id: int) -> Any:
     """T4: delete a tune with its images and the prompts under it."""
     st = state()
-    tune = own_tune(tune_id)
-    if tune["user_id"] is None:
-        abort(403, description="Gallery tunes cannot be deleted")
+    tune = own_tune(tune_id, "deleted")
     prompt_ids = st.store.delete_tune(tune_id)
     for entry in tune["attrs"].get("orig_images", []):
         if "upload" in entry:

@@ -24,6 +24,7 @@ from . import api_misc, api_packs, api_prompts, api_tunes
 from .faults import FaultMiddleware
 from .params import BadRequest, SandboxRequest, ValidationFailed
 from .state import SandboxConfig, SandboxState
+from .state import state as current_state
 
 PUBLIC_PREFIXES = ("/files/",)
 PUBLIC_PATHS = {"/sandbox/health"}
@@ -55,7 +56,7 @@ def _authenticate() -> Any:
     key = key.strip()
     if scheme.lower() != "bearer" or not key:
         return _error(401, "Missing API key: send the header 'Authorization: Bearer <key>'")
-    user = request.environ["astria.state"].store.user_by_key(key)
+    user = current_state().store.user_by_key(key)
     if user is None:
         return _error(401, "Invalid API key")
     g.user = user
@@ -70,16 +71,12 @@ def create_app(config: SandboxConfig, state: SandboxState | None = None) -> Flas
     app.config["MAX_CONTENT_LENGTH"] = config.max_upload_bytes
     app.config["MAX_FORM_MEMORY_SIZE"] = min(config.max_upload_bytes, 16 * 1024 * 1024)
     app.config["MAX_FORM_PARTS"] = 10_000
-    app.config["JSON_SORT_KEYS"] = False
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["astria_sandbox"] = st
     for module in (api_misc, api_tunes, api_prompts, api_packs):
         app.register_blueprint(module.bp)
 
-    @app.before_request
-    def _before() -> Any:
-        request.environ["astria.state"] = st
-        return _authenticate()
+    app.before_request(_authenticate)
 
     @app.after_request
     def _after(response: Any) -> Any:

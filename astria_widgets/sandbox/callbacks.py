@@ -12,15 +12,14 @@ retried, as documented. Sending happens on a small thread pool, never on a reque
 from __future__ import annotations
 
 import ipaddress
-import json
 import socket
 import threading
-import urllib.error
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
+
+import requests
 
 
 @dataclass(frozen=True)
@@ -33,11 +32,6 @@ class CallbackRecord:
     outcome: str
     status: int | None
     detail: str
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:  # noqa: D102
-        return None
 
 
 def is_loopback_url(url: str) -> bool:
@@ -70,7 +64,6 @@ class CallbackSender:
         self.allow_remote = allow_remote
         self.timeout = timeout
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="sandbox-callback")
-        self._opener = urllib.request.build_opener(_NoRedirect)
         self._lock = threading.Lock()
         self.log: list[CallbackRecord] = []
 
@@ -94,15 +87,13 @@ class CallbackSender:
             self._record(url, kind, object_id, "refused", None,
                          "not a loopback address (allow_remote_callbacks is off)")
             return
-        data = json.dumps(body).encode()
-        request = urllib.request.Request(
-            url, data=data, method="POST",
-            headers={"Content-Type": "application/json", "User-Agent": "astria-sandbox"},
-        )
         try:
-            with self._opener.open(request, timeout=self.timeout) as response:
-                self._record(url, kind, object_id, "sent", response.status, "")
-        except urllib.error.HTTPError as exc:
-            self._record(url, kind, object_id, "failed", exc.code, str(exc.reason))
-        except (OSError, ValueError) as exc:
+            response = requests.post(url, json=body, timeout=self.timeout, allow_redirects=False,
+                                     headers={"User-Agent": "astria-sandbox"})
+        except (requests.RequestException, ValueError) as exc:
             self._record(url, kind, object_id, "failed", None, type(exc).__name__)
+            return
+        with response:
+            sent = 200 <= response.status_code < 300  # a redirect could leave loopback
+            self._record(url, kind, object_id, "sent" if sent else "failed",
+                         response.status_code, "" if sent else response.reason)

@@ -24,6 +24,7 @@ from .gallery import prompt_cost_mc
 from .lifecycle import EXPIRY_SECONDS, referenced_tune_ids
 from .params import ValidationFailed
 from .state import SandboxState
+from .store import Query
 from .validate import PromptInput, TuneInput
 
 IDEMPOTENT_PROMPT_KEYS = (
@@ -57,7 +58,7 @@ def _is_expired(tune: dict, now: float) -> bool:
 
 
 def resolve_dependencies(
-    st: SandboxState, user: dict, model_tune: dict, text: str, field: str = "text"
+    st: SandboxState, user: dict, model_tune: dict, text: str
 ) -> list[dict]:
     """The tunes a prompt waits for (its own tune unless gallery, plus referenced ones)."""
     deps = [] if model_tune["user_id"] is None else [model_tune]
@@ -69,7 +70,7 @@ def resolve_dependencies(
         elif tune["user_id"] is not None and all(d["id"] != ref for d in deps):
             deps.append(tune)
     if problems:
-        raise ValidationFailed({field: problems})
+        raise ValidationFailed({"text": problems})
     return deps
 
 
@@ -115,8 +116,6 @@ def _callback_row(record: dict, kind: str) -> tuple | None:
 
 
 def _find_same_prompt(st: SandboxState, user: dict, tune_id: int, inp: PromptInput) -> dict | None:
-    from .store import Query
-
     candidates = st.store.list_prompts(
         Query().add("user_id = ?", user["id"]).add("tune_id = ?", tune_id)
         .add("text = ?", inp.params.get("text", "")), 50)

@@ -20,6 +20,7 @@ The state at time ``now`` is then a pure function of those planned times (see
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import threading
 from collections.abc import Callable
@@ -35,6 +36,7 @@ PROMPT_SECONDS_FAST = 5.0
 EXPIRY_SECONDS = 30 * 24 * 3600.0
 FAIL_MARK = "[fail]"
 REFERENCE = re.compile(r"<(lora|faceid):(\d+)(?::[^>]*)?>")
+log = logging.getLogger(__name__)
 
 
 def iso(ts: float | None) -> str | None:
@@ -134,7 +136,7 @@ class Clock:
 
 
 class Ticker:
-    """A daemon thread calling ``tick(now)`` every ``interval`` seconds until stopped."""
+    """A daemon thread calling ``tick()`` every ``interval`` seconds until stopped."""
 
     def __init__(self, tick: Callable[[], None], interval: float = 0.1) -> None:
         self._tick = tick
@@ -156,7 +158,5 @@ class Ticker:
         while not self._stop.wait(self._interval):
             try:
                 self._tick()
-            except Exception:  # noqa: BLE001 - the ticker must survive a bad tick
-                import logging
-
-                logging.getLogger(__name__).exception("sandbox tick failed")
+            except Exception:  # the ticker must survive a bad tick
+                log.exception("sandbox tick failed")

@@ -34,7 +34,7 @@ def _expires(finish: float, auto_extend: bool, now: float) -> float:
     return expires
 
 
-def orig_image_url(base: str, tune_id: int, entry: dict[str, Any]) -> str:
+def orig_image_url(base: str, entry: dict[str, Any]) -> str:
     """URL of one stored training image entry."""
     if "upload" in entry:
         return f"{base}/files/uploads/{entry['upload']}"
@@ -81,7 +81,7 @@ def tune_json(row: dict[str, Any], now: float, base: str) -> dict[str, Any]:
         "branch": row["branch"],
         "model_type": row["model_type"],
         "url": f"{base}/tunes/{tune_id}.json",
-        "orig_images": [orig_image_url(base, tune_id, e) for e in attrs.get("orig_images", [])]
+        "orig_images": [orig_image_url(base, e) for e in attrs.get("orig_images", [])]
         + [f"{base}/files/tunes/{tune_id}/train/{i}.jpg"
            for i in range(attrs.get("synthetic_images", 0))],
         "is_api": attrs.get("is_api", True),

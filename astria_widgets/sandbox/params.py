@@ -161,6 +161,18 @@ def parse_body(request: Request) -> dict[str, Any]:
     return rack_parse(pairs)
 
 
+def root_params(request: Request, root: str) -> Any:
+    """The ``root`` hash of the body (``tune[...]``, ``{"tune": {...}}``).
+
+    Like Rails' ``wrap_parameters``, a bare JSON object is taken as the hash itself; a form
+    body without ``root[...]`` keys gives an empty hash.
+    """
+    body = parse_body(request)
+    if root in body:
+        return body[root]
+    return body if request.is_json else {}
+
+
 def as_list(value: Any) -> list[Any]:
     """A Rack array: lists stay, index-keyed hashes become lists ordered by index."""
     if value is None:
@@ -428,7 +440,7 @@ def check_image(upload: Any, label: str) -> tuple[bytes, str, str] | str:
         return f"{name}: has too many pixels (possible decompression bomb)"
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         return f"{name}: is not a valid image ({exc})"
-    except Exception as exc:  # noqa: BLE001 - any decoder failure means "not an image"
+    except Exception as exc:  # any decoder failure means "not an image"
         return f"{name}: is not a valid image ({type(exc).__name__})"
     return data, fmt, name
 

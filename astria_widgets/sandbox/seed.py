@@ -54,22 +54,10 @@ EYES = ("blue eyes", "brown eyes", "green eyes", "gray eyes")
 HAIR = ("black hair", "brown hair", "blonde hair", "red hair", "grey hair")
 
 
-def _pick(rng: random.Random, weighted: tuple) -> Any:
-    values, weights = _TABLES.get(id(weighted)) or _table(weighted)
-    return rng.choices(values, cum_weights=weights, k=1)[0]
-
-
-_TABLES: dict[int, tuple[tuple, list[float]]] = {}
-
-
-def _table(weighted: tuple) -> tuple[tuple, list[float]]:
+def _pick(rng: random.Random, weighted: tuple[tuple[Any, float], ...]) -> Any:
+    """One value of ``((value, weight), ...)``, drawn by weight."""
     values, weights = zip(*weighted, strict=True)
-    cumulative, total = [], 0.0
-    for w in weights:
-        total += w
-        cumulative.append(total)
-    _TABLES[id(weighted)] = (values, cumulative)
-    return values, cumulative
+    return rng.choices(values, weights, k=1)[0]
 
 
 def seed_history(

@@ -6,9 +6,10 @@ The Flask app reaches it as ``current_app.extensions["astria_sandbox"]`` (``stat
 from __future__ import annotations
 
 import json
+import shutil
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +44,6 @@ class SandboxConfig:
     idempotency: bool = False
     fault_seed: int | None = None
     tick_interval: float = 0.1
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class SandboxState:
@@ -86,19 +86,11 @@ class SandboxState:
         """Delete a stored upload folder (ignores anything unexpected)."""
         token = relative.split("/", 1)[0]
         if len(token) == 32 and all(c in "0123456789abcdef" for c in token):
-            folder = self.files_dir / "uploads" / token
-            for child in folder.glob("*"):
-                child.unlink(missing_ok=True)
-            if folder.exists():
-                folder.rmdir()
+            shutil.rmtree(self.files_dir / "uploads" / token, ignore_errors=True)
 
     def remove_prompt_files(self, prompt_id: int) -> None:
         """Delete the cached renders of a prompt."""
-        folder = self.files_dir / "prompts" / str(int(prompt_id))
-        for child in folder.glob("*"):
-            child.unlink(missing_ok=True)
-        if folder.exists():
-            folder.rmdir()
+        shutil.rmtree(self.files_dir / "prompts" / str(int(prompt_id)), ignore_errors=True)
 
     # -- the ticker --------------------------------------------------------------------------
 

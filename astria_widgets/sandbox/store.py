@@ -15,7 +15,8 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -141,6 +142,18 @@ class Store:
             row = self._db.execute(sql, tuple(values)).fetchone()
         return None if row is None else row[0]
 
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """Hold the lock and run the block in one transaction (rolled back on any error)."""
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
     def _next_id(self, table: str, base: int) -> int:
         current = self._db.execute(f"SELECT MAX(id) FROM {table}").fetchone()[0]
         return max(current or 0, base) + 1
@@ -231,28 +244,15 @@ class Store:
 
     def delete_tune(self, tune_id: int) -> list[int]:
         """Delete a tune and the prompts under it; returns the deleted prompt ids."""
-        with self._lock:
-            self._db.execute("BEGIN")
-            try:
-                rows = self._db.execute(
-                    "SELECT id FROM prompts WHERE tune_id = ?", (tune_id,)
-                ).fetchall()
-                prompt_ids = [r[0] for r in rows]
-                self._db.execute("DELETE FROM prompts WHERE tune_id = ?", (tune_id,))
-                self._db.execute(
-                    "DELETE FROM likes WHERE prompt_id IN "
-                    "(SELECT prompt_id FROM likes EXCEPT SELECT id FROM prompts)"
-                )
-                self._db.execute("DELETE FROM tunes WHERE id = ?", (tune_id,))
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-        return prompt_ids
-
-    def count_tunes(self, user_id: int) -> int:
-        """How many tunes ``user_id`` owns."""
-        return int(self._scalar("SELECT COUNT(*) FROM tunes WHERE user_id = ?", (user_id,)))
+        with self._transaction() as db:
+            rows = db.execute("SELECT id FROM prompts WHERE tune_id = ?", (tune_id,)).fetchall()
+            db.execute("DELETE FROM prompts WHERE tune_id = ?", (tune_id,))
+            db.execute(
+                "DELETE FROM likes WHERE prompt_id IN "
+                "(SELECT prompt_id FROM likes EXCEPT SELECT id FROM prompts)"
+            )
+            db.execute("DELETE FROM tunes WHERE id = ?", (tune_id,))
+        return [r[0] for r in rows]
 
     # -- prompts ---------------------------------------------------------------------------
 
@@ -276,17 +276,12 @@ class Store:
         with self._lock:
             built = build(self._next_id("tunes", TUNE_ID_BASE),
                           self._next_id("prompts", PROMPT_ID_BASE))
-            self._db.execute("BEGIN")
-            try:
+            with self._transaction():
                 if built.get("tune") is not None:
                     self.insert_tune(built["tune"])
                 for prompt in built.get("prompts", []):
                     self.insert_prompt(prompt)
                 self.add_callbacks(built.get("callbacks", []))
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
         return built
 
     def get_prompt(self, prompt_id: int) -> dict[str, Any] | None:
@@ -420,15 +415,9 @@ class Store:
         self, tunes: Sequence[tuple[Any, ...]], prompts: Sequence[tuple[Any, ...]]
     ) -> None:
         """Insert pre-encoded rows (column order of TUNE_/PROMPT_COLUMNS) in one transaction."""
-        with self._lock:
-            self._db.execute("BEGIN")
-            try:
-                self._db.executemany(_insert_sql("tunes", TUNE_COLUMNS), tunes)
-                self._db.executemany(_insert_sql("prompts", PROMPT_COLUMNS), prompts)
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._transaction() as db:
+            db.executemany(_insert_sql("tunes", TUNE_COLUMNS), tunes)
+            db.executemany(_insert_sql("prompts", PROMPT_COLUMNS), prompts)
 
     def max_id(self, table: str) -> int:
         """Largest id in ``tunes``, ``prompts`` or ``packs`` (0 when empty)."""
