@@ -30,22 +30,6 @@ from dataclasses import dataclass, replace
 
 from PIL import Image, UnidentifiedImageError
 
-__all__ = [
-    "IMAGE_EXTENSIONS",
-    "MAX_FILE_BYTES",
-    "MAX_IMAGES",
-    "MAX_PIXELS",
-    "MIN_SIDE",
-    "RECOMMENDED_SIDE",
-    "ImageReport",
-    "apply_set_checks",
-    "blocked_report",
-    "check_training_set",
-    "format_size",
-    "inspect_image",
-    "size_problem",
-]
-
 MAX_IMAGES = 50
 """The most images one tune takes; extra ones are blocked (the first ones are kept)."""
 MIN_SIDE = 256
@@ -244,21 +228,18 @@ def _inspect_content(
     return width, height, fmt
 
 
-def _mode_warnings(im: Image.Image, data: bytes, name: str, found: list[str]) -> None:
-    frames = getattr(im, "n_frames", 1)
-    if getattr(im, "is_animated", False) and frames > 1:
-        found.append(f"{name}: animated ({frames} frames); only the first frame is used")
-    if im.mode == "CMYK":
-        found.append(f"{name}: CMYK colours (a print file); converted to RGB before upload")
-    if _is_sixteen_bit(im, data):
-        found.append(f"{name}: 16 bits per channel; converted to 8-bit before upload")
-    if im.mode in _ALPHA_MODES or "transparency" in im.info:
-        found.append(
-            f"{name}: has transparency; transparent areas are flattened onto white before upload"
-        )
+def has_alpha(im: Image.Image) -> bool:
+    """True when the image has an alpha channel or a transparent colour."""
+    return im.mode in _ALPHA_MODES or "transparency" in im.info
 
 
-def _is_sixteen_bit(im: Image.Image, data: bytes) -> bool:
+def is_animated(im: Image.Image) -> bool:
+    """True for an image with more than one frame."""
+    return getattr(im, "is_animated", False) and getattr(im, "n_frames", 1) > 1
+
+
+def is_sixteen_bit(im: Image.Image, data: bytes) -> bool:
+    """True when the image stores more than 8 bits per channel (``data``: its file bytes)."""
     if im.mode in _SIXTEEN_BIT_MODES or im.mode.startswith("I;16"):
         return True
     if im.format == "PNG" and len(data) > 24 and data[12:16] == b"IHDR":
@@ -268,6 +249,19 @@ def _is_sixteen_bit(im: Image.Image, data: bytes) -> bool:
         bits = bits if isinstance(bits, tuple) else (bits,)
         return any(isinstance(b, int) and b > 8 for b in bits)
     return False
+
+
+def _mode_warnings(im: Image.Image, data: bytes, name: str, found: list[str]) -> None:
+    if is_animated(im):
+        found.append(f"{name}: animated ({im.n_frames} frames); only the first frame is used")
+    if im.mode == "CMYK":
+        found.append(f"{name}: CMYK colours (a print file); converted to RGB before upload")
+    if is_sixteen_bit(im, data):
+        found.append(f"{name}: 16 bits per channel; converted to 8-bit before upload")
+    if has_alpha(im):
+        found.append(
+            f"{name}: has transparency; transparent areas are flattened onto white before upload"
+        )
 
 
 def _integrity_error(im: Image.Image, data: bytes) -> Exception | None:

@@ -11,9 +11,7 @@ import io
 
 from PIL import Image, ImageOps
 
-from astria_widgets.imaging.checks import _ALPHA_MODES, _is_sixteen_bit
-
-__all__ = ["flatten", "needs_conversion", "prepare_for_upload"]
+from astria_widgets.imaging.checks import has_alpha, is_animated, is_sixteen_bit
 
 _BACKGROUND = (255, 255, 255)
 _SAVE_OPTIONS: dict[str, dict[str, object]] = {
@@ -33,7 +31,7 @@ def flatten(im: Image.Image) -> Image.Image:
         return im.convert("I").point(lambda v: v * (1 / 256)).convert("L")
     if mode == "F":
         return im.convert("L")
-    if mode in _ALPHA_MODES or "transparency" in im.info:
+    if has_alpha(im):
         rgba = im.convert("RGBA")
         out = Image.new("RGB", rgba.size, _BACKGROUND)
         out.paste(rgba, mask=rgba.getchannel("A"))
@@ -45,13 +43,7 @@ def flatten(im: Image.Image) -> Image.Image:
 
 def needs_conversion(im: Image.Image, data: bytes) -> bool:
     """True when the image is CMYK, 16-bit, transparent or animated."""
-    return (
-        im.mode == "CMYK"
-        or _is_sixteen_bit(im, data)
-        or im.mode in _ALPHA_MODES
-        or "transparency" in im.info
-        or (getattr(im, "is_animated", False) and getattr(im, "n_frames", 1) > 1)
-    )
+    return im.mode == "CMYK" or is_sixteen_bit(im, data) or has_alpha(im) or is_animated(im)
 
 
 def prepare_for_upload(data: bytes) -> bytes:

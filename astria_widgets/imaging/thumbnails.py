@@ -19,8 +19,6 @@ from PIL import Image, ImageOps
 from astria_widgets.imaging.checks import MAX_PIXELS
 from astria_widgets.imaging.convert import flatten
 
-__all__ = ["THUMBNAIL_CACHE_SIZE", "clear_thumbnail_cache", "make_thumbnail"]
-
 THUMBNAIL_CACHE_SIZE = 512
 """How many thumbnails the cache keeps (a 128 px JPEG is about 5 KB)."""
 
