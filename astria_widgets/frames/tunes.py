@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from astria_widgets.frames.build import RawValues, build_frame
+from astria_widgets.frames.build import Derive, RawValues, build_frame
 from astria_widgets.frames.schema import TUNE_COLUMNS, TUNE_SCHEMA
 from astria_widgets.frames.sources import tune_records
 from astria_widgets.frames.times import as_now, days, naive_utc
@@ -27,7 +27,7 @@ from astria_widgets.frames.times import as_now, days, naive_utc
 _QUEUED, _TRAINING, _TRAINED, _FAILED, _EXPIRED = range(5)
 
 
-def _tune_columns(now: np.datetime64):
+def _tune_columns(now: np.datetime64) -> Derive:
     def derive(columns: dict[str, Any], raw: RawValues) -> dict[str, Any]:
         started = naive_utc(columns["started_training_at"])
         trained = naive_utc(columns["trained_at"])
