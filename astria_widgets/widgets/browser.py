@@ -6,9 +6,13 @@ widgets that is reused from page to page. Choosing a row (its id button, or :met
 shows the tune in a :class:`~.browser_detail.TuneDetail` pane, which loads thumbnails and
 prompts through the client in a worker thread.
 
-Scripts and tests drive it without a browser::
+A client source (``TuneBrowser()`` or ``TuneBrowser(client)``) is paged in a daemon worker
+thread that only sets widget traits: the cell returns at once and shows "Loading tunes…" with
+the count so far, and the table appears when the history is in. Lists, DataFrames and a
+``TuneHistory`` load synchronously. Scripts and tests drive it without a browser::
 
     b = TuneBrowser(client)
+    b.wait_loaded(60)
     b.set_filter(status="trained", search="portrait")
     b.page = 2
     b.select(int(b.filtered.index[0]))
@@ -17,6 +21,7 @@ Scripts and tests drive it without a browser::
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
@@ -27,7 +32,7 @@ from ipywidgets.widgets.widget_string import HTMLStyle
 from astria_widgets.widgets import browser_filters as filters
 from astria_widgets.widgets import browser_render as render
 from astria_widgets.widgets.browser_detail import TuneDetail, close_tree
-from astria_widgets.widgets.browser_source import load_source, reload_frame
+from astria_widgets.widgets.browser_source import frame_of, is_remote, resolve_source
 
 if TYPE_CHECKING:
     from astria_widgets.client import AstriaClient
@@ -47,10 +52,12 @@ class TuneBrowser(widgets.VBox):
 
     ``source``: a list of tune records, an ``AstriaClient``, a ``TuneHistory``, a DataFrame from
     ``tunes_dataframe``, or ``None`` (``connect()``). Images and prompts need a client: the
-    source itself, a history's client, or ``client=``.
+    source itself, a history's client, or ``client=``. A client source loads in a worker
+    thread (see :meth:`wait_loaded`); the other sources are loaded when the constructor returns.
 
     Traits: ``page`` (1-based), ``n_pages``, ``n_matching``, ``selected_id`` (``None`` when no
-    tune is chosen). Properties: ``filtered`` (the current filtered frame, newest first),
+    tune is chosen), ``load_state`` (``loading``, ``ready`` or ``error``), ``n_loaded`` (tunes
+    fetched so far). Properties: ``filtered`` (the current filtered frame, newest first),
     ``frame`` (every tune), ``filters`` (a :class:`~.browser_filters.TuneFilter`).
     """
 
@@ -58,13 +65,23 @@ class TuneBrowser(widgets.VBox):
     n_pages = traitlets.Int(1)
     n_matching = traitlets.Int(0)
     selected_id = traitlets.Int(None, allow_none=True)
+    load_state = traitlets.Unicode("ready")
+    n_loaded = traitlets.Int(0)
 
     def __init__(self, source: Any = None, *, client: AstriaClient | None = None,
                  page_size: int = 25) -> None:
         if not isinstance(page_size, int) or not 1 <= page_size <= 500:
             raise ValueError(f"page_size must be an int from 1 to 500; got {page_size!r}")
-        frame, self._source, self._client = load_source(source, client)
+        self._source, self._client = resolve_source(source, client)
         self._page_size = page_size
+        self._lock = threading.RLock()
+        self._load_stop = threading.Event()
+        self._loaded = threading.Event()
+        self._load_error: BaseException | None = None
+        self._worker: threading.Thread | None = None
+        remote = is_remote(self._source)
+        frame = frame_of([] if remote else self._source)  # the full empty schema until loaded
+        assert frame is not None
         self._frame = filters.prepare_frame(frame)
         self._filter = filters.TuneFilter()
         self._filtered = self._frame
@@ -74,20 +91,25 @@ class TuneBrowser(widgets.VBox):
         self.detail = TuneDetail()
         self._build_controls()
         self._build_table()
+        self._build_loading()
         pager = widgets.HBox([self._prev, self._pager, self._next],
                              layout=_layout(align_items="center"))
         pager.add_class("astria-browser-pager")
         left = widgets.VBox([self._table, pager], layout=_layout(flex="3 1 720px",
                                                                  overflow="auto"))
-        main = widgets.HBox([left, self.detail], layout=_layout(flex_flow="row wrap",
-                                                                align_items="flex-start"))
-        super().__init__(children=[self._controls, main])
+        self._main = widgets.HBox([left, self.detail], layout=_layout(
+            flex_flow="row wrap", align_items="flex-start"))
+        super().__init__(children=[self._loading_row, self._controls, self._main])
         self.add_class("astria-tune-browser")
 
         self.observe(self._on_page_change, "page")
         self.observe(self._on_selected_change, "selected_id")
         self._refresh_options()
         self._apply(self._filter)
+        if remote:
+            self._start_load(first=True)
+        else:
+            self._loaded.set()
 
     # ------------------------------------------------------------------ public API
     @property
@@ -120,6 +142,24 @@ class TuneBrowser(widgets.VBox):
         """Tune ids of the rows on the current page, top to bottom."""
         return list(self._page_ids)
 
+    @property
+    def loaded(self) -> bool:
+        """True once the tunes are in (``load_state`` is ``ready``)."""
+        return self.load_state == "ready"
+
+    def wait_loaded(self, timeout: float | None = None) -> bool:
+        """Block until the (re)load ends; True when the tunes are in, False if ``timeout`` ran out.
+
+        Raises the error the load ended with (e.g. ``AuthenticationError``); the browser shows
+        it too, with a *Retry* button. Returns True at once for list, DataFrame and history
+        sources, False when the browser was closed before the tunes came.
+        """
+        if not self._loaded.wait(timeout):
+            return False
+        if self._load_error is not None:
+            raise self._load_error
+        return self.load_state == "ready"  # False when closed before the tunes came
+
     def set_filter(self, *, status: Any = _KEEP, branch: Any = _KEEP, name: Any = _KEEP,
                    since: Any = _KEEP, until: Any = _KEEP, search: Any = _KEEP) -> None:
         """Change some filters (``None`` clears one; the others stay) and go to page 1.
@@ -130,35 +170,45 @@ class TuneBrowser(widgets.VBox):
         """
         given = {"status": status, "branch": branch, "name": name, "since": since,
                  "until": until, "search": search}
-        self._apply(self._filter.updated(**{k: v for k, v in given.items() if v is not _KEEP}))
+        with self._lock:
+            self._apply(self._filter.updated(**{k: v for k, v in given.items()
+                                                if v is not _KEEP}))
 
     def clear_filters(self) -> None:
         """Show every tune again (page 1)."""
-        self._apply(filters.TuneFilter())
+        with self._lock:
+            self._apply(filters.TuneFilter())
 
     def select(self, tune_id: int | None) -> None:
         """Show tune ``tune_id`` in the detail pane (``None`` clears it); ``KeyError`` if unknown.
 
         The tune need not be on the current page or pass the filters.
         """
-        if tune_id is not None and int(tune_id) not in self._frame.index:
-            raise KeyError(f"no tune {tune_id} in this browser ({len(self._frame):,} tunes)")
-        self.selected_id = None if tune_id is None else int(tune_id)
+        with self._lock:
+            if tune_id is not None and int(tune_id) not in self._frame.index:
+                if self.load_state == "loading" and self._frame.empty:
+                    raise KeyError(f"no tune {tune_id} yet: the tunes are still loading "
+                                   "(call wait_loaded() first)")
+                raise KeyError(f"no tune {tune_id} in this browser ({len(self._frame):,} tunes)")
+            self.selected_id = None if tune_id is None else int(tune_id)
 
     def refresh(self) -> None:
-        """Reload the source (the client or history), keeping filters and selection if possible."""
-        self._frame = filters.prepare_frame(reload_frame(self._source))
-        self._refresh_options()
-        keep = self.page
-        self._apply(self._filter)
-        self.page = min(keep, self.n_pages)
-        if self.selected_id is not None and self.selected_id not in self._frame.index:
-            self.selected_id = None
-        elif self.selected_id is not None:
-            self._show_detail(self.selected_id)
+        """Reload the source, keeping filters, page and selection where possible.
+
+        A client source reloads in the worker thread (the current table stays until the new
+        one is in; :meth:`wait_loaded` blocks); the other sources reload at once.
+        """
+        if is_remote(self._source):
+            self._start_load(first=False)
+            return
+        frame = frame_of(self._source)
+        assert frame is not None
+        self._set_frame(frame)
 
     def close(self) -> None:
-        """Stop any detail load and close every child widget."""
+        """Stop any load in flight and close every child widget."""
+        if hasattr(self, "_load_stop"):
+            self._load_stop.set()
         if hasattr(self, "detail"):  # absent when __init__ failed early
             self.detail.close()
         for child in self.children:
@@ -169,6 +219,9 @@ class TuneBrowser(widgets.VBox):
         super().close()
 
     def __repr__(self) -> str:
+        if self.load_state != "ready" and self._frame.empty:
+            what = ("loading" if self.load_state == "loading" else "load failed")
+            return f"TuneBrowser({what}, {self.n_loaded:,} tunes so far)"
         chosen = f", selected=#{self.selected_id}" if self.selected_id is not None else ""
         total = len(self._frame)
         matched = "" if self.n_matching == total else f", {self.n_matching:,} match"
@@ -246,6 +299,86 @@ class TuneBrowser(widgets.VBox):
         self._empty.add_class("astria-browser-empty")
         self._table = widgets.VBox([self._grid, self._empty])
         self._table.add_class("astria-browser-table")
+
+    def _build_loading(self) -> None:
+        self._loading = widgets.HTML("")
+        self._loading.add_class("astria-browser-loading")
+        self._retry = widgets.Button(description="Retry", icon="refresh",
+                                     layout=_layout(width="auto", display="none"))
+        self._retry.add_class("astria-browser-retry")
+        self._retry.on_click(lambda _b: self.refresh())
+        self._loading_row = widgets.HBox([self._loading, self._retry], layout=_layout(
+            align_items="center", display="none"))
+        self._loading_row.add_class("astria-browser-loading-row")
+
+    # ------------------------------------------------------------------ loading
+    def _start_load(self, *, first: bool) -> None:
+        """Page through the client in a daemon thread that only sets widget traits."""
+        with self._lock:
+            self._load_stop.set()  # a load still running is superseded
+            self._load_stop = stop = threading.Event()
+            self._loaded = done = threading.Event()
+            self._load_error = None
+            self.n_loaded = 0
+            self.load_state = "loading"
+            self._show_loading(0)
+            self._retry.layout.display = "none"
+            self._loading_row.layout.display = "flex"
+            if first:  # nothing to show yet: the table appears when the tunes are in
+                self._controls.layout.display = "none"
+                self._main.layout.display = "none"
+        self._worker = threading.Thread(target=self._load, args=(stop, done),
+                                        name="astria-browser-load", daemon=True)
+        self._worker.start()
+
+    def _show_loading(self, count: int) -> None:
+        so_far = f" {count:,} so far" if count else ""
+        self._loading.value = (
+            '<span style="color:#6b7280"><i class="fa fa-spinner fa-spin"></i> '
+            f"Loading tunes…{so_far}</span>")
+
+    def _on_load_progress(self, stop: threading.Event, count: int) -> None:
+        with self._lock:
+            if not stop.is_set():
+                self.n_loaded = count
+                self._show_loading(count)
+
+    def _load(self, stop: threading.Event, done: threading.Event) -> None:
+        try:
+            frame = frame_of(self._source, stop=stop,
+                             on_progress=lambda n: self._on_load_progress(stop, n))
+            with self._lock:
+                if frame is None or stop.is_set():
+                    return
+                self._set_frame(frame)
+                self.load_state = "ready"
+                self._loading_row.layout.display = "none"
+                self._controls.layout.display = ""
+                self._main.layout.display = ""
+        except Exception as exc:  # never a traceback in the notebook: say it in the widget
+            with self._lock:
+                if stop.is_set():
+                    return
+                self._load_error = exc
+                self.load_state = "error"
+                self._loading.value = render.note_html(
+                    f"Could not load the tunes: {type(exc).__name__}: {exc}", error=True)
+                self._retry.layout.display = ""
+        finally:
+            done.set()
+
+    def _set_frame(self, frame: pd.DataFrame) -> None:
+        """Show a new frame, keeping filters, page and selection where they still apply."""
+        with self._lock:
+            self._frame = filters.prepare_frame(frame)
+            self._refresh_options()
+            keep = self.page
+            self._apply(self._filter)
+            self.page = min(keep, self.n_pages)
+            if self.selected_id is not None and self.selected_id not in self._frame.index:
+                self.selected_id = None
+            elif self.selected_id is not None:
+                self._show_detail(self.selected_id)
 
     # ------------------------------------------------------------------ state -> view
     def _apply(self, flt: filters.TuneFilter) -> None:
@@ -351,7 +484,8 @@ class TuneBrowser(widgets.VBox):
         return tune_id
 
     def _on_page_change(self, change: dict[str, Any]) -> None:
-        self._render_page()
+        with self._lock:
+            self._render_page()
 
     def _on_selected_change(self, change: dict[str, Any]) -> None:
         tune_id = change["new"]

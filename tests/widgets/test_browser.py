@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import io
 import math
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,7 +18,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from astria_widgets.client import AstriaClient, PollPolicy, RetrySettings
+from astria_widgets.client import AstriaClient, AuthenticationError, PollPolicy, RetrySettings
 from astria_widgets.frames import tunes_dataframe
 from astria_widgets.history import TuneHistory
 from astria_widgets.sandbox import Sandbox
@@ -90,8 +91,13 @@ def tune_with_prompts(frame: pd.DataFrame, seeded_client: AstriaClient) -> int:
 def test_builds_on_the_whole_seeded_history_from_a_client(seeded: Sandbox,
                                                           seeded_client: AstriaClient,
                                                           frame: pd.DataFrame) -> None:
-    b = TuneBrowser(seeded_client, page_size=40)
+    b = TuneBrowser(seeded_client, page_size=40)  # returns at once; the worker pages
     try:
+        assert b.load_state in ("loading", "ready")
+        assert b.wait_loaded(WAIT) and b.loaded and b.load_state == "ready"
+        assert b.n_loaded == len(frame)
+        assert one(b, "astria-browser-loading-row").layout.display == "none"
+        assert one(b, "astria-browser-filters").layout.display == ""
         assert len(frame) >= SEED
         assert len(b.frame) == len(frame) == b.n_matching
         assert b.n_pages == math.ceil(len(frame) / 40)
@@ -335,6 +341,88 @@ def test_a_tune_the_server_does_not_know_is_reported_in_the_pane(
         b.close()
 
 
+# ---------------------------------------------------------------------- loading a client
+def _paused_client(seeded: Sandbox, after: int) -> tuple[AstriaClient, threading.Event,
+                                                       threading.Event]:
+    """A client whose ``iter_tunes`` stops after ``after`` tunes until ``release`` is set."""
+    client = AstriaClient(api_key=seeded.api_key, base_url=seeded.url, sandbox=True,
+                          retry=RetrySettings.fast(), poll=PollPolicy.fast())
+    real = client.iter_tunes
+    paused, release = threading.Event(), threading.Event()
+
+    def iter_tunes(**kwargs: Any) -> Iterator[dict[str, Any]]:
+        for count, record in enumerate(real(**kwargs), start=1):
+            yield record
+            if count == after:
+                paused.set()
+                release.wait(WAIT)
+
+    client.iter_tunes = iter_tunes  # type: ignore[method-assign]
+    return client, paused, release
+
+
+def test_a_client_loads_in_the_background_with_visible_progress(
+        seeded: Sandbox, frame: pd.DataFrame) -> None:
+    client, paused, release = _paused_client(seeded, after=240)
+    b = TuneBrowser(client)
+    try:
+        assert paused.wait(WAIT), "the worker never fetched two pages"
+        # the constructor returned while the worker is mid-way; the user sees how far it got
+        assert b.load_state == "loading" and not b.loaded and b.n_loaded == 240
+        assert "Loading tunes… 240 so far" in one(b, "astria-browser-loading").value
+        assert one(b, "astria-browser-loading-row").layout.display == "flex"
+        assert one(b, "astria-browser-filters").layout.display == "none"
+        assert repr(b) == "TuneBrowser(loading, 240 tunes so far)"
+        assert b.wait_loaded(0) is False
+        with pytest.raises(KeyError, match="still loading"):
+            b.select(int(frame.index[0]))
+        b.set_filter(status="failed")  # kept, and applied when the tunes are in
+        release.set()
+        assert b.wait_loaded(WAIT)
+        assert len(b.frame) == len(frame) == b.n_loaded
+        assert b.n_matching == int((frame["status"] == "failed").sum()) > 0
+        assert one(b, "astria-browser-loading-row").layout.display == "none"
+        assert len(visible_rows(b)) == min(25, b.n_matching)
+    finally:
+        release.set()
+        b.close()
+
+
+def test_a_failed_load_says_why_and_retry_loads(seeded: Sandbox, frame: pd.DataFrame,
+                                                seeded_client: AstriaClient) -> None:
+    wrong_key = "sd_wrong_" + "k" * 20
+    client = AstriaClient(api_key=wrong_key, base_url=seeded.url, sandbox=True,
+                          retry=RetrySettings.fast(), poll=PollPolicy.fast())
+    b = TuneBrowser(client)
+    try:
+        with pytest.raises(AuthenticationError):
+            b.wait_loaded(WAIT)
+        assert b.load_state == "error"
+        shown = one(b, "astria-browser-loading").value
+        assert "Could not load the tunes: AuthenticationError" in shown
+        assert wrong_key not in shown and wrong_key not in repr(b)
+        retry = one(b, "astria-browser-retry")
+        assert retry.layout.display == ""
+        client.iter_tunes = seeded_client.iter_tunes  # type: ignore[method-assign]
+        retry.click()
+        assert b.wait_loaded(WAIT) and len(b.frame) == len(frame)
+        assert retry.layout.display == "none"
+    finally:
+        b.close()
+
+
+def test_closing_while_loading_stops_the_worker(seeded: Sandbox) -> None:
+    client, paused, release = _paused_client(seeded, after=120)
+    b = TuneBrowser(client)
+    assert paused.wait(WAIT)
+    b.close()
+    release.set()
+    assert b.wait_loaded(WAIT) is False  # ended, without the tunes
+    assert b._worker is not None
+    b._worker.join(WAIT)
+    assert not b._worker.is_alive() and b.n_loaded == 120
+
+
 # ---------------------------------------------------------------------- list sources
 def test_works_from_a_plain_list_of_records(seeded_client: AstriaClient) -> None:
     records = seeded_client.list_tunes(limit=120)
@@ -382,6 +470,7 @@ def test_without_a_source_it_browses_connects_sandbox(seeded: Sandbox, frame: pd
     monkeypatch.setenv("ASTRIA_SANDBOX_DIR", str(seeded.data_dir))  # connect() reuses it
     b = TuneBrowser(page_size=50)
     try:
+        assert b.wait_loaded(WAIT)
         assert b.client is not None and b.client.base_url.rstrip("/") == seeded.url
         assert len(b.frame) == len(frame) and b.n_pages == math.ceil(len(frame) / 50)
     finally:
@@ -401,13 +490,15 @@ def test_refresh_picks_up_new_tunes_and_keeps_the_selection(seeded: Sandbox) -> 
                                images=[("a.jpg", _photo((200, 30, 30)))])
     b = TuneBrowser(client)
     try:
+        assert b.wait_loaded(WAIT)
         b.select(int(first["id"]))
         assert len(b.frame) == 1
         second = client.create_tune(name="cat", title="second <new>", branch="fast",
                                     images=[("b.jpg", _photo((30, 30, 200)))])
         b.set_filter(search="second")
         assert b.n_matching == 0
-        b.refresh()
+        b.refresh()  # in the background: the old table stays until the new one is in
+        assert b.wait_loaded(WAIT)
         assert len(b.frame) == 2 and b.filtered.index.tolist() == [int(second["id"])]
         assert b.selected_id == int(first["id"])
         assert "cat (1)" in [label for label, _v in one(b, "astria-browser-name").options]
@@ -417,6 +508,7 @@ def test_refresh_picks_up_new_tunes_and_keeps_the_selection(seeded: Sandbox) -> 
 
 def test_an_empty_history(seeded_client: AstriaClient) -> None:
     b = TuneBrowser([])
+    assert b.loaded and b.wait_loaded(0)  # lists load synchronously
     assert b.n_matching == 0 and b.n_pages == 1 and visible_rows(b) == []
     assert "No tunes yet" in one(b, "astria-browser-empty").value
     assert repr(b) == "TuneBrowser(0 tunes, page 1 of 1)"
