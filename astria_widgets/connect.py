@@ -12,14 +12,17 @@ import json
 import os
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import requests
 
 from astria_widgets.client import AstriaClient, PollPolicy
 
+if TYPE_CHECKING:
+    from astria_widgets.sandbox import Sandbox
+
 _lock = threading.Lock()
-_sandbox: Any = None  # the in-process Sandbox started by connect(), kept for the process
+_sandbox: Sandbox | None = None  # the in-process sandbox started by connect(), kept for the process
 
 
 def sandbox_dir() -> Path:

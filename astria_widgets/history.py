@@ -283,7 +283,9 @@ def _no_progress(stage: str, done: int, total: int | None) -> None:
 class _SyncRun:
     """One sync of one kind of record: listing, gap filling, re-fetching, counting."""
 
-    def __init__(self, history: TuneHistory, kind: _Kind, client: Any, progress: Progress):
+    def __init__(
+        self, history: TuneHistory, kind: _Kind, client: Any, progress: Progress
+    ) -> None:
         self.history = history
         self.db = history._db
         self.lock = history._lock
@@ -305,6 +307,7 @@ class _SyncRun:
             self.known_max: int | None = max(self.known) if self.known else None
 
     def run(self, full: bool) -> None:
+        """List new records (or everything with ``full``), fill gaps, re-fetch unfinished."""
         if full:
             self._page_down(before=None, until=None, stop_at_known=False, stage="list")
             self._drop_unlisted()
@@ -456,6 +459,7 @@ class _SyncRun:
         self.deleted += len(gone)
 
     def result(self) -> SyncResult:
+        """The counts of this run and of the stored records."""
         with self.lock:
             total, unfinished = self.db.execute(
                 f"SELECT COUNT(*), COALESCE(SUM(terminal = 0), 0) FROM {self.kind.table}"

@@ -41,249 +41,37 @@ the module that implements them: ``params`` (#9), ``validate`` (#5, #10, #16, #2
 
 from __future__ import annotations
 
-import atexit
-import json
-import os
-import secrets
-import shutil
-import tempfile
-import threading
-import time
-import weakref
-from pathlib import Path
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+__all__ = ["KINDS", "CallbackRecord", "Sandbox", "SandboxConfig", "create_app"]
 
-from .app import create_app
-from .callbacks import CallbackRecord
-from .faults import KINDS
-from .lifecycle import Ticker
-from .seed import seed_history as _seed_history
-from .state import SandboxConfig, SandboxState
+# Imported on first use, so that ``astria-widgets --help`` and ``python -m
+# astria_widgets.sandbox --help`` do not pay for Flask.
+_EXPORTS: dict[str, str] = {
+    "KINDS": ".faults",
+    "CallbackRecord": ".callbacks",
+    "Sandbox": ".server",
+    "SandboxConfig": ".state",
+    "create_app": ".app",
+}
 
-__all__ = ["Sandbox", "SandboxConfig", "create_app", "KINDS", "CallbackRecord"]
-
-SERVER_FILE = "server.json"
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from .app import create_app
+    from .callbacks import CallbackRecord
+    from .faults import KINDS
+    from .server import Sandbox
+    from .state import SandboxConfig
 
 
-def _check_key(key: str) -> str:
-    if not key.strip() or any(c.isspace() for c in key):
-        raise ValueError("api_key must be a non-empty string without whitespace")
-    return key
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
 
 
-class _QuietHandler(WSGIRequestHandler):
-    """Werkzeug's handler without per-request access logging."""
-
-    def log_request(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
-
-class Sandbox:
-    """An in-process sandbox server: a context manager, or ``start()`` / ``stop()``.
-
-    ``speed``: times faster than the real service. ``seed_history``: historical tunes to
-    add to the default account. ``faults``: fraction of API requests that get a random
-    fault. Keyword-only extras: ``allow_remote_callbacks`` (default False: callbacks go to
-    loopback only), ``max_upload_bytes`` (413 above it; default 64 MiB), ``retry_after``
-    (seconds a 429 asks for; default 0.1), ``slow_delay`` (seconds a "slow" fault waits;
-    default 0.5), ``idempotency`` (title/attribute idempotency of creates; default False),
-    ``fault_seed`` (makes random faults reproducible), ``history_seed``, ``access_log``.
-    """
-
-    def __init__(
-        self, port: int = 0, data_dir: str | os.PathLike[str] | None = None,
-        api_key: str | None = None, speed: float = 60.0, seed_history: int = 0,
-        faults: float = 0.0, host: str = "127.0.0.1", *, allow_remote_callbacks: bool = False,
-        max_upload_bytes: int = 64 * 1024 * 1024, retry_after: float = 0.1,
-        slow_delay: float = 0.5, idempotency: bool = False, fault_seed: int | None = None,
-        history_seed: int = 0, access_log: bool = False,
-    ) -> None:
-        if api_key is not None:
-            _check_key(api_key)
-        if speed <= 0:
-            raise ValueError("speed must be positive")
-        if not 0.0 <= faults <= 1.0:
-            raise ValueError("faults must be a rate between 0 and 1")
-        self._temp_dir = data_dir is None
-        self.data_dir = Path(
-            tempfile.mkdtemp(prefix="astria-sandbox-") if data_dir is None else data_dir
-        ).expanduser().resolve()
-        self.api_key = api_key or "sandbox"
-        self.host = host
-        self.port = int(port)
-        self.speed = float(speed)
-        self.seed_history_count = int(seed_history)
-        self.history_seed = history_seed
-        self.access_log = access_log
-        self.config = SandboxConfig(
-            data_dir=self.data_dir, api_key=self.api_key, speed=self.speed, faults=faults,
-            allow_remote_callbacks=allow_remote_callbacks, max_upload_bytes=max_upload_bytes,
-            retry_after=retry_after, slow_delay=slow_delay, idempotency=idempotency,
-            fault_seed=fault_seed,
-        )
-        self._state: SandboxState | None = None
-        self._server: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
-        self._ticker: Ticker | None = None
-        self._lock = threading.Lock()
-
-    # -- lifecycle ---------------------------------------------------------------------------
-
-    def start(self) -> Sandbox:
-        """Start serving (idempotent); returns self."""
-        with self._lock:
-            if self._server is not None:
-                return self
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            state = SandboxState(self.config)
-            try:
-                # Werkzeug's access log shows method, path and status, never headers (the key)
-                handler = WSGIRequestHandler if self.access_log else _QuietHandler
-                server = make_server(self.host, self.port, create_app(self.config, state),
-                                     threaded=True, request_handler=handler)
-            except BaseException:
-                state.close()
-                raise
-            self.port = server.server_port
-            shown = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
-            shown = f"[{shown}]" if ":" in shown else shown
-            self.config.public_url = f"http://{shown}:{self.port}"
-            self._state, self._server = state, server
-            if self.seed_history_count:
-                user = state.store.user_by_key(self.api_key)
-                _seed_history(state.store, state.clock, user["id"], self.seed_history_count,
-                              seed=self.history_seed)
-            self._thread = threading.Thread(
-                target=server.serve_forever, kwargs={"poll_interval": 0.1},
-                name=f"astria-sandbox-{self.port}", daemon=True)
-            self._thread.start()
-            self._ticker = Ticker(state.tick, self.config.tick_interval)
-            self._ticker.start()
-            self._write_server_file()
-            _LIVE.add(self)
-        return self
-
-    def stop(self) -> None:
-        """Stop serving: shut the server down, stop the ticker, close SQLite (idempotent)."""
-        with self._lock:
-            if self._server is None:
-                return
-            server, self._server = self._server, None
-            server.shutdown()
-            server.server_close()
-            if self._thread is not None:
-                self._thread.join(timeout=5)
-            if self._ticker is not None:
-                self._ticker.stop()
-            if self._state is not None:
-                self._state.close()
-                self._state = None
-            self._remove_server_file()
-            _LIVE.discard(self)
-            if self._temp_dir:
-                shutil.rmtree(self.data_dir, ignore_errors=True)
-
-    def __enter__(self) -> Sandbox:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def __repr__(self) -> str:
-        where = self.url if self.running else "stopped"
-        return f"<Sandbox {where} data_dir={str(self.data_dir)!r} speed={self.speed:g}>"
-
-    # -- properties --------------------------------------------------------------------------
-
-    @property
-    def running(self) -> bool:
-        """True between start() and stop()."""
-        return self._server is not None
-
-    @property
-    def url(self) -> str:
-        """Base URL, e.g. ``http://127.0.0.1:54321`` (no trailing slash)."""
-        if not self.config.public_url:
-            raise RuntimeError("the sandbox is not running; call start() first")
-        return self.config.public_url
-
-    @property
-    def state(self) -> SandboxState:
-        """The running sandbox's state (store, clock, faults, callbacks)."""
-        if self._state is None:
-            raise RuntimeError("the sandbox is not running")
-        return self._state
-
-    # -- accounts, history, faults ------------------------------------------------------------
-
-    def create_user(self, api_key: str | None = None) -> str:
-        """A fresh account with isolated data; returns its API key."""
-        key = _check_key(api_key or "sb_" + secrets.token_hex(12))
-        self.state.store.ensure_user(key, "Sandbox user", f"{key[:11]}@example.invalid",
-                                     time.time())
-        return key
-
-    def seed_history(self, n: int, *, api_key: str | None = None, seed: int = 0) -> int:
-        """Top an account (default: ``api_key``) up to ``n`` seeded tunes; returns added."""
-        user = self.state.store.user_by_key(api_key or self.api_key)
-        if user is None:
-            raise ValueError("unknown account")
-        return _seed_history(self.state.store, self.state.clock, user["id"], n, seed=seed)
-
-    def fail_next(self, kind: str, count: int = 1) -> None:
-        """Make the next ``count`` API requests fail with ``kind`` (see ``faults.KINDS``)."""
-        self.state.faults.fail_next(kind, count)
-
-    def set_faults(self, rate: float) -> None:
-        """Random faults on this fraction (0..1) of API requests."""
-        self.state.faults.set_rate(rate)
-        self.config.faults = rate
-
-    def clear_faults(self) -> None:
-        """Forget queued faults and stop random ones."""
-        self.state.faults.clear()
-        self.config.faults = 0.0
-
-    @property
-    def fault_stats(self) -> dict[str, int]:
-        """Faults injected so far, by kind (every kind present)."""
-        return self.state.faults.stats
-
-    @property
-    def callback_log(self) -> list[CallbackRecord]:
-        """Every callback attempt: url, kind, object id, outcome (sent/failed/refused)."""
-        return list(self.state.callbacks.log)
-
-    # -- server.json ---------------------------------------------------------------------------
-
-    def _server_file(self) -> Path:
-        return self.data_dir / SERVER_FILE
-
-    def _write_server_file(self) -> None:
-        data = {"url": self.url, "api_key": self.api_key, "pid": os.getpid()}
-        tmp = self._server_file().with_suffix(".tmp")
-        tmp.write_text(json.dumps(data))
-        os.replace(tmp, self._server_file())
-
-    def _remove_server_file(self) -> None:
-        path = self._server_file()
-        try:
-            data = json.loads(path.read_text())
-        except (OSError, ValueError):
-            return
-        if data.get("url") == self.config.public_url and data.get("pid") == os.getpid():
-            path.unlink(missing_ok=True)
-
-
-_LIVE: weakref.WeakSet[Sandbox] = weakref.WeakSet()
-
-
-@atexit.register
-def _stop_all() -> None:
-    for sandbox in list(_LIVE):
-        try:
-            sandbox.stop()
-        except Exception:  # best effort at interpreter exit
-            pass
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

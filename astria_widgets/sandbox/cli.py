@@ -46,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the sandbox until interrupted; returns the exit status."""
-    from . import Sandbox
+    from .server import Sandbox
 
     args = build_parser().parse_args(argv)
     if not 0.0 <= args.faults <= 1.0:
