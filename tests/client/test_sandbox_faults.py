@@ -1,7 +1,7 @@
 """Issue 6 "Faults": the client against a sandbox failing 20% of requests at random.
 
-Figures (faults injected by kind, requests sent, read retries) are printed; run with ``-s``
-to see them.
+Figures (faults injected by kind, requests sent, read retries) are recorded with the
+``figures`` fixture and shown in pytest's terminal summary.
 """
 
 from __future__ import annotations
@@ -33,16 +33,16 @@ def faults_on(faulty):
     faulty.set_faults(0.0)
 
 
-def _report(label, sb, session, before):
+def _report(figures, label, sb, session, before):
     injected = {k: v - before.get(k, 0) for k, v in sb.fault_stats.items()
                 if v - before.get(k, 0)}
-    print(f"\n[{label}] faults injected: {injected} (total {sum(injected.values())}); "
-          f"requests sent: {len(session.log)} + {session.read_retries} transparent read "
-          f"retries; all survived")
+    figures(label, faults_injected=sum(injected.values()), by_kind=injected,
+            requests_sent=len(session.log), transparent_read_retries=session.read_retries,
+            survived="all")
     return injected
 
 
-def test_iter_tunes_returns_exactly_the_stored_ids(faulty):
+def test_iter_tunes_returns_exactly_the_stored_ids(faulty, figures):
     client, session = counting_client(faulty.url, faulty.api_key, retry=RetrySettings.fast())
     truth = [t["id"] for t in client.iter_tunes()]  # faults off: the reference listing
     assert len(truth) >= SEEDED and len(set(truth)) == len(truth)
@@ -54,10 +54,10 @@ def test_iter_tunes_returns_exactly_the_stored_ids(faulty):
             assert got == truth  # same ids, same order: no gaps, no repeats
     finally:
         faulty.set_faults(0.0)
-    assert sum(_report("iter_tunes x3", faulty, session, before).values()) > 0
+    assert sum(_report(figures, "iter_tunes x3", faulty, session, before).values()) > 0
 
 
-def test_twenty_creates_leave_exactly_twenty_tunes(faults_on):
+def test_twenty_creates_leave_exactly_twenty_tunes(faults_on, figures):
     key = faults_on.create_user()
     client, session = counting_client(faults_on.url, key, retry=RetrySettings.fast())
     before = dict(faults_on.fault_stats)
@@ -66,7 +66,7 @@ def test_twenty_creates_leave_exactly_twenty_tunes(faults_on):
     faults_on.set_faults(0.0)
     stored = [t["id"] for t in client.iter_tunes()]
     assert sorted(stored) == sorted(made) and len(set(made)) == 20
-    injected = _report("20 create_tune", faults_on, session, before)
+    injected = _report(figures, "20 create_tune", faults_on, session, before)
     assert session.counts()["POST"] >= 20 and sum(injected.values()) > 0
 
 

@@ -66,12 +66,12 @@ def test_drop_closes_the_connection_after_processing(faulty: Sandbox, fapi: Api)
     assert len(fapi.get("/tunes", params={"title": "dropped"}).json()) == 1
 
 
-def test_slow_answers_normally(faulty: Sandbox, fapi: Api) -> None:
+def test_slow_answers_normally(faulty: Sandbox, fapi: Api, figures) -> None:
     faulty.fail_next("slow")
     started = time.monotonic()
     response = fapi.get("/tunes")
     elapsed = time.monotonic() - started
-    print(f"slow fault answered after {elapsed:.2f} s")
+    figures("slow fault answered", seconds=f"{elapsed:.2f}")
     assert response.status_code == 200
     assert faulty.fault_stats["slow"] >= 1
 
@@ -84,7 +84,7 @@ def test_health_and_files_are_never_faulted(faulty: Sandbox, fapi: Api) -> None:
     assert faulty.state.faults.pending() == ["500"] * 3
 
 
-def test_random_rate_and_stats(faulty: Sandbox, fapi: Api) -> None:
+def test_random_rate_and_stats(faulty: Sandbox, fapi: Api, figures) -> None:
     before = sum(faulty.fault_stats.values())
     faulty.set_faults(0.5)
     statuses = []
@@ -96,7 +96,7 @@ def test_random_rate_and_stats(faulty: Sandbox, fapi: Api) -> None:
             statuses.append("drop")
     faulty.set_faults(0)
     injected = sum(faulty.fault_stats.values()) - before
-    print(f"random faults at rate 0.5: {injected} injected in 40 requests: {statuses}")
+    figures("random faults at rate 0.5", injected=injected, requests=40, statuses=statuses)
     assert 5 <= injected <= 35
     assert set(faulty.fault_stats) == {"429", "500", "502", "503", "504", "drop", "slow"}
     assert statuses.count(200) >= 40 - injected

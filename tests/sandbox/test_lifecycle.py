@@ -20,7 +20,7 @@ def _settled(tune: dict) -> bool:
     return bool(tune["trained_at"] or tune["error"])
 
 
-def test_tune_trains_with_eta_within_20_percent(api: Api) -> None:
+def test_tune_trains_with_eta_within_20_percent(api: Api, figures) -> None:
     created = api.make_tune("trains", branch="sdxl1")
     assert created["started_training_at"] is None and created["trained_at"] is None
     assert created["model_type"] == "pti"
@@ -28,7 +28,7 @@ def test_tune_trains_with_eta_within_20_percent(api: Api) -> None:
     assert tune["error"] is None and tune["trained_at"] is not None
     start, eta, end = (_ts(tune[k]) for k in ("started_training_at", "eta", "trained_at"))
     ratio = (end - start) / (eta - start)
-    print(f"actual/estimated training time: {ratio:.3f}")
+    figures("actual/estimated training time", ratio=f"{ratio:.3f}")
     assert 0.8 <= ratio <= 1.2
     assert _ts(tune["expires_at"]) - end == pytest.approx(30 * 86400, abs=1)
     assert tune["ckpt_url"] and tune["ckpt_urls"] == [tune["ckpt_url"]]
@@ -103,12 +103,12 @@ def test_non_loopback_callback_is_refused(sandbox: Sandbox, api: Api) -> None:
             receiver.close()
 
 
-def test_speed_scales_training(tmp_path) -> None:  # noqa: ANN001
+def test_speed_scales_training(tmp_path, figures) -> None:  # noqa: ANN001
     with Sandbox(data_dir=tmp_path, speed=3000) as sb:
         api = Api(sb.url, sb.api_key)
         created = api.make_tune("very fast")
         tune = api.wait(f"/tunes/{created['id']}", _settled, timeout=10)
         duration = _ts(tune["trained_at"]) - _ts(tune["created_at"])
-        print(f"speed 3000: trained {duration:.2f} s after creation")
+        figures("speed 3000: trained after creation", seconds=f"{duration:.2f}")
         assert tune["trained_at"] is not None
         assert duration <= (30 + 1200 * 1.2) / 3000 + 0.01

@@ -45,7 +45,7 @@ def _expired(tune: dict, now: float) -> bool:
     return datetime.fromisoformat(tune["expires_at"].replace("Z", "+00:00")).timestamp() < now
 
 
-def test_seed_history_10000(tmp_path: Path) -> None:
+def test_seed_history_10000(tmp_path: Path, figures) -> None:
     started = time.perf_counter()
     with Sandbox(data_dir=tmp_path, speed=600, seed_history=10_000) as sb:
         seeded = time.perf_counter() - started
@@ -56,7 +56,7 @@ def test_seed_history_10000(tmp_path: Path) -> None:
         for before in range(top - 1000, top - 10_000, -1000):  # nine pages across the history
             sample += api.get("/tunes", params={"limit": 120, "before_id": before}).json()
         oldest = api.get("/tunes", params={"limit": 120, "before_id": top - 9_998}).json()
-        print(f"seed_history(10000): sandbox start including seeding took {seeded:.2f} s")
+        figures("seed_history(10000): sandbox start including seeding", seconds=f"{seeded:.2f}")
         assert [t["id"] for t in oldest] == [top - 9_999]  # exactly 10,000 consecutive ids
         assert len(sample) == 1200 and len({t["id"] for t in sample}) == 1200
         now = time.time()
