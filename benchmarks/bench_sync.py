@@ -28,7 +28,7 @@ from astria_widgets.sandbox import Sandbox
 
 
 class RequestCounter:
-    """Counts every HTTP exchange of a client's session."""
+    """Counts every HTTP exchange of a client's session (also used by tests/history)."""
 
     def __init__(self, client: AstriaClient) -> None:
         self.count = 0

@@ -7,6 +7,8 @@ transparent urllib3 retries), independently of ``SyncResult.requests``.
 from __future__ import annotations
 
 import math
+import sys
+from pathlib import Path
 
 import pytest
 from corpus import photo
@@ -16,24 +18,10 @@ from astria_widgets.client import AstriaClient, PollPolicy, RetrySettings
 from astria_widgets.frames import prompts_dataframe, tunes_dataframe
 from astria_widgets.history import TuneHistory
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+from bench_sync import RequestCounter  # noqa: E402
+
 SEEDED = 500
-
-
-class RequestCounter:
-    """Counts every HTTP exchange of a client's session."""
-
-    def __init__(self, client: AstriaClient) -> None:
-        self.count = 0
-        client.transport.session.hooks["response"].append(self._hook)
-
-    def _hook(self, response, *args, **kwargs):
-        retries = getattr(getattr(response.raw, "retries", None), "history", ()) or ()
-        self.count += 1 + len(retries)
-        return response
-
-    def take(self) -> int:
-        count, self.count = self.count, 0
-        return count
 
 
 @pytest.fixture

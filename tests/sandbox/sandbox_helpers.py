@@ -69,7 +69,7 @@ class Receiver:
         received = self.bodies
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server naming
+            def do_POST(self) -> None:  # the name http.server dispatches to
                 length = int(self.headers.get("Content-Length") or 0)
                 received.put((self.path, json.loads(self.rfile.read(length) or b"null")))
                 self.send_response(204)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import time
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from sandbox_helpers import Api, Receiver
@@ -103,7 +104,7 @@ def test_non_loopback_callback_is_refused(sandbox: Sandbox, api: Api) -> None:
             receiver.close()
 
 
-def test_speed_scales_training(tmp_path, figures) -> None:  # noqa: ANN001
+def test_speed_scales_training(tmp_path: Path, figures) -> None:
     with Sandbox(data_dir=tmp_path, speed=3000) as sb:
         api = Api(sb.url, sb.api_key)
         created = api.make_tune("very fast")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -72,7 +73,7 @@ def test_uploaded_files_must_be_images(api: Api) -> None:
     assert api.get("/tunes").json() == []
 
 
-def test_upload_limit_413(tmp_path) -> None:  # noqa: ANN001
+def test_upload_limit_413(tmp_path: Path) -> None:
     with Sandbox(data_dir=tmp_path, max_upload_bytes=1024 * 1024) as sb:
         api = Api(sb.url, sb.api_key)
         big = ("tune[images][]", ("big.jpg", b"\xff" * (2 * 1024 * 1024), "image/jpeg"))

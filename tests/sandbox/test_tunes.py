@@ -5,6 +5,8 @@ from __future__ import annotations
 import requests
 from sandbox_helpers import Api, image_parts, jpeg
 
+from astria_widgets.sandbox import Sandbox
+
 TUNE_KEYS = {
     "id", "title", "name", "token", "base_tune_id", "args", "steps", "face_crop",
     "training_face_correct", "ckpt_url", "ckpt_urls", "eta", "started_training_at",
@@ -95,7 +97,7 @@ def test_retrieve_list_json_suffix_and_filters(api: Api) -> None:
     assert api.get("/tunes/999999999").status_code == 404
 
 
-def test_accounts_are_isolated(sandbox, api: Api) -> None:  # noqa: ANN001
+def test_accounts_are_isolated(sandbox: Sandbox, api: Api) -> None:
     mine = api.make_tune("mine")
     other = Api(sandbox.url, sandbox.create_user())
     assert other.get("/tunes").json() == []
