@@ -4,7 +4,6 @@ handle followed to the end."""
 from __future__ import annotations
 
 import io
-import random
 import threading
 
 import pytest
@@ -16,30 +15,20 @@ from astria_widgets.widgets import FormInvalid, SubmitHandle, TuneForm
 WAIT = 60  # seconds; a guard against hangs, not a timing assertion
 
 
-def photo(seed: int, size: int = 600) -> bytes:
-    """A distinct, valid training JPEG (noise, so no two seeds are duplicates)."""
-    rng = random.Random(seed)
-    im = Image.new("RGB", (size, size), (rng.randrange(256), rng.randrange(256), 90))
-    pixels = im.load()
-    for _ in range(400):
-        pixels[rng.randrange(size), rng.randrange(size)] = (rng.randrange(256),) * 3
-    out = io.BytesIO()
-    im.save(out, "JPEG", quality=85)
-    return out.getvalue()
+@pytest.fixture
+def ready_form(photos):
+    """``ready_form(client, **values)``: a valid form (man, fast, four photos) plus ``values``."""
+
+    def make(client, **values) -> TuneForm:
+        values = {"name": "man", "branch": "fast", **values}
+        form = TuneForm(client=client, **values)
+        form.add_images(photos(4))
+        return form
+
+    return make
 
 
-def photos(count: int, start: int = 0) -> list[tuple[str, bytes]]:
-    return [(f"face{i}.jpg", photo(i)) for i in range(start, start + count)]
-
-
-def ready_form(client, **values) -> TuneForm:
-    values = {"name": "man", "branch": "fast", **values}
-    form = TuneForm(client=client, **values)
-    form.add_images(photos(4))
-    return form
-
-
-def test_valid_submission_trains_and_fills_the_gallery(client):
+def test_valid_submission_trains_and_fills_the_gallery(client, photos):
     form = TuneForm(
         client=client, name="woman", branch="flux1",
         prompts=["ohwx woman as an astronaut", {"text": "ohwx woman, oil painting",
@@ -81,7 +70,7 @@ def test_valid_submission_trains_and_fills_the_gallery(client):
     assert len(form.prompt_editor.rows) == 2
 
 
-def test_submit_is_disabled_with_reasons_until_valid():
+def test_submit_is_disabled_with_reasons_until_valid(photos):
     form = TuneForm(name="")
     assert form.submit_button.disabled and not form.valid
     assert any(e.startswith("name:") for e in form.errors)
@@ -139,7 +128,7 @@ def test_submit_on_an_invalid_form_raises_listing_every_problem(client):
     assert form.handle is None and client.list_tunes() == []
 
 
-def test_server_422_is_shown_inline_inputs_kept_and_resubmit_reuses_the_title(client):
+def test_server_422_is_shown_inline_inputs_kept_and_resubmit_reuses_the_title(client, ready_form):
     form = ready_form(client, steps="999999999", prompts=["ohwx man at the beach"])
     title = form.fields["title"].value
     assert form.errors == []  # the limit on steps is the service's, not the form's
@@ -168,7 +157,7 @@ def test_server_422_is_shown_inline_inputs_kept_and_resubmit_reuses_the_title(cl
     assert [t["id"] for t in client.list_tunes() if t["title"] == title] == [record["id"]]
 
 
-def test_failed_training_shows_failed_in_danger(client):
+def test_failed_training_shows_failed_in_danger(client, ready_form):
     form = ready_form(client, title="portrait [fail] run", branch="sdxl1",
                       prompts=["ohwx man, studio light"])  # fmt: skip
     handle = form.submit()
@@ -183,7 +172,7 @@ def test_failed_training_shows_failed_in_danger(client):
     assert "not run" in progress.prompts_box.children[0].detail.value
 
 
-def test_stop_watching_ends_the_watch_but_not_the_tune(client):
+def test_stop_watching_ends_the_watch_but_not_the_tune(client, ready_form):
     form = ready_form(client, branch="flux1")
     running = threading.Event()
     handle = form.submit()
@@ -203,7 +192,7 @@ def test_stop_watching_ends_the_watch_but_not_the_tune(client):
     assert tune_status(client.wait_for_tune(record["id"], timeout=WAIT)) == "trained"
 
 
-def test_the_kernel_thread_stays_free_while_the_worker_runs(client):
+def test_the_kernel_thread_stays_free_while_the_worker_runs(client, ready_form):
     form = ready_form(client, branch="flux1", prompts=["ohwx man reading"])
     seen: list[tuple[str, bool]] = []
     main = threading.get_ident()
@@ -231,7 +220,7 @@ def test_repr_is_plain_text():
     assert repr(form) == "TuneForm(name='cat', branch='fast', images=0, prompts=0, valid=False)"
 
 
-def test_without_a_client_the_form_connects_at_submit_time(sandbox, monkeypatch):
+def test_without_a_client_the_form_connects_at_submit_time(sandbox, monkeypatch, photos):
     monkeypatch.delenv("ASTRIA_API_KEY", raising=False)
     monkeypatch.setenv("ASTRIA_SANDBOX_DIR", str(sandbox.data_dir))  # connect() reuses it
     form = TuneForm(name="man", branch="fast")
@@ -243,7 +232,7 @@ def test_without_a_client_the_form_connects_at_submit_time(sandbox, monkeypatch)
     assert f"using the local sandbox at {sandbox.url}" in form.message.value
 
 
-def test_a_refused_prompt_is_marked_on_its_own_row(client):
+def test_a_refused_prompt_is_marked_on_its_own_row(client, ready_form):
     form = ready_form(client, prompts=["ohwx man hiking", "x" * 10_001])
     assert form.errors == []  # the length limit is the service's
     with pytest.raises(ValidationError):

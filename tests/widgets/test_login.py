@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import io
 import logging
-import random
 import uuid
 
 import pytest
 from ipywidgets.widgets.widget import _instances
-from PIL import Image
 
 from astria_widgets.client import AstriaClient, PollPolicy, RetrySettings, tune_status
 from astria_widgets.widgets import LoginWidget, TuneForm, watch_tune
@@ -24,17 +21,6 @@ def no_env_key(monkeypatch):
 
 def canary_key(sandbox) -> str:
     return sandbox.create_user(f"sd_canary_{uuid.uuid4().hex}")
-
-
-def photo(seed: int, size: int = 600) -> bytes:
-    rng = random.Random(seed)
-    im = Image.new("RGB", (size, size), (rng.randrange(256), 30, rng.randrange(256)))
-    pixels = im.load()
-    for _ in range(400):
-        pixels[rng.randrange(size), rng.randrange(size)] = (rng.randrange(256),) * 3
-    out = io.BytesIO()
-    im.save(out, "JPEG", quality=85)
-    return out.getvalue()
 
 
 def login(widget: LoginWidget, key: str) -> None:
@@ -89,7 +75,7 @@ def test_with_the_key_in_the_environment_no_key_is_asked(sandbox, monkeypatch):
     assert key not in widget.status_line.value
 
 
-def test_no_live_widget_state_contains_the_key(sandbox, no_env_key, caplog):
+def test_no_live_widget_state_contains_the_key(sandbox, no_env_key, caplog, photo):
     caplog.set_level(logging.DEBUG)
     key = canary_key(sandbox)
     client = AstriaClient(api_key=key, base_url=sandbox.url, sandbox=True,

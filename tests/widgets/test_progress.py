@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import io
-import random
 import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from PIL import Image
 
 from astria_widgets.client import NotFoundError, WaitTimeout, tune_status
 from astria_widgets.widgets import TuneProgress, watch_tune
@@ -17,17 +14,6 @@ from astria_widgets.widgets.progress import format_bytes, format_duration
 
 WAIT = 60
 NOW = datetime(2026, 1, 1, 12, 0, 0, tzinfo=timezone.utc)
-
-
-def photo(seed: int, size: int = 600) -> bytes:
-    rng = random.Random(seed)
-    im = Image.new("RGB", (size, size), (rng.randrange(256), rng.randrange(256), 40))
-    pixels = im.load()
-    for _ in range(400):
-        pixels[rng.randrange(size), rng.randrange(size)] = (rng.randrange(256),) * 3
-    out = io.BytesIO()
-    im.save(out, "JPEG", quality=85)
-    return out.getvalue()
 
 
 def iso(moment: datetime) -> str:
@@ -49,7 +35,7 @@ def rendered(tune: dict) -> TuneProgress:
     return view
 
 
-def test_watch_tune_follows_a_tune_created_elsewhere(client):
+def test_watch_tune_follows_a_tune_created_elsewhere(client, photo):
     tune = client.create_tune(
         name="dog", images=[(f"dog{i}.jpg", photo(i)) for i in range(3)], branch="fast",
         prompts=[{"text": "ohwx dog in the snow", "num_images": 2}],
@@ -69,7 +55,7 @@ def test_watch_tune_follows_a_tune_created_elsewhere(client):
     assert view.stop_button.disabled  # nothing left to stop
 
 
-def test_wait_times_out_then_stop_ends_the_watch(client):
+def test_wait_times_out_then_stop_ends_the_watch(client, photo):
     tune = client.create_tune(name="cat", images=[("c.jpg", photo(9))], branch="flux1")
     view = watch_tune(tune["id"], client=client)
     with pytest.raises(WaitTimeout) as info:
