@@ -1,34 +1,55 @@
-"""The sandbox's own safety: auth everywhere, 422 messages, 413, traversal, concurrency."""
+"""The sandbox's own safety: auth everywhere, bound SQL parameters, 422 messages, 413,
+traversal, loopback-only callbacks without redirects, concurrency."""
 
 from __future__ import annotations
 
 import http.client
+import re
+import tempfile
+import threading
 from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 import requests
 from sandbox_helpers import Api, image_parts, jpeg
 
-from astria_widgets.sandbox import Sandbox
-
-ENDPOINTS = [
-    ("GET", "/tunes"), ("POST", "/tunes"), ("GET", "/tunes/1504944"),
-    ("PATCH", "/tunes/1504944"), ("DELETE", "/tunes/5000001"), ("GET", "/gallery/tunes"),
-    ("GET", "/tunes/1504944/prompts"), ("POST", "/tunes/1504944/prompts"),
-    ("GET", "/prompts"), ("GET", "/prompts/1"), ("DELETE", "/prompts/1"),
-    ("POST", "/prompts/1/duplicate"), ("PATCH", "/prompts/1"),
-    ("GET", "/tunes/1/prompts/1"), ("DELETE", "/tunes/1/prompts/1"),
-    ("POST", "/prompts/1/likes"), ("DELETE", "/prompts/1/like"), ("GET", "/packs"),
-    ("POST", "/packs"), ("GET", "/gallery/packs"), ("GET", "/p/260"),
-    ("POST", "/p/260/tunes"), ("GET", "/users"), ("GET", "/sandbox/faults"),
-    ("POST", "/sandbox/users"), ("GET", "/tunes.json"),
-]
+from astria_widgets.sandbox import Sandbox, SandboxConfig, create_app
+from astria_widgets.sandbox.callbacks import CallbackSender, is_loopback_url
+from astria_widgets.sandbox.state import SandboxState
 
 
-@pytest.mark.parametrize(("method", "path"), ENDPOINTS)
-def test_every_endpoint_needs_a_valid_key(sandbox: Sandbox, method: str, path: str) -> None:
+def _served_routes() -> list[tuple[str, str]]:
+    """(method, path) of every route of the sandbox app, URL variables filled with 1."""
+    with tempfile.TemporaryDirectory() as tmp:
+        state = SandboxState(SandboxConfig(data_dir=Path(tmp)))
+        try:
+            rules = list(create_app(state.config, state).url_map.iter_rules())
+        finally:
+            state.close()
+    return sorted(
+        (method, re.sub(r"<[^>]+>", "1", rule.rule))
+        for rule in rules
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    )
+
+
+ROUTES = _served_routes()
+PUBLIC = [("GET", "/files/1"), ("GET", "/sandbox/health")]
+PRIVATE = [route for route in ROUTES if route not in PUBLIC]
+
+
+def test_the_route_table_was_read() -> None:
+    assert len(PRIVATE) >= 30 and set(PUBLIC) <= set(ROUTES)
+
+
+@pytest.mark.parametrize(("method", "path"), [*PRIVATE, ("GET", "/tunes.json")])
+def test_every_route_but_health_and_files_needs_a_valid_key(
+    sandbox: Sandbox, method: str, path: str
+) -> None:
     for headers in ({}, {"Authorization": "Bearer wrong-key"}, {"Authorization": "Basic x"}):
         response = requests.request(method, sandbox.url + path, headers=headers, timeout=10)
         assert response.status_code == 401, (method, path, headers)
@@ -36,10 +57,38 @@ def test_every_endpoint_needs_a_valid_key(sandbox: Sandbox, method: str, path: s
         assert "wrong-key" not in response.text
 
 
-def test_health_needs_no_key(sandbox: Sandbox) -> None:
+def test_health_and_files_need_no_key(sandbox: Sandbox, api: Api) -> None:
     response = requests.get(f"{sandbox.url}/sandbox/health", timeout=5)
     assert response.json() == {"ok": True, "sandbox": True}
     assert response.headers["X-Astria-Sandbox"] == "1"
+    tune = api.post("/tunes", data={"tune[title]": "public files", "tune[name]": "man"},
+                    files=image_parts(1)).json()
+    image = requests.get(tune["orig_images"][0], timeout=10)
+    assert image.status_code == 200 and image.content == image_parts(1)[0][1][1]
+
+
+INJECTIONS = ["' OR 1=1 --", "x'); DROP TABLE tunes; --", "%' OR '1'='1", '" OR ""="', "?"]
+
+
+def test_parameters_are_bound_never_spliced_into_sql(sandbox: Sandbox, api: Api) -> None:
+    someone_else = Api(sandbox.url, sandbox.create_user())
+    theirs = someone_else.make_tune("someone else's tune")
+    created = {}
+    for text in INJECTIONS:
+        tune = api.make_tune(text, name="man")
+        assert api.get(f"/tunes/{tune['id']}").json()["title"] == text
+        created[text] = tune["id"]
+        prompt = api.post(f"/tunes/{tune['id']}/prompts", json={"prompt": {"text": text}})
+        assert prompt.status_code == 201 and prompt.json()["text"] == text
+    for text, tune_id in created.items():
+        by_title = api.get("/tunes", params={"title": text})
+        assert [t["id"] for t in by_title.json()] == [tune_id], text
+        for params in ({"name[]": text}, {"branch": text}, {"model_type": text}):
+            assert api.get("/tunes", params=params).json() == [], params
+        by_text = api.get("/prompts", params={"text": text}).json()
+        assert [p["tune_id"] for p in by_text] == [tune_id], text
+    assert [t["id"] for t in someone_else.get("/tunes").json()] == [theirs["id"]]
+    assert len(api.get("/tunes", params={"limit": 120}).json()) == len(INJECTIONS)
 
 
 def test_tune_validation_messages(api: Api) -> None:
@@ -128,3 +177,45 @@ def test_concurrent_creates_and_reads_lose_nothing(api: Api) -> None:
     assert sorted(t["id"] for t in listed) == sorted(ids)
     assert {t["title"] for t in listed} == {f"concurrent {i}" for i in range(10)}
     assert all(0 <= c <= 10 for c in counts)
+
+
+@pytest.mark.parametrize(("url", "loopback"), [
+    ("http://127.0.0.1:9/cb", True), ("http://localhost:9/cb", True), ("http://[::1]:9/cb", True),
+    ("https://127.0.0.1/cb?x=1", True), ("http://192.0.2.1:9/cb", False),
+    ("http://0.0.0.0:9/cb", False), ("http://10.0.0.1/cb", False), ("http:///cb", False),
+    ("http://host.invalid/cb", False), ("not a url", False), ("http://[::1/cb", False),
+])
+def test_only_loopback_urls_count_as_loopback(url: str, loopback: bool) -> None:
+    assert is_loopback_url(url) is loopback
+
+
+class _Redirector(BaseHTTPRequestHandler):
+    """Answers every POST with a redirect off the machine."""
+
+    hits: list[str] = []
+
+    def do_POST(self) -> None:  # the name http.server dispatches to
+        self.hits.append(self.path)
+        self.send_response(307)
+        self.send_header("Location", "http://192.0.2.1:9/elsewhere")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_callbacks_do_not_follow_redirects_and_refuse_remote_hosts() -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Redirector)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    sender = CallbackSender(timeout=5)
+    try:
+        sender.submit(f"http://127.0.0.1:{server.server_port}/cb", "tune", 1, {"tune": {}})
+        sender.submit("http://192.0.2.1:9/cb", "tune", 2, {"tune": {}})
+        sender.shutdown()  # waits for both
+    finally:
+        server.shutdown()
+        server.server_close()
+    outcomes = {(r.object_id, r.outcome, r.status) for r in sender.log}
+    assert outcomes == {(1, "failed", 307), (2, "refused", None)}
+    assert _Redirector.hits == ["/cb"]
