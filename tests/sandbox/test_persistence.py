@@ -1,12 +1,9 @@
-"""State across restarts, server.json, seeded history, and the command line."""
+"""State across restarts, server.json and seeded history (the command line: tests/test_cli.py)."""
 
 from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
-import sys
 import time
 from datetime import datetime
 from pathlib import Path
@@ -81,25 +78,3 @@ def test_seed_history_has_tunes_still_training(tmp_path: Path) -> None:
         training = [t for t in newest if not t["trained_at"] and not t["error"]]
         assert 1 <= len(training) <= 5
         assert all(t["eta"] for t in training)
-
-
-def test_cli_prints_url_and_serves(tmp_path: Path) -> None:
-    command = [sys.executable, "-m", "astria_widgets.cli", "sandbox", "--port", "0",
-               "--data-dir", str(tmp_path), "--api-key", "cli-key", "--speed", "600"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True)
-    try:
-        line = process.stdout.readline()
-        assert line.startswith("Astria sandbox running at http://127.0.0.1:"), line
-        url = line.rsplit(" ", 1)[1].strip()
-        assert requests.get(f"{url}/sandbox/health", timeout=10).json()["ok"] is True
-        assert requests.get(f"{url}/tunes", timeout=10,
-                            headers={"Authorization": "Bearer cli-key"}).json() == []
-        assert json.loads((tmp_path / "server.json").read_text())["url"] == url
-        assert "cli-key" not in line
-    finally:
-        process.send_signal(signal.SIGTERM)
-        out, err = process.communicate(timeout=20)
-    assert process.returncode == 0, err
-    assert "stopped" in out
-    assert not (tmp_path / "server.json").exists()
