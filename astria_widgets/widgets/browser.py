@@ -95,7 +95,9 @@ class TuneBrowser(widgets.VBox):
         pager = widgets.HBox([self._prev, self._pager, self._next],
                              layout=_layout(align_items="center"))
         pager.add_class("astria-browser-pager")
-        left = widgets.VBox([self._table, pager], layout=_layout(flex="3 1 720px",
+        # the table keeps its natural width; the detail pane takes the rest beside it, or
+        # wraps below when the notebook is too narrow for both
+        left = widgets.VBox([self._table, pager], layout=_layout(flex="0 1 auto",
                                                                  overflow="auto"))
         self._main = widgets.HBox([left, self.detail], layout=_layout(
             flex_flow="row wrap", align_items="flex-start"))
@@ -232,13 +234,13 @@ class TuneBrowser(widgets.VBox):
     def _build_controls(self) -> None:
         def dropdown(kind: str, placeholder: str) -> widgets.Dropdown:
             box = widgets.Dropdown(options=[(placeholder, _ANY)], value=_ANY,
-                                   layout=_layout(width="170px"))
+                                   layout=_layout(width="150px"))
             box.add_class(f"astria-browser-{kind}")
             box.observe(lambda change: self._on_control(kind, change["new"]), "value")
             return box
 
         self._search = widgets.Text(placeholder="Search titles or #id",
-                                    layout=_layout(width="220px"), continuous_update=True)
+                                    layout=_layout(width="200px"), continuous_update=True)
         self._search.add_class("astria-browser-search")
         self._search.observe(lambda c: self._on_control("search", c["new"]), "value")
         self._status = dropdown("status", "any status")
@@ -258,9 +260,10 @@ class TuneBrowser(widgets.VBox):
         self._reset.on_click(lambda _b: self.clear_filters())
         self._error = widgets.HTML("")
         self._error.add_class("astria-browser-error")
+        dates = widgets.HBox([self._since, self._until, self._reset],  # wrap as one group
+                             layout=_layout(align_items="center"))
         self._controls = widgets.HBox(
-            [self._search, self._status, self._branch, self._name, self._since, self._until,
-             self._reset, self._error],
+            [self._search, self._status, self._branch, self._name, dates, self._error],
             layout=_layout(flex_flow="row wrap", align_items="center"))
         self._controls.add_class("astria-browser-filters")
 

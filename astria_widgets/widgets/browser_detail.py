@@ -89,7 +89,7 @@ class TuneDetail(widgets.VBox):
         super().__init__(
             children=[self._fields, self._note, self._training_title, self._training,
                       self._prompts_title, self._prompts],
-            layout=widgets.Layout(flex="2 1 360px", min_width="300px", padding="0 0 0 12px"),
+            layout=widgets.Layout(flex="1 1 320px", min_width="300px", padding="0 0 0 12px"),
         )
         self.add_class("astria-browser-detail")
 

@@ -52,7 +52,7 @@ DETAIL_FIELDS: tuple[tuple[str, str], ...] = (
     ("queue_wait", "Queue wait"),
     ("training_duration", "Training took"),
     ("expires_at", "Expires"),
-    ("days_until_expiry", "Days until expiry"),
+    ("days_until_expiry", "Expiry"),
     ("n_orig_images", "Training images"),
     ("ckpt_url", "Checkpoint"),
     ("url", "URL"),
@@ -169,11 +169,24 @@ def link_or_text(value: Any) -> str:
     return html.escape(text)
 
 
+def expiry_text(days: Any) -> str:
+    """``days_until_expiry`` as words: ``"in 12 days"``, ``"expired 170 days ago"``."""
+    if is_missing(days):
+        return "—"
+    whole = int(round(float(days)))
+    if whole == 0:
+        return "today" if float(days) >= 0 else "expired today"
+    unit = "day" if abs(whole) == 1 else "days"
+    return f"in {whole} {unit}" if whole > 0 else f"expired {-whole} {unit} ago"
+
+
 def _field_rows(items: list[tuple[str, Any]]) -> str:
     rows = []
     for label, value in items:
         if label.lower() == "status":
             shown = status_badge(value)
+        elif label == "Expiry":
+            shown = html.escape(expiry_text(value))
         elif isinstance(value, str) or not isinstance(value, (list, tuple)):
             shown = link_or_text(value)
         else:

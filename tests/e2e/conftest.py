@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 # 120x the real service: a standard tune trains in about 10 s, long enough to watch and to
 # run another cell meanwhile, short enough for CI.
 E2E_SPEED = 120.0
+# Historical tunes seeded into the e2e account, for the TuneBrowser test (like binder's 300).
+E2E_SEED_HISTORY = 300
 # The key the kernels use; a canary, so a saved notebook can be searched for it.
 E2E_KEY = "sd_e2e_canary_" + secrets.token_hex(12)
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "e2e"
@@ -29,11 +31,15 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "e2e"
 
 @pytest.fixture(scope="session")
 def e2e_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
-    """A sandbox on loopback that the notebooks' kernels reach through ``connect()``."""
+    """A sandbox on loopback that the notebooks' kernels reach through ``connect()``.
+
+    Its account has a seeded history (older than anything the tests create).
+    """
     from astria_widgets.sandbox import Sandbox
 
     data_dir = tmp_path_factory.mktemp("e2e-sandbox")
-    with Sandbox(port=0, data_dir=data_dir, api_key=E2E_KEY, speed=E2E_SPEED) as sb:
+    with Sandbox(port=0, data_dir=data_dir, api_key=E2E_KEY, speed=E2E_SPEED,
+                 seed_history=E2E_SEED_HISTORY) as sb:
         yield sb
 
 

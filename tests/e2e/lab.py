@@ -283,6 +283,31 @@ class NotebookPage:
         """The visible text of cell ``index``'s outputs."""
         return str(self.cell(index).locator(".jp-OutputArea").inner_text())
 
+    def screenshot(self, path: Path, max_height: int = 6000) -> None:
+        """Save a screenshot of the whole notebook, not only the part scrolled into view.
+
+        JupyterLab scrolls inside the notebook panel, so ``full_page`` sees one screen only:
+        the viewport is made as tall as the notebook's content for the shot, then restored.
+        """
+        size = self.page.viewport_size or {"width": 1400, "height": 1000}
+        needed = int(self.page.evaluate(
+            """() => {
+              const outer = document.querySelector('.jp-NotebookPanel .jp-WindowedPanel-outer');
+              if (!outer) return 0;
+              outer.scrollTop = 0;
+              return outer.scrollHeight + outer.getBoundingClientRect().top + 40;
+            }"""
+        ))
+        height = min(max_height, max(size["height"], needed))
+        self.page.set_viewport_size({"width": size["width"], "height": height})
+        try:
+            self.page.evaluate(  # two frames: JupyterLab lays the taller panel out
+                "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
+            )
+            self.page.screenshot(path=str(path))
+        finally:
+            self.page.set_viewport_size(size)
+
     def save(self, timeout_ms: int = 30_000) -> None:
         """Save the notebook (``docmanager:save``) and wait until it is no longer dirty."""
         self.page.evaluate("window.jupyterapp.commands.execute('docmanager:save')")
