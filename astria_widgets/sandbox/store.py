@@ -203,11 +203,7 @@ class Store:
 
     def insert_tune(self, record: dict[str, Any]) -> int:
         """Insert a tune; assigns and returns a fresh id unless ``record['id']`` is set."""
-        with self._lock:
-            record = dict(record)
-            record["id"] = record.get("id") or self._next_id("tunes", TUNE_ID_BASE)
-            self._db.execute(_insert_sql("tunes", TUNE_COLUMNS), _encode(record, TUNE_COLUMNS))
-            return int(record["id"])
+        return self._insert("tunes", TUNE_COLUMNS, TUNE_ID_BASE, record)
 
     def get_tune(self, tune_id: int) -> dict[str, Any] | None:
         """One tune by id (any owner)."""
@@ -229,14 +225,9 @@ class Store:
             (user_id, title),
         )
 
-    def list_tunes(
-        self, query: Query, limit: int, offset: int = 0
-    ) -> list[dict[str, Any]]:
+    def list_tunes(self, query: Query, limit: int, offset: int = 0) -> list[dict[str, Any]]:
         """Tunes matching ``query``, newest (highest id) first."""
-        return self._all(
-            f"SELECT * FROM tunes{query.where()} ORDER BY id DESC LIMIT ? OFFSET ?",
-            [*query.values, limit, offset],
-        )
+        return self._list("tunes", query, limit, offset)
 
     def update_tune(self, tune_id: int, fields: dict[str, Any]) -> None:
         """Update columns of a tune (``attrs`` replaced as a whole)."""
@@ -258,13 +249,7 @@ class Store:
 
     def insert_prompt(self, record: dict[str, Any]) -> int:
         """Insert a prompt; assigns and returns a fresh id unless ``record['id']`` is set."""
-        with self._lock:
-            record = dict(record)
-            record["id"] = record.get("id") or self._next_id("prompts", PROMPT_ID_BASE)
-            self._db.execute(
-                _insert_sql("prompts", PROMPT_COLUMNS), _encode(record, PROMPT_COLUMNS)
-            )
-            return int(record["id"])
+        return self._insert("prompts", PROMPT_COLUMNS, PROMPT_ID_BASE, record)
 
     def insert_built(self, build: Callable[[int, int], dict[str, Any]]) -> dict[str, Any]:
         """Insert objects whose content depends on their ids, in one transaction.
@@ -290,10 +275,7 @@ class Store:
 
     def list_prompts(self, query: Query, limit: int, offset: int = 0) -> list[dict[str, Any]]:
         """Prompts matching ``query``, newest first."""
-        return self._all(
-            f"SELECT * FROM prompts{query.where()} ORDER BY id DESC LIMIT ? OFFSET ?",
-            [*query.values, limit, offset],
-        )
+        return self._list("prompts", query, limit, offset)
 
     def update_prompt(self, prompt_id: int, fields: dict[str, Any]) -> None:
         """Update columns of a prompt."""
@@ -356,12 +338,8 @@ class Store:
     # -- packs -----------------------------------------------------------------------------
 
     def insert_pack(self, record: dict[str, Any]) -> int:
-        """Insert a pack; assigns an id unless given."""
-        with self._lock:
-            record = dict(record)
-            record["id"] = record.get("id") or self._next_id("packs", PACK_ID_BASE)
-            self._db.execute(_insert_sql("packs", PACK_COLUMNS), _encode(record, PACK_COLUMNS))
-            return int(record["id"])
+        """Insert a pack; assigns and returns a fresh id unless ``record['id']`` is set."""
+        return self._insert("packs", PACK_COLUMNS, PACK_ID_BASE, record)
 
     def get_pack(self, pack_id: int | None = None, slug: str | None = None) -> dict | None:
         """A pack by id or by slug."""
@@ -369,12 +347,9 @@ class Store:
             return self._one("SELECT * FROM packs WHERE id = ?", (pack_id,))
         return self._one("SELECT * FROM packs WHERE slug = ?", (slug,))
 
-    def list_packs(self, query: Query, limit: int, offset: int) -> list[dict[str, Any]]:
+    def list_packs(self, query: Query, limit: int, offset: int = 0) -> list[dict[str, Any]]:
         """Packs matching ``query``, newest first."""
-        return self._all(
-            f"SELECT * FROM packs{query.where()} ORDER BY id DESC LIMIT ? OFFSET ?",
-            [*query.values, limit, offset],
-        )
+        return self._list("packs", query, limit, offset)
 
     def update_pack(self, pack_id: int, fields: dict[str, Any]) -> None:
         """Update columns of a pack."""
@@ -424,6 +399,21 @@ class Store:
         if table not in {"tunes", "prompts", "packs"}:
             raise ValueError(table)
         return int(self._scalar(f"SELECT COALESCE(MAX(id), 0) FROM {table}") or 0)
+
+    def _list(self, table: str, query: Query, limit: int, offset: int) -> list[dict[str, Any]]:
+        return self._all(
+            f"SELECT * FROM {table}{query.where()} ORDER BY id DESC LIMIT ? OFFSET ?",
+            [*query.values, limit, offset],
+        )
+
+    def _insert(
+        self, table: str, columns: Sequence[str], base: int, record: dict[str, Any]
+    ) -> int:
+        with self._lock:
+            record = dict(record)
+            record["id"] = record.get("id") or self._next_id(table, base)
+            self._db.execute(_insert_sql(table, columns), _encode(record, columns))
+            return int(record["id"])
 
     def _update(self, table: str, columns: Sequence[str], row_id: int, fields: dict) -> None:
         names = [c for c in fields if c in columns and c != "id"]
