@@ -3,7 +3,7 @@
 Without ``ASTRIA_API_KEY`` it reuses a live sandbox described by ``server.json`` in
 ``$ASTRIA_SANDBOX_DIR`` (default ``~/.astria-widgets/sandbox``), or starts one in-process
 and keeps it for the life of the Python process. This is the only place the client side
-imports the sandbox.
+imports the sandbox (its default data directory; the server itself only when one starts).
 """
 
 from __future__ import annotations
@@ -17,18 +17,13 @@ from typing import TYPE_CHECKING
 import requests
 
 from astria_widgets.client import AstriaClient, PollPolicy
+from astria_widgets.sandbox.cli import default_data_dir as sandbox_dir
 
 if TYPE_CHECKING:
     from astria_widgets.sandbox import Sandbox
 
 _lock = threading.Lock()
 _sandbox: Sandbox | None = None  # the in-process sandbox started by connect(), kept for the process
-
-
-def sandbox_dir() -> Path:
-    """The sandbox data directory: ``$ASTRIA_SANDBOX_DIR`` or ``~/.astria-widgets/sandbox``."""
-    env = os.environ.get("ASTRIA_SANDBOX_DIR")
-    return Path(env).expanduser() if env else Path.home() / ".astria-widgets" / "sandbox"
 
 
 def _live_sandbox(directory: Path) -> tuple[str, str] | None:
