@@ -307,7 +307,18 @@ class ImagePicker(w.VBox):
         self._guard(lambda: self.add_images([selected]))
 
     def _on_upload_file(self, upload: UploadedFile) -> None:
-        self._guard(lambda: self.add_images([(upload.name, upload.data)]))
+        def add() -> None:
+            self.add_images([(upload.name, upload.data)])
+            self._show_upload_status()
+        self._guard(add)
+
+    def _show_upload_status(self) -> None:
+        """Files arrive one by one: count the selection's files so far, not "Added 1 of 1"."""
+        progress = list(getattr(self._uploader, "progress", None) or ())
+        received = sum(1 for e in progress if e.get("state") == "done")
+        if received:  # (the FileUpload fallback has no progress: add_images said it already)
+            self._status.value = html.escape(
+                f"Received {received} file{'s' if received != 1 else ''} from your browser.")
 
     def _on_upload_rejected(self, name: str, size: int, reason: str) -> None:
         def add() -> None:

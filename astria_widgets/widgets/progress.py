@@ -130,7 +130,7 @@ class TuneProgress(w.VBox):
             value=0.0, min=0.0, max=1.0, description="Upload", bar_style="info"
         )
         self.upload_bar.add_class("astria-upload-progress")
-        self.upload_label = w.Label()
+        self.upload_label = w.Label(layout=w.Layout(margin="0 8px"))
         self.upload_label.add_class("astria-upload-label")
         self._upload_row = w.HBox(
             [self.upload_bar, self.upload_label], layout=w.Layout(display="none")
@@ -265,6 +265,7 @@ class TuneProgress(w.VBox):
         finally:
             self._clock_stop.set()
             self.stop_button.disabled = True
+            self.stop_button.layout.display = "none"  # nothing left to stop: no dead button
             self._finished.set()
 
     def show_error(self, exc: BaseException, message: str | None = None) -> None:

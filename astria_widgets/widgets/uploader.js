@@ -57,26 +57,62 @@ function render({ model, el }) {
     el.classList.toggle("astria-upload-disabled", model.get("disabled"));
   }
 
+  // One row per file while a selection is on its way; once every file is finished the rows
+  // fold into a one-line summary (expandable), so 20 received photos do not take 20 lines.
+  let summaryOpen = false;
+
+  function fileRow(entry) {
+    const item = document.createElement("li");
+    item.className = "astria-upload-file";
+    item.dataset.state = entry.state;
+    const name = document.createElement("span");
+    name.className = "astria-upload-name";
+    name.textContent = entry.name;
+    name.title = entry.name;
+    const bar = document.createElement("progress");
+    bar.max = Math.max(entry.size, 1);
+    bar.value = entry.size ? entry.received : 1;
+    const text = document.createElement("span");
+    text.className = "astria-upload-bytes";
+    const state = STATE_TEXT[entry.state] || entry.state;
+    text.textContent =
+      entry.state === "done"
+        ? formatBytes(entry.size) + " received"
+        : formatBytes(entry.received) + " / " + formatBytes(entry.size) + (state ? " " + state : "");
+    item.append(name, bar, text);
+    return item;
+  }
+
   function drawProgress() {
+    const entries = model.get("progress") || [];
+    const finished = entries.every((e) => e.state !== "receiving");
+    const rows = entries.map(fileRow);
+    const previous = list.querySelector("details");
+    if (previous) summaryOpen = previous.open;
     list.replaceChildren();
-    for (const entry of model.get("progress") || []) {
-      const item = document.createElement("li");
-      item.className = "astria-upload-file";
-      item.dataset.state = entry.state;
-      const name = document.createElement("span");
-      name.className = "astria-upload-name";
-      name.textContent = entry.name;
-      const bar = document.createElement("progress");
-      bar.max = Math.max(entry.size, 1);
-      bar.value = entry.size ? entry.received : 1;
-      const text = document.createElement("span");
-      text.className = "astria-upload-bytes";
-      const state = STATE_TEXT[entry.state] || entry.state;
-      text.textContent =
-        formatBytes(entry.received) + " / " + formatBytes(entry.size) + (state ? " " + state : "");
-      item.append(name, bar, text);
-      list.append(item);
+    if (!finished || entries.length <= 3) {
+      list.append(...rows);
+      return;
     }
+    const done = entries.filter((e) => e.state === "done");
+    const bytes = done.reduce((sum, e) => sum + e.size, 0);
+    const other = entries.length - done.length;
+    const details = document.createElement("details");
+    details.className = "astria-upload-summary";
+    details.open = summaryOpen;
+    const summary = document.createElement("summary");
+    summary.textContent =
+      done.length + " file" + (done.length === 1 ? "" : "s") + " received (" +
+      formatBytes(bytes) + ")" + (other ? ", " + other + " not received" : "");
+    const inner = document.createElement("ul");
+    inner.className = "astria-upload-progress";
+    inner.append(...rows);
+    details.append(summary, inner);
+    // the summary toggles the list; it must not open the file chooser too
+    details.addEventListener("click", (event) => event.stopPropagation());
+    const item = document.createElement("li");
+    item.append(details);
+    list.append(item);
   }
 
   // -- sending -----------------------------------------------------------------------------

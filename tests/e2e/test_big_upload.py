@@ -175,11 +175,10 @@ def test_twenty_phone_photos_through_a_stock_server(
     assert chooser.value.is_multiple()
     chooser.value.set_files([str(p) for p in phone_photos])
 
-    rows = picker.locator(".astria-upload-file")
-    expect(rows).to_have_count(COUNT, timeout=30_000)
-    expect(picker.locator('.astria-upload-file[data-state="done"]')).to_have_count(
-        COUNT, timeout=90_000
-    )
+    done = picker.locator('.astria-upload-file[data-state="done"]')
+    expect(done.first).to_be_attached(timeout=30_000)
+    page.screenshot(path=str(artifacts / "big-upload-sending.png"))  # rows while sending
+    expect(done).to_have_count(COUNT, timeout=90_000)
     expect(picker.locator(".astria-picker-count")).to_have_text(
         re.compile(rf"^{COUNT} images ready"), timeout=30_000
     )
@@ -206,7 +205,7 @@ def test_twenty_phone_photos_through_a_stock_server(
         )
         assert max(width, height) <= 128, (path.name, width, height)
         assert (height > width) == (index in ROTATED), (path.name, width, height)
-    page.screenshot(path=str(artifacts / "big-upload.png"), full_page=True)
+    notebook.screenshot(artifacts / "big-upload.png")
 
     # in the kernel: every byte arrived, and none of them sits in widget state
     index = notebook.add_cell(CHECK_CELL.format(expected=json.dumps(expected)))

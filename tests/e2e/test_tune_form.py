@@ -86,6 +86,12 @@ def test_tune_form_in_the_browser(
         prompt.fill(text)
 
     expect(submit).to_be_enabled(timeout=60_000)  # 4 images accepted, fields valid
+    page.wait_for_function(  # the four thumbnails are in before the shot
+        """() => Array.from(document.querySelectorAll('.astria-tune-form img.astria-thumb-image'))
+              .filter(img => img.complete && img.naturalWidth > 0).length === 4""",
+        timeout=30_000,
+    )
+    notebook.screenshot(artifacts / "tune-form-filled.png")
     submit.click()
 
     status = form.locator(".astria-tune-status")
@@ -95,7 +101,7 @@ def test_tune_form_in_the_browser(
     notebook.run_cell(index)
     assert "meanwhile 45" in notebook.output_text(index)
     assert status.inner_text().strip() in ACTIVE_STATES
-    page.screenshot(path=str(artifacts / "tune-form-training.png"), full_page=True)
+    notebook.screenshot(artifacts / "tune-form-training.png")
 
     expect(status).to_have_text("trained", timeout=120_000)
     prompt_states = form.locator(".astria-prompt-status")
@@ -110,8 +116,7 @@ def test_tune_form_in_the_browser(
               .every(img => img && img.complete && img.naturalWidth > 0)""",
         timeout=30_000,
     )
-    form.screenshot(path=str(artifacts / "tune-form.png"))
-    page.screenshot(path=str(artifacts / "tune-form-page.png"), full_page=True)
+    notebook.screenshot(artifacts / "tune-form.png")
 
     # what the service received: the four photos uploaded through the browser
     from astria_widgets.client import AstriaClient

@@ -213,12 +213,15 @@ def test_upload_callbacks_add_files_and_list_refusals(picker: ImagePicker) -> No
     up._handle_message(up, {"kind": "chunk", "id": "u1", "name": "phone 1.jpg", "index": 0,
                             "total": 1, "size": len(data), "type": "image/jpeg"},
                        [memoryview(data)])
+    status_after_one = picker._status.value
     up._handle_message(up, {"kind": "skipped", "id": "u2", "name": "video.mov",
                             "size": 200 * 1024 * 1024, "reason": "too-large"}, [])
     assert [r.name for r in picker.reports] == ["phone 1.jpg", "video.mov"]
     assert picker.accepted == [("phone 1.jpg", data)]
     assert "video.mov: file is 200.0 MB, over the 30.0 MB limit" in picker.errors[0]
     assert up.pending == 0
+    # the status counts the files received so far (they arrive one by one), not "1 of 1"
+    assert status_after_one == "Received 1 file from your browser."
 
 
 def test_fallback_file_upload_is_read_and_cleared(tmp_path: Path) -> None:
