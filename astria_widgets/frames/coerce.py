@@ -199,12 +199,6 @@ def as_text(value: Any) -> str | None:
         return str(value)
 
 
-def _text_values(values: Sequence[Any]) -> Sequence[Any]:
-    if _types(values) <= {str, _NONE}:
-        return values
-    return [as_text(v) for v in values]
-
-
 def all_none(values: Sequence[Any]) -> bool:
     """True when every value is None (cheap: compares identities only)."""
     if isinstance(values, (list, tuple)):
