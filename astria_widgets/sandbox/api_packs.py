@@ -24,7 +24,7 @@ from flask import Blueprint, abort, jsonify, request
 
 from .create import create_prompts, create_tune, fill_placeholders
 from .objects import pack_detail_json, pack_list_json, tune_json
-from .params import Validator, paging, parse_body, root_params, to_bool
+from .params import Validator, paging, parse_body, query_flag, root_params
 from .state import base_url, current_user, state
 from .store import Query
 from .validate import PromptInput, clean_prompt, clean_tune
@@ -45,17 +45,15 @@ def _pack(ident: str) -> dict[str, Any]:
 def _list(query: Query) -> Any:
     st = state()
     limit, _, offset = paging(request, max_offset=None, max_limit=MAX_LIMIT)
+    public_only, listed_only = query_flag(request, "public"), query_flag(request, "listed")
     now = time.time()
-    rows = st.store.list_packs(query, limit, offset)
     out = []
-    for row in rows:
+    for row in st.store.list_packs(query, limit, offset):
         attrs = row["attrs"]
-        if request.args.get("public") and to_bool(request.args["public"]):
-            if not attrs.get("public_at") or attrs["public_at"] > now:
-                continue
-        if request.args.get("listed") and to_bool(request.args["listed"]):
-            if attrs.get("unlisted_at"):
-                continue
+        if public_only and (not attrs.get("public_at") or attrs["public_at"] > now):
+            continue
+        if listed_only and attrs.get("unlisted_at"):
+            continue
         out.append(pack_list_json(row, st.store.pack_templates(row["id"])))
     return jsonify(out)
 

@@ -31,7 +31,7 @@ from flask import Blueprint, Response, abort, jsonify, request
 from .api_tunes import own_tune
 from .create import create_prompts
 from .objects import PROMPT_ECHO_FIELDS, prompt_json
-from .params import BadRequest, Validator, paging, parse_body, query_list, root_params, to_bool
+from .params import BadRequest, Validator, paging, parse_body, query_flag, query_list, root_params
 from .state import base_url, current_user, state
 from .store import Query
 from .validate import clean_prompt
@@ -85,16 +85,11 @@ def _list(query: Query, extra_tune_filter: bool) -> Any:
                 query.add(f"{name} = ?", int(args[name]))
             except ValueError:
                 raise BadRequest(f"{name} must be an integer") from None
-    if args.get("liked"):
-        try:
-            if to_bool(args["liked"]):
-                query.add("id IN (SELECT prompt_id FROM likes WHERE user_id = ?)",
-                          current_user()["id"])
-        except ValueError:
-            raise BadRequest("liked must be true or false") from None
-    if args.get("is_video"):
-        flag = args["is_video"].lower() in ("true", "1")
-        query.add("json_extract(attrs, '$.video_model') IS " + ("NOT NULL" if flag else "NULL"))
+    if query_flag(request, "liked"):
+        query.add("id IN (SELECT prompt_id FROM likes WHERE user_id = ?)", current_user()["id"])
+    is_video = query_flag(request, "is_video")
+    if is_video is not None:
+        query.add("json_extract(attrs, '$.video_model') IS " + ("NOT NULL" if is_video else "NULL"))
     return jsonify(render_prompts(state().store.list_prompts(query, limit, offset)))
 
 

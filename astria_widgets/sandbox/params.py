@@ -189,6 +189,17 @@ def query_list(request: Request, name: str) -> list[str]:
     return [v for v in request.args.getlist(f"{name}[]") + request.args.getlist(name) if v != ""]
 
 
+def query_flag(request: Request, name: str) -> bool | None:
+    """A boolean query parameter: None when absent or blank; 400 when not a boolean."""
+    raw = request.args.get(name, "")
+    if not raw.strip():
+        return None
+    try:
+        return to_bool(raw)
+    except ValueError:
+        raise BadRequest(f"{name} must be true or false, got {raw!r}") from None
+
+
 # -- scalar coercion -------------------------------------------------------------------------
 
 

@@ -1,7 +1,9 @@
-"""Pagination (section 4 of the API notes): id desc, before_id, limit clamp, offset caps."""
+"""Pagination (section 4 of the API notes): id desc, before_id, limit clamp, offset caps;
+boolean list filters."""
 
 from __future__ import annotations
 
+import pytest
 from sandbox_helpers import Api
 
 
@@ -55,3 +57,16 @@ def test_prompt_pages(api: Api) -> None:
     rest = api.get(f"/tunes/{tune['id']}/prompts",
                    params={"limit": 120, "before_id": first[-1]["id"]}).json()
     assert [p["id"] for p in first + rest] == ids[::-1]
+
+
+@pytest.mark.parametrize(("path", "flag"), [
+    ("/gallery/packs", "public"), ("/packs", "listed"), ("/prompts", "liked"),
+    ("/prompts", "is_video"),
+])
+def test_boolean_filters_accept_booleans_and_refuse_the_rest(api: Api, path: str,
+                                                              flag: str) -> None:
+    for value in ("true", "FALSE", "1", "no", ""):
+        assert api.get(path, params={flag: value}).status_code == 200, value
+    refused = api.get(path, params={flag: "maybe"})
+    assert refused.status_code == 400
+    assert refused.json()["error"] == f"{flag} must be true or false, got 'maybe'"
