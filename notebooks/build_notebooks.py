@@ -221,6 +221,13 @@ form = TuneForm(
 form
 '''),
     md('''
+A saved notebook does not keep live widgets, so on GitHub or nbviewer the cell above shows only
+a one-line summary. In JupyterLab the form looks like this (here after a submission, with its
+upload and training progress and the generated images):
+
+![TuneForm in JupyterLab after a submission](../docs/images/tune-form.png)
+'''),
+    md('''
 **Submit** stays disabled until the form is valid. The reason is shown beside the button, each
 problem next to its field, and `form.errors` lists them all, naming the field or the file:
 '''),
@@ -456,7 +463,12 @@ plt.show()
 ## Browsing the history
 
 `TuneBrowser` shows the same frame as a filterable, paged table; choosing a tune shows its
-details, training images and prompts. It can be driven from code too:
+details, training images and prompts. In JupyterLab it looks like this (a saved notebook keeps
+only its one-line summary):
+
+![TuneBrowser in JupyterLab with a search and a selected tune](../docs/images/tune-browser.png)
+
+It can be driven from code too:
 '''),
     code('''
 from astria_widgets import TuneBrowser
