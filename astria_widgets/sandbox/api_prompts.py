@@ -31,7 +31,16 @@ from flask import Blueprint, Response, abort, jsonify, request
 from .api_tunes import own_tune
 from .create import create_prompts
 from .objects import PROMPT_ECHO_FIELDS, prompt_json
-from .params import BadRequest, Validator, paging, parse_body, query_flag, query_list, root_params
+from .params import (
+    BadRequest,
+    Validator,
+    paging,
+    parse_body,
+    query_flag,
+    query_list,
+    root_params,
+    to_int,
+)
 from .state import base_url, current_user, state
 from .store import Query
 from .validate import clean_prompt
@@ -82,9 +91,9 @@ def _list(query: Query, extra_tune_filter: bool) -> Any:
             ("tune_id",) if extra_tune_filter else ()):
         if args.get(name):
             try:
-                query.add(f"{name} = ?", int(args[name]))
-            except ValueError:
-                raise BadRequest(f"{name} must be an integer") from None
+                query.add(f"{name} = ?", to_int(args[name]))
+            except ValueError as exc:
+                raise BadRequest(f"{name} {exc}") from None
     if query_flag(request, "liked"):
         query.add("id IN (SELECT prompt_id FROM likes WHERE user_id = ?)", current_user()["id"])
     is_video = query_flag(request, "is_video")

@@ -215,9 +215,18 @@ def to_bool(value: Any) -> bool:
 
 
 def to_int(value: Any) -> int:
-    """An integer from JSON or form text (integral floats allowed); raises ValueError."""
-    if isinstance(value, bool):
+    """A 64-bit integer from JSON or form text (integral floats allowed); raises ValueError."""
+    number = _integer(value)
+    if number is None:
         raise ValueError("must be an integer")
+    if not -(2**63) <= number < 2**63:
+        raise ValueError("is out of range (64-bit integers only)")
+    return number
+
+
+def _integer(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
     if isinstance(value, int):
         return value
     if isinstance(value, float) and value.is_integer():
@@ -228,7 +237,7 @@ def to_int(value: Any) -> int:
             return int(text)
         if re.fullmatch(r"[+-]?\d+\.0*", text):
             return int(float(text))
-    raise ValueError("must be an integer")
+    return None
 
 
 def to_float(value: Any) -> float:
@@ -408,8 +417,8 @@ class Validator:
                 continue
             try:
                 out.append(to_int(value))
-            except ValueError:
-                self.error(field, f"{value!r} is not an integer")
+            except ValueError as exc:
+                self.error(field, f"item {value!r} {exc}")
         return out
 
     def string_map(self, field: str) -> dict[str, str] | None:
@@ -472,8 +481,8 @@ def paging(
             continue
         try:
             values[name] = to_int(raw)
-        except ValueError:
-            raise BadRequest(f"{name} must be an integer, got {raw!r}") from None
+        except ValueError as exc:
+            raise BadRequest(f"{name} {exc}, got {raw!r}") from None
     limit = values["limit"]
     limit = 20 if limit is None else min(max(limit, 1), max_limit)
     offset = values["offset"] or 0

@@ -23,6 +23,7 @@ from typing import Any
 TUNE_ID_BASE = 5_000_000
 PROMPT_ID_BASE = 20_000_000
 PACK_ID_BASE = 1_000
+SQLITE_INTEGERS = range(-(2**63), 2**63)  # what an INTEGER column can hold
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -207,11 +208,11 @@ class Store:
 
     def get_tune(self, tune_id: int) -> dict[str, Any] | None:
         """One tune by id (any owner)."""
-        return self._one("SELECT * FROM tunes WHERE id = ?", (tune_id,))
+        return self._by_id("tunes", tune_id)
 
     def get_tunes(self, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
         """Several tunes by id."""
-        ids = list(dict.fromkeys(ids))
+        ids = [i for i in dict.fromkeys(ids) if i in SQLITE_INTEGERS]
         if not ids:
             return {}
         marks = ", ".join("?" for _ in ids)
@@ -271,7 +272,7 @@ class Store:
 
     def get_prompt(self, prompt_id: int) -> dict[str, Any] | None:
         """One prompt by id (any owner)."""
-        return self._one("SELECT * FROM prompts WHERE id = ?", (prompt_id,))
+        return self._by_id("prompts", prompt_id)
 
     def list_prompts(self, query: Query, limit: int, offset: int = 0) -> list[dict[str, Any]]:
         """Prompts matching ``query``, newest first."""
@@ -344,7 +345,7 @@ class Store:
     def get_pack(self, pack_id: int | None = None, slug: str | None = None) -> dict | None:
         """A pack by id or by slug."""
         if pack_id is not None:
-            return self._one("SELECT * FROM packs WHERE id = ?", (pack_id,))
+            return self._by_id("packs", pack_id)
         return self._one("SELECT * FROM packs WHERE slug = ?", (slug,))
 
     def list_packs(self, query: Query, limit: int, offset: int = 0) -> list[dict[str, Any]]:
@@ -399,6 +400,11 @@ class Store:
         if table not in {"tunes", "prompts", "packs"}:
             raise ValueError(table)
         return int(self._scalar(f"SELECT COALESCE(MAX(id), 0) FROM {table}") or 0)
+
+    def _by_id(self, table: str, row_id: int) -> dict[str, Any] | None:
+        if row_id not in SQLITE_INTEGERS:  # SQLite could not even bind it; no row has it
+            return None
+        return self._one(f"SELECT * FROM {table} WHERE id = ?", (row_id,))
 
     def _list(self, table: str, query: Query, limit: int, offset: int) -> list[dict[str, Any]]:
         return self._all(

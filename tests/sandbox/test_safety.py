@@ -135,6 +135,26 @@ def test_upload_limit_413(tmp_path: Path) -> None:
         assert ok.status_code == 201
 
 
+HUGE = 10**30  # beyond SQLite's 64-bit integers: binding it would raise OverflowError
+
+
+@pytest.mark.parametrize(("method", "path", "body", "status"), [
+    ("GET", f"/tunes/{HUGE}", None, 404), ("GET", f"/prompts/{HUGE}", None, 404),
+    ("GET", f"/p/{HUGE}", None, 404), ("POST", f"/prompts/{HUGE}/likes", None, 404),
+    ("GET", f"/tunes?before_id={HUGE}", None, 400), ("GET", f"/prompts?order_id={HUGE}", None, 400),
+    ("POST", "/tunes", {"tune": {"title": "t", "name": "man", "base_tune_id": HUGE,
+                                 "image_urls": ["https://e.com/a.jpg"]}}, 422),
+    ("POST", "/tunes/1504944/prompts", {"prompt": {"text": f"<lora:{HUGE}:1> x"}}, 422),
+    ("POST", "/p/260/tunes", {"tune": {"tune_ids": [HUGE]}}, 422),
+])
+def test_ids_beyond_64_bits_are_refused_not_crashed_on(
+    api: Api, method: str, path: str, body: dict | None, status: int
+) -> None:
+    response = getattr(api, method.lower())(path, json=body)
+    assert response.status_code == status, response.text
+    assert "Internal" not in response.json()["error"]
+
+
 @pytest.mark.parametrize("path", [
     "/files/../sandbox.sqlite3", "/files/%2e%2e/sandbox.sqlite3",
     "/files/uploads/..%2f..%2fsandbox.sqlite3", "/files/%2e%2e%2fsandbox.sqlite3",
