@@ -1,9 +1,9 @@
 """``connect()``: a ready client for the real API when a key is set, else the local sandbox.
 
-Without ``ASTRIA_API_KEY`` it reuses a live sandbox described by ``server.json`` in
-``$ASTRIA_SANDBOX_DIR`` (default ``~/.astria-widgets/sandbox``), or starts one in-process
-and keeps it for the life of the Python process. This is the only place the client side
-imports the sandbox (its default data directory; the server itself only when one starts).
+Without ``ASTRIA_API_KEY`` (or with ``sandbox=True``) it reuses a live sandbox described by
+``server.json`` in ``$ASTRIA_SANDBOX_DIR`` (default ``~/.astria-widgets/sandbox``), or starts
+one in-process and keeps it for the life of the Python process. This is the only place the
+client side imports the sandbox (its default data directory; the server only when one starts).
 """
 
 from __future__ import annotations
@@ -46,31 +46,55 @@ def _sandbox_client(url: str, key: str) -> AstriaClient:
     return AstriaClient(api_key=key, base_url=url, sandbox=True, poll=PollPolicy.local())
 
 
-def connect(*, api_key: str | None = None, base_url: str | None = None,
-            quiet: bool = False) -> AstriaClient:
-    """A client for the real API when a key is given or set, else for the local sandbox."""
-    key = api_key or os.environ.get("ASTRIA_API_KEY")
+def _speed_note(speed: float | None, running: float | None) -> str:
+    """The clause saying a requested speed was not applied to a reused sandbox ("" if it was)."""
+    if speed is None or (running is not None and float(speed) == running):
+        return ""
+    if running is None:
+        return f"; speed {speed:g} not applied (a running sandbox keeps its own speed)"
+    return f"; speed {speed:g} not applied (the running sandbox keeps speed {running:g})"
+
+
+def connect(*, api_key: str | None = None, base_url: str | None = None, quiet: bool = False,
+            sandbox: bool = False, speed: float | None = None) -> AstriaClient:
+    """A client for the real API when a key is given or set, else for the local sandbox.
+
+    ``sandbox=True`` uses the local sandbox even when ``ASTRIA_API_KEY`` is set (an explicit
+    ``api_key`` or ``base_url`` with it is a ``ValueError``). ``speed`` applies only when a new
+    in-process sandbox is started; a running sandbox that is reused keeps its own speed, and
+    the printed line says so. Unless ``quiet``, one line tells which sandbox is used.
+    """
+    if speed is not None and speed <= 0:
+        raise ValueError("connect(): speed must be positive")
+    if sandbox and (api_key is not None or base_url is not None):
+        raise ValueError("connect(): sandbox=True picks the local sandbox; "
+                         "api_key and base_url cannot be given with it")
+    key = None if sandbox else api_key or os.environ.get("ASTRIA_API_KEY")
     if key:
         return AstriaClient(api_key=key, base_url=base_url)
     global _sandbox
     with _lock:
         directory = sandbox_dir()
+        if _sandbox is not None and not _sandbox.running:
+            _sandbox = None  # stopped by its owner: start afresh rather than use a dead URL
         if _sandbox is not None:
             url, key = _sandbox.url, _sandbox.api_key
-            how = "using the local sandbox"
+            how, note = "using the local sandbox", _speed_note(speed, _sandbox.speed)
         else:
             found = _live_sandbox(directory)
             if found is not None:
                 url, key = found
-                how = "reusing the local sandbox"
+                how, note = "reusing the local sandbox", _speed_note(speed, None)
             else:
                 from astria_widgets.sandbox import Sandbox
 
                 directory.mkdir(parents=True, exist_ok=True)
-                _sandbox = Sandbox(data_dir=directory)
+                options = {} if speed is None else {"speed": speed}
+                _sandbox = Sandbox(data_dir=directory, **options)
                 _sandbox.start()
                 url, key = _sandbox.url, _sandbox.api_key
-                how = "started the local sandbox"
+                how, note = "started the local sandbox", f"; speed {_sandbox.speed:g}"
     if not quiet:
-        print(f"astria-widgets: no ASTRIA_API_KEY set, {how} at {url} (simulated, free)")
+        why = "sandbox requested" if sandbox else "no ASTRIA_API_KEY set"
+        print(f"astria-widgets: {why}, {how} at {url} (simulated, free){note}")
     return _sandbox_client(url, key)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import os
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,7 +24,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from astria_widgets.client import AstriaClient
-    from astria_widgets.sandbox import Sandbox
     from astria_widgets.widgets.form import TuneForm
     from astria_widgets.widgets.login import LoginWidget
     from astria_widgets.widgets.progress import TuneProgress
@@ -49,9 +47,10 @@ HELP: dict[str, str] = {
     "sandbox": """\
 %astria sandbox [--speed S]
     Use the local Astria sandbox for the following %astria commands (even when
-    ASTRIA_API_KEY is set); returns its client. Reuses the sandbox already running (as
-    connect() does) or starts one. --speed S starts a separate in-process sandbox S times
-    faster than the real service (default 60: a 20-minute training takes 20 s).""",
+    ASTRIA_API_KEY is set); returns its client. Reuses the sandbox already running or
+    starts one in-process, like connect(sandbox=True). --speed S: a sandbox started now runs
+    S times faster than the real service (default 60: a 20-minute training takes 20 s); a
+    running sandbox keeps its own speed (the printed line says so).""",
     "status": """\
 %astria status
     Which API the magic talks to (the real API or the sandbox, its URL) and which account.""",
@@ -120,7 +119,6 @@ class AstriaMagics(Magics):
     def __init__(self, shell: Any = None) -> None:
         super().__init__(shell)
         self.client: AstriaClient | None = None
-        self.sandbox: Sandbox | None = None
         self._commands: dict[str, Callable[[list[str]], Any]] = {
             "tunes": self._tunes,
             "form": self._form,
@@ -209,25 +207,12 @@ class AstriaMagics(Magics):
         parser = _Parser(prog="sandbox", add_help=False)
         parser.add_argument("--speed", type=float, default=None)
         options = parser.parse_args(args)
-        if options.speed is None and not os.environ.get("ASTRIA_API_KEY") and self.sandbox is None:
-            from astria_widgets.connect import connect
+        if options.speed is not None and options.speed <= 0:
+            raise UsageError("%astria sandbox: --speed must be positive")
+        from astria_widgets.connect import connect
 
-            self.client = connect()  # reuses a running sandbox or starts one; says which
-            return self.client
-        from astria_widgets.client import AstriaClient, PollPolicy
-        from astria_widgets.sandbox import Sandbox
-
-        if self.sandbox is None:
-            kwargs = {} if options.speed is None else {"speed": options.speed}
-            self.sandbox = Sandbox(**kwargs)
-            self.sandbox.start()
-        self.client = AstriaClient(
-            api_key=self.sandbox.api_key,
-            base_url=self.sandbox.url,
-            sandbox=True,
-            poll=PollPolicy.local(),
-        )
-        print(f"astria-widgets: sandbox running at {self.sandbox.url}; %astria commands use it.")
+        # Reuses the running sandbox or starts one, even with ASTRIA_API_KEY set; says which.
+        self.client = connect(sandbox=True, speed=options.speed)
         return self.client
 
     def _status(self, args: list[str]) -> ConnectionStatus:

@@ -95,20 +95,45 @@ def test_login_returns_a_login_widget(shell, magics, monkeypatch):
     assert isinstance(shell.run_line_magic("astria", "login"), LoginWidget)
 
 
-def test_sandbox_starts_one_and_later_commands_use_it(shell, magics, monkeypatch, tmp_path):
+def test_sandbox_goes_through_connect_even_with_a_key(shell, magics, monkeypatch, tmp_path,
+                                                       capsys):
+    import astria_widgets.connect as connect_module
+
     monkeypatch.setenv("ASTRIA_SANDBOX_DIR", str(tmp_path))
-    monkeypatch.delenv("ASTRIA_API_KEY", raising=False)
+    monkeypatch.setenv("ASTRIA_API_KEY", "sd_real_key_123")
+    monkeypatch.setattr(connect_module, "_sandbox", None)
     magics.client = None
     client = shell.run_line_magic("astria", "sandbox --speed 600")
     try:
-        assert client.is_sandbox and magics.client is client
+        started = connect_module._sandbox
+        assert started is not None and started.speed == 600  # started by connect()
+        assert client.is_sandbox and magics.client is client and client.base_url == started.url
+        assert "sandbox requested, started the local sandbox" in capsys.readouterr().out
         assert client.account() is not None
         status = shell.run_line_magic("astria", "status")
         assert status.base_url == client.base_url and status.sandbox
+        again = shell.run_line_magic("astria", "sandbox --speed 60")
+        assert again.base_url == client.base_url  # the running one is reused
+        assert "speed 60 not applied" in capsys.readouterr().out
+        with pytest.raises(UsageError, match="--speed must be positive"):
+            shell.run_line_magic("astria", "sandbox --speed 0")
     finally:
-        if magics.sandbox is not None:
-            magics.sandbox.stop()
-            magics.sandbox = None
+        if connect_module._sandbox is not None:
+            connect_module._sandbox.stop()
+
+
+def test_the_magic_never_imports_the_sandbox_itself():
+    import ast
+    import inspect
+
+    import astria_widgets.magics as magics_module
+
+    tree = ast.parse(inspect.getsource(magics_module))
+    imported = [node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)]
+    imported += [a.name for node in ast.walk(tree) if isinstance(node, ast.Import)
+                 for a in node.names]
+    assert "astria_widgets.connect" in imported
+    assert not [m for m in imported if m and m.startswith("astria_widgets.sandbox")]
 
 
 def test_help_for_every_command(shell, capsys):

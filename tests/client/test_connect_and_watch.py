@@ -55,6 +55,49 @@ def test_starts_a_sandbox_when_none_answers(tmp_path, no_key, monkeypatch, capsy
             connect_module._sandbox.stop()
 
 
+def test_sandbox_true_wins_over_a_key_and_says_when_speed_is_not_applied(
+        sandbox, monkeypatch, capsys):
+    monkeypatch.setenv("ASTRIA_API_KEY", "sd_from_env_123")
+    monkeypatch.setenv("ASTRIA_SANDBOX_DIR", str(sandbox.data_dir))
+    monkeypatch.setattr(connect_module, "_sandbox", None)
+    client = connect(sandbox=True)
+    assert client.is_sandbox and client.base_url == sandbox.url
+    line = capsys.readouterr().out.strip()
+    assert line.startswith("astria-widgets: sandbox requested, reusing the local sandbox")
+    assert "not applied" not in line and "sd_from_env_123" not in line
+    assert connect(sandbox=True, speed=5).base_url == sandbox.url  # reused, not restarted
+    line = capsys.readouterr().out.strip()
+    assert "speed 5 not applied" in line and "\n" not in line
+    with pytest.raises(ValueError, match="sandbox=True"):
+        connect(sandbox=True, api_key="sd_other")
+    with pytest.raises(ValueError, match="speed"):
+        connect(sandbox=True, speed=0)
+
+
+def test_speed_applies_to_a_started_sandbox_and_a_stopped_one_is_replaced(
+        tmp_path, no_key, monkeypatch, capsys):
+    monkeypatch.setenv("ASTRIA_SANDBOX_DIR", str(tmp_path))
+    monkeypatch.setattr(connect_module, "_sandbox", None)
+    started = []
+    try:
+        first = connect(speed=600)
+        started.append(connect_module._sandbox)
+        assert connect_module._sandbox.speed == 600 and first.account()["id"]
+        assert "started the local sandbox" in capsys.readouterr().out
+        connect(speed=600)
+        assert "not applied" not in capsys.readouterr().out  # same speed: nothing to say
+        connect(speed=30)
+        assert "speed 30 not applied (the running sandbox keeps speed 600)" in (
+            capsys.readouterr().out)
+        connect_module._sandbox.stop()
+        second = connect(quiet=True, speed=300)
+        started.append(connect_module._sandbox)
+        assert connect_module._sandbox.speed == 300 and second.account()["id"]
+    finally:
+        for sb in started:
+            sb.stop()
+
+
 def test_watch_command_exit_codes(sandbox, no_key, monkeypatch, capsys):
     monkeypatch.setenv("ASTRIA_SANDBOX_DIR", str(sandbox.data_dir))
     owner = AstriaClient(api_key=sandbox.api_key, base_url=sandbox.url)
