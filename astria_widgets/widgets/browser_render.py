@@ -14,6 +14,8 @@ from typing import Any
 
 import pandas as pd
 
+from astria_widgets.client.status import parse_time
+
 STATUS_COLOURS: dict[str, str] = {
     "queued": "#6b7280",
     "training": "#2563eb",
@@ -90,14 +92,6 @@ def format_value(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return f"{len(value)} item" + ("" if len(value) == 1 else "s")
     return str(value)
-
-
-def parse_time(value: Any) -> Any:
-    """An ISO-8601 string as a UTC Timestamp (records hold raw strings); other values as given."""
-    if isinstance(value, str):
-        stamp = pd.to_datetime(value, utc=True, errors="coerce")
-        return value if pd.isna(stamp) else stamp
-    return value
 
 
 def format_duration(delta: pd.Timedelta) -> str:
