@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from astria_widgets.client.status import parse_time
+from astria_widgets.widgets.formatting import format_duration
 
 STATUS_COLOURS: dict[str, str] = {
     "queued": "#6b7280",
@@ -92,22 +93,6 @@ def format_value(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return f"{len(value)} item" + ("" if len(value) == 1 else "s")
     return str(value)
-
-
-def format_duration(delta: pd.Timedelta) -> str:
-    """``"42 s"``, ``"20 min"``, ``"3 h 5 min"`` or ``"2 d 4 h"``."""
-    seconds = int(round(delta.total_seconds()))
-    sign, seconds = ("-", -seconds) if seconds < 0 else ("", seconds)
-    if seconds < 120:
-        return f"{sign}{seconds} s"
-    minutes = seconds // 60
-    if minutes < 120:
-        return f"{sign}{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 48:
-        return f"{sign}{hours} h {minutes} min"
-    days, hours = divmod(hours, 24)
-    return f"{sign}{days} d {hours} h"
 
 
 def status_badge(status: Any) -> str:

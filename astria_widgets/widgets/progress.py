@@ -24,6 +24,7 @@ import ipywidgets as w
 import traitlets
 
 from astria_widgets.client.status import parse_time
+from astria_widgets.widgets.formatting import format_duration
 from astria_widgets.widgets.gallery import Gallery
 
 if TYPE_CHECKING:
@@ -36,18 +37,6 @@ logger.addHandler(logging.NullHandler())
 
 TERMINAL_TUNE_STATES = frozenset({"trained", "failed", "expired"})
 _CLOCK_SECONDS = 1.0
-
-
-def format_duration(seconds: float) -> str:
-    """``75`` -> ``"1m 15s"``; ``3725`` -> ``"1h 02m"``; negative values count as zero."""
-    seconds = max(0, int(round(seconds)))
-    if seconds < 60:
-        return f"{seconds}s"
-    minutes, seconds = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes}m {seconds:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h {minutes:02d}m"
 
 
 def format_bytes(count: float) -> str:

@@ -10,7 +10,8 @@ import pytest
 
 from astria_widgets.client import NotFoundError, WaitTimeout, tune_status
 from astria_widgets.widgets import TuneProgress, watch_tune
-from astria_widgets.widgets.progress import format_bytes, format_duration
+from astria_widgets.widgets.formatting import format_duration
+from astria_widgets.widgets.progress import format_bytes
 
 WAIT = 60
 NOW = datetime(2026, 1, 1, 12, 0, 0, tzinfo=timezone.utc)
@@ -127,7 +128,9 @@ def test_upload_progress_is_throttled_to_whole_percents():
 def test_plain_text_repr_and_formatting_helpers():
     assert repr(TuneProgress(5)) == "TuneProgress(tune=5, status='waiting')"
     assert format_duration(75) == "1m 15s" and format_duration(3725) == "1h 02m"
-    assert format_duration(-3) == "0s"
+    assert format_duration(-3) == "0s" and format_duration(42.4) == "42s"
+    assert format_duration(timedelta(days=2, hours=4, minutes=59)) == "2d 04h"
+    assert format_duration(timedelta(hours=47, minutes=59)) == "47h 59m"
     assert format_bytes(1536) == "1.5 KB" and format_bytes(999) == "999 B"
 
 
