@@ -27,6 +27,7 @@ import re
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from decimal import ROUND_HALF_UP, Decimal
 
 from PIL import Image, UnidentifiedImageError
 
@@ -37,7 +38,7 @@ MIN_SIDE = 256
 RECOMMENDED_SIDE = 512
 """Shorter side below this (pixels) gives a warning (Astria's FAQ asks for 512 px or more)."""
 MAX_FILE_BYTES = 30 * 1024 * 1024
-"""Files larger than this (30 MB) are blocked."""
+"""Files larger than this (30 MiB) are blocked."""
 MAX_PIXELS = 89_478_485
 """Pillow's default decompression-bomb threshold (about 9459 x 9459 px); above it: blocked."""
 
@@ -80,13 +81,19 @@ class ImageReport:
         return self.problems + self.warnings
 
 
-def format_size(size: int) -> str:
-    """A byte count as the user reads it: ``"31.5 MB"``, ``"740 KB"``, ``"12 bytes"``."""
-    if size >= 1024 * 1024:
-        return f"{size / (1024 * 1024):.1f} MB"
-    if size >= 1024:
-        return f"{size / 1024:.0f} KB"
-    return f"{size} bytes"
+def format_size(size: float) -> str:
+    """A byte count in binary (IEC) units: ``"31.5 MiB"``, ``"740 KiB"``, ``"12 bytes"``.
+
+    The one byte format of the package: image messages, the upload bar and the browser
+    uploader (``widgets/uploader.js`` mirrors it) all show sizes this way.
+    """
+    for unit, scale, places in (("GiB", 1024**3, "0.1"), ("MiB", 1024**2, "0.1"),
+                                ("KiB", 1024, "1")):
+        if size >= scale:
+            # Halves round up, as JavaScript's toFixed does (the uploader shows the same text).
+            value = Decimal(size / scale).quantize(Decimal(places), rounding=ROUND_HALF_UP)
+            return f"{value} {unit}"
+    return f"{size:.0f} bytes"
 
 
 def size_problem(name: str, size: int, max_bytes: int = MAX_FILE_BYTES) -> str | None:

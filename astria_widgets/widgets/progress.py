@@ -24,7 +24,7 @@ import ipywidgets as w
 import traitlets
 
 from astria_widgets.client.status import parse_time
-from astria_widgets.widgets.formatting import format_duration
+from astria_widgets.widgets.formatting import format_duration, format_size
 from astria_widgets.widgets.gallery import Gallery
 
 if TYPE_CHECKING:
@@ -37,15 +37,6 @@ logger.addHandler(logging.NullHandler())
 
 TERMINAL_TUNE_STATES = frozenset({"trained", "failed", "expired"})
 _CLOCK_SECONDS = 1.0
-
-
-def format_bytes(count: float) -> str:
-    """``1536`` -> ``"1.5 KB"`` (decimal units, like browsers' download bars)."""
-    for unit in ("B", "KB", "MB", "GB"):
-        if abs(count) < 1000 or unit == "GB":
-            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
-        count /= 1000
-    raise AssertionError("unreachable")
 
 
 def _short_error(exc: BaseException) -> str:
@@ -289,7 +280,7 @@ class TuneProgress(w.VBox):
             return
         self._last_upload_step = step
         self.upload_bar.value = 1.0 if total <= 0 else min(1.0, sent / total)
-        self.upload_label.value = f"{format_bytes(sent)} of {format_bytes(total)}"
+        self.upload_label.value = f"{format_size(sent)} of {format_size(total)}"
         if total > 0 and sent >= total:
             self.upload_bar.bar_style = "success"
 

@@ -9,9 +9,11 @@
 // {kind: "skipped", id, name, size, type, reason: "too-large"}. Progress comes back from the
 // kernel in the synced `progress` trait, so the bars show what Python really received.
 
+// Mirrors astria_widgets.imaging.checks.format_size (binary units, IEC labels).
 function formatBytes(n) {
-  if (n >= 1024 * 1024) return (n / (1024 * 1024)).toFixed(1) + " MB";
-  if (n >= 1024) return Math.round(n / 1024) + " KB";
+  if (n >= 1024 ** 3) return (n / 1024 ** 3).toFixed(1) + " GiB";
+  if (n >= 1024 ** 2) return (n / 1024 ** 2).toFixed(1) + " MiB";
+  if (n >= 1024) return Math.round(n / 1024) + " KiB";
   return n + " bytes";
 }
 

@@ -268,7 +268,7 @@ def make_uploader(
 def _file_upload(on_file: FileCallback) -> ipywidgets.FileUpload:
     upload = ipywidgets.FileUpload(
         accept="image/*", multiple=True, description="Upload photos",
-        tooltip="Files from your computer (at most 10 MB per selection on a stock server)",
+        tooltip="Files from your computer (at most 10 MiB per selection on a stock server)",
     )
     upload.add_class("astria-upload")
 

@@ -98,7 +98,7 @@ def test_too_many_blocks_only_the_extras_and_ignores_blocked_ones() -> None:
 def test_size_limit_boundaries() -> None:
     assert size_problem("a.jpg", MAX_FILE_BYTES) is None
     message = size_problem("a.jpg", MAX_FILE_BYTES + 1)
-    assert message is not None and "30.0 MB" in message
+    assert message is not None and "30.0 MiB" in message
     assert "empty" in (size_problem("a.jpg", 0) or "")
 
 

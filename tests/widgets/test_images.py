@@ -151,7 +151,7 @@ def test_oversized_path_is_refused_without_reading(picker: ImagePicker, tmp_path
         handle.truncate(31 * 1024 * 1024)  # sparse: cheap to make
     monkeypatch.setattr(Path, "read_bytes", lambda self: pytest.fail("read a refused file"))
     report = picker.add_images(big)[0]
-    assert not report.ok and "31.0 MB, over the 30.0 MB limit" in report.problems[0]
+    assert not report.ok and "31.0 MiB, over the 30.0 MiB limit" in report.problems[0]
 
 
 def test_thumbnails_arrive_from_the_worker_upright(picker: ImagePicker) -> None:
@@ -218,7 +218,7 @@ def test_upload_callbacks_add_files_and_list_refusals(picker: ImagePicker) -> No
                             "size": 200 * 1024 * 1024, "reason": "too-large"}, [])
     assert [r.name for r in picker.reports] == ["phone 1.jpg", "video.mov"]
     assert picker.accepted == [("phone 1.jpg", data)]
-    assert "video.mov: file is 200.0 MB, over the 30.0 MB limit" in picker.errors[0]
+    assert "video.mov: file is 200.0 MiB, over the 30.0 MiB limit" in picker.errors[0]
     assert up.pending == 0
     # the status counts the files received so far (they arrive one by one), not "1 of 1"
     assert status_after_one == "Received 1 file from your browser."

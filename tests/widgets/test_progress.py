@@ -10,8 +10,7 @@ import pytest
 
 from astria_widgets.client import NotFoundError, WaitTimeout, tune_status
 from astria_widgets.widgets import TuneProgress, watch_tune
-from astria_widgets.widgets.formatting import format_duration
-from astria_widgets.widgets.progress import format_bytes
+from astria_widgets.widgets.formatting import format_duration, format_size
 
 WAIT = 60
 NOW = datetime(2026, 1, 1, 12, 0, 0, tzinfo=timezone.utc)
@@ -117,11 +116,11 @@ def test_upload_progress_is_throttled_to_whole_percents():
     view = TuneProgress()
     changes = []
     view.upload_bar.observe(lambda change: changes.append(change["new"]), names="value")
-    total = 80_000_000
-    for sent in range(0, total + 1, 8_000):  # 10,001 callbacks, like 8 kB chunks
+    total = 80 * 1024 * 1024
+    for sent in range(0, total + 1, 8_192):  # 10,241 callbacks, like 8 KiB chunks
         view.set_upload(sent, total)
     assert len(changes) <= 101 and changes[-1] == 1.0
-    assert view.upload_label.value == "80.0 MB of 80.0 MB"
+    assert view.upload_label.value == "80.0 MiB of 80.0 MiB"
     assert view.upload_bar.bar_style == "success"
 
 
@@ -131,7 +130,8 @@ def test_plain_text_repr_and_formatting_helpers():
     assert format_duration(-3) == "0s" and format_duration(42.4) == "42s"
     assert format_duration(timedelta(days=2, hours=4, minutes=59)) == "2d 04h"
     assert format_duration(timedelta(hours=47, minutes=59)) == "47h 59m"
-    assert format_bytes(1536) == "1.5 KB" and format_bytes(999) == "999 B"
+    assert format_size(1536) == "2 KiB" and format_size(999) == "999 bytes"
+    assert format_size(80_000_000) == "76.3 MiB" and format_size(3 * 1024**3) == "3.0 GiB"
 
 
 def test_a_failing_watch_prints_nothing(sandbox, api_key):
