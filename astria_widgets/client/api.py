@@ -61,15 +61,36 @@ def _record_id(value: Any, label: str) -> int:
     return number
 
 
-def _is_url(value: Any) -> bool:
-    """True for an absolute http(s) URL with a host and no whitespace."""
-    if not isinstance(value, str) or not value.strip() or any(c.isspace() for c in value.strip()):
+HTTP_URL_RULE = "must be an http(s):// URL with a host, e.g. https://example.com/hook"
+"""What a URL input must be: the one message of the client and the form."""
+
+
+def is_http_url(value: Any) -> bool:
+    """True for an absolute http(s) URL with a host once surrounding whitespace is stripped.
+
+    The one URL rule of the package: the client checks ``callback`` and ``image_urls`` with it
+    (and sends them stripped), the form checks its callback field with it.
+    """
+    if not isinstance(value, str):
+        return False
+    text = value.strip()
+    if not text or any(c.isspace() for c in text):
         return False
     try:
-        parts = urlsplit(value.strip())
-    except ValueError:
+        parts = urlsplit(text)
+        host = parts.hostname
+    except ValueError:  # e.g. an unclosed IPv6 bracket
         return False
-    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+    return parts.scheme.lower() in ("http", "https") and bool(host)
+
+
+def _url_problems(label: str, values: Sequence[Any]) -> list[str]:
+    return [f"{label}[{i}]: {u!r} {HTTP_URL_RULE}" for i, u in enumerate(values)
+            if not is_http_url(u)]
+
+
+def _stripped(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
 
 
 def _first(value: Any) -> Any:
@@ -243,8 +264,7 @@ class AstriaClient:
         elif not isinstance(title, str) or not title.strip():
             problems.append("title: the title is empty")
         urls = [image_urls] if isinstance(image_urls, str) else list(image_urls or ())
-        problems.extend(f"image_urls[{i}]: {u!r} is not an http(s) URL with a host"
-                        for i, u in enumerate(urls) if not _is_url(u))
+        problems.extend(_url_problems("image_urls", urls))
         problems.extend(self._tune_param_problems(callback, token, steps, base_tune_id,
                                                   characteristics))
         prompt_list = _normalise_prompts(prompts, problems)
@@ -255,13 +275,14 @@ class AstriaClient:
             raise InputError(problems, context="create_tune")
         parts = uploads.prepare_training_images(image_inputs) if image_inputs else []
         tune: dict[str, Any] = {
-            "title": title, "name": name.strip(), "callback": callback, "branch": branch,
+            "title": title, "name": name.strip(), "callback": _stripped(callback), "branch": branch,
             "steps": steps, "token": token, "face_crop": face_crop,
             "training_face_correct": training_face_correct,
             "base_tune_id": None if base_tune_id is None else int(base_tune_id),
             "model_type": model_type, "auto_extend": auto_extend, "preset": preset,
             "characteristics": dict(characteristics) if characteristics else None,
-            "image_urls": urls or None, "prompts_attributes": prompt_list or None,
+            "image_urls": [u.strip() for u in urls] or None,
+            "prompts_attributes": prompt_list or None,
         }
         return _first(self._transport.create(
             "/tunes", self._body("tune", tune, parts, "images", on_progress),
@@ -272,9 +293,8 @@ class AstriaClient:
     def _tune_param_problems(callback: Any, token: Any, steps: Any, base_tune_id: Any,
                              characteristics: Any) -> list[str]:
         problems = []
-        if callback is not None and not _is_url(callback):
-            problems.append(f"callback: {callback!r} is not an http(s) URL with a host "
-                            "(e.g. https://example.com/hook)")
+        if callback is not None and not is_http_url(callback):
+            problems.append(f"callback: {callback!r} {HTTP_URL_RULE}")
         if token is not None and (not isinstance(token, str) or not token.strip()
                                   or any(c.isspace() for c in token)):
             problems.append(f"token: {token!r} must be one word without spaces (e.g. 'ohwx')")
@@ -476,18 +496,17 @@ class AstriaClient:
                 problems.append("title: the title is empty")
             if not image_inputs and not urls:
                 problems.append("images: give at least one training image or image URL")
-        problems.extend(f"image_urls[{i}]: {u!r} is not an http(s) URL with a host"
-                        for i, u in enumerate(urls) if not _is_url(u))
+        problems.extend(_url_problems("image_urls", urls))
         for label, url in (("callback", callback), ("prompts_callback", prompts_callback)):
-            if url is not None and not _is_url(url):
-                problems.append(f"{label}: {url!r} is not an http(s) URL with a host")
+            if url is not None and not is_http_url(url):
+                problems.append(f"{label}: {url!r} {HTTP_URL_RULE}")
         if problems:
             raise InputError(problems, context="create_tune_from_pack")
         parts = uploads.prepare_training_images(image_inputs, context="create_tune_from_pack") \
             if image_inputs else []
         tune = {
-            "name": name, "title": title, "image_urls": urls or None, "callback": callback,
-            "prompts_callback": prompts_callback,
+            "name": name, "title": title, "image_urls": [u.strip() for u in urls] or None,
+            "callback": _stripped(callback), "prompts_callback": _stripped(prompts_callback),
             "characteristics": dict(characteristics) if characteristics else None,
             "prompt_attributes": dict(prompt_attributes) if prompt_attributes else None,
             "tune_ids": [int(t) for t in tune_ids] if tune_ids else None,

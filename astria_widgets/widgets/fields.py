@@ -12,7 +12,8 @@ import re
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
-from urllib.parse import urlparse
+
+from astria_widgets.client.api import HTTP_URL_RULE, is_http_url
 
 #: Class names from the API documentation; the name field also accepts free text.
 CLASS_NAMES: tuple[str, ...] = (
@@ -98,15 +99,6 @@ def parse_optional_int(text: str, *, minimum: int = 1) -> int | None:
     return value
 
 
-def _is_http_url(text: str) -> bool:
-    try:
-        parsed = urlparse(text)
-        host = parsed.hostname
-    except ValueError:  # e.g. an unclosed IPv6 bracket
-        return False
-    return parsed.scheme in ("http", "https") and bool(host) and not re.search(r"\s", text)
-
-
 def choice_problem(value: object, choices: tuple[tuple[str, str], ...]) -> str:
     """The message for a value that is not one of ``choices`` ((label, value) pairs)."""
     allowed = ", ".join(v for _, v in choices)
@@ -143,8 +135,8 @@ def field_problems(values: Mapping[str, str]) -> dict[str, list[str]]:
         except ValueError as exc:
             add(field, str(exc))
     callback = values.get("callback", "").strip()
-    if callback and not _is_http_url(callback):
-        add("callback", "must be an http(s):// URL with a host, e.g. https://example.com/hook")
+    if callback and not is_http_url(callback):
+        add("callback", HTTP_URL_RULE)
     return problems
 
 

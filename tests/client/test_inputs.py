@@ -95,3 +95,41 @@ def test_ids_and_prompt_text_are_checked(offline):
         offline.get_tune("abc")
     with pytest.raises(InputError, match="text"):
         offline.create_prompt(1, "   ")
+
+
+URL_CASES = [
+    ("https://example.com/hook", True),
+    ("  https://example.com/hook\n", True),  # surrounding whitespace is stripped
+    ("HTTP://Example.com", True),
+    ("https://example.com/a hook", False),
+    ("ftp://example.com/hook", False),
+    ("https:///hook", False),
+    ("https://[::1", False),  # unclosed IPv6 bracket
+    ("not a url", False),
+    ("   ", False),
+]
+
+
+@pytest.mark.parametrize(("value", "ok"), URL_CASES)
+def test_client_and_form_share_one_url_rule_and_message(offline, value, ok):
+    from astria_widgets.client.api import HTTP_URL_RULE, is_http_url
+    from astria_widgets.widgets.fields import field_problems
+
+    assert is_http_url(value) is ok
+    form = field_problems({"title": "t", "name": "dog", "branch": "fast", "callback": value})
+    client_problems = []
+    try:
+        offline.create_tune(name="dog", title="t", image_urls=["nope"], callback=value)
+    except InputError as exc:
+        client_problems = [p for p in exc.problems if p.startswith("callback:")]
+    if ok:
+        assert "callback" not in form and client_problems == []
+    elif value.strip():
+        assert form["callback"] == [HTTP_URL_RULE]
+        assert client_problems == [f"callback: {value!r} {HTTP_URL_RULE}"]
+
+
+def test_urls_are_sent_stripped(client):
+    tune = client.create_tune(name="dog", image_urls=["  https://e.x/1.jpg "], branch="fast",
+                              callback="\thttps://example.com/hook ")
+    assert tune["callback"] == "https://example.com/hook"

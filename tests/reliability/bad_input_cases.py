@@ -141,7 +141,7 @@ def _text(case: str, value: str) -> FieldCase:
 def _callback(case: str, value: str) -> FieldCase:
     return FieldCase(case, "callback", typed("callback", value),
                      Expect("callback:", "http(s)://"),
-                     (tune("callback:", "http(s) url with a host", callback=value),))
+                     (tune("callback:", "http(s):// url with a host", callback=value),))
 
 
 def _choice(case: str, name: str, value: str, keyword: str) -> FieldCase:
