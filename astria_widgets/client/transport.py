@@ -223,7 +223,7 @@ class Transport:
             return response.json()
         except ValueError:
             shown = urlsplit(response.url).path or path
-            snippet = self.scrub(" ".join(response.text.split())[:80])
+            snippet = " ".join(self.scrub(response.text).split())[:80]  # scrub, then cut
             raise E.APIError(
                 f"{method} {shown} answered {response.status_code} with a body that is not "
                 f"JSON ({snippet!r}). Check ASTRIA_BASE_URL points at the Astria API.",

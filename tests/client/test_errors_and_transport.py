@@ -232,3 +232,13 @@ def test_read_retry_never_covers_post():
     assert "POST" not in retry.allowed_methods and "GET" in retry.allowed_methods
     assert set(retry.status_forcelist) == {429, 500, 502, 503, 504}
     assert retry.respect_retry_after_header and not retry.raise_on_status
+
+
+def test_non_json_snippet_never_shows_part_of_the_key():
+    # The key straddles the 80-character cut of the shown snippet: scrub first, then cut.
+    echoed = "x" * 70 + KEY + " rest of the page"
+    client, _, _ = client_with([response(200, text=echoed)])
+    with pytest.raises(APIError) as info:
+        client.account()
+    shown = str(info.value) + repr(info.value.body)
+    assert KEY[:10] not in shown and "***" in shown
