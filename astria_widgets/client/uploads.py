@@ -24,9 +24,6 @@ from astria_widgets.client.errors import InputError
 
 ImageInput = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, BinaryIO,
                    tuple[str, bytes]]
-IMAGE_SUFFIXES = frozenset(
-    {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff", ".heic", ".heif"}
-)
 ProgressCallback = Callable[[int, int], Any]
 
 _MAGIC = (
@@ -75,8 +72,10 @@ def _read_one(item: Any, index: int) -> list[tuple[str, bytes]]:
     if isinstance(item, (str, os.PathLike)):
         path = Path(item).expanduser()
         if path.is_dir():
+            from astria_widgets.imaging.checks import IMAGE_EXTENSIONS  # the picker's list
+
             files = sorted(p for p in path.iterdir()
-                           if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+                           if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
             if not files:
                 raise InputError(f"{path}: folder contains no image files")
             return [(p.name, p.read_bytes()) for p in files]

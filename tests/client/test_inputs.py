@@ -38,6 +38,18 @@ def test_every_input_form_is_read(tmp_path):
     assert named[0][1] == jpeg and named[1][1].startswith(b"\x89PNG")
 
 
+def test_a_folder_is_read_by_the_same_extensions_as_the_picker(tmp_path):
+    from astria_widgets.imaging import IMAGE_EXTENSIONS
+
+    for index, ext in enumerate(IMAGE_EXTENSIONS):
+        (tmp_path / f"p{index:02d}{ext}").write_bytes(b"data")
+    (tmp_path / "notes.txt").write_text("not picked")
+    named, problems = read_images(tmp_path)
+    assert problems == []
+    assert sorted(name.rsplit(".", 1)[-1] for name, _ in named) == sorted(
+        ext.lstrip(".") for ext in IMAGE_EXTENSIONS)
+
+
 def test_unreadable_inputs_are_named(tmp_path):
     (tmp_path / "t.txt").write_text("hello")
     with open(tmp_path / "t.txt") as text_mode, open(tmp_path / "w.jpg", "wb") as write_only:
