@@ -14,7 +14,6 @@ from __future__ import annotations
 import html
 import logging
 import threading
-from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
@@ -43,8 +42,9 @@ from astria_widgets.widgets.fields import (
     map_server_error_key,
     parse_optional_int,
 )
+from astria_widgets.widgets.formatting import error_html, errors_html, short_error
 from astria_widgets.widgets.images import ImagePicker
-from astria_widgets.widgets.progress import TuneProgress, _short_error
+from astria_widgets.widgets.progress import TuneProgress
 from astria_widgets.widgets.prompts import PromptsEditor
 
 if TYPE_CHECKING:
@@ -69,7 +69,6 @@ _LABELS = {
     "callback": "Callback URL",
 }
 _STYLE = {"description_width": "110px"}
-_ERROR_SPAN = '<span style="color: var(--jp-error-color1, #c62828)">{}</span>'
 
 
 def _choice_pairs(widget: w.Dropdown) -> tuple[tuple[str, str], ...]:
@@ -78,10 +77,6 @@ def _choice_pairs(widget: w.Dropdown) -> tuple[tuple[str, str], ...]:
 
 def _choice_values(widget: w.Dropdown) -> set[str]:
     return {value for _, value in _choice_pairs(widget)}
-
-
-def _errors_html(messages: Iterable[str]) -> str:
-    return "<br>".join(_ERROR_SPAN.format(html.escape(m)) for m in messages)
 
 
 class FormInvalid(InputError):
@@ -423,10 +418,10 @@ class TuneForm(w.VBox):
         with self._lock:
             fields, images, prompts, general = self._problems()
             for name, message in self._field_messages.items():
-                message.value = _errors_html(fields.get(name, []))
+                message.value = errors_html(fields.get(name, []))
             # the picker shows each file's problems and warnings itself, on its thumbnail
             picker_errors = set(self.picker.errors)
-            self._images_message.value = _errors_html(m for m in images if m not in picker_errors)
+            self._images_message.value = errors_html(m for m in images if m not in picker_errors)
             self.prompt_editor.show_messages(prompts)
             problems = self.errors
             busy = self._handle is not None and self._handle.submitting
@@ -442,7 +437,7 @@ class TuneForm(w.VBox):
             self.reason_label.value = (
                 html.escape(self.reason)
                 if busy
-                else _errors_html([self.reason] if self.reason else [])
+                else errors_html([self.reason] if self.reason else [])
             )
 
     def _on_field_change(self, name: str, change: dict[str, Any]) -> None:
@@ -581,7 +576,7 @@ class TuneForm(w.VBox):
         logger.warning(
             "submitting tune %r failed: %s",
             title,
-            _short_error(exc),
+            short_error(exc),
             exc_info=not isinstance(exc, (APIError, InputError)),
         )
         with self._lock:
@@ -622,16 +617,16 @@ class TuneForm(w.VBox):
             return "; ".join(exc.problems) + "."
         if isinstance(exc, (TransportError, ServerError)):
             return (
-                f"{_short_error(exc)}. The tune may have been created anyway; submitting "
+                f"{short_error(exc)}. The tune may have been created anyway; submitting "
                 "again looks for it by title first."
             )
         if isinstance(exc, APIError):
-            return f"{_short_error(exc)}."
-        return f"unexpected {_short_error(exc)}."
+            return f"{short_error(exc)}."
+        return f"unexpected {short_error(exc)}."
 
     def _set_message(self, text: str, *, error: bool = False) -> None:
-        escaped = html.escape(self._note + text)
-        self.message.value = _ERROR_SPAN.format(escaped) if error else escaped
+        text = self._note + text
+        self.message.value = error_html(text) if error else html.escape(text)
 
     def _on_submit_button_click(self, _button: w.Button) -> None:
         try:
@@ -640,7 +635,7 @@ class TuneForm(w.VBox):
             self._refresh()
         except Exception as exc:  # noqa: BLE001 - a click never dumps a traceback
             logger.exception("submit failed")
-            self._set_message(f"Could not submit: {_short_error(exc)}", error=True)
+            self._set_message(f"Could not submit: {short_error(exc)}", error=True)
 
     def __repr__(self) -> str:
         values = self.values

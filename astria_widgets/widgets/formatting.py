@@ -1,17 +1,41 @@
-"""Durations and byte counts as the widgets show them: one style for every view.
+"""Durations, byte counts and messages as the widgets show them: one style for every view.
 
 ``format_duration`` is used by the progress view and the browser; ``format_size`` (bytes) is
 the imaging checks' own, re-exported here so widgets import both from one place and a file's
 size reads the same in the picker's messages, the upload bar and the browser uploader.
+``error_html`` / ``errors_html`` give every form message the same red, and ``short_error``
+turns an exception into the one line a widget shows instead of a traceback.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import html
+from collections.abc import Iterable
 
 from astria_widgets.imaging.checks import format_size
 
-__all__ = ["format_duration", "format_size"]
+__all__ = ["ERROR_COLOR", "error_html", "errors_html", "format_duration", "format_size",
+           "short_error"]
+
+ERROR_COLOR = "var(--jp-error-color1, #c62828)"
+"""The colour of error messages: JupyterLab's theme colour, a fixed red elsewhere."""
+
+
+def error_html(text: str) -> str:
+    """``text``, escaped, as a red error message."""
+    return f'<span style="color: {ERROR_COLOR}">{html.escape(text)}</span>'
+
+
+def errors_html(messages: Iterable[str]) -> str:
+    """One red line per message (``""`` for none)."""
+    return "<br>".join(error_html(m) for m in messages)
+
+
+def short_error(exc: BaseException) -> str:
+    """``"TypeName: first line of the message"`` (just the type name when there is none)."""
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__
 
 
 def format_duration(value: float | dt.timedelta) -> str:

@@ -51,6 +51,7 @@ from astria_widgets.imaging import (
     size_problem,
 )
 from astria_widgets.imaging.checks import MAX_PIXELS
+from astria_widgets.widgets.formatting import ERROR_COLOR, error_html, short_error
 from astria_widgets.widgets.uploader import UploadedFile, make_uploader
 
 __all__ = ["ImagePicker"]
@@ -342,9 +343,7 @@ class ImagePicker(w.VBox):
         try:
             action()
         except Exception as exc:  # a widget never dumps a bare traceback
-            self._status.value = (
-                f'<span style="color:var(--jp-error-color1,#c62828)">Could not add the '
-                f"file: {html.escape(type(exc).__name__)}: {html.escape(str(exc))}</span>")
+            self._status.value = error_html(f"Could not add the file: {short_error(exc)}")
 
     # -- state -> view ---------------------------------------------------------------------
     def _remove_entries(self, gone: list[_Entry]) -> None:
@@ -420,13 +419,13 @@ class ImagePicker(w.VBox):
                 entry.card.remove_class(cls)
         entry.card.add_class(state)
         prefix = f"{entry.name}: "
-        lines = [(p, "var(--jp-error-color1,#c62828)") for p in report.problems] + [
+        lines = [(p, ERROR_COLOR) for p in report.problems] + [
             (m, "var(--jp-warn-color1,#ef6c00)") for m in report.warnings]
         entry.message.value = "<br>".join(
             f'<span style="color:{color};font-size:smaller">'
             f"{html.escape(text.removeprefix(prefix))}</span>" for text, color in lines)
         entry.card.layout.border = (
-            "2px solid var(--jp-error-color1,#c62828)" if not report.ok
+            f"2px solid {ERROR_COLOR}" if not report.ok
             else "1px solid var(--jp-border-color2,#ddd)")
 
     def _refresh(self) -> None:
@@ -441,7 +440,7 @@ class ImagePicker(w.VBox):
         self._clear_button.disabled = not self._entries
         problems = self.errors
         self._errors.value = "" if not problems else (
-            '<ul style="color:var(--jp-error-color1,#c62828);margin:2px 0">'
+            f'<ul style="color:{ERROR_COLOR};margin:2px 0">'
             + "".join(f"<li>{html.escape(p)}</li>" for p in problems) + "</ul>")
         self.count = ok
         self.version += 1

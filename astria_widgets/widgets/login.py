@@ -20,6 +20,7 @@ import ipywidgets as w
 import traitlets
 
 from astria_widgets.client.errors import AuthenticationError
+from astria_widgets.widgets.formatting import error_html
 
 if TYPE_CHECKING:
     from astria_widgets.client import AstriaClient
@@ -96,12 +97,7 @@ class LoginWidget(w.VBox):
         return self._base_url
 
     def _show(self, text: str, *, error: bool = False) -> None:
-        escaped = html.escape(text)
-        self.status_line.value = (
-            f'<span style="color: var(--jp-error-color1, #c62828)">{escaped}</span>'
-            if error
-            else escaped
-        )
+        self.status_line.value = error_html(text) if error else html.escape(text)
 
     def _login_from_environment(self) -> None:
         from astria_widgets.client import AstriaClient

@@ -24,7 +24,7 @@ import ipywidgets as w
 import traitlets
 
 from astria_widgets.client.status import parse_time
-from astria_widgets.widgets.formatting import format_duration, format_size
+from astria_widgets.widgets.formatting import error_html, format_duration, format_size, short_error
 from astria_widgets.widgets.gallery import Gallery
 
 if TYPE_CHECKING:
@@ -37,11 +37,6 @@ logger.addHandler(logging.NullHandler())
 
 TERMINAL_TUNE_STATES = frozenset({"trained", "failed", "expired"})
 _CLOCK_SECONDS = 1.0
-
-
-def _short_error(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def _resolve_client(client: AstriaClient | None) -> AstriaClient:
@@ -239,7 +234,7 @@ class TuneProgress(w.VBox):
             job()
         except Exception as exc:  # noqa: BLE001 - a widget never dumps a traceback
             logger.warning(
-                "watching tune %s failed: %s", self.tune_id, _short_error(exc), exc_info=True
+                "watching tune %s failed: %s", self.tune_id, short_error(exc), exc_info=True
             )
             self.show_error(exc)
         finally:
@@ -251,10 +246,7 @@ class TuneProgress(w.VBox):
     def show_error(self, exc: BaseException, message: str | None = None) -> None:
         """Record ``exc`` as what ended the watch and show a one-line message."""
         self._error = exc
-        text = message or _short_error(exc)
-        self.message.value = (
-            f'<span style="color: var(--jp-error-color1, #c62828)">{html.escape(text)}</span>'
-        )
+        self.message.value = error_html(message or short_error(exc))
         if self._record is None:
             self.status = "error"
             self.status_label.value = "error"
@@ -385,9 +377,9 @@ class TuneProgress(w.VBox):
             try:
                 data = client.fetch_bytes(url)
             except Exception as exc:  # noqa: BLE001 - one missing image must not end the watch
-                logger.warning("could not download %s: %s", url, _short_error(exc))
+                logger.warning("could not download %s: %s", url, short_error(exc))
                 self._prompt_rows[int(prompt["id"])].show(
-                    "done", f"image {index} could not be downloaded ({_short_error(exc)})"
+                    "done", f"image {index} could not be downloaded ({short_error(exc)})"
                 )
                 continue
             self.gallery.add(data, caption=f"prompt #{prompt['id']} · {index}/{len(urls)}", url=url)

@@ -8,13 +8,14 @@ re-validate live.
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import ipywidgets as w
 import traitlets
+
+from astria_widgets.widgets.formatting import errors_html
 
 ASPECT_RATIOS: tuple[str, ...] = (
     "1:1",
@@ -41,13 +42,6 @@ _OPTION_KEYS = (
     "face_correct",
 )
 _NARROW = {"description_width": "initial"}
-
-
-def _message_html(messages: Iterable[str]) -> str:
-    return "<br>".join(
-        f'<span style="color: var(--jp-error-color1, #c62828)">{html.escape(m)}</span>'
-        for m in messages
-    )
 
 
 def _whole_number(value: Any) -> int | None:
@@ -227,7 +221,7 @@ class PromptRow(w.VBox):
 
     def show_messages(self, messages: Iterable[str]) -> None:
         """Show ``messages`` under the row (an empty iterable clears them)."""
-        self.message.value = _message_html(messages)
+        self.message.value = errors_html(messages)
 
 
 class PromptsEditor(w.VBox):

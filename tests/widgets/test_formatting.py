@@ -37,3 +37,14 @@ def test_uploader_js_formats_sizes_exactly_like_python():
     out = subprocess.run([node, "-e", script], capture_output=True, text=True, check=True,
                          timeout=60).stdout
     assert json.loads(out) == [format_size(n) for n in SIZES]
+
+
+def test_messages_are_escaped_red_lines_and_errors_one_line():
+    from astria_widgets.widgets.formatting import ERROR_COLOR, errors_html, short_error
+
+    shown = errors_html(["<b>title</b>: is required", "steps: must be at least 1"])
+    assert shown.count(ERROR_COLOR) == 2 and "<br>" in shown
+    assert "&lt;b&gt;title&lt;/b&gt;" in shown and "<b>" not in shown
+    assert errors_html([]) == ""
+    assert short_error(ValueError("first line\nsecond line")) == "ValueError: first line"
+    assert short_error(KeyError()) == "KeyError"
