@@ -61,6 +61,14 @@ def _record_id(value: Any, label: str) -> int:
     return number
 
 
+def _pack_key(value: Any, label: str) -> str:
+    """A pack id or slug as one path segment, or :class:`InputError` naming the argument."""
+    key = str(value).strip()
+    if not key or "/" in key:
+        raise InputError(f"{label}: {value!r} is not a pack id or slug")
+    return key
+
+
 HTTP_URL_RULE = "must be an http(s):// URL with a host, e.g. https://example.com/hook"
 """What a URL input must be: the one message of the client and the form."""
 
@@ -463,10 +471,7 @@ class AstriaClient:
 
     def get_pack(self, pack_id_or_slug: int | str) -> Record:
         """One pack by numeric id or slug."""
-        key = str(pack_id_or_slug).strip()
-        if not key or "/" in key:
-            raise InputError(f"pack_id_or_slug: {pack_id_or_slug!r} is not a pack id or slug")
-        return self._get(f"/p/{key}")
+        return self._get(f"/p/{_pack_key(pack_id_or_slug, 'pack_id_or_slug')}")
 
     def create_tune_from_pack(
         self,
@@ -485,6 +490,10 @@ class AstriaClient:
     ) -> Record:
         """Train a tune with a pack's prompts, or run the pack on existing ``tune_ids``."""
         problems: list[str] = []
+        try:
+            pack = _pack_key(pack_id, "pack_id")
+        except InputError as exc:
+            problems.extend(exc.problems)
         urls = [image_urls] if isinstance(image_urls, str) else list(image_urls or ())
         image_inputs = uploads._as_list(images)
         if not tune_ids:
@@ -515,7 +524,7 @@ class AstriaClient:
         find = None if tune_ids or title is None else (
             lambda started: self._find_tune_by_title(title))
         return _first(self._transport.create(
-            f"/p/{str(pack_id).strip()}/tunes", self._body("tune", tune, parts, "images", None),
+            f"/p/{pack}/tunes", self._body("tune", tune, parts, "images", None),
             find_existing=find,
         ))
 

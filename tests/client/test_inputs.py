@@ -109,6 +109,14 @@ def test_ids_and_prompt_text_are_checked(offline):
         offline.create_prompt(1, "   ")
 
 
+
+@pytest.mark.parametrize("pack", ["", "  ", "a/../tunes", "1/2"])
+def test_pack_ids_are_checked_before_any_path_is_built(offline, pack):
+    with pytest.raises(InputError, match="pack_id"):
+        offline.get_pack(pack)
+    with pytest.raises(InputError, match="pack_id"):
+        offline.create_tune_from_pack(pack, tune_ids=[1])
+
 URL_CASES = [
     ("https://example.com/hook", True),
     ("  https://example.com/hook\n", True),  # surrounding whitespace is stripped
