@@ -92,9 +92,20 @@ def is_http_url(value: Any) -> bool:
     return parts.scheme.lower() in ("http", "https") and bool(host)
 
 
+def _as_urls(image_urls: Any) -> list[Any]:
+    """``image_urls`` as a list (a single string is one URL)."""
+    return [image_urls] if isinstance(image_urls, str) else list(image_urls or ())
+
+
 def _url_problems(label: str, values: Sequence[Any]) -> list[str]:
     return [f"{label}[{i}]: {u!r} {HTTP_URL_RULE}" for i, u in enumerate(values)
             if not is_http_url(u)]
+
+
+def _callback_problems(**callbacks: Any) -> list[str]:
+    """A problem for each given callback URL that breaks :data:`HTTP_URL_RULE`."""
+    return [f"{label}: {url!r} {HTTP_URL_RULE}" for label, url in callbacks.items()
+            if url is not None and not is_http_url(url)]
 
 
 def _stripped(value: Any) -> Any:
@@ -271,12 +282,12 @@ class AstriaClient:
             title = str(uuid.uuid4())
         elif not isinstance(title, str) or not title.strip():
             problems.append("title: the title is empty")
-        urls = [image_urls] if isinstance(image_urls, str) else list(image_urls or ())
+        urls = _as_urls(image_urls)
         problems.extend(_url_problems("image_urls", urls))
         problems.extend(self._tune_param_problems(callback, token, steps, base_tune_id,
                                                   characteristics))
         prompt_list = _normalise_prompts(prompts, problems)
-        image_inputs = uploads._as_list(images)
+        image_inputs = uploads.as_list(images)
         if not image_inputs and not urls:
             problems.append("images: give at least one training image or image URL")
         if problems:
@@ -300,9 +311,7 @@ class AstriaClient:
     @staticmethod
     def _tune_param_problems(callback: Any, token: Any, steps: Any, base_tune_id: Any,
                              characteristics: Any) -> list[str]:
-        problems = []
-        if callback is not None and not is_http_url(callback):
-            problems.append(f"callback: {callback!r} {HTTP_URL_RULE}")
+        problems = _callback_problems(callback=callback)
         if token is not None and (not isinstance(token, str) or not token.strip()
                                   or any(c.isspace() for c in token)):
             problems.append(f"token: {token!r} must be one word without spaces (e.g. 'ohwx')")
@@ -494,8 +503,8 @@ class AstriaClient:
             pack = _pack_key(pack_id, "pack_id")
         except InputError as exc:
             problems.extend(exc.problems)
-        urls = [image_urls] if isinstance(image_urls, str) else list(image_urls or ())
-        image_inputs = uploads._as_list(images)
+        urls = _as_urls(image_urls)
+        image_inputs = uploads.as_list(images)
         if not tune_ids:
             if not isinstance(name, str) or not name.strip():
                 problems.append("name: the class name is empty")
@@ -506,9 +515,7 @@ class AstriaClient:
             if not image_inputs and not urls:
                 problems.append("images: give at least one training image or image URL")
         problems.extend(_url_problems("image_urls", urls))
-        for label, url in (("callback", callback), ("prompts_callback", prompts_callback)):
-            if url is not None and not is_http_url(url):
-                problems.append(f"{label}: {url!r} {HTTP_URL_RULE}")
+        problems.extend(_callback_problems(callback=callback, prompts_callback=prompts_callback))
         if problems:
             raise InputError(problems, context="create_tune_from_pack")
         parts = uploads.prepare_training_images(image_inputs, context="create_tune_from_pack") \

@@ -43,7 +43,8 @@ def _guess_suffix(data: bytes) -> str:
     return ".jpg"
 
 
-def _as_list(items: Any) -> list[Any]:
+def as_list(items: Any) -> list[Any]:
+    """Image inputs as a list: one path, bytes, open file or (name, bytes) pair is one item."""
     if items is None:
         return []
     if isinstance(items, (str, os.PathLike, bytes, bytearray, memoryview)) or hasattr(
@@ -60,7 +61,7 @@ def read_images(items: Any) -> tuple[list[tuple[str, bytes]], list[str]]:
     """Read image inputs into ``(name, bytes)`` pairs; also return problems found on the way."""
     named: list[tuple[str, bytes]] = []
     problems: list[str] = []
-    for index, item in enumerate(_as_list(items), start=1):
+    for index, item in enumerate(as_list(items), start=1):
         try:
             named.extend(_read_one(item, index))
         except InputError as exc:
