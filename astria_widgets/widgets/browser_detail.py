@@ -34,17 +34,6 @@ def image_urls(value: Any) -> list[str]:
     return [str(u) for u in value if isinstance(u, str) and u]
 
 
-def image_format(data: bytes) -> str:
-    """``"jpeg"``, ``"png"``, ``"gif"`` or ``"webp"`` from the magic bytes (``png`` if unsure)."""
-    if data[:3] == b"\xff\xd8\xff":
-        return "jpeg"
-    if data[:6] in (b"GIF87a", b"GIF89a"):
-        return "gif"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "webp"
-    return "png"
-
-
 def close_tree(widget: widgets.Widget) -> None:
     """Close ``widget`` and, depth first, every widget inside it."""
     for child in getattr(widget, "children", ()):
@@ -206,7 +195,7 @@ class TuneDetail(widgets.VBox):
                 broken.add_class("astria-browser-thumb-missing")
                 shown.append(broken)
             else:
-                image = widgets.Image(value=result, format=image_format(result),
+                image = widgets.Image(value=result, format="jpeg",  # make_thumbnail's
                                       layout=widgets.Layout(margin="2px"))
                 image.add_class("astria-browser-thumb")
                 shown.append(image)

@@ -4,7 +4,8 @@
 the imaging checks' own, re-exported here so widgets import both from one place and a file's
 size reads the same in the picker's messages, the upload bar and the browser uploader.
 ``error_html`` / ``errors_html`` give every form message the same red, and ``short_error``
-turns an exception into the one line a widget shows instead of a traceback.
+turns an exception into the one line a widget shows instead of a traceback. ``image_format``
+names the format of image bytes from their magic numbers (for ``ipywidgets.Image.format``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Iterable
 from astria_widgets.imaging.checks import format_size
 
 __all__ = ["ERROR_COLOR", "error_html", "errors_html", "format_duration", "format_size",
-           "short_error"]
+           "image_format", "short_error"]
 
 ERROR_COLOR = "var(--jp-error-color1, #c62828)"
 """The colour of error messages: JupyterLab's theme colour, a fixed red elsewhere."""
@@ -30,6 +31,23 @@ def error_html(text: str) -> str:
 def errors_html(messages: Iterable[str]) -> str:
     """One red line per message (``""`` for none)."""
     return "<br>".join(error_html(m) for m in messages)
+
+
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"\xff\xd8\xff", "jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "png"),
+    (b"GIF87a", "gif"),
+    (b"GIF89a", "gif"),
+    (b"BM", "bmp"),
+)
+
+
+def image_format(data: bytes) -> str:
+    """The format of image bytes from their magic numbers: ``"jpeg"``, ``"png"``, ``"gif"``,
+    ``"webp"``, ``"bmp"``, or ``""`` when it is none of those."""
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "webp"
+    return next((name for magic, name in _MAGIC if data.startswith(magic)), "")
 
 
 def short_error(exc: BaseException) -> str:

@@ -14,19 +14,9 @@ import threading
 import ipywidgets as w
 import traitlets
 
+from astria_widgets.widgets.formatting import image_format
+
 _THUMBNAIL_SIZE = 256
-
-
-def _image_format(data: bytes) -> str:
-    if data[:8] == b"\x89PNG\r\n\x1a\n":
-        return "png"
-    if data[:3] == b"\xff\xd8\xff":
-        return "jpeg"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "webp"
-    if data[:6] in (b"GIF87a", b"GIF89a"):
-        return "gif"
-    return "png"
 
 
 def _shrink(data: bytes) -> bytes:
@@ -62,7 +52,8 @@ class Gallery(w.Box):
     def add(self, data: bytes, caption: str = "", url: str = "") -> w.Image:
         """Show the image ``data`` with ``caption``; return its ``ipywidgets.Image``."""
         thumb = _shrink(data)
-        image = w.Image(value=thumb, format=_image_format(thumb), layout=w.Layout(width="160px"))
+        image = w.Image(value=thumb, format=image_format(thumb) or "png",
+                        layout=w.Layout(width="160px"))
         image.add_class("astria-gallery-image")
         label = w.HTML(f"<small>{html.escape(caption)}</small>") if caption else w.HTML()
         item = w.VBox([image, label], layout=w.Layout(align_items="center", margin="3px"))

@@ -51,15 +51,13 @@ from astria_widgets.imaging import (
     size_problem,
 )
 from astria_widgets.imaging.checks import MAX_PIXELS
-from astria_widgets.widgets.formatting import ERROR_COLOR, error_html, short_error
+from astria_widgets.widgets.formatting import ERROR_COLOR, error_html, image_format, short_error
 from astria_widgets.widgets.uploader import UploadedFile, make_uploader
 
 __all__ = ["ImagePicker"]
 
 THUMB_SIZE = 128
 _FILTER = [f"*{ext}" for ext in IMAGE_EXTENSIONS] + [""]  # "" keeps folders selectable
-_MAGIC = ((b"\xff\xd8\xff", ".jpg"), (b"\x89PNG", ".png"), (b"GIF8", ".gif"),
-          (b"RIFF", ".webp"), (b"BM", ".bmp"))
 
 _executor: ThreadPoolExecutor | None = None
 _executor_lock = threading.Lock()
@@ -452,7 +450,5 @@ def _is_pair(item: Any) -> bool:
 
 
 def _extension(data: bytes) -> str:
-    for magic, ext in _MAGIC:
-        if data.startswith(magic):
-            return ext
-    return ""
+    kind = image_format(data)
+    return f".{'jpg' if kind == 'jpeg' else kind}" if kind else ""

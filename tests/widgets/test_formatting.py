@@ -48,3 +48,18 @@ def test_messages_are_escaped_red_lines_and_errors_one_line():
     assert errors_html([]) == ""
     assert short_error(ValueError("first line\nsecond line")) == "ValueError: first line"
     assert short_error(KeyError()) == "KeyError"
+
+
+def test_image_format_reads_the_magic_bytes():
+    import io
+
+    from PIL import Image
+
+    from astria_widgets.widgets.formatting import image_format
+
+    for fmt, name in (("JPEG", "jpeg"), ("PNG", "png"), ("GIF", "gif"), ("WEBP", "webp"),
+                      ("BMP", "bmp")):
+        out = io.BytesIO()
+        Image.new("RGB", (4, 4)).save(out, format=fmt)
+        assert image_format(out.getvalue()) == name
+    assert image_format(b"not an image") == ""
