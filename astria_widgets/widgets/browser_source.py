@@ -97,22 +97,6 @@ def frame_of(source: Any, *, on_progress: Callable[[int], Any] | None = None,
     return tunes_dataframe(records)
 
 
-def load_source(source: Any, client: AstriaClient | None) -> tuple[pd.DataFrame, Any,
-                                                                   AstriaClient | None]:
-    """``(frame, source, client)`` in one blocking step: resolve, then build the frame."""
-    source, client = resolve_source(source, client)
-    frame = frame_of(source)
-    assert frame is not None  # no stop event: never cut short
-    return frame, source, client
-
-
-def reload_frame(source: Any) -> pd.DataFrame:
-    """A fresh frame from a resolved source, blocking (a DataFrame is returned as is)."""
-    frame = frame_of(source)
-    assert frame is not None
-    return frame
-
-
 def _check_records(records: list[Any]) -> None:
     bad = [i for i, r in enumerate(records) if not isinstance(r, Mapping)]
     if bad:
