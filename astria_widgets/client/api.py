@@ -22,16 +22,14 @@ import requests
 from astria_widgets.client import encoding, uploads
 from astria_widgets.client.errors import AstriaError, InputError, NotFoundError
 from astria_widgets.client.pagination import MAX_PAGE_SIZE, iter_keyset
-from astria_widgets.client.status import parse_time, tune_is_stalled
-from astria_widgets.client.transport import RetrySettings, Transport
-from astria_widgets.client.waiting import (
-    PollPolicy,
-    is_prompt_done,
-    is_tune_done,
-    next_delay,
-    next_prompt_delay,
-    wait,
+from astria_widgets.client.status import (
+    parse_time,
+    prompt_is_terminal,
+    tune_is_stalled,
+    tune_is_terminal,
 )
+from astria_widgets.client.transport import RetrySettings, Transport
+from astria_widgets.client.waiting import PollPolicy, next_delay, next_prompt_delay, wait
 
 DEFAULT_BASE_URL = "https://api.astria.ai"
 Record = dict[str, Any]
@@ -566,7 +564,7 @@ class AstriaClient:
         tid = _record_id(tune_id, "tune_id")
         policy = self.poll
         return wait(
-            lambda: self.get_tune(tid), is_tune_done, policy=policy, timeout=timeout,
+            lambda: self.get_tune(tid), tune_is_terminal, policy=policy, timeout=timeout,
             on_update=on_update, stop=stop, clock=self._transport.server_now, delay=next_delay,
             watch=lambda record, now: tune_is_stalled(record, now, eta_error=policy.eta_error),
             what=f"tune {tid}",
@@ -598,7 +596,7 @@ class AstriaClient:
             return next_prompt_delay(record, now, policy, cache.get("tune"))
 
         return wait(
-            lambda: self.get_prompt(tune_id, pid), is_prompt_done, policy=self.poll,
+            lambda: self.get_prompt(tune_id, pid), prompt_is_terminal, policy=self.poll,
             timeout=timeout, on_update=on_update, stop=stop, clock=self._transport.server_now,
             delay=delay, what=f"prompt {pid}",
         )

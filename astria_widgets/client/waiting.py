@@ -37,7 +37,8 @@ from astria_widgets.client.errors import (
 from astria_widgets.client.status import (
     estimated_duration,
     parse_time,
-    prompt_status,
+    prompt_is_terminal,
+    tune_is_terminal,
     tune_status,
     utcnow,
 )
@@ -148,14 +149,9 @@ def next_prompt_delay(
                   policy.prompt_interval, policy.prompt_max_interval)
 
 
-def is_tune_done(record: Mapping[str, Any]) -> bool:
-    """Terminal test for tunes (trained, failed or expired)."""
-    return tune_status(record) in {"trained", "failed", "expired"}
-
-
-def is_prompt_done(record: Mapping[str, Any]) -> bool:
-    """Terminal test for prompts (images or error)."""
-    return prompt_status(record) in {"done", "failed"}
+# The terminal tests are the status rules themselves (kept under these names for callers).
+is_tune_done = tune_is_terminal
+is_prompt_done = prompt_is_terminal
 
 
 def wait(
@@ -184,16 +180,15 @@ def wait(
     if sleep is None:
         sleep = stop.wait if stop is not None else time.sleep
     started = clock()
-    deadline = None if timeout is None else timeout
     last: Record | None = None
     last_watch: Any = None
     errors = 0
     backoff = policy.min_interval
 
     def remaining() -> float | None:
-        if deadline is None:
+        if timeout is None:
             return None
-        return deadline - (clock() - started).total_seconds()
+        return timeout - (clock() - started).total_seconds()
 
     while True:
         if stop is not None and stop.is_set() and last is not None:
