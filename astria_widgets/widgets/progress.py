@@ -259,8 +259,8 @@ class TuneProgress(w.VBox):
         self.status_label.value = "submitting"
 
     def begin_upload(self, title: str) -> None:
-        """Show that ``title`` is being submitted (before a tune id exists)."""
-        self.heading.value = f"<b>{html.escape(title)}</b> (submitting)"
+        """Show that ``title``'s images are being uploaded (before a tune id exists)."""
+        self.begin_submit(title)
         self.status = "uploading"
         self.status_label.value = "uploading"
         self._upload_row.layout.display = "flex"
@@ -364,7 +364,7 @@ class TuneProgress(w.VBox):
             row.show("failed", str(record.get("user_error") or "generation failed"))
         elif record.get("started_training_at"):
             row.show("pending", "generating")
-        elif self.status in ("trained",):
+        elif self.status == "trained":
             row.show("pending", "queued")
         else:
             row.show("pending", "waiting for training")
@@ -416,15 +416,9 @@ class TuneProgress(w.VBox):
             if status == "queued":
                 self.bar.value = 0.0
                 self.bar.bar_style = "warning" if stalled else "info"
-                detail = (
-                    f"queued for {format_duration((now - created).total_seconds())}"
-                    if (created)
-                    else "queued"
-                )
+                detail = f"queued for {format_duration(now - created)}" if created else "queued"
                 if eta:
-                    detail += (
-                        f"; expected to finish in {format_duration((eta - now).total_seconds())}"
-                    )
+                    detail += f"; expected to finish in {format_duration(eta - now)}"
             elif status == "training":
                 begin = started or created or now
                 elapsed = (now - begin).total_seconds()
