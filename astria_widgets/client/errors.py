@@ -29,6 +29,8 @@ from typing import Any
 
 import requests
 
+from astria_widgets.client.status import parse_http_date, utcnow
+
 REDACTED = "***"
 
 
@@ -249,21 +251,14 @@ def _server_message(body: Any, text: str) -> str | None:
 
 
 def _parse_retry_after(value: str | None) -> float | None:
+    """``Retry-After`` in seconds: delta-seconds or an HTTP date (None when absent or bad)."""
     if not value:
         return None
     try:
         return max(0.0, float(value.strip()))
     except ValueError:
-        import email.utils
-        from datetime import datetime, timezone
-
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=timezone.utc)
-        return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+        when = parse_http_date(value)
+    return None if when is None else max(0.0, (when - utcnow()).total_seconds())
 
 
 def _field_summary(errors: dict[str, list[str]]) -> str:

@@ -14,6 +14,7 @@ called failed (the real service has no failure field).
 
 from __future__ import annotations
 
+import email.utils
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any, Literal
@@ -44,6 +45,17 @@ def parse_time(value: Any) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def parse_http_date(value: str | None) -> datetime | None:
+    """Parse an HTTP date header (``Date``, ``Retry-After``) into an aware UTC datetime."""
+    if not value:
+        return None
+    try:
+        parsed = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 

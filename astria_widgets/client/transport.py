@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import email.utils
 import inspect
 import time
 from collections.abc import Callable, Mapping
@@ -28,6 +27,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from astria_widgets.client import errors as E
+from astria_widgets.client.status import parse_http_date
 
 USER_AGENT = "astria-widgets/0.1.0 (+python-requests)"
 RETRY_STATUSES = (429, 500, 502, 503, 504)
@@ -171,15 +171,9 @@ class Transport:
         return datetime.now(timezone.utc) + timedelta(seconds=self._clock_offset)
 
     def _note_date(self, response: requests.Response) -> None:
-        raw = response.headers.get("Date")
-        if not raw:
+        server = parse_http_date(response.headers.get("Date"))
+        if server is None:
             return
-        try:
-            server = email.utils.parsedate_to_datetime(raw)
-        except (TypeError, ValueError):
-            return
-        if server.tzinfo is None:
-            server = server.replace(tzinfo=timezone.utc)
         skew = (server - datetime.now(timezone.utc)).total_seconds() + 0.5
         # Date has 1-second resolution: only correct skews clearly larger than that.
         self._clock_offset = skew if abs(skew) > 2.0 else 0.0
