@@ -20,7 +20,7 @@ import ipywidgets as w
 import traitlets
 
 from astria_widgets.client.errors import AuthenticationError
-from astria_widgets.widgets.formatting import error_html
+from astria_widgets.widgets.formatting import error_html, short_error
 
 if TYPE_CHECKING:
     from astria_widgets.client import AstriaClient
@@ -140,9 +140,14 @@ class LoginWidget(w.VBox):
             return
         self._client = client
         self.status = "ok"
-        self._show(f"Logged in to {client.base_url} as {_account_label(account)}.")
+        done = f"Logged in to {client.base_url} as {_account_label(account)}."
+        self._show(done)
         if self._on_login is not None:
-            self._on_login(client)
+            try:
+                self._on_login(client)
+            except Exception as exc:  # noqa: BLE001 - the login stands; say what broke
+                logger.warning("on_login callback failed: %s", type(exc).__name__)
+                self._show(f"{done} Your on_login callback raised {short_error(exc)}", error=True)
 
     def _fail(self, text: str) -> None:
         self.status = "failed"

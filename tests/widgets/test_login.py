@@ -105,3 +105,15 @@ def test_no_live_widget_state_contains_the_key(sandbox, no_env_key, caplog, phot
     assert key not in caplog.text
     for shown in (form, watched, widget, broken, form.handle, broken.handle):
         assert key not in repr(shown)
+
+
+def test_an_on_login_callback_that_raises_does_not_undo_a_good_login(sandbox, no_env_key):
+    def broken_callback(_client: AstriaClient) -> None:
+        raise RuntimeError("the user's callback broke")
+
+    widget = LoginWidget(base_url=sandbox.url, on_login=broken_callback, sandbox=True)
+    login(widget, canary_key(sandbox))
+    assert widget.status == "ok" and widget.client is not None
+    assert widget.children == (widget.status_line,)  # no key form asking for a retry
+    assert "Logged in" in widget.status_line.value
+    assert "on_login" in widget.status_line.value and "RuntimeError" in widget.status_line.value
