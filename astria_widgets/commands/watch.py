@@ -37,14 +37,14 @@ def main(argv: list[str] | None = None) -> int:
     def on_update(record: dict[str, Any]) -> None:
         now = client.transport.server_now()
         status = tune_status(record, now)
-        if tune_is_stalled(record, now):
+        if tune_is_stalled(record, now, eta_error=client.poll.eta_error):  # as the wait does
             status = "stalled (past its eta)"
         duration = estimated_duration(record)
         start = parse_time(record.get("started_training_at"))
         if status in {"trained", "expired"}:
             percent = 100.0
         elif duration and start:
-            percent = min(99.0, 100.0 * (now - start).total_seconds() / duration)
+            percent = min(99.0, max(0.0, 100.0 * (now - start).total_seconds() / duration))
         else:
             percent = 0.0
         bar.n = int(percent)
@@ -52,12 +52,12 @@ def main(argv: list[str] | None = None) -> int:
         bar.refresh()
 
     try:
-        final = client.wait_for_tune(args.tune_id, timeout=args.timeout, on_update=on_update)
+        with client, bar:  # closed on every way out (Ctrl-C too), before any message
+            final = client.wait_for_tune(args.tune_id, timeout=args.timeout,
+                                         on_update=on_update)
     except AstriaError as exc:
-        bar.close()
         print(f"astria-widgets watch: {exc}", file=sys.stderr)
         return 1
-    bar.close()
     status = tune_status(final)
     if status == "failed":
         print(f"tune {args.tune_id} failed: {final.get('error') or 'no reason given'}")
