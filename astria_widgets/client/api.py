@@ -216,7 +216,7 @@ class AstriaClient:
             self._transport.request("DELETE", path)
         except NotFoundError as exc:
             # A retried DELETE whose first attempt went through answers 404: that is success.
-            if not getattr(exc, "retried", False):
+            if not exc.retried:
                 raise
 
     def _list(self, path: str, limit: int | None, before_id: int | None, offset: int | None,

@@ -3,9 +3,10 @@
 ::
 
     AstriaError
-     +-- TransportError            connection refused/reset, timeouts (wraps the requests error)
+     +-- TransportError            connection refused/reset, timeouts (wraps the requests error);
+     |                             .maybe_processed
      +-- APIError                  any HTTP error status; .status_code, .body, .message,
-     |    |                        .method, .path
+     |    |                        .method, .path, .retried
      |    +-- BadRequestError      400 (also ValueError)
      |    +-- AuthenticationError  401/403
      |    +-- PaymentRequiredError 402
@@ -59,20 +60,27 @@ class AstriaError(Exception):
 class TransportError(AstriaError):
     """The request did not get an HTTP answer: refused, reset, dropped or timed out.
 
-    ``__cause__`` is the underlying ``requests`` exception.
+    ``__cause__`` is the underlying ``requests`` exception. ``maybe_processed`` is False only
+    when the connection was never made (the request surely did not reach the service).
     """
 
-    def __init__(self, message: str, *, method: str = "", path: str = "") -> None:
+    def __init__(self, message: str, *, method: str = "", path: str = "",
+                 maybe_processed: bool = True) -> None:
         super().__init__(message)
         self.message = message
         self.method = method
         self.path = path
+        self.maybe_processed = maybe_processed
 
 
 class APIError(AstriaError):
-    """The API answered with an HTTP error status."""
+    """The API answered with an HTTP error status.
+
+    ``retried`` is True when urllib3 had already resent the request (transparent read retry).
+    """
 
     hint = "Check the request and try again."
+    retried: bool = False
 
     def __init__(
         self,

@@ -204,7 +204,7 @@ class Transport:
         if response.status_code >= 400:
             err = E.from_response(response, method=method, path=shown, secret=self._api_key)
             retries = getattr(response.raw, "retries", None)
-            err.retried = bool(getattr(retries, "history", ()))  # type: ignore[attr-defined]
+            err.retried = bool(getattr(retries, "history", ()))
             raise err
         return response
 
@@ -241,12 +241,10 @@ class Transport:
             if connect_failed else
             "The request may have been processed; look for the object before sending it again."
         )
-        err = E.TransportError(
+        return E.TransportError(
             self.scrub(f"{method} {path} failed: {what} ({type(exc).__name__}). {hint}"),
-            method=method, path=path,
+            method=method, path=path, maybe_processed=not connect_failed,
         )
-        err.maybe_processed = not connect_failed  # type: ignore[attr-defined]
-        return err
 
     # -- creates ---------------------------------------------------------------------------
     def create(
@@ -281,7 +279,7 @@ class Transport:
                 wait = settings.rate_limit_wait if exc.retry_after is None else exc.retry_after
                 self.sleep(min(wait, float(settings.max_retry_after)) or settings.rate_limit_wait)
             except (E.ServerError, E.TransportError) as exc:
-                if isinstance(exc, E.TransportError) and not getattr(exc, "maybe_processed", 1):
+                if isinstance(exc, E.TransportError) and not exc.maybe_processed:
                     raise
                 if find_existing is None and not resend_safe:
                     raise
