@@ -106,6 +106,16 @@ def _callback_problems(**callbacks: Any) -> list[str]:
             if url is not None and not is_http_url(url)]
 
 
+def _name_title_problems(name: Any, title: Any) -> list[str]:
+    """Problems of a new tune's class name and title (``None`` means a generated title)."""
+    problems = []
+    if not isinstance(name, str) or not name.strip():
+        problems.append("name: the class name is empty (e.g. 'man', 'woman', 'dog')")
+    if title is not None and (not isinstance(title, str) or not title.strip()):
+        problems.append("title: the title is empty")
+    return problems
+
+
 def _stripped(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 
@@ -273,13 +283,8 @@ class AstriaClient:
         bracketed keys when files are sent, JSON otherwise; ``on_progress(sent, total)``
         reports upload bytes.
         """
-        problems: list[str] = []
-        if not isinstance(name, str) or not name.strip():
-            problems.append("name: the class name is empty (e.g. 'man', 'woman', 'dog')")
-        if title is None:
-            title = str(uuid.uuid4())
-        elif not isinstance(title, str) or not title.strip():
-            problems.append("title: the title is empty")
+        problems = _name_title_problems(name, title)
+        title = str(uuid.uuid4()) if title is None else title
         urls = _as_urls(image_urls)
         problems.extend(_url_problems("image_urls", urls))
         problems.extend(self._tune_param_problems(callback, token, steps, base_tune_id,
@@ -504,12 +509,8 @@ class AstriaClient:
         urls = _as_urls(image_urls)
         image_inputs = uploads.as_list(images)
         if not tune_ids:
-            if not isinstance(name, str) or not name.strip():
-                problems.append("name: the class name is empty")
-            if title is None:
-                title = str(uuid.uuid4())
-            elif not str(title).strip():
-                problems.append("title: the title is empty")
+            problems.extend(_name_title_problems(name, title))
+            title = str(uuid.uuid4()) if title is None else title
             if not image_inputs and not urls:
                 problems.append("images: give at least one training image or image URL")
         problems.extend(_url_problems("image_urls", urls))
