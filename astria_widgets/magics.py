@@ -164,7 +164,7 @@ class AstriaMagics(Magics):
         group.add_argument("--limit", type=int, default=100)
         group.add_argument("--all", action="store_true")
         options = parser.parse_args(args)
-        if options.limit is not None and options.limit < 1:
+        if options.limit < 1:  # defaults to 100, so always a number
             raise UsageError("%astria tunes: --limit must be at least 1")
         from astria_widgets.frames import tunes_dataframe
 

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import io
-import random
-
 import pandas as pd
 import pytest
+from corpus import photo
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
-from PIL import Image
 
 from astria_widgets.magics import HELP, AstriaMagics, ConnectionStatus
 from astria_widgets.widgets import LoginWidget, TuneForm, TuneProgress
@@ -30,17 +27,6 @@ def magics(shell, client) -> AstriaMagics:
     instance = shell.magics_manager.registry["AstriaMagics"]
     instance.client = client
     return instance
-
-
-def photo(seed: int) -> bytes:
-    rng = random.Random(seed)
-    out = io.BytesIO()
-    im = Image.new("RGB", (600, 600), (rng.randrange(256), 60, 60))
-    pixels = im.load()
-    for _ in range(300):
-        pixels[rng.randrange(600), rng.randrange(600)] = (rng.randrange(256),) * 3
-    im.save(out, "JPEG")
-    return out.getvalue()
 
 
 def test_load_ext_registers_the_magic_once(shell, capsys):
@@ -67,7 +53,7 @@ def test_form_returns_a_tune_form_with_the_given_values(shell, magics, client):
 
 
 def test_tunes_returns_the_history_dataframe_and_watch_a_progress_view(shell, magics, client):
-    tune = client.create_tune(name="cat", images=[("c.jpg", photo(1))], branch="fast",
+    tune = client.create_tune(name="cat", images=[("c.jpg", photo(seed=1))], branch="fast",
                               title="magic cat")  # fmt: skip
     frame = shell.run_line_magic("astria", "tunes")
     assert isinstance(frame, pd.DataFrame)
