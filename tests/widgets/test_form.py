@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import threading
+import time
 
 import pytest
 from PIL import Image
@@ -206,7 +207,8 @@ def test_the_kernel_thread_stays_free_while_the_worker_runs(client, ready_form):
     other = ready_form(client, name="dog")
     assert other.errors == [] and other.fields["title"].value != form.fields["title"].value
     listed = []
-    while not handle.done:
+    deadline = time.monotonic() + WAIT
+    while not handle.done and time.monotonic() < deadline:
         listed.append(len(client.list_tunes()))
         handle.progress._finished.wait(0.05)
     assert handle.wait(timeout=WAIT)["id"] and listed and max(listed) == 1
