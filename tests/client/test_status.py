@@ -45,3 +45,10 @@ def test_stalled_only_past_the_eta_window():
     assert not tune_is_stalled({**tune, "trained_at": iso(0)}, NOW + timedelta(seconds=500))
     assert not tune_is_stalled({**tune, "error": "x"}, NOW + timedelta(seconds=500))
     assert not tune_is_stalled({"created_at": iso(-5000)}, NOW)  # no eta: never stalled
+
+
+def test_parse_http_date_reads_date_headers():
+    from astria_widgets.client.status import parse_http_date
+
+    assert parse_http_date("Sun, 01 Jun 2025 12:00:00 GMT") == NOW
+    assert parse_http_date("garbage") is None and parse_http_date(None) is None
