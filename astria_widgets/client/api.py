@@ -109,9 +109,14 @@ def _callback_problems(**callbacks: Any) -> list[str]:
 def _name_title_problems(name: Any, title: Any) -> list[str]:
     """Problems of a new tune's class name and title (``None`` means a generated title)."""
     problems = []
-    if not isinstance(name, str) or not name.strip():
+    if not isinstance(name, str):
+        problems.append(f"name: the class name must be text (e.g. 'man', 'woman', 'dog'), "
+                        f"not {type(name).__name__}")
+    elif not name.strip():
         problems.append("name: the class name is empty (e.g. 'man', 'woman', 'dog')")
-    if title is not None and (not isinstance(title, str) or not title.strip()):
+    if title is not None and not isinstance(title, str):
+        problems.append(f"title: the title must be text, not {type(title).__name__}")
+    elif title is not None and not title.strip():
         problems.append("title: the title is empty")
     return problems
 

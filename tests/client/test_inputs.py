@@ -80,6 +80,8 @@ def test_image_corpus_problems_block_create_tune(tmp_path, offline):
 @pytest.mark.parametrize(("kwargs", "needle"), [
     ({"name": "  "}, "name:"),
     ({"title": " "}, "title:"),
+    ({"title": 5}, "title: the title must be text, not int"),
+    ({"name": ["man"]}, "name: the class name must be text"),
     ({"image_urls": []}, "images:"),
     ({"image_urls": ["ftp://x/a.jpg"]}, "image_urls[0]"),
     ({"token": "oh wx"}, "token:"),
