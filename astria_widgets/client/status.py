@@ -109,6 +109,27 @@ def estimated_duration(record: Mapping[str, Any]) -> float | None:
     return seconds if seconds > 0 else None
 
 
+def training_fraction(record: Mapping[str, Any], now: datetime | None = None) -> float | None:
+    """How far a tune's training has come, from 0 to 1, or ``None`` when it cannot be told.
+
+    1 once trained (or expired); 0 while queued; while training, the time since
+    ``started_training_at`` over :func:`estimated_duration`, held below 0.99 until the service
+    says it is done (an ``eta`` is an estimate). ``None`` for a failed tune or a training one
+    with no usable ``eta``. Every progress display (widget, CLI) uses this one rule.
+    """
+    now = now or utcnow()
+    status = tune_status(record, now)
+    if status in ("trained", "expired"):
+        return 1.0
+    if status == "queued":
+        return 0.0
+    started = parse_time(record.get("started_training_at"))
+    duration = estimated_duration(record)
+    if status != "training" or started is None or duration is None:
+        return None
+    return min(0.99, max(0.0, (now - started).total_seconds() / duration))
+
+
 def tune_is_stalled(
     record: Mapping[str, Any], now: datetime | None = None, *, eta_error: float = ETA_ERROR
 ) -> bool:

@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     from tqdm import tqdm
 
     from astria_widgets.client import AstriaError, tune_is_stalled, tune_status
-    from astria_widgets.client.status import estimated_duration, parse_time
+    from astria_widgets.client.status import training_fraction
     from astria_widgets.connect import connect
 
     client = connect(quiet=False)
@@ -39,15 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         status = tune_status(record, now)
         if tune_is_stalled(record, now, eta_error=client.poll.eta_error):  # as the wait does
             status = "stalled (past its eta)"
-        duration = estimated_duration(record)
-        start = parse_time(record.get("started_training_at"))
-        if status in {"trained", "expired"}:
-            percent = 100.0
-        elif duration and start:
-            percent = min(99.0, max(0.0, 100.0 * (now - start).total_seconds() / duration))
-        else:
-            percent = 0.0
-        bar.n = int(percent)
+        bar.n = int(100 * (training_fraction(record, now) or 0.0))
         bar.set_postfix_str(status)
         bar.refresh()
 

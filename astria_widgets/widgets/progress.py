@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as w
 import traitlets
 
-from astria_widgets.client.status import parse_time
+from astria_widgets.client.status import parse_time, training_fraction
 from astria_widgets.widgets.formatting import error_html, format_duration, format_size, short_error
 from astria_widgets.widgets.gallery import Gallery
 
@@ -423,9 +423,10 @@ class TuneProgress(w.VBox):
                 begin = started or created or now
                 elapsed = (now - begin).total_seconds()
                 detail = f"training for {format_duration(elapsed)}"
+                fraction = training_fraction(record, now)
+                if fraction is not None:
+                    self.bar.value = fraction
                 if eta:
-                    span = max(1.0, (eta - begin).total_seconds())
-                    self.bar.value = min(0.99, max(0.0, elapsed / span))
                     left = (eta - now).total_seconds()
                     detail += (
                         f"; about {format_duration(left)} left"

@@ -52,3 +52,18 @@ def test_parse_http_date_reads_date_headers():
 
     assert parse_http_date("Sun, 01 Jun 2025 12:00:00 GMT") == NOW
     assert parse_http_date("garbage") is None and parse_http_date(None) is None
+
+
+def test_training_fraction_is_the_one_progress_rule():
+    from astria_widgets.client.status import training_fraction
+
+    queued = {"created_at": iso(-100), "eta": iso(1100)}
+    half = {"created_at": iso(-700), "started_training_at": iso(-600), "eta": iso(600)}
+    overdue = {**half, "started_training_at": iso(-2000), "eta": iso(-800)}
+    no_eta = {"created_at": iso(-700), "started_training_at": iso(-600)}
+    assert training_fraction(queued, NOW) == 0.0
+    assert abs(training_fraction(half, NOW) - 0.5) < 1e-9
+    assert training_fraction(overdue, NOW) == 0.99  # held below 1 until the service says done
+    assert training_fraction({**half, "trained_at": iso(-1)}, NOW) == 1.0
+    assert training_fraction(no_eta, NOW) is None
+    assert training_fraction({**half, "error": "Training failed"}, NOW) is None
