@@ -26,21 +26,31 @@ ImageInput = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, Binary
                    tuple[str, bytes]]
 ProgressCallback = Callable[[int, int], Any]
 
-_MAGIC = (
-    (b"\xff\xd8\xff", ".jpg"),
-    (b"\x89PNG\r\n\x1a\n", ".png"),
-    (b"GIF8", ".gif"),
-    (b"BM", ".bmp"),
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"\xff\xd8\xff", "jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "png"),
+    (b"GIF87a", "gif"),
+    (b"GIF89a", "gif"),
+    (b"BM", "bmp"),
 )
 
 
-def _guess_suffix(data: bytes) -> str:
-    for magic, suffix in _MAGIC:
-        if data.startswith(magic):
-            return suffix
+def image_format(data: bytes) -> str:
+    """The format of image bytes from their magic numbers: ``"jpeg"``, ``"png"``, ``"gif"``,
+    ``"webp"``, ``"bmp"``, or ``""`` when it is none of those (no Pillow needed)."""
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return ".webp"
-    return ".jpg"
+        return "webp"
+    return next((name for magic, name in _MAGIC if data.startswith(magic)), "")
+
+
+def image_suffix(data: bytes, default: str = "") -> str:
+    """A file suffix for image bytes (``".jpg"``, ``".png"``...), ``default`` when unknown."""
+    kind = image_format(data)
+    return f".{'jpg' if kind == 'jpeg' else kind}" if kind else default
+
+
+def _guess_suffix(data: bytes) -> str:
+    return image_suffix(data, ".jpg")
 
 
 def as_list(items: Any) -> list[Any]:

@@ -5,7 +5,8 @@ the imaging checks' own, re-exported here so widgets import both from one place 
 size reads the same in the picker's messages, the upload bar and the browser uploader.
 ``error_html`` / ``errors_html`` give every form message the same red, and ``short_error``
 turns an exception into the one line a widget shows instead of a traceback. ``image_format``
-names the format of image bytes from their magic numbers (for ``ipywidgets.Image.format``).
+(the client's magic-number sniff, re-exported) names the format of image bytes for
+``ipywidgets.Image.format``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import datetime as dt
 import html
 from collections.abc import Iterable
 
+from astria_widgets.client.uploads import image_format
 from astria_widgets.imaging.checks import format_size
 
 __all__ = ["ERROR_COLOR", "error_html", "errors_html", "format_duration", "format_size",
@@ -33,21 +35,6 @@ def errors_html(messages: Iterable[str]) -> str:
     return "<br>".join(error_html(m) for m in messages)
 
 
-_MAGIC: tuple[tuple[bytes, str], ...] = (
-    (b"\xff\xd8\xff", "jpeg"),
-    (b"\x89PNG\r\n\x1a\n", "png"),
-    (b"GIF87a", "gif"),
-    (b"GIF89a", "gif"),
-    (b"BM", "bmp"),
-)
-
-
-def image_format(data: bytes) -> str:
-    """The format of image bytes from their magic numbers: ``"jpeg"``, ``"png"``, ``"gif"``,
-    ``"webp"``, ``"bmp"``, or ``""`` when it is none of those."""
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "webp"
-    return next((name for magic, name in _MAGIC if data.startswith(magic)), "")
 
 
 def short_error(exc: BaseException) -> str:

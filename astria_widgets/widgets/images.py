@@ -39,6 +39,7 @@ import ipywidgets as w
 import traitlets
 from ipyfilechooser import FileChooser
 
+from astria_widgets.client.uploads import image_suffix
 from astria_widgets.imaging import (
     IMAGE_EXTENSIONS,
     ImageReport,
@@ -51,7 +52,7 @@ from astria_widgets.imaging import (
     size_problem,
 )
 from astria_widgets.imaging.checks import MAX_PIXELS
-from astria_widgets.widgets.formatting import ERROR_COLOR, error_html, image_format, short_error
+from astria_widgets.widgets.formatting import ERROR_COLOR, error_html, short_error
 from astria_widgets.widgets.uploader import UploadedFile, make_uploader
 
 __all__ = ["ImagePicker"]
@@ -234,7 +235,7 @@ class ImagePicker(w.VBox):
                 yield str(item[0]), bytes(item[1]), None
             elif isinstance(item, (bytes, bytearray, memoryview)):
                 data = bytes(item)
-                yield f"image{_extension(data)}", data, None
+                yield f"image{image_suffix(data)}", data, None
             elif hasattr(item, "read"):
                 name = PurePath(str(getattr(item, "name", "") or "upload")).name
                 try:
@@ -449,6 +450,3 @@ def _is_pair(item: Any) -> bool:
             and isinstance(item[1], (bytes, bytearray, memoryview)))
 
 
-def _extension(data: bytes) -> str:
-    kind = image_format(data)
-    return f".{'jpg' if kind == 'jpeg' else kind}" if kind else ""

@@ -155,3 +155,13 @@ def test_urls_are_sent_stripped(client):
     tune = client.create_tune(name="dog", image_urls=["  https://e.x/1.jpg "], branch="fast",
                               callback="\thttps://example.com/hook ")
     assert tune["callback"] == "https://example.com/hook"
+
+
+def test_image_suffix_names_bytes_by_their_magic_numbers():
+    from astria_widgets.client.uploads import image_suffix
+
+    assert image_suffix(photo()) == ".jpg"
+    assert image_suffix(b"\x89PNG\r\n\x1a\n....") == ".png"
+    assert image_suffix(b"RIFF\x00\x00\x00\x00WEBPVP8 ") == ".webp"
+    assert image_suffix(b"not an image") == ""
+    assert image_suffix(b"not an image", ".jpg") == ".jpg"
