@@ -308,6 +308,18 @@ class NotebookPage:
         finally:
             self.page.set_viewport_size(size)
 
+    def wait_for_images(self, selector: str, count: int, timeout_ms: int = 60_000) -> None:
+        """Wait until exactly ``count`` images match ``selector``, all loaded and decoded."""
+        self.page.wait_for_function(
+            """([selector, n]) => {
+              const imgs = document.querySelectorAll(selector);
+              return imgs.length === n && Array.from(imgs).every(
+                img => img.getAttribute('src') && img.complete && img.naturalWidth > 0);
+            }""",
+            arg=[selector, count],
+            timeout=timeout_ms,
+        )
+
     def save(self, timeout_ms: int = 30_000) -> None:
         """Save the notebook (``docmanager:save``) and wait until it is no longer dirty."""
         self.page.evaluate("window.jupyterapp.commands.execute('docmanager:save')")

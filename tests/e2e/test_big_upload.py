@@ -188,15 +188,7 @@ def test_twenty_phone_photos_through_a_stock_server(
     # every thumbnail is shown, decoded by the browser, and upright (EXIF applied)
     thumbs = picker.locator(".astria-thumb")
     expect(thumbs).to_have_count(COUNT)
-    page.wait_for_function(
-        """(n) => {
-          const imgs = document.querySelectorAll('.astria-image-picker img.astria-thumb-image');
-          return imgs.length === n && Array.from(imgs).every(
-            img => img.getAttribute('src') && img.complete && img.naturalWidth > 0);
-        }""",
-        arg=COUNT,
-        timeout=60_000,
-    )
+    notebook.wait_for_images(".astria-image-picker img.astria-thumb-image", COUNT)
     for index, path in enumerate(phone_photos):
         card = thumbs.filter(has=page.locator(".astria-thumb-name", has_text=path.name))
         expect(card).to_have_count(1)

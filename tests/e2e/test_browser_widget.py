@@ -97,15 +97,7 @@ def test_tune_browser_in_the_browser(
     expect(fields).to_contain_text("Class name")
     thumbs = browser.locator(".astria-browser-training img")
     expect(thumbs).to_have_count(n_images, timeout=60_000)
-    page.wait_for_function(
-        """(n) => {
-          const imgs = document.querySelectorAll('.astria-browser-training img');
-          return imgs.length === n && Array.from(imgs).every(
-            img => img.getAttribute('src') && img.complete && img.naturalWidth > 0);
-        }""",
-        arg=n_images,
-        timeout=60_000,
-    )
+    notebook.wait_for_images(".astria-browser-training img", n_images)
     expect(browser.locator(".astria-browser-row-button.mod-info")).to_have_text(str(chosen))
     assert page.locator("text=Error displaying widget").count() == 0
     assert "Traceback" not in notebook.output_text(0)
