@@ -58,7 +58,7 @@ def account() -> Any:
 def new_user() -> Any:
     """A fresh isolated account (sandbox control)."""
     key = "sb_" + secrets.token_hex(12)
-    state().store.ensure_user(key, "Sandbox user", f"{key[:11]}@example.invalid", time.time())
+    state().store.ensure_user(key, "Sandbox user", f"{key[:11]}@example.invalid", state().now())
     return jsonify({"api_key": key}), 201
 
 
@@ -104,7 +104,7 @@ def files(subpath: str) -> Any:
     if m := PROMPT_IMAGE.fullmatch(subpath):
         prompt_id, index = int(m.group(1)), int(m.group(2))
         prompt = st.store.get_prompt(prompt_id)
-        if (prompt is None or prompt["outcome"] != "done" or time.time() < prompt["finish_at"]
+        if (prompt is None or prompt["outcome"] != "done" or state().now() < prompt["finish_at"]
                 or index >= prompt["num_images"]):
             abort(404)
         a = prompt["attrs"]
@@ -123,7 +123,7 @@ def files(subpath: str) -> Any:
         return _send(str(path), "image/jpeg")
     if m := CHECKPOINT.fullmatch(subpath):
         tune = st.store.get_tune(int(m.group(1)))
-        if tune is None or tune["outcome"] != "trained" or time.time() < tune["finish_at"]:
+        if tune is None or tune["outcome"] != "trained" or state().now() < tune["finish_at"]:
             abort(404)
         data = f"astria-sandbox fake checkpoint of tune {tune['id']}\n".encode()
         return data, 200, {"Content-Type": "application/octet-stream"}

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from typing import Any
 
 from flask import Blueprint, abort, jsonify, request
@@ -46,7 +45,7 @@ def _list(query: Query) -> Any:
     st = state()
     limit, _, offset = paging(request, max_offset=None, max_limit=MAX_LIMIT)
     public_only, listed_only = query_flag(request, "public"), query_flag(request, "listed")
-    now = time.time()
+    now = state().now()
     out = []
     for row in st.store.list_packs(query, limit, offset):
         attrs = row["attrs"]
@@ -75,7 +74,7 @@ def get_pack(ident: str) -> Any:
     """K3: pack detail."""
     pack = _pack(ident)
     templates = state().store.pack_templates(pack["id"])
-    return jsonify(pack_detail_json(pack, templates, time.time(), base_url()))
+    return jsonify(pack_detail_json(pack, templates, state().now(), base_url()))
 
 
 @bp.post("/packs")
@@ -92,7 +91,7 @@ def create_pack() -> Any:
     if base_tune_id and (base is None or base["user_id"] is not None):
         v.error("base_tune_id", f"tune {base_tune_id} is not a gallery base tune")
     v.raise_if_errors()
-    now = time.time()
+    now = state().now()
     slug_root = re.sub(r"[^a-z0-9]+", "-", (title or "pack").lower()).strip("-") or "pack"
     slug = f"{slug_root}-{st.store.next_sequence('pack_slug')}"
     pack_id = st.store.insert_pack({
@@ -159,7 +158,7 @@ def run_pack(ident: str) -> Any:
         st, user, inp, pack_prompts=list(zip(pack_inputs, columns, strict=True)),
         prompts_callback=prompts_callback)
     tune = st.store.get_tune(tune_id)
-    return jsonify(tune_json(tune, time.time(), base_url())), 201 if created else 200
+    return jsonify(tune_json(tune, state().now(), base_url())), 201 if created else 200
 
 
 def _run_on_tunes(

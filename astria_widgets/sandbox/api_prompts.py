@@ -23,7 +23,6 @@ adds ``debug_images``/``debug_filenames``/``debug_content_types`` (empty lists) 
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify, request
@@ -51,7 +50,7 @@ bp = Blueprint("prompts", __name__)
 def render_prompts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Prompt objects for rows, with the caller's likes and tune summaries."""
     st = state()
-    now, base = time.time(), base_url()
+    now, base = state().now(), base_url()
     ids = [r["id"] for r in rows]
     liked, counts = st.store.like_info(current_user()["id"], ids)
     tune_ids = {r["tune_id"] for r in rows}
@@ -175,7 +174,7 @@ def duplicate(prompt_id: int) -> Any:
     image_index = top.integer("image_index", low=0)
     v.merge(top)
     if image_index is not None and not v.errors:
-        done = time.time() >= original["finish_at"] and original["outcome"] == "done"
+        done = state().now() >= original["finish_at"] and original["outcome"] == "done"
         if not done or image_index >= original["num_images"]:
             available = original["num_images"] if done else 0
             v.error("image_index", f"must be less than {available} (the original's images)")
@@ -215,14 +214,14 @@ def _update(prompt_id: int, tune_id: int | None) -> Any:
                 if tune["name"] not in classes:
                     classes.append(tune["name"])
                     st.store.update_pack(pack_id, {"attrs": pack["attrs"],
-                                                   "updated_at": time.time()})
+                                                   "updated_at": state().now()})
         fields["pack_id"] = pack_id
     if v.present("base_pack_id"):
         fields["base_pack_id"] = v.integer("base_pack_id", low=1)
     if v.present("workspace_id"):
         attrs["workspace_id"] = v.integer("workspace_id", low=1)
     v.raise_if_errors()
-    fields.update({"attrs": attrs, "updated_at": time.time()})
+    fields.update({"attrs": attrs, "updated_at": state().now()})
     st.store.update_prompt(prompt_id, fields)
     return jsonify(render_prompts([st.store.get_prompt(prompt_id)])[0])
 
@@ -248,7 +247,7 @@ def like(prompt_id: int) -> Any:
     ids = [prompt_id]
     if prompt["orig_prompt_id"] and st.store.get_prompt(prompt["orig_prompt_id"]):
         ids.append(prompt["orig_prompt_id"])
-    st.store.like(current_user()["id"], ids, time.time())
+    st.store.like(current_user()["id"], ids, state().now())
     return Response(status=201)
 
 

@@ -15,7 +15,6 @@ List filters: ``title`` (case-insensitive substring), ``name[]`` (class, repeata
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from flask import Blueprint, abort, jsonify, request
@@ -64,7 +63,7 @@ def _filters(query: Query) -> Query:
 
 
 def _render(rows: list[dict[str, Any]]) -> Any:
-    now, base = time.time(), base_url()
+    now, base = state().now(), base_url()
     return jsonify([tune_json(r, now, base) for r in rows])
 
 
@@ -97,13 +96,13 @@ def create() -> Any:
     validator.raise_if_errors()
     tune_id, created = create_tune(st, current_user(), inp)
     tune = st.store.get_tune(tune_id)
-    return jsonify(tune_json(tune, time.time(), base_url())), 201 if created else 200
+    return jsonify(tune_json(tune, state().now(), base_url())), 201 if created else 200
 
 
 @bp.get("/tunes/<int:tune_id>")
 def retrieve(tune_id: int) -> Any:
     """T3: one tune."""
-    return jsonify(tune_json(own_tune(tune_id), time.time(), base_url()))
+    return jsonify(tune_json(own_tune(tune_id), state().now(), base_url()))
 
 
 @bp.patch("/tunes/<int:tune_id>")
@@ -121,9 +120,9 @@ def update(tune_id: int) -> Any:
     if v.present("characteristics"):
         attrs["characteristics"] = v.string_map("characteristics")
     v.raise_if_errors()
-    fields.update({"attrs": attrs, "updated_at": time.time()})
+    fields.update({"attrs": attrs, "updated_at": state().now()})
     st.store.update_tune(tune_id, fields)
-    return jsonify(tune_json(st.store.get_tune(tune_id), time.time(), base_url()))
+    return jsonify(tune_json(st.store.get_tune(tune_id), state().now(), base_url()))
 
 
 @bp.delete("/tunes/<int:tune_id>")

@@ -12,6 +12,7 @@ import os
 import signal
 import sys
 import threading
+from datetime import datetime, timezone
 from pathlib import Path
 
 HELP = "run a local Astria-compatible sandbox server (until Ctrl-C)"
@@ -21,6 +22,16 @@ def default_data_dir() -> Path:
     """``$ASTRIA_SANDBOX_DIR``, else ``~/.astria-widgets/sandbox``."""
     env = os.environ.get("ASTRIA_SANDBOX_DIR")
     return Path(env).expanduser() if env else Path.home() / ".astria-widgets" / "sandbox"
+
+
+def start_time(text: str) -> datetime:
+    """``--now``: an ISO 8601 date or date-time (UTC unless it names an offset)."""
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an ISO 8601 date-time, e.g. 2025-06-15T12:00:00Z") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,6 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="random faults on this fraction of API requests (0..1)")
     parser.add_argument("--allow-remote-callbacks", action="store_true",
                         help="also POST callbacks to non-loopback addresses")
+    parser.add_argument("--now", type=start_time, default=None, metavar="ISO",
+                        help="start the sandbox's clock at this UTC date-time (it ticks on "
+                             "in real time), e.g. 2025-06-15T12:00:00Z; default: the real time")
     parser.add_argument("--access-log", action="store_true", help="log every request")
     return parser
 
@@ -61,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         port=args.port, data_dir=args.data_dir or default_data_dir(), api_key=args.api_key,
         speed=args.speed, seed_history=args.seed_history, faults=args.faults, host=args.host,
         allow_remote_callbacks=args.allow_remote_callbacks, access_log=args.access_log,
+        now=args.now,
     )
     try:
         sandbox.start()

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from typing import Any
 
 from .gallery import prompt_cost_mc
@@ -132,7 +131,7 @@ def create_prompts(
     *, extra: list[dict[str, Any]] | None = None,
 ) -> tuple[list[int], bool]:
     """Create prompts under ``model_tune``; returns (ids, created)."""
-    now = time.time()
+    now = st.now()
     characteristics = model_tune["attrs"].get("characteristics")
     if model_tune["user_id"] is not None and _is_expired(model_tune, now):
         raise ValidationFailed({"tune_id": [f"tune {model_tune['id']} has expired"]})
@@ -207,7 +206,7 @@ def create_tune(
                                                   p.get("characteristics"))
     uploads = [st.save_upload(*image) for image in inp.images]
     orig = [{"upload": u} for u in uploads] + [{"url": u} for u in inp.image_urls]
-    now = time.time()
+    now = st.now()
 
     def build(tune_id: int, first_prompt_id: int) -> dict[str, Any]:
         plan = st.clock.plan_tune(tune_id, now, p["branch"], p.get("model_type"), p["title"])

@@ -9,7 +9,6 @@ They are trained long ago, never expire and have no checkpoint URL. Seeding is i
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from .store import Store
@@ -89,8 +88,8 @@ def _tune_row(tune: tuple) -> dict[str, Any]:
     }
 
 
-def seed_gallery(store: Store) -> None:
-    """Insert gallery tunes, packs and template prompts once per data directory."""
+def seed_gallery(store: Store, now: float) -> None:
+    """Insert gallery tunes, packs and template prompts once per data directory (at ``now``)."""
     if store.get_meta("gallery_version") == GALLERY_VERSION:
         return
     for tune in GALLERY_TUNES:
@@ -126,4 +125,4 @@ def seed_gallery(store: Store) -> None:
                               "cost_mc": prompt_cost_mc(branch, 4, False)},
                 })
     store.set_meta("gallery_version", GALLERY_VERSION)
-    store.set_meta("gallery_seeded_at", str(time.time()))
+    store.set_meta("gallery_seeded_at", str(now))

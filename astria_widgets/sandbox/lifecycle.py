@@ -15,6 +15,10 @@ Every object gets its whole future planned at creation, as wall-clock epoch time
 The state at time ``now`` is then a pure function of those planned times (see
 ``objects.py``): reading an object advances it lazily, and the background ticker
 (``Ticker``) fires the callbacks that are due even when nobody reads.
+
+"Now" itself is ``Clock.now()``, the one place the sandbox reads the time: the process clock
+by default, or a pinned start (``Sandbox(now=datetime(...))``) that ticks in real time from
+there, or any callable returning epoch seconds (``wall_clock``).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import hashlib
 import logging
 import re
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -37,6 +42,34 @@ EXPIRY_SECONDS = 30 * 24 * 3600.0
 FAIL_MARK = "[fail]"
 REFERENCE = re.compile(r"<(lora|faceid):(\d+)(?::[^>]*)?>")
 log = logging.getLogger(__name__)
+
+# What ``Sandbox(now=...)`` accepts: None (the process clock), a timezone-aware datetime or
+# epoch seconds to start from (the clock then ticks in real time), or a callable -> epoch s.
+NowSetting = Callable[[], float] | datetime | float | None
+
+
+def wall_clock(now: NowSetting = None) -> Callable[[], float]:
+    """A callable returning the sandbox's current time in epoch seconds.
+
+    ``None``: the process clock. A callable: used as is. A datetime (timezone-aware) or a
+    number of epoch seconds: the clock starts there now and ticks in real time.
+    """
+    if now is None:
+        return time.time
+    if callable(now):
+        return now
+    if isinstance(now, datetime):
+        if now.tzinfo is None or now.utcoffset() is None:
+            raise ValueError("now must be a timezone-aware datetime, e.g. "
+                             "datetime(2025, 6, 15, 12, tzinfo=timezone.utc)")
+        start = now.timestamp()
+    elif isinstance(now, (int, float)) and not isinstance(now, bool):
+        start = float(now)
+    else:
+        raise TypeError("now must be a datetime, epoch seconds or a callable returning them, "
+                        f"not {type(now).__name__}")
+    offset = start - time.time()
+    return lambda: time.time() + offset
 
 
 def iso(ts: float | None) -> str | None:
@@ -80,12 +113,17 @@ class PromptPlan:
 
 
 class Clock:
-    """Plans lifecycles at a given speed (``speed`` x faster than the real service)."""
+    """The sandbox's time (``now()``) and lifecycle plans at ``speed`` x the real service."""
 
-    def __init__(self, speed: float) -> None:
+    def __init__(self, speed: float, now: NowSetting = None) -> None:
         if speed <= 0:
             raise ValueError("speed must be positive")
         self.speed = float(speed)
+        self._now = wall_clock(now)
+
+    def now(self) -> float:
+        """The current sandbox time in epoch seconds (every sandbox time read goes here)."""
+        return self._now()
 
     def scaled(self, seconds: float) -> float:
         """Real-service seconds -> sandbox seconds."""

@@ -9,17 +9,17 @@ durations are the real service's (a training took ~20 minutes); the recent ones 
 sandbox's speed. Training images are stand-ins rendered lazily by the file route.
 
 Everything is generated in memory and written with ``executemany`` in one transaction, so
-10,000 tunes take seconds. The result is deterministic for a given ``seed`` (times are
-relative to "now"). Seeding is per account and cumulative: ``seed_history(n)`` tops the
-account up to ``n`` seeded tunes, so restarting a sandbox with the same ``seed_history`` on
-the same data directory adds nothing.
+10,000 tunes take seconds. The result is deterministic for a given ``seed`` and "now"
+(times are relative to the sandbox clock, ``clock.now()``, or to ``now`` when given: a
+sandbox started with a pinned ``now`` seeds the same history on any date). Seeding is per
+account and cumulative: ``seed_history(n)`` tops the account up to ``n`` seeded tunes, so
+restarting a sandbox with the same ``seed_history`` on the same data directory adds nothing.
 """
 
 from __future__ import annotations
 
 import json
 import random
-import time
 from typing import Any
 
 from .gallery import prompt_cost_mc
@@ -70,7 +70,7 @@ def seed_history(
     count = max(0, int(n) - done)
     if count == 0:
         return 0
-    now = time.time() if now is None else now
+    now = clock.now() if now is None else now
     rng = random.Random(f"{seed}:{done}")
     real = Clock(1.0)
     recent = max(1, count // 100) if count >= 10 else 0

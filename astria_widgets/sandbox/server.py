@@ -14,7 +14,6 @@ import secrets
 import shutil
 import tempfile
 import threading
-import time
 import weakref
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from .app import create_app
 from .callbacks import CallbackRecord
-from .lifecycle import Ticker
+from .lifecycle import NowSetting, Ticker, wall_clock
 from .seed import seed_history as _seed_history
 from .state import SandboxConfig, SandboxState
 
@@ -52,7 +51,12 @@ class Sandbox:
     loopback only), ``max_upload_bytes`` (413 above it; default 64 MiB), ``retry_after``
     (seconds a 429 asks for; default 0.1), ``slow_delay`` (seconds a "slow" fault waits;
     default 0.5), ``idempotency`` (title/attribute idempotency of creates; default False),
-    ``fault_seed`` (makes random faults reproducible), ``history_seed``, ``access_log``.
+    ``fault_seed`` (makes random faults reproducible), ``history_seed``, ``access_log``,
+    ``now`` (the sandbox's clock: a timezone-aware datetime or epoch seconds it starts from
+    at ``start()`` and ticks on from in real time, or a callable returning epoch seconds;
+    default the process clock). Every sandbox time (created_at, eta, expiry, seeding,
+    callbacks) is read from that one clock, so tests pin dates with
+    ``Sandbox(now=datetime(2025, 6, 15, 12, tzinfo=timezone.utc))``.
     """
 
     def __init__(
@@ -61,7 +65,7 @@ class Sandbox:
         faults: float = 0.0, host: str = "127.0.0.1", *, allow_remote_callbacks: bool = False,
         max_upload_bytes: int = 64 * 1024 * 1024, retry_after: float = 0.1,
         slow_delay: float = 0.5, idempotency: bool = False, fault_seed: int | None = None,
-        history_seed: int = 0, access_log: bool = False,
+        history_seed: int = 0, access_log: bool = False, now: NowSetting = None,
     ) -> None:
         if api_key is not None:
             _check_key(api_key)
@@ -69,6 +73,7 @@ class Sandbox:
             raise ValueError("speed must be positive")
         if not 0.0 <= faults <= 1.0:
             raise ValueError("faults must be a rate between 0 and 1")
+        wall_clock(now)  # a bad ``now`` fails here, naming the parameter, not at start()
         self._temp_dir = data_dir is None
         self.data_dir = Path(
             tempfile.mkdtemp(prefix="astria-sandbox-") if data_dir is None else data_dir
@@ -84,7 +89,7 @@ class Sandbox:
             data_dir=self.data_dir, api_key=self.api_key, speed=self.speed, faults=faults,
             allow_remote_callbacks=allow_remote_callbacks, max_upload_bytes=max_upload_bytes,
             retry_after=retry_after, slow_delay=slow_delay, idempotency=idempotency,
-            fault_seed=fault_seed,
+            fault_seed=fault_seed, now=now,
         )
         self._state: SandboxState | None = None
         self._server: BaseWSGIServer | None = None
@@ -185,7 +190,7 @@ class Sandbox:
         """A fresh account with isolated data; returns its API key."""
         key = _check_key(api_key or "sb_" + secrets.token_hex(12))
         self.state.store.ensure_user(key, "Sandbox user", f"{key[:11]}@example.invalid",
-                                     time.time())
+                                     self.state.now())
         return key
 
     def seed_history(self, n: int, *, api_key: str | None = None, seed: int = 0) -> int:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +18,7 @@ from werkzeug.utils import secure_filename
 from .callbacks import CallbackSender
 from .faults import FaultInjector
 from .gallery import seed_gallery
-from .lifecycle import Clock
+from .lifecycle import Clock, NowSetting
 from .objects import prompt_json, tune_json
 from .store import Store
 
@@ -44,6 +43,7 @@ class SandboxConfig:
     idempotency: bool = False
     fault_seed: int | None = None
     tick_interval: float = 0.1
+    now: NowSetting = None
 
 
 class SandboxState:
@@ -55,15 +55,19 @@ class SandboxState:
         self.files_dir = self.data_dir / "files"
         self.files_dir.mkdir(parents=True, exist_ok=True)
         self.store = Store(self.data_dir / DB_NAME)
-        self.clock = Clock(config.speed)
+        self.clock = Clock(config.speed, now=config.now)
         self.faults = FaultInjector(
             config.faults, retry_after=config.retry_after, slow_delay=config.slow_delay,
             seed=config.fault_seed,
         )
         self.callbacks = CallbackSender(allow_remote=config.allow_remote_callbacks)
-        seed_gallery(self.store)
+        seed_gallery(self.store, self.now())
         self.store.ensure_user(config.api_key, "Sandbox user", "sandbox@example.invalid",
-                               time.time())
+                               self.now())
+
+    def now(self) -> float:
+        """The sandbox's current time in epoch seconds (its one clock: ``Clock.now``)."""
+        return self.clock.now()
 
     def close(self) -> None:
         """Stop callbacks and close the database."""
@@ -96,7 +100,7 @@ class SandboxState:
 
     def tick(self) -> None:
         """Fire every callback that is due."""
-        now = time.time()
+        now = self.now()
         for row in self.store.take_due_callbacks(now):
             body = self._callback_body(row, now)
             if body is not None:

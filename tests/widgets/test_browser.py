@@ -2,6 +2,9 @@
 
 Counts are checked against pandas computations on the same ``tunes_dataframe`` frame; the
 detail pane's worker is awaited with a bounded ``Event`` wait, never with sleeps.
+The history is seeded relative to the process clock, which the client also uses to judge
+expiry, so expectations are relative to it, never to a calendar date (``tests/moved_clock.py``
+runs this file under moved clocks).
 """
 
 from __future__ import annotations
@@ -177,8 +180,10 @@ def test_categorical_filters_match_pandas(browser: TuneBrowser, frame: pd.DataFr
 
 def test_date_range_filter_is_inclusive_of_whole_days(browser: TuneBrowser,
                                                       frame: pd.DataFrame) -> None:
-    days = frame["created_at"].dt.normalize()
-    since, until = days.quantile(0.25), days.quantile(0.75)
+    days = frame["created_at"].dt.normalize()  # whole UTC days, as the filter takes them
+    since, until = days.quantile(0.25, interpolation="lower"), days.quantile(0.75,
+                                                                          interpolation="lower")
+    assert since == since.normalize() and until == until.normalize() and since < until
     browser.set_filter(since=since.date(), until=until.date())
     created = frame["created_at"]
     expected = (created >= since) & (created < until + pd.Timedelta(days=1))
