@@ -3,7 +3,9 @@
 Every documented key is always present (null when unknown; Ambiguity #7: chose the full key
 set of section 3.1/3.2 with nulls). The lifecycle fields are derived from planned times (see
 ``lifecycle.py``), so an object read later shows a later state. URLs point back to the sandbox
-(``base`` is the address the client used, or the sandbox URL for callbacks).
+(``base`` is the address the client used, or the sandbox URL for callbacks). Every URL field
+is absolute: files the sandbox stores are kept as ``/files/...`` paths and joined to ``base``
+here, when the object is rendered (``absolute``), so a restart on another port still works.
 
 Sandbox extensions: tune ``error`` (nullable string, set once training failed); tune echoes
 ``auto_extend``, ``preset`` and ``characteristics``; prompt ``user_error`` is always present.
@@ -32,6 +34,11 @@ def _expires(finish: float, auto_extend: bool, now: float) -> float:
         while expires < now:
             expires += EXPIRY_SECONDS
     return expires
+
+
+def absolute(base: str, url: str | None) -> str | None:
+    """``url`` as an absolute URL: a stored ``/files/...`` path is joined to ``base``."""
+    return base + url if url and url.startswith("/") else url
 
 
 def orig_image_url(base: str, entry: dict[str, Any]) -> str:
@@ -128,10 +135,12 @@ def prompt_json(
         "base_pack_id": row["base_pack_id"],
         "order_id": row["order_id"],
         "orig_prompt_id": row["orig_prompt_id"],
-        "input_image": attrs.get("input_image_url_stored"),
-        "mask_image": attrs.get("mask_image_url_stored"),
+        "input_image": absolute(base, attrs.get("input_image_url_stored")
+                                or attrs.get("input_image_url")),
+        "mask_image": absolute(base, attrs.get("mask_image_url_stored")
+                               or attrs.get("mask_image_url")),
         "input_video": None,
-        "image_references": attrs.get("image_references", []),
+        "image_references": [absolute(base, u) for u in attrs.get("image_references", [])],
         "liked": liked,
         "prompt_likes_count": likes,
         "tune": {"id": own["id"], "title": own["title"]} if own else None,
@@ -140,12 +149,6 @@ def prompt_json(
     }
     for field in PROMPT_ECHO_FIELDS:
         obj.setdefault(field, attrs.get(field))
-    if obj["input_image"] is None and attrs.get("input_image_url"):
-        obj["input_image"] = attrs["input_image_url"]
-    if obj["mask_image"] is None and attrs.get("mask_image_url"):
-        obj["mask_image"] = attrs["mask_image_url"]
-    if obj["input_image"] and obj["input_image"].startswith("/"):
-        obj["input_image"] = base + obj["input_image"]
     if "debug_images" in expand:
         obj["debug_images"], obj["debug_filenames"], obj["debug_content_types"] = [], [], []
     if "prompt.comments" in expand or "comments" in expand:

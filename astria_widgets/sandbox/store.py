@@ -8,6 +8,11 @@ needed for querying. Planned lifecycle times are epoch seconds (floats).
 Ids: gallery tunes keep their real ids (up to 4,665,564); user tunes start above
 ``TUNE_ID_BASE`` and prompts above ``PROMPT_ID_BASE`` so the two never collide and ids stay
 increasing with creation order (which keyset pagination relies on).
+
+Ids are never reused: deleting rows records the highest deleted id of the table in ``meta``
+(``retired_max_id:<table>``), and new ids start above both it and the largest id present, as
+SQLite's AUTOINCREMENT would (a table created without it cannot gain it in place, so data
+directories written before this keep working; there, only ids deleted since are protected).
 """
 
 from __future__ import annotations
@@ -156,8 +161,17 @@ class Store:
             self._db.execute("COMMIT")
 
     def _next_id(self, table: str, base: int) -> int:
-        current = self._db.execute(f"SELECT MAX(id) FROM {table}").fetchone()[0]
-        return max(current or 0, base) + 1
+        return max(self.max_id(table), base) + 1
+
+    def _retire(self, db: sqlite3.Connection, table: str, ids: Iterable[int]) -> None:
+        """Remember the highest of ``ids`` (rows being deleted) so it is never handed out."""
+        top = max(ids, default=None)
+        if top is not None:
+            db.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET "
+                "value = MAX(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))",
+                (f"retired_max_id:{table}", str(int(top))),
+            )
 
     # -- meta ------------------------------------------------------------------------------
 
@@ -238,6 +252,8 @@ class Store:
         """Delete a tune and the prompts under it; returns the deleted prompt ids."""
         with self._transaction() as db:
             rows = db.execute("SELECT id FROM prompts WHERE tune_id = ?", (tune_id,)).fetchall()
+            self._retire(db, "prompts", (r[0] for r in rows))
+            self._retire(db, "tunes", [tune_id])
             db.execute("DELETE FROM prompts WHERE tune_id = ?", (tune_id,))
             db.execute(
                 "DELETE FROM likes WHERE prompt_id IN "
@@ -284,9 +300,10 @@ class Store:
 
     def delete_prompt(self, prompt_id: int) -> None:
         """Delete a prompt and its likes."""
-        with self._lock:
-            self._db.execute("DELETE FROM likes WHERE prompt_id = ?", (prompt_id,))
-            self._db.execute("DELETE FROM prompts WHERE id = ?", (prompt_id,))
+        with self._transaction() as db:
+            self._retire(db, "prompts", [prompt_id])
+            db.execute("DELETE FROM likes WHERE prompt_id = ?", (prompt_id,))
+            db.execute("DELETE FROM prompts WHERE id = ?", (prompt_id,))
 
     def prompt_cost_total(self, user_id: int) -> int:
         """Sum of ``cost_mc`` over a user's prompts (for the account balance)."""
@@ -396,10 +413,14 @@ class Store:
             db.executemany(_insert_sql("prompts", PROMPT_COLUMNS), prompts)
 
     def max_id(self, table: str) -> int:
-        """Largest id in ``tunes``, ``prompts`` or ``packs`` (0 when empty)."""
+        """Largest id ever used in ``tunes``, ``prompts`` or ``packs``, deleted rows included
+        (0 when none): new ids start above it."""
         if table not in {"tunes", "prompts", "packs"}:
             raise ValueError(table)
-        return int(self._scalar(f"SELECT COALESCE(MAX(id), 0) FROM {table}") or 0)
+        with self._lock:
+            present = int(self._scalar(f"SELECT COALESCE(MAX(id), 0) FROM {table}") or 0)
+            retired = int(self.get_meta(f"retired_max_id:{table}", "0") or 0)
+        return max(present, retired)
 
     def _by_id(self, table: str, row_id: int) -> dict[str, Any] | None:
         if row_id not in SQLITE_INTEGERS:  # SQLite could not even bind it; no row has it
