@@ -55,7 +55,23 @@ def build_parser() -> argparse.ArgumentParser:
                         help="start the sandbox's clock at this UTC date-time (it ticks on "
                              "in real time), e.g. 2025-06-15T12:00:00Z; default: the real time")
     parser.add_argument("--access-log", action="store_true", help="log every request")
+    parser.add_argument("--duration-spread", type=_spread, default=(0.8, 1.2),
+                        metavar="LOW,HIGH",
+                        help="actual training durations are the eta's estimate times a factor "
+                             "in this range (default 0.8,1.2; e.g. 0.3,3 to test waits)")
     return parser
+
+
+def _spread(text: str) -> tuple[float, float]:
+    """``"0.3,3"`` -> ``(0.3, 3.0)`` for ``--duration-spread``."""
+    from .lifecycle import check_spread
+
+    try:
+        low, high = (float(v) for v in text.split(","))
+        return check_spread((low, high))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(
+            f"expected LOW,HIGH with 0 < LOW <= HIGH (e.g. 0.3,3), got {text!r}") from exc
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -76,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         speed=args.speed, seed_history=args.seed_history, faults=args.faults, host=args.host,
         allow_remote_callbacks=args.allow_remote_callbacks, access_log=args.access_log,
         now=args.now,
+        duration_spread=args.duration_spread,
     )
     try:
         sandbox.start()

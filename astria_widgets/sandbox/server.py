@@ -22,7 +22,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from .app import create_app
 from .callbacks import CallbackRecord
-from .lifecycle import NowSetting, Ticker, wall_clock
+from .lifecycle import NowSetting, Ticker, check_spread, wall_clock
 from .seed import seed_history as _seed_history
 from .state import SandboxConfig, SandboxState
 
@@ -52,6 +52,9 @@ class Sandbox:
     (seconds a 429 asks for; default 0.1), ``slow_delay`` (seconds a "slow" fault waits;
     default 0.5), ``idempotency`` (title/attribute idempotency of creates; default False),
     ``fault_seed`` (makes random faults reproducible), ``history_seed``, ``access_log``,
+    ``duration_spread`` (``(low, high)``: actual training durations are the estimate times a
+    factor in that range, default ``(0.8, 1.2)``; settable on a running sandbox, for tunes
+    created afterwards),
     ``now`` (the sandbox's clock: a timezone-aware datetime or epoch seconds it starts from
     at ``start()`` and ticks on from in real time, or a callable returning epoch seconds;
     default the process clock). Every sandbox time (created_at, eta, expiry, seeding,
@@ -65,7 +68,8 @@ class Sandbox:
         faults: float = 0.0, host: str = "127.0.0.1", *, allow_remote_callbacks: bool = False,
         max_upload_bytes: int = 64 * 1024 * 1024, retry_after: float = 0.1,
         slow_delay: float = 0.5, idempotency: bool = False, fault_seed: int | None = None,
-        history_seed: int = 0, access_log: bool = False, now: NowSetting = None,
+        history_seed: int = 0, access_log: bool = False,
+        duration_spread: tuple[float, float] = (0.8, 1.2), now: NowSetting = None,
     ) -> None:
         if api_key is not None:
             _check_key(api_key)
@@ -89,13 +93,24 @@ class Sandbox:
             data_dir=self.data_dir, api_key=self.api_key, speed=self.speed, faults=faults,
             allow_remote_callbacks=allow_remote_callbacks, max_upload_bytes=max_upload_bytes,
             retry_after=retry_after, slow_delay=slow_delay, idempotency=idempotency,
-            fault_seed=fault_seed, now=now,
+            fault_seed=fault_seed, duration_spread=check_spread(duration_spread), now=now,
         )
         self._state: SandboxState | None = None
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
         self._ticker: Ticker | None = None
         self._lock = threading.Lock()
+
+    @property
+    def duration_spread(self) -> tuple[float, float]:
+        """Range of actual training durations, as factors of the estimate."""
+        return self.config.duration_spread
+
+    @duration_spread.setter
+    def duration_spread(self, spread: tuple[float, float]) -> None:
+        self.config.duration_spread = check_spread(spread)
+        if self._state is not None:
+            self._state.clock.spread = self.config.duration_spread
 
     # -- lifecycle ---------------------------------------------------------------------------
 
