@@ -39,8 +39,10 @@ def run_moved(at: datetime, pytest_args: list[str]) -> int:
         import pytest
 
         print(f"moved clock: {datetime.now(timezone.utc):%Y-%m-%dT%H:%M:%SZ} UTC", flush=True)
-        # time-machine's own pytest plugin is already imported (and unused here)
-        return int(pytest.main(["-p", "no:time_machine", *pytest_args]))
+        # time-machine is imported before pytest, so pytest cannot rewrite its plugin (unused)
+        quiet = ("ignore:Module already imported so cannot be rewritten; time_machine:"
+                 "pytest.PytestAssertRewriteWarning")
+        return int(pytest.main(["-p", "no:time_machine", "-W", quiet, *pytest_args]))
 
 
 def main(argv: list[str] | None = None) -> int:
