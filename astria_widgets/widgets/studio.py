@@ -86,11 +86,12 @@ class PromptStudio(w.VBox):
         self.preview = w.HTML()
         self.preview.add_class("astria-studio-preview")
         self.fields: dict[str, w.Widget] = {}
-        self._messages: dict[str, w.HTML] = {}
+        #: the message shown next to each field (``tune``, ``text``, ``sweep``, ``general``...)
+        self.messages: dict[str, w.HTML] = {}
         for name in ("tune", "text", "sweep", "general", *self.params):
             message = w.HTML()
             message.add_class(f"astria-studio-{name.replace('_', '-')}-message")
-            self._messages[name] = message
+            self.messages[name] = message
         groups = []
         for group, _label in STUDIO_GROUPS:
             rows = []
@@ -100,9 +101,9 @@ class PromptStudio(w.VBox):
                 if param.kind == "file":
                     rows.append(w.VBox([w.HTML(f"<b>{html.escape(param.label)}</b> "
                                                f"<small>{html.escape(param.help)}</small>"),
-                                        field, self._messages[param.name]]))
+                                        field, self.messages[param.name]]))
                 else:
-                    rows.append(w.HBox([field, self._messages[param.name]],
+                    rows.append(w.HBox([field, self.messages[param.name]],
                                        layout=w.Layout(align_items="center")))
             groups.append(w.VBox(rows))
         self.groups = w.Accordion(children=groups, selected_index=0)
@@ -135,15 +136,15 @@ class PromptStudio(w.VBox):
             w.HBox([w.HTML("<h3 style='margin: 0'>Prompt studio</h3>"), self.balance],
                    layout=w.Layout(justify_content="space-between", align_items="center")),
             w.HBox([self.search, self.reload_button]),
-            w.HBox([self.tune_picker, self._messages["tune"]],
+            w.HBox([self.tune_picker, self.messages["tune"]],
                    layout=w.Layout(align_items="center")),
-            w.HBox([self.text, self._messages["text"]], layout=w.Layout(align_items="center")),
+            w.HBox([self.text, self.messages["text"]], layout=w.Layout(align_items="center")),
             self.preview, self.groups,
             w.HTML("<b>Variations</b> <small>one prompt per combination, laid out as a grid"
                    "</small>"),
             w.HBox([self.sweep_rows, self.sweep_row_values]),
             w.HBox([self.sweep_cols, self.sweep_col_values]),
-            self._messages["sweep"], self._messages["general"],
+            self.messages["sweep"], self.messages["general"],
             w.HBox([self.submit_button, self.reason_label], layout=w.Layout(align_items="center")),
             self.message, self.results,
         ])
@@ -216,8 +217,8 @@ class PromptStudio(w.VBox):
                 found.setdefault(name, []).append(error)
         checked = self.model.problems(self.text.value, self.values, sweep)
         for name, messages in checked.items():
-            found.setdefault(name if name in self._messages else "general", []).extend(
-                f"{name}: {m}" if name not in self._messages else m for m in messages)
+            found.setdefault(name if name in self.messages else "general", []).extend(
+                f"{name}: {m}" if name not in self.messages else m for m in messages)
         return found
 
     @property
@@ -232,7 +233,7 @@ class PromptStudio(w.VBox):
     def _refresh(self) -> None:
         sweep, sweep_problems = self.widget_sweep()
         found = self._problems(sweep)
-        for name, message in self._messages.items():
+        for name, message in self.messages.items():
             lines = found.get(name, [])
             message.value = errors_html(sweep_problems + lines if name == "sweep" else lines)
         plan = self.model.preview(self.text.value)

@@ -81,7 +81,7 @@ def read_field(param: Param, field: w.Widget) -> tuple[Any, str | None]:
             return None, f"must be a whole number, not {text!r}"
     if param.kind == "float":
         try:
-            return float(text), None
+            return (int(text) if text.lstrip("+-").isdigit() else float(text)), None
         except ValueError:
             return None, f"must be a number, not {text!r}"
     return text, None

@@ -46,7 +46,13 @@ def shown_params(prompt: dict[str, Any]) -> list[tuple[str, Any]]:
     return [(n, prompt[n]) for n in names if prompt.get(n) not in (None, "", [], False)]
 
 
-class _Cell:
+def _header(param: str | None, value: Any, axis: str) -> w.HTML:
+    label = w.HTML(f"<b>{html.escape(f'{param} = {value}')}</b>")
+    label.add_class(f"astria-studio-{axis}-label")
+    return label
+
+
+class ResultCell:
     """The widgets of one grid cell."""
 
     def __init__(self, label: str, on_view: Callable[[], None], on_like: Callable[[], None],
@@ -84,7 +90,10 @@ class StudioResults(w.VBox):
                  on_change: Callable[[GenerationRun], Any] | None = None) -> None:
         self._run: GenerationRun | None = None
         self._unsubscribe: Callable[[], None] | None = None
-        self._cells: list[_Cell] = []
+        #: the grid's cells (row-major) and its row/column headers
+        self.cells: list[ResultCell] = []
+        self.row_labels: list[w.HTML] = []
+        self.col_labels: list[w.HTML] = []
         self._on_use_as_input = on_use_as_input
         self._on_change = on_change
         self.status = w.HTML()
@@ -120,26 +129,22 @@ class StudioResults(w.VBox):
             self._unsubscribe()
         self._run = run
         plan = run.sweep
-        self._cells = [
-            _Cell(cell.label or "result", lambda i=i: self._view(i), lambda i=i: self._like(i),
+        self.cells = [
+            ResultCell(cell.label or "result", lambda i=i: self._view(i), lambda i=i: self._like(i),
                   lambda i=i: self._use(i))
             for i, cell in enumerate(plan.cells)]
         rows, cols = plan.shape
         children: list[w.Widget] = []
         headers = plan.col_param is not None
+        self.col_labels = [_header(plan.col_param, v, "col") for v in plan.col_values]
+        self.row_labels = [_header(plan.row_param, v, "row") for v in plan.row_values]
         if headers:
             children.append(w.HTML(""))
-            for value in plan.col_values:
-                head = w.HTML(f"<b>{html.escape(plan.col_param)} = {html.escape(str(value))}</b>")
-                head.add_class("astria-studio-col-label")
-                children.append(head)
+            children.extend(self.col_labels)
         for r in range(rows):
-            if plan.row_param is not None:
-                text = f"{plan.row_param} = {plan.row_values[r]}"
-                label = w.HTML(f"<b>{html.escape(text)}</b>")
-                label.add_class("astria-studio-row-label")
-                children.append(label)
-            children.extend(c.box for c in self._cells[r * cols:(r + 1) * cols])
+            if self.row_labels:
+                children.append(self.row_labels[r])
+            children.extend(c.box for c in self.cells[r * cols:(r + 1) * cols])
         label_col = "max-content " if plan.row_param is not None else ""
         self.grid.layout = w.Layout(
             grid_template_columns=f"{label_col}repeat({cols}, max-content)",
@@ -167,7 +172,7 @@ class StudioResults(w.VBox):
             return
         images = run.images
         cells = run.cells
-        for widgets, (_cell, prompt) in zip(self._cells, cells, strict=True):
+        for widgets, (_cell, prompt) in zip(self.cells, cells, strict=True):
             if prompt is None:
                 widgets.state.value = "<small>creating...</small>"
                 continue
@@ -231,7 +236,7 @@ class StudioResults(w.VBox):
             self.message.value = error_html(f"Could not like #{prompt['id']}: "
                                             f"{short_error(exc)}")
             return
-        button = self._cells[index].like
+        button = self.cells[index].like
         button.description, button.disabled = "Liked", True
 
     def _use(self, index: int) -> None:
