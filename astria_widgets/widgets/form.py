@@ -211,6 +211,12 @@ class TuneForm(w.VBox):
         self.message.add_class("astria-form-message")
         self.progress_box = w.VBox()
         self.progress_box.add_class("astria-form-progress")
+        self.generate_button = w.Button(description="Generate with this tune", icon="magic",
+                                        layout=w.Layout(display="none", width="auto"))
+        self.generate_button.add_class("astria-form-generate")
+        self.generate_button.on_click(lambda _b: self._on_generate_click())
+        self.studio_box = w.VBox()
+        self.studio_box.add_class("astria-form-studio")
 
         field_rows = [
             w.HBox(
@@ -233,6 +239,8 @@ class TuneForm(w.VBox):
                 ),
                 self.message,
                 self.progress_box,
+                self.generate_button,
+                self.studio_box,
             ]
         )
         self.add_class("astria-tune-form")
@@ -499,6 +507,7 @@ class TuneForm(w.VBox):
             if self._handle is not None:
                 self._handle.stop()
             progress = TuneProgress()
+            self._offer_generate(progress)
             progress.begin_submit(values["title"])
             handle = SubmitHandle(values["title"], progress)
             self._handle = handle
@@ -636,6 +645,34 @@ class TuneForm(w.VBox):
         except Exception as exc:  # noqa: BLE001 - a click never dumps a traceback
             logger.exception("submit failed")
             self._set_message(f"Could not submit: {short_error(exc)}", error=True)
+
+    # ------------------------------------------------------------------ generating
+    def _offer_generate(self, progress: TuneProgress) -> None:
+        """Show "Generate with this tune" once the submitted tune is trained."""
+        self.generate_button.layout.display = "none"
+
+        def on_status(change: dict[str, Any]) -> None:
+            if change["new"] == "trained" and progress.tune_id is not None:
+                self.generate_button.layout.display = ""
+
+        progress.observe(on_status, names="status")
+
+    def open_studio(self) -> Any:
+        """Open a ``PromptStudio`` on the tune this form created (below the form); return it."""
+        from astria_widgets.widgets.studio import PromptStudio
+
+        tune = self._handle.tune if self._handle is not None else None
+        if tune is None:
+            raise ValueError("no tune was created yet")
+        studio = PromptStudio(client=self._client, tune=tune)
+        self.studio_box.children = (studio,)
+        return studio
+
+    def _on_generate_click(self) -> None:
+        try:
+            self.open_studio()
+        except Exception as exc:  # noqa: BLE001 - a click never dumps a traceback
+            self._set_message(f"Could not open the studio: {short_error(exc)}", error=True)
 
     def __repr__(self) -> str:
         values = self.values

@@ -40,3 +40,22 @@ def test_a_failed_tune_offers_no_generate_button(client):
         assert b.detail.generate_button.disabled
     finally:
         b.close()
+
+
+def test_a_finished_form_offers_a_studio_on_its_tune(client, photos):
+    from astria_widgets.widgets import TuneForm
+
+    form = TuneForm(client=client, name="dog", branch="flux1")
+    form.add_images(photos(4))
+    assert form.generate_button.layout.display == "none"
+    handle = form.submit()
+    tune = handle.wait(timeout=WAIT)
+    assert form.generate_button.layout.display == ""
+    form.generate_button.click()
+    studio = form.studio_box.children[0]
+    assert isinstance(studio, PromptStudio) and studio.tune_picker.value == tune["id"]
+    studio.text.value = "on the beach"
+    assert f"&lt;lora:{tune['id']}:1&gt; ohwx dog on the beach" in studio.preview.value
+    run = studio.submit()
+    [prompt] = run.wait(timeout=WAIT)
+    assert prompt["tune_id"] == 1504944 and prompt["images"]
