@@ -662,7 +662,7 @@ class AstriaClient:
                    self.get_prompt(None, _record_id(p, "prompts")) for p in items]
         outputs = downloads.outputs_of(records)
         target = Path(dest).expanduser()
-        from tqdm.auto import tqdm
+        from tqdm import tqdm  # the terminal bar: disable=None hides it off a terminal
 
         with tqdm(total=len(outputs), unit="file", desc="download",
                   disable=True if progress is not None else None) as bar:

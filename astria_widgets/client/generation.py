@@ -170,6 +170,24 @@ class GenerationRun:
         done = [p for p in self.prompts if p.get("images")]
         return self.client.download(done, dest, zip=zip, progress=lambda *_: None)
 
+    def contact_sheet(self, tile: int = 256) -> bytes:
+        """The grid as one labelled PNG (first image of each prompt), for a saved notebook."""
+        from astria_widgets.imaging.contact_sheet import contact_sheet
+
+        plan = self.sweep
+        rows, cols = plan.shape
+        images = self.images
+        cells: list[list[bytes | None]] = [[None] * cols for _ in range(rows)]
+        captions = [[""] * cols for _ in range(rows)]
+        for cell, prompt in self.cells:
+            shown = images.get(int(prompt["id"]), []) if prompt is not None else []
+            cells[cell.row][cell.col] = shown[0].data if shown else None
+            captions[cell.row][cell.col] = f"#{prompt['id']}" if prompt is not None else ""
+        return contact_sheet(
+            cells, tile=tile, captions=captions,
+            row_labels=[f"{plan.row_param} = {v}" for v in plan.row_values],
+            col_labels=[f"{plan.col_param} = {v}" for v in plan.col_values])
+
     def __repr__(self) -> str:
         rows, cols = self.sweep.shape
         return (f"GenerationRun(tune={self.plan.tune_id}, prompts={len(self.sweep.cells)} "

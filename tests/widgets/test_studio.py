@@ -112,6 +112,8 @@ def test_a_2x2_sweep_makes_four_prompts_in_a_labelled_grid(client, tmp_path):
     assert "4 of 4 prompts finished" in studio.results.status.value
     assert "cost of this run $0.0" in studio.results.status.value
     assert run.cost_mc == sum(p["cost_mc"] for p in prompts) > 0
+    sheet = Image.open(io.BytesIO(run.contact_sheet(tile=128)))
+    assert sheet.format == "PNG" and sheet.width > 2 * 128 and sheet.height > 2 * 128
 
     # full-size view with seed and parameters; like; use as input; download all
     cell = results.cells[3]
