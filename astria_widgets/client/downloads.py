@@ -5,9 +5,9 @@ results. Each output is saved as ``prompt-<id>-<NN>.<ext>`` (``NN`` counts from 
 of the prompt's ``images``; ``ext`` from the response's Content-Type, else the URL's suffix).
 Responses are streamed to a ``.part`` file that is renamed when complete, so an interrupted run
 never leaves a truncated file under the final name; a file already there whose size matches the
-Content-Length is not downloaded again. Requests go through the client's transport (the key is
-sent only to the API's own host). A tqdm bar shows progress in a terminal (it stays silent where
-stderr is not a terminal, e.g. in a widget's worker thread).
+Content-Length (asked with a HEAD request) is not downloaded again. Requests go through the
+client's transport (the key is sent only to the API's own host). A tqdm bar shows progress in a
+terminal (it stays silent where stderr is not a terminal, e.g. in a kernel or a worker thread).
 """
 
 from __future__ import annotations
@@ -76,6 +76,17 @@ def save_to_folder(send: Callable[..., Any], items: list[Output], dest: Path,
     dest.mkdir(parents=True, exist_ok=True)
     paths = []
     for done, item in enumerate(items, start=1):
+        existing = [p for p in dest.glob(item.stem + ".*") if not p.name.endswith(".part")]
+        if existing:
+            # a file from an earlier run: its headers say whether it is complete (HEAD keeps
+            # the connection reusable, unlike a GET closed before its body was read)
+            head = send("HEAD", item.url)
+            path = dest / (item.stem + extension(head.headers.get("Content-Type"), item.url))
+            size = _expected_size(head)
+            if path.exists() and size is not None and path.stat().st_size == size:
+                paths.append(path)
+                progress(done, len(items))
+                continue
         response = send("GET", item.url, stream=True)
         try:
             path = dest / (item.stem + extension(response.headers.get("Content-Type"), item.url))

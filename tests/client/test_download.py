@@ -51,7 +51,8 @@ def test_files_are_named_valid_and_complete_ones_are_skipped(counted, tmp_path):
     assert again == paths
     assert [p.stat().st_mtime_ns for p in again[:2]] == stamps[:2]
     assert Image.open(again[2]).size == Image.open(paths[0]).size
-    assert len(_files(session)) == 6  # headers are read for each, bodies only when needed
+    # the second run asks each file's size with HEAD and fetches only the truncated one
+    assert [m for m, _path, _status in _files(session)] == ["GET"] * 3 + ["HEAD"] * 3 + ["GET"]
 
 
 def test_zip_writes_one_archive_with_the_same_names(client, tmp_path):
