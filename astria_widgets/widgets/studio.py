@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import logging
+import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -69,6 +70,7 @@ class PromptStudio(w.VBox):
         self.model = StudioModel(client)
         self._run: GenerationRun | None = None
         self._refreshing = False
+        self._lock = threading.RLock()
         self.balance = w.HTML()
         self.balance.add_class("astria-studio-balance")
         self.search = w.Text(placeholder="search your tunes and the gallery",
@@ -231,6 +233,10 @@ class PromptStudio(w.VBox):
         return out + sweep_problems + found.get("sweep", [])
 
     def _refresh(self) -> None:
+        with self._lock:  # from the kernel (typing) and from the run's thread (progress)
+            self._refresh_locked()
+
+    def _refresh_locked(self) -> None:
         sweep, sweep_problems = self.widget_sweep()
         found = self._problems(sweep)
         for name, message in self.messages.items():

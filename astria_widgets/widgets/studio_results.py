@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import logging
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -46,6 +47,13 @@ def shown_params(prompt: dict[str, Any]) -> list[tuple[str, Any]]:
     return [(n, prompt[n]) for n in names if prompt.get(n) not in (None, "", [], False)]
 
 
+def _guarded(action: Callable[[], None]) -> None:
+    try:
+        action()
+    except Exception:  # noqa: BLE001 - a click never dumps a traceback into the notebook
+        logger.exception("studio result action failed")
+
+
 def _header(param: str | None, value: Any, axis: str) -> w.HTML:
     label = w.HTML(f"<b>{html.escape(f'{param} = {value}')}</b>")
     label.add_class(f"astria-studio-{axis}-label")
@@ -69,7 +77,7 @@ class ResultCell:
             b = w.Button(description=text, icon=icon, disabled=True,
                          layout=w.Layout(width="auto"))
             b.add_class(css)
-            b.on_click(lambda _b: action())
+            b.on_click(lambda _b: _guarded(action))
             return b
 
         self.view = button("View", "search-plus", "astria-studio-view", on_view)
@@ -89,6 +97,7 @@ class StudioResults(w.VBox):
     def __init__(self, on_use_as_input: UseAsInput | None = None,
                  on_change: Callable[[GenerationRun], Any] | None = None) -> None:
         self._run: GenerationRun | None = None
+        self._lock = threading.RLock()  # renders come from the run's thread and the kernel's
         self._unsubscribe: Callable[[], None] | None = None
         #: the grid's cells (row-major) and its row/column headers
         self.cells: list[ResultCell] = []
@@ -167,6 +176,10 @@ class StudioResults(w.VBox):
             logger.exception("studio results update failed")
 
     def _render(self) -> None:
+        with self._lock:
+            self._render_locked()
+
+    def _render_locked(self) -> None:
         run = self._run
         if run is None:
             return

@@ -7,7 +7,7 @@ import io
 import pytest
 from PIL import Image
 
-from astria_widgets.client import prompt_status
+from astria_widgets.client import ValidationError, prompt_status
 from astria_widgets.client.studio_model import tune_label
 from astria_widgets.widgets import PromptStudio, StudioInvalid
 
@@ -158,3 +158,23 @@ def test_tune_label_reads_well():
     assert tune_label(tune) == "#7 Anna (woman, flux1 lora)"
     assert tune_label({**tune, "model_type": None}, gallery=True) == \
         "Gallery: Anna (#7, flux1 checkpoint)"
+
+
+def test_a_refused_run_and_a_failed_prompt_are_shown_in_the_results(client):
+    tune = _tune(client)
+    studio = PromptStudio(client=client, tune=tune, text="with <lora:999999:1> a stranger")
+    run = studio.submit()
+    with pytest.raises(ValidationError, match="999999"):
+        run.wait(timeout=WAIT)
+    assert run.status == "error"
+    assert "ValidationError" in studio.results.status.value
+    assert studio.text.value == "with <lora:999999:1> a stranger"  # nothing typed is lost
+    assert not studio.submit_button.disabled
+
+    studio.text.value = "portrait [fail]"
+    run = studio.submit(sweep={"seed": [1, 2]})
+    prompts = run.wait(timeout=WAIT)
+    assert run.status == "failed" and [prompt_status(p) for p in prompts] == ["failed"] * 2
+    cell = studio.results.cells[0]
+    assert prompts[0]["user_error"] and "color" in cell.state.value  # the error, in red
+    assert cell.view.disabled and cell.use.disabled
