@@ -210,7 +210,7 @@ def test_the_kernel_thread_stays_free_while_the_worker_runs(client, ready_form):
     deadline = time.monotonic() + WAIT
     while not handle.done and time.monotonic() < deadline:
         listed.append(len(client.list_tunes()))
-        handle.progress._finished.wait(0.05)
+        handle.watch.join(0.05)
     assert handle.wait(timeout=WAIT)["id"] and listed and max(listed) == 1
     statuses = [status for status, _ in seen]
     assert "trained" in statuses and statuses[-1] == "trained"
