@@ -401,6 +401,11 @@ class TuneForm(w.VBox):
         return found
 
     @property
+    def field_messages(self) -> dict[str, w.HTML]:
+        """The message shown next to each field (field name -> its ``HTML`` widget)."""
+        return dict(self._field_messages)
+
+    @property
     def warnings(self) -> list[str]:
         """Things worth knowing that do not block submitting (e.g. image warnings)."""
         return [m for report in self.picker.reports for m in report.warnings]
