@@ -5,8 +5,10 @@ the thread, the stop event, the latest records and the downloaded images; the vi
 and sets widget traits from the watch's callbacks (ipywidgets sends trait changes to the front
 end from any thread). Nothing here prints, displays or uses ``with output:`` from a thread
 (under ipykernel 7 that output lands in whatever cell runs last), and nothing sends a request.
-A tiny render timer re-draws the elapsed time and time left once a second from the last
-record while the tune runs.
+The view owns no thread: in a kernel, a render timer on the kernel's event loop
+(``loop.call_later``) re-draws the elapsed time and time left once a second from the last
+record while the tune runs; without a running loop (a script) the view is re-drawn on each
+change of the watch only.
 
 ``bar_style`` tells the state as in tqdm's notebook bar: ``info`` while running, ``success`` when
 trained, ``danger`` on failure (the bar stays where it stopped), ``warning`` when stalled.
@@ -14,6 +16,7 @@ trained, ``danger`` on failure (the bar stays where it stopped), ``warning`` whe
 
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
 import threading
@@ -102,7 +105,11 @@ class TuneProgress(w.VBox):
         self._watch: TuneWatch | None = None
         self._unsubscribe: Any = None
         self._clock_stop = threading.Event()
-        self._clock: threading.Thread | None = None
+        self._clock_started = False
+        try:  # the kernel's loop when built in a cell or a click handler, else no timer
+            self._loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            self._loop = None
         self._prompt_rows: dict[int, _PromptProgress] = {}
         self._images_shown = 0
         self._title = title
@@ -335,22 +342,31 @@ class TuneProgress(w.VBox):
             logger.exception("stopping the watch failed")
 
     def _start_clock(self) -> None:
-        """A render timer: re-draws the times once a second while the tune runs."""
-        if self._clock is not None or self._clock_stop.is_set():
+        """Start the render timer on the kernel's loop (once; from any thread)."""
+        with self._lock:
+            if self._clock_started or self._loop is None or self._clock_stop.is_set():
+                return
+            self._clock_started = True
+        try:
+            self._loop.call_soon_threadsafe(self._schedule_tick)
+        except RuntimeError:  # the loop was closed: no timer
+            logger.debug("no event loop for the progress clock", exc_info=True)
+
+    def _schedule_tick(self) -> None:
+        if not self._clock_stop.is_set() and self._loop is not None:
+            self._loop.call_later(_CLOCK_SECONDS, self._tick)
+
+    def _tick(self) -> None:
+        """Re-draw the times from the last record (no request), then schedule the next tick."""
+        if self._clock_stop.is_set():
             return
-
-        def tick() -> None:
-            while not self._clock_stop.wait(_CLOCK_SECONDS):
-                record = self.tune
-                if record is None:
-                    continue
-                try:
-                    self._render_tune(record)
-                except Exception:  # noqa: BLE001 - the clock must never die noisily
-                    logger.debug("progress clock render failed", exc_info=True)
-
-        self._clock = threading.Thread(target=tick, name="astria-progress-clock", daemon=True)
-        self._clock.start()
+        record = self.tune
+        if record is not None:
+            try:
+                self._render_tune(record)
+            except Exception:  # noqa: BLE001 - the clock must never die noisily
+                logger.debug("progress clock render failed", exc_info=True)
+        self._schedule_tick()
 
     def _render_tune(self, record: dict[str, Any], now: datetime | None = None) -> None:
         with self._lock:

@@ -164,3 +164,29 @@ def test_a_failing_watch_prints_nothing(sandbox, api_key):
                           timeout=120)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert done.stdout == "" and done.stderr == ""
+
+
+def test_in_a_kernel_loop_the_times_tick_without_a_thread_or_a_request():
+    """The render timer runs on the running event loop (a kernel's), not in a thread."""
+    import asyncio
+    import threading
+
+    from astria_widgets.client import AstriaClient
+
+    offline = AstriaClient(api_key="unused", base_url="http://127.0.0.1:9")  # never called
+    start = datetime.now(timezone.utc) - timedelta(minutes=5)
+    tune = record(started_training_at=iso(start), eta=iso(start + timedelta(minutes=20)))
+
+    async def scenario() -> tuple[str, str, int, int]:
+        threads = threading.active_count()
+        view = TuneProgress(watch=TuneWatch(offline, tune))  # not started: no request
+        first = view.detail.value
+        await asyncio.sleep(2.3)
+        later, during = view.detail.value, threading.active_count()
+        view.stop()
+        return first, later, threads, during
+
+    first, later, threads, during = asyncio.run(scenario())
+    assert "training for 5m 00s" in first
+    assert "training for 5m 01s" in later or "training for 5m 02s" in later  # ticked
+    assert during == threads
