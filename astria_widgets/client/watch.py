@@ -48,12 +48,7 @@ class WatchedImage:
     count: int  # how many images the prompt has
     url: str
     data: bytes | None
-    error: str | None = None
-
-
-def _short(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    error: BaseException | None = None
 
 
 class _Watch:
@@ -135,7 +130,7 @@ class _Watch:
         try:
             job()
         except Exception as exc:  # noqa: BLE001 - kept as .error, re-raised by wait()
-            logger.debug("%s ended with %s", self._kind, _short(exc),
+            logger.debug("%s ended with %s: %s", self._kind, type(exc).__name__, exc,
                          exc_info=not isinstance(exc, AstriaError))
             with self._lock:
                 self._error = exc
@@ -180,8 +175,8 @@ class _Watch:
                 image = WatchedImage(int(prompt["id"]), index, len(urls), url,
                                      self.client.fetch_bytes(url))
             except Exception as exc:  # noqa: BLE001 - one missing image must not end the watch
-                logger.warning("could not download %s: %s", url, _short(exc))
-                image = WatchedImage(int(prompt["id"]), index, len(urls), url, None, _short(exc))
+                logger.warning("could not download %s: %s: %s", url, type(exc).__name__, exc)
+                image = WatchedImage(int(prompt["id"]), index, len(urls), url, None, exc)
             with self._lock:
                 self._images.append(image)
             self._notify()

@@ -327,8 +327,8 @@ class TuneProgress(w.VBox):
             if image.data is None:
                 row = self._prompt_rows.get(image.prompt_id)
                 if row is not None:
-                    row.show("done", f"image {image.index} could not be downloaded "
-                                     f"({image.error})")
+                    reason = short_error(image.error) if image.error else "no data"
+                    row.show("done", f"image {image.index} could not be downloaded ({reason})")
                 continue
             self.gallery.add(image.data, url=image.url,
                              caption=f"prompt #{image.prompt_id} · {image.index}/{image.count}")
