@@ -258,7 +258,8 @@ class TuneWatch(_Watch):
         """True while the tune is unfinished well past its ``eta`` (the wait's own rule)."""
         record = self.tune
         return bool(record) and tune_is_stalled(
-            record, self.client.transport.server_now(), eta_error=self.client.poll.eta_error)
+            record, self.client.transport.server_now(),
+            stall_factor=self.client.poll.stall_factor)
 
     # -- control -----------------------------------------------------------------------------
     def start(self, create: Callable[[Callable[[int, int], None]], Record] | None = None

@@ -27,7 +27,7 @@ import ipywidgets as w
 import traitlets
 
 from astria_widgets.client.status import (
-    ETA_ERROR,
+    STALL_FACTOR,
     parse_time,
     prompt_status,
     training_fraction,
@@ -382,8 +382,8 @@ class TuneProgress(w.VBox):
             started = parse_time(record.get("started_training_at"))
             trained = parse_time(record.get("trained_at"))
             eta = parse_time(record.get("eta"))
-            eta_error = self._watch.client.poll.eta_error if self._watch else ETA_ERROR
-            stalled = tune_is_stalled(record, now, eta_error=eta_error)  # the wait's own rule
+            factor = self._watch.client.poll.stall_factor if self._watch else STALL_FACTOR
+            stalled = tune_is_stalled(record, now, stall_factor=factor)  # the wait's own rule
             if status == "queued":
                 self.bar.value = 0.0
                 self.bar.bar_style = "warning" if stalled else "info"
