@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         if record is None:
             return
         now = client.transport.server_now()
-        status = "stalled (past its eta)" if current.stalled else tune_status(record, now)
+        status = "stalled (3x past its estimate)" if current.stalled else tune_status(record, now)
         bar.n = int(100 * (training_fraction(record, now) or 0.0))
         bar.set_postfix_str(status)
         bar.refresh()
