@@ -123,9 +123,12 @@ def _public_account(account: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _number(text: str) -> float | int:
-    """``"7"`` -> 7, ``"7.5"`` -> 7.5 (so a message shows the value as typed)."""
-    return int(text) if text.strip().lstrip("+-").isdigit() else float(text)
+def _typed(parse: Callable[[Any, str], Any], param: Any, text: str) -> Any:
+    """``parse(param, text)`` for argparse: its reason becomes the usage message."""
+    try:
+        return parse(param, text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 @magics_class
@@ -223,22 +226,20 @@ class AstriaMagics(Magics):
     def _generate(self, args: list[str]) -> GenerationRun:
         from astria_widgets.client.errors import AstriaError
         from astria_widgets.client.generation import GenerationRun
-        from astria_widgets.client.prompt_params import PARAMS
+        from astria_widgets.client.prompt_params import PARAMS, parse_text
         from astria_widgets.client.sweep import parse_values
 
         parser = _Parser(prog="generate", add_help=False)
         parser.add_argument("tune_id", type=int)
         parser.add_argument("text")
         parser.add_argument("--sweep", action="append", default=[], metavar="PARAM=V1,V2")
-        kinds = {"int": int, "float": _number}
         for name, param in PARAMS.items():
             flag = "--" + name.replace("_", "-")
             if param.kind == "bool":
                 parser.add_argument(flag, dest=name, action="store_true", default=None)
             elif param.kind in ("int", "float", "enum", "text", "url", "file"):
-                numeric = all(isinstance(c, int) for c in param.choices) and param.choices
-                convert = kinds.get(param.kind, int if numeric else str)
-                parser.add_argument(flag, dest=name, type=convert, default=None)
+                parser.add_argument(flag, dest=name, default=None,
+                                    type=lambda text, p=param: _typed(parse_text, p, text))
         options = vars(parser.parse_args(args))
         sweep: dict[str, list[Any]] = {}
         for item in options.pop("sweep"):

@@ -155,3 +155,5 @@ def test_generate_returns_a_running_handle_with_a_sweep(shell, magics, client):
         shell.run_line_magic("astria", f'generate {tune["id"]} x --cfg-scale 20')
     with pytest.raises(UsageError, match="--sweep 'seed=a': 'a' is not a whole number"):
         shell.run_line_magic("astria", f'generate {tune["id"]} x --sweep seed=a')
+    with pytest.raises(UsageError, match="argument --steps: 'many' is not a whole number"):
+        shell.run_line_magic("astria", f'generate {tune["id"]} x --steps many')

@@ -762,9 +762,10 @@ class AstriaClient:
         ``on_update(record)`` gets every prompt record the first time it is seen and each
         time it changes. ``stop`` and ``timeout`` behave as in the other waits.
 
-        Prompts of a base tune (LoRA/FaceID prompts on e.g. Flux1.dev) are listed per
-        caller, so the listing holds your prompts only. A wanted id missing from the listing
-        is read by id (``NotFoundError`` if it does not exist).
+        ``tune_id`` is the tune the prompts run on (their ``tune_id``; for LoRA/FaceID prompts
+        the base tune, e.g. Flux1.dev, whose prompts are listed per caller, so the listing
+        holds your prompts only). A wanted id missing from the listing is read by id
+        (``NotFoundError`` if it does not exist).
         """
         tid = _record_id(tune_id, "tune_id")
         wanted = list(dict.fromkeys(_record_id(p, f"prompt_ids[{i}]")

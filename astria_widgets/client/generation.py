@@ -70,6 +70,15 @@ class GenerationRun:
         ``tunes`` are tune records (see :meth:`AstriaClient.plan_prompt`). Raises
         :class:`InputError` listing every problem before anything is sent.
         """
+        return cls.prepare(client, tunes, text, params, sweep, timeout=timeout).begin()
+
+    @classmethod
+    def prepare(cls, client: AstriaClient, tunes: list[Record], text: str,
+                params: Mapping[str, Any] | None = None,
+                sweep: Mapping[str, Any] | None = None, *,
+                timeout: float | None = None) -> GenerationRun:
+        """Check the inputs and plan the run without starting it (views subscribe, then
+        :meth:`begin`, so that no change is missed). Raises :class:`InputError`."""
         params = {k: v for k, v in (params or {}).items() if v is not None}
         problems = problem_list(param_problems(params))
         if not isinstance(text, str) or not text.strip():
@@ -85,9 +94,12 @@ class GenerationRun:
             problems.extend(exc.problems)
         if problems or plan is None:
             raise InputError(problems, context="generate")
-        run = cls(client, tunes, plan, text, grid, timeout=timeout)
-        run.watch.start(create=run._create_all)
-        return run
+        return cls(client, tunes, plan, text, grid, timeout=timeout)
+
+    def begin(self) -> GenerationRun:
+        """Start creating and following the prompts (in the watch's thread); return at once."""
+        self.watch.start(create=self._create_all)
+        return self
 
     def _create_all(self) -> list[Record]:
         for cell in self.sweep.cells:

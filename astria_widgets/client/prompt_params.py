@@ -202,6 +202,37 @@ def value_problem(param: Param, value: Any) -> str | None:
     return None  # files: read (and their problems named) when the request is built
 
 
+_YES = ("yes", "true", "on")
+_NO = ("no", "false", "off")
+
+
+def parse_text(param: Param, text: str) -> Any:
+    """A value typed as text (a studio field, a sweep list, a command line) -> its type.
+
+    Whole numbers stay ``int`` even for float parameters (``"7"`` -> 7, shown as typed);
+    ``yes/no/true/false/on/off`` are booleans; an enum of numbers takes numbers. Raises
+    ``ValueError`` with a readable reason. Ranges and choices are :func:`value_problem`'s.
+    """
+    item = text.strip()
+    numeric_enum = param.kind == "enum" and all(
+        isinstance(c, int) and not isinstance(c, bool) for c in param.choices)
+    if param.kind == "int" or numeric_enum:
+        try:
+            return int(item)
+        except ValueError:
+            raise ValueError(f"{item!r} is not a whole number") from None
+    if param.kind == "float":
+        try:
+            return int(item) if item.lstrip("+-").isdigit() else float(item)
+        except ValueError:
+            raise ValueError(f"{item!r} is not a number") from None
+    if param.kind == "bool":
+        if item.lower() not in _YES + _NO:
+            raise ValueError(f"{item!r} is not yes/no")
+        return item.lower() in _YES
+    return item
+
+
 def param_problems(params: Mapping[str, Any]) -> dict[str, list[str]]:
     """Every problem of a set of prompt parameters, by parameter name.
 

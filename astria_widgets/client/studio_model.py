@@ -147,8 +147,14 @@ class StudioModel:
         A swept parameter overrides the same fixed parameter. Raises :class:`InputError`
         listing every problem before anything is sent.
         """
+        return self.prepare(text, params, sweep, timeout=timeout).begin()
+
+    def prepare(self, text: str, params: Mapping[str, Any],
+                sweep: Mapping[str, Any] | None = None, *,
+                timeout: float | None = None) -> GenerationRun:
+        """Like :meth:`submit`, but not started yet (a view subscribes, then ``begin()``)."""
         if self.tune is None:
             raise InputError("tune: choose a tune to generate with", context="generate")
         fixed = {k: v for k, v in params.items() if v is not None and k not in (sweep or {})}
-        return GenerationRun.start(self.resolve_client(), [self.tune], text, fixed, sweep,
-                                   timeout=timeout)
+        return GenerationRun.prepare(self.resolve_client(), [self.tune], text, fixed, sweep,
+                                     timeout=timeout)

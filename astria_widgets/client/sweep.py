@@ -15,7 +15,7 @@ from itertools import product
 from typing import Any
 
 from astria_widgets.client.errors import InputError
-from astria_widgets.client.prompt_params import PARAMS, param_problems
+from astria_widgets.client.prompt_params import PARAMS, param_problems, parse_text
 
 MAX_SWEEP_PARAMS = 2
 MAX_SWEEP_PROMPTS = 48
@@ -116,8 +116,8 @@ def plan_sweep(sweep: Mapping[str, Sequence[Any]] | None,
 def parse_values(name: str, text: str) -> list[Any]:
     """Comma-separated text (as typed in the studio) -> typed values for parameter ``name``.
 
-    Numbers become int/float for numeric parameters, ``yes/no/true/false/on/off`` booleans;
-    enum values are matched as written. Raises ``ValueError`` with a readable reason.
+    Each value is read by :func:`~astria_widgets.client.prompt_params.parse_text` (the same
+    reading as the studio's fields). Raises ``ValueError`` with a readable reason.
     """
     param = PARAMS.get(name)
     if param is None:
@@ -125,28 +125,7 @@ def parse_values(name: str, text: str) -> list[Any]:
     items = [part.strip() for part in text.split(",") if part.strip()]
     if not items:
         raise ValueError("type values separated by commas, e.g. 1, 2, 3")
-    out: list[Any] = []
-    for item in items:
-        if param.kind == "int" or (param.kind == "enum" and all(
-                isinstance(c, int) for c in param.choices)):
-            try:
-                out.append(int(item))
-            except ValueError:
-                raise ValueError(f"{item!r} is not a whole number") from None
-        elif param.kind == "float":
-            try:
-                number = float(item)
-            except ValueError:
-                raise ValueError(f"{item!r} is not a number") from None
-            out.append(int(number) if number.is_integer() and "." not in item else number)
-        elif param.kind == "bool":
-            lowered = item.lower()
-            if lowered not in ("yes", "no", "true", "false", "on", "off"):
-                raise ValueError(f"{item!r} is not yes/no")
-            out.append(lowered in ("yes", "true", "on"))
-        else:
-            out.append(item)
-    return out
+    return [parse_text(param, item) for item in items]
 
 
 SWEEPABLE: tuple[str, ...] = tuple(

@@ -48,12 +48,7 @@ class WatchedImage:
     count: int  # how many images the prompt has
     url: str
     data: bytes | None
-    error: str | None = None
-
-
-def _short(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    error: BaseException | None = None
 
 
 class _Watch:
@@ -73,13 +68,14 @@ class _Watch:
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
         self._stopped = False
+        self._finished = False  # set before the last notification, so views see it
         self._images: list[WatchedImage] = []
 
     # -- public state ------------------------------------------------------------------------
     @property
     def done(self) -> bool:
         """True once the thread has finished (settled, stopped, timed out or failed)."""
-        return self._done.is_set()
+        return self._finished
 
     @property
     def stopped(self) -> bool:
@@ -134,7 +130,7 @@ class _Watch:
         try:
             job()
         except Exception as exc:  # noqa: BLE001 - kept as .error, re-raised by wait()
-            logger.debug("%s ended with %s", self._kind, _short(exc),
+            logger.debug("%s ended with %s: %s", self._kind, type(exc).__name__, exc,
                          exc_info=not isinstance(exc, AstriaError))
             with self._lock:
                 self._error = exc
@@ -143,8 +139,9 @@ class _Watch:
             if self._stop.is_set() and self._error is None and not self._settled():
                 self._stopped = True
                 self._on_stopped()
+            self._finished = True
+            self._notify()  # views render the end before wait() returns
             self._done.set()
-            self._notify()
 
     def _notify(self) -> None:
         with self._lock:
@@ -178,8 +175,8 @@ class _Watch:
                 image = WatchedImage(int(prompt["id"]), index, len(urls), url,
                                      self.client.fetch_bytes(url))
             except Exception as exc:  # noqa: BLE001 - one missing image must not end the watch
-                logger.warning("could not download %s: %s", url, _short(exc))
-                image = WatchedImage(int(prompt["id"]), index, len(urls), url, None, _short(exc))
+                logger.warning("could not download %s: %s: %s", url, type(exc).__name__, exc)
+                image = WatchedImage(int(prompt["id"]), index, len(urls), url, None, exc)
             with self._lock:
                 self._images.append(image)
             self._notify()
@@ -261,7 +258,8 @@ class TuneWatch(_Watch):
         """True while the tune is unfinished well past its ``eta`` (the wait's own rule)."""
         record = self.tune
         return bool(record) and tune_is_stalled(
-            record, self.client.transport.server_now(), eta_error=self.client.poll.eta_error)
+            record, self.client.transport.server_now(),
+            stall_factor=self.client.poll.stall_factor)
 
     # -- control -----------------------------------------------------------------------------
     def start(self, create: Callable[[Callable[[int, int], None]], Record] | None = None
@@ -274,6 +272,8 @@ class TuneWatch(_Watch):
         if create is None and self._tune_id is None:
             raise ValueError("TuneWatch.start() needs a tune (id or record) or a create callable")
         name = f"astria-watch-{self._tune_id if self._tune_id is not None else 'new'}"
+        if create is not None and self._thread is None:
+            self._status = "submitting"
         self._launch(name, lambda: self._job(create))
         return self
 
@@ -294,7 +294,7 @@ class TuneWatch(_Watch):
     def _job(self, create: Callable[[Callable[[int, int], None]], Record] | None) -> None:
         begun = time.monotonic()
         if create is not None:
-            self._set_status("submitting")
+            self._notify()  # "submitting"
             self._set_tune(create(self._on_upload))
         if self._stop.is_set():
             return
@@ -322,13 +322,6 @@ class TuneWatch(_Watch):
         if status != "trained" or not self.follow_prompts:
             return status in ("trained", "failed", "expired")
         return all(prompt_status(p) in PROMPT_TERMINAL for p in self.prompts)
-
-    def _set_status(self, status: str) -> None:
-        with self._lock:
-            if status == self._status:
-                return
-            self._status = status
-        self._notify()
 
     def _on_upload(self, sent: int, total: int) -> None:
         step = 100 if total <= 0 else min(100, int(100 * sent / total))
@@ -422,6 +415,8 @@ class PromptsWatch(_Watch):
         """Start the thread and return at once; ``create()`` (optional) makes the prompts."""
         if create is None and not self._ids:
             raise ValueError("PromptsWatch.start() needs prompt_ids or a create callable")
+        if create is not None and self._thread is None:
+            self._status = "creating"
         self._launch(f"astria-prompts-{self.tune_id}", lambda: self._job(create))
         return self
 
@@ -437,9 +432,7 @@ class PromptsWatch(_Watch):
     def _job(self, create: Callable[[], list[Record]] | None) -> None:
         begun = time.monotonic()
         if create is not None:
-            with self._lock:
-                self._status = "creating"
-            self._notify()
+            self._notify()  # "creating"
             created = list(create())
             with self._lock:
                 self._ids = [int(r["id"]) for r in created]

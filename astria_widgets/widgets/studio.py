@@ -339,9 +339,10 @@ class PromptStudio(w.VBox):
         if problems:
             self._refresh()
             raise StudioInvalid(problems)
-        run = self.model.submit(self.text.value, self.values, sweep)
+        run = self.model.prepare(self.text.value, self.values, sweep)
         self._run = run
-        self.results.show(run)
+        self.results.show(run)  # subscribed before it starts: no change is missed
+        run.begin()
         self._refresh()
         return run
 

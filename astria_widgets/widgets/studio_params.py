@@ -13,7 +13,7 @@ from typing import Any
 
 import ipywidgets as w
 
-from astria_widgets.client.prompt_params import Param, group_params
+from astria_widgets.client.prompt_params import Param, group_params, parse_text
 
 STUDIO_GROUPS: tuple[tuple[str, str], ...] = (
     ("everyday", "Everyday"),
@@ -74,17 +74,10 @@ def read_field(param: Param, field: w.Widget) -> tuple[Any, str | None]:
     text = str(field.value).strip()
     if not text:
         return None, None
-    if param.kind == "int":
-        try:
-            return int(text), None
-        except ValueError:
-            return None, f"must be a whole number, not {text!r}"
-    if param.kind == "float":
-        try:
-            return (int(text) if text.lstrip("+-").isdigit() else float(text)), None
-        except ValueError:
-            return None, f"must be a number, not {text!r}"
-    return text, None
+    try:
+        return parse_text(param, text), None
+    except ValueError as exc:
+        return None, str(exc)
 
 
 def write_field(param: Param, field: w.Widget, value: Any) -> None:

@@ -61,11 +61,11 @@ def test_invalid_values_show_next_to_their_field_and_disable_submit(client):
     studio.fields["controlnet"].value = "pose"
     messages = {n: m.value for n, m in studio.messages.items() if m.value}
     assert "20 is outside 0...15" in messages["cfg_scale"]
-    assert "must be a whole number, not &#x27;abc&#x27;" in messages["seed"]
+    assert "&#x27;abc&#x27; is not a whole number" in messages["seed"]
     assert "needs super_resolution=True" in messages["inpaint_faces"]
     assert "needs an input image" in messages["controlnet"]
     assert studio.submit_button.disabled and not studio.valid
-    assert studio.reason.startswith("seed: must be a whole number") and "(and 3 more)" in \
+    assert studio.reason.startswith("seed: 'abc' is not a whole number") and "(and 3 more)" in \
         studio.reason
     with pytest.raises(StudioInvalid) as info:
         studio.submit()
