@@ -101,3 +101,9 @@ def test_studio_sweep_in_the_browser(notebook: NotebookPage, page: Any, lab: Lab
     for path in saved:
         with Image.open(path) as im:
             im.verify()
+
+    # saved with every widget's state (saveState is on): no key in the file
+    notebook.save()
+    saved_notebook = (lab.root / "studio.ipynb").read_text()
+    assert "application/vnd.jupyter.widget-state+json" in saved_notebook
+    assert E2E_KEY not in saved_notebook

@@ -154,7 +154,7 @@ def test_the_sweep_fields_and_the_generate_button(client):
 
 def test_tune_label_reads_well():
     tune = {"id": 7, "title": "Anna", "name": "woman", "branch": "flux1", "model_type": "lora",
-            "trained_at": "2026-01-01T00:00:00.000Z", "expires_at": "2099-01-01T00:00:00.000Z"}
+            "trained_at": "2026-01-01T00:00:00.000Z", "expires_at": None}  # never expires
     assert tune_label(tune) == "#7 Anna (woman, flux1 lora)"
     assert tune_label({**tune, "model_type": None}, gallery=True) == \
         "Gallery: Anna (#7, flux1 checkpoint)"
