@@ -10,6 +10,7 @@ free. Views ``subscribe`` and read ``status``, ``cells``, ``images`` and ``cost_
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from astria_widgets.client.api import AstriaClient
     from astria_widgets.client.watch import PromptsWatch, WatchedImage
 
+logger = logging.getLogger(__name__)
 Record = dict[str, Any]
 MILLICENTS_PER_DOLLAR = 100_000
 """1,000 mc = 1 cent (API notes section 5.7)."""
@@ -35,6 +37,61 @@ def dollars(millicents: float | None) -> str:
         return "—"
     value = millicents / MILLICENTS_PER_DOLLAR
     return f"${value:,.2f}" if abs(value) >= 1 else f"${value:.4f}"
+
+
+class BackgroundDownload:
+    """A download running in its own daemon thread: ``progress``, ``done``, ``result``,
+    ``error``, ``wait()``. ``on_change(job)`` is called in that thread after each file and at
+    the end (a raising callback is logged, never ends the download)."""
+
+    def __init__(self, on_change: Callable[[BackgroundDownload], Any] | None = None) -> None:
+        self.progress: tuple[int, int] = (0, 0)
+        self.result: list[Path] | Path | None = None
+        self.error: BaseException | None = None
+        self._on_change = on_change
+        self._finished = False  # set before the last on_change, so views see the end
+        self._done = threading.Event()
+
+    @property
+    def done(self) -> bool:
+        """True once the download finished or failed."""
+        return self._finished
+
+    def start(self, job: Callable[[Callable[[int, int], None]], Any]) -> None:
+        """Run ``job(progress)`` in a daemon thread."""
+        threading.Thread(target=self._run, args=(job,), name="astria-download",
+                         daemon=True).start()
+
+    def _run(self, job: Callable[[Callable[[int, int], None]], Any]) -> None:
+        try:
+            self.result = job(self._progress)
+        except Exception as exc:  # noqa: BLE001 - kept as .error, re-raised by wait()
+            self.error = exc
+        finally:
+            self._finished = True
+            self._changed()  # views show the end before wait() returns
+            self._done.set()
+
+    def _progress(self, done: int, total: int) -> None:
+        self.progress = (done, total)
+        self._changed()
+
+    def _changed(self) -> None:
+        if self._on_change is None:
+            return
+        try:
+            self._on_change(self)
+        except Exception:  # noqa: BLE001
+            logger.exception("a download subscriber raised")
+
+    def wait(self, timeout: float | None = None) -> list[Path] | Path:
+        """The saved paths once finished (re-raises the error); ``TimeoutError`` if not yet."""
+        if not self._done.wait(timeout):
+            raise TimeoutError(f"the download is still running after {timeout} s")
+        if self.error is not None:
+            raise self.error
+        assert self.result is not None
+        return self.result
 
 
 class GenerationRun:
@@ -177,10 +234,19 @@ class GenerationRun:
         """Like one of the run's prompts."""
         self.client.like_prompt(prompt_id)
 
-    def download(self, dest: str | Path, *, zip: bool = False) -> list[Path] | Path:
-        """Save every finished image of the run (``client.download``)."""
+    def download(self, dest: str | Path, *, zip: bool = False,
+                 progress: Callable[[int, int], Any] | None = None) -> list[Path] | Path:
+        """Save every finished image of the run (``client.download``); blocks."""
         done = [p for p in self.prompts if p.get("images")]
-        return self.client.download(done, dest, zip=zip, progress=lambda *_: None)
+        return self.client.download(done, dest, zip=zip, progress=progress or (lambda *_: None))
+
+    def start_download(self, dest: str | Path, *, zip: bool = False,
+                       on_change: Callable[[BackgroundDownload], Any] | None = None
+                       ) -> BackgroundDownload:
+        """:meth:`download` in a daemon thread (the kernel stays free); returns at once."""
+        job = BackgroundDownload(on_change)
+        job.start(lambda progress: self.download(dest, zip=zip, progress=progress))
+        return job
 
     def contact_sheet(self, tile: int = 256) -> bytes:
         """The grid as one labelled PNG (first image of each prompt), for a saved notebook."""

@@ -24,7 +24,7 @@ from astria_widgets.client.status import prompt_status
 from astria_widgets.widgets.formatting import error_html, image_format, short_error
 
 if TYPE_CHECKING:
-    from astria_widgets.client.generation import GenerationRun
+    from astria_widgets.client.generation import BackgroundDownload, GenerationRun
 
 logger = logging.getLogger(__name__)
 logger.addHandler(logging.NullHandler())
@@ -120,6 +120,8 @@ class StudioResults(w.VBox):
         self.download_button.on_click(self._on_download_click)
         self.message = w.HTML()
         self.message.add_class("astria-studio-results-message")
+        #: the latest "Download all" (``.wait()`` gives the paths)
+        self.download: BackgroundDownload | None = None
         super().__init__(children=[
             self.status, self.grid,
             w.HBox([self.folder, self.download_button], layout=w.Layout(align_items="center")),
@@ -267,11 +269,18 @@ class StudioResults(w.VBox):
             return
         folder = self.folder.value.strip() or "astria-downloads"
         self.download_button.disabled = True
-        try:
-            paths = self._run.download(folder)
-            self.message.value = html.escape(f"Saved {len(paths)} files to {folder}.")
-            self.message.add_class("astria-studio-downloaded")
-        except Exception as exc:  # noqa: BLE001 - shown, never a traceback
-            self.message.value = error_html(f"Download failed: {short_error(exc)}")
-        finally:
-            self.download_button.disabled = False
+        self.message.value = html.escape(f"Downloading to {folder}...")
+        self.download = self._run.start_download(
+            folder, on_change=lambda job: self._on_download_change(job, folder))
+
+    def _on_download_change(self, job: BackgroundDownload, folder: str) -> None:
+        if not job.done:
+            done, total = job.progress
+            self.message.value = html.escape(f"Downloading to {folder}: {done} of {total}")
+            return
+        if job.error is not None:
+            self.message.value = error_html(f"Download failed: {short_error(job.error)}")
+        else:
+            count = len(job.result) if isinstance(job.result, list) else 1
+            self.message.value = html.escape(f"Saved {count} files to {folder}.")
+        self.download_button.disabled = False

@@ -128,10 +128,19 @@ def test_a_2x2_sweep_makes_four_prompts_in_a_labelled_grid(client, tmp_path):
     assert studio.fields["input_image"].count == 1 and studio.groups.selected_index == 2
     assert studio.values["input_image"][0] == f"prompt-{prompts[3]['id']}-01.png"
     studio.results.folder.value = str(tmp_path / "kept")
-    studio.results.download_button.click()
+    studio.results.download_button.click()  # in the background: the kernel stays free
+    assert len(studio.results.download.wait(timeout=WAIT)) == 4
     names = sorted(p.name for p in (tmp_path / "kept").iterdir())
     assert names == sorted(f"prompt-{p['id']}-01.png" for p in prompts)
     assert "Saved 4 files" in studio.results.message.value
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    studio.results.folder.value = str(blocker)
+    studio.results.download_button.click()
+    with pytest.raises(FileExistsError):
+        studio.results.download.wait(timeout=WAIT)
+    assert "Download failed: FileExistsError" in studio.results.message.value
+    assert not studio.results.download_button.disabled
 
 
 def test_the_sweep_fields_and_the_generate_button(client):
