@@ -22,6 +22,7 @@ from typing import Any
 
 from flask import Blueprint, abort, jsonify, request
 
+from . import api_workspaces as workspaces
 from .create import create_prompts, create_tune, fill_placeholders
 from .objects import pack_detail_json, pack_list_json, tune_json
 from .params import Validator, paging, parse_body, query_flag, root_params
@@ -152,6 +153,10 @@ def run_pack(ident: str) -> Any:
     token = inp.params.get("token") or "ohwx"
     mine = [t for t in templates if t["attrs"].get("class") == inp.params.get("name")]
     pack_inputs = _template_inputs(mine, token, inp.params.get("characteristics"), overrides, v)
+    workspaces.assign(inp.params, v)
+    for prompt in pack_inputs:
+        if inp.params.get("workspace_id") is not None:
+            prompt.params["workspace_id"] = inp.params["workspace_id"]
     v.raise_if_errors()
     columns = [{"orig_prompt_id": t["id"], "base_pack_id": pack["id"], "order_id": order_id}
                for t in mine]
@@ -180,8 +185,10 @@ def _run_on_tunes(
                                 "which this pack has no prompts for")
             continue
         token = tune["attrs"].get("token") or "ohwx"
-        plans.append((tune, mine, _template_inputs(
-            mine, token, tune["attrs"].get("characteristics"), overrides, v)))
+        inputs = _template_inputs(mine, token, tune["attrs"].get("characteristics"), overrides, v)
+        for prompt in inputs:
+            workspaces.assign(prompt.params, v)
+        plans.append((tune, mine, inputs))
     v.raise_if_errors()
     all_ids: list[int] = []
     for tune, mine, inputs in plans:

@@ -28,6 +28,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify, request
 
+from . import api_workspaces as workspaces
 from .api_tunes import own_tune
 from .create import create_prompts
 from .objects import PROMPT_ECHO_FIELDS, prompt_json
@@ -82,6 +83,7 @@ def visible_prompt(
 
 def _list(query: Query, extra_tune_filter: bool) -> Any:
     limit, before_id, offset = paging(request, max_offset=10_000)
+    workspaces.scope_query(query)
     args = request.args
     if before_id is not None:
         query.add("id < ?", before_id)
@@ -123,6 +125,7 @@ def create(tune_id: int) -> Any:
     tune = own_tune(tune_id)
     v = Validator(root_params(request, "prompt"))
     inp = clean_prompt(v)
+    workspaces.assign(inp.params, v)
     v.raise_if_errors()
     ids, created = create_prompts(st, current_user(), tune, [inp])
     return jsonify(render_prompts([st.store.get_prompt(ids[0])])[0]), 201 if created else 200
@@ -221,6 +224,7 @@ def _update(prompt_id: int, tune_id: int | None) -> Any:
         fields["base_pack_id"] = v.integer("base_pack_id", low=1)
     if v.present("workspace_id"):
         attrs["workspace_id"] = v.integer("workspace_id", low=1)
+        workspaces.check(attrs["workspace_id"], v)
     v.raise_if_errors()
     fields.update({"attrs": attrs, "updated_at": time.time()})
     st.store.update_prompt(prompt_id, fields)

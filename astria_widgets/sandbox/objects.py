@@ -90,6 +90,7 @@ def tune_json(row: dict[str, Any], now: float, base: str) -> dict[str, Any]:
         "preset": attrs.get("preset"),
         "characteristics": attrs.get("characteristics"),
         "error": row["error"] if failed else None,
+        "workspace_id": attrs.get("workspace_id"),
     }
 
 
