@@ -38,7 +38,7 @@ def _served_routes() -> list[tuple[str, str]]:
 
 
 ROUTES = _served_routes()
-PUBLIC = [("GET", "/files/1"), ("GET", "/sandbox/health")]
+PUBLIC = [("GET", "/cli/models"), ("GET", "/files/1"), ("GET", "/sandbox/health")]
 PRIVATE = [route for route in ROUTES if route not in PUBLIC]
 
 
