@@ -15,10 +15,14 @@
   does not toggle; a pack prompt also likes its template. L2 ``DELETE`` on the same paths
   (Ambiguity #3: chose DELETE) -> 204.
 
-List filters: ``text`` (substring), ``pack_id``, ``base_pack_id``, ``tune_id`` (on
-``/prompts``), ``orig_prompt_id``, ``order_id``, ``liked=true``, ``is_video``. ``expand[]``
-adds ``debug_images``/``debug_filenames``/``debug_content_types`` (empty lists) or
-``comments``.
+List filters (the table of every documented filter is in ``docs/SANDBOX.md``): ``text``
+(substring), ``pack_id``, ``base_pack_id``, ``tune_id`` (on ``/prompts``), ``user_id``,
+``orig_prompt_id``, ``order_id`` (integers, else 400); booleans ``liked``, ``today``,
+``is_video``, ``is_api`` (``false`` selects the opposite; not a boolean: 400). ``today``: created
+since 00:00 UTC of the sandbox clock's day. Every prompt made through this API has
+``is_api: true``; gallery templates have ``false``. ``expand[]`` adds
+``debug_images``/``debug_filenames``/``debug_content_types`` (empty lists) or ``comments``
+(``prompt.comments``); another ``expand[]`` value is 400.
 """
 
 from __future__ import annotations
@@ -47,6 +51,13 @@ from .store import Query
 from .validate import clean_prompt
 
 bp = Blueprint("prompts", __name__)
+EXPAND = {"debug_images", "prompt.comments", "comments"}
+DAY_SECONDS = 86_400
+
+
+def start_of_day(now: float) -> float:
+    """Epoch seconds of 00:00 UTC of the day containing ``now``."""
+    return now - now % DAY_SECONDS
 
 
 def render_prompts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -89,18 +100,30 @@ def _list(query: Query, extra_tune_filter: bool) -> Any:
         query.add("id < ?", before_id)
     if args.get("text"):
         query.add("instr(lower(text), lower(?)) > 0", args["text"])
-    for name in ("pack_id", "base_pack_id", "orig_prompt_id", "order_id") + (
+    for name in ("pack_id", "base_pack_id", "orig_prompt_id", "order_id", "user_id") + (
             ("tune_id",) if extra_tune_filter else ()):
         if args.get(name):
             try:
                 query.add(f"{name} = ?", to_int(args[name]))
             except ValueError as exc:
                 raise BadRequest(f"{name} {exc}") from None
-    if query_flag(request, "liked"):
-        query.add("id IN (SELECT prompt_id FROM likes WHERE user_id = ?)", current_user()["id"])
+    liked = query_flag(request, "liked")
+    if liked is not None:
+        query.add("id " + ("IN" if liked else "NOT IN")
+                  + " (SELECT prompt_id FROM likes WHERE user_id = ?)", current_user()["id"])
     is_video = query_flag(request, "is_video")
     if is_video is not None:
         query.add("json_extract(attrs, '$.video_model') IS " + ("NOT NULL" if is_video else "NULL"))
+    is_api = query_flag(request, "is_api")
+    if is_api is not None:
+        query.add("COALESCE(json_extract(attrs, '$.is_api'), 1) = ?", int(is_api))
+    today = query_flag(request, "today")
+    if today is not None:
+        query.add("created_at " + (">=" if today else "<") + " ?", start_of_day(state().now()))
+    unknown = set(query_list(request, "expand")) - EXPAND
+    if unknown:
+        raise BadRequest(f"expand[] must be one of {', '.join(sorted(EXPAND))}, "
+                         f"got {', '.join(sorted(unknown))}")
     return jsonify(render_prompts(state().store.list_prompts(query, limit, offset)))
 
 

@@ -23,10 +23,10 @@ from flask import Blueprint, abort, jsonify, request
 from . import api_workspaces as workspaces
 from .create import create_tune, visible_tune
 from .objects import tune_json
-from .params import Validator, paging, query_list, root_params
+from .params import BadRequest, Validator, paging, query_list, root_params
 from .state import base_url, current_user, state
 from .store import Query
-from .validate import TuneInput, clean_tune
+from .validate import MODEL_TYPES, TuneInput, clean_tune
 
 bp = Blueprint("tunes", __name__)
 GALLERY_MAX_LIMIT = 500
@@ -66,8 +66,11 @@ def _filters(query: Query) -> Query:
     model_type = request.args.get("model_type")
     if model_type in ("null", "checkpoint", "none"):
         query.add("model_type IS NULL")
-    elif model_type:
+    elif model_type in MODEL_TYPES:
         query.add("model_type = ?", model_type)
+    elif model_type:
+        raise BadRequest(f"model_type must be one of {', '.join(MODEL_TYPES)}, null or "
+                         f"checkpoint, got {model_type!r}")
     branch = request.args.get("branch")
     if branch:
         query.add("branch = ?", branch)

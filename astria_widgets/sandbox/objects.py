@@ -138,6 +138,7 @@ def prompt_json(
         "tune": {"id": own["id"], "title": own["title"]} if own else None,
         "tunes": [{"id": t["id"], "title": t["title"]} for t in refs],
         "is_video": bool(attrs.get("video_model")),
+        "is_api": attrs.get("is_api", row["user_id"] is not None),
     }
     for field in PROMPT_ECHO_FIELDS:
         obj.setdefault(field, attrs.get(field))
