@@ -32,6 +32,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify, request
 
+from . import api_packs as packs
 from . import api_workspaces as workspaces
 from .api_tunes import own_tune
 from .create import create_prompts
@@ -149,8 +150,13 @@ def create(tune_id: int) -> Any:
     v = Validator(root_params(request, "prompt"))
     inp = clean_prompt(v)
     workspaces.assign(inp.params, v)
+    cls = packs.template_class(inp.params.get("pack_id"), tune, inp.params.get("text", ""), v)
     v.raise_if_errors()
+    if cls is not None:
+        inp.params["class"] = cls
     ids, created = create_prompts(st, current_user(), tune, [inp])
+    if cls is not None:
+        packs.add_pack_class(inp.params["pack_id"], cls)
     return jsonify(render_prompts([st.store.get_prompt(ids[0])])[0]), 201 if created else 200
 
 
@@ -226,22 +232,15 @@ def _update(prompt_id: int, tune_id: int | None) -> Any:
     v = Validator(root_params(request, "prompt"))
     fields: dict[str, Any] = {}
     attrs = dict(prompt["attrs"])
+    cls = None
     if v.present("pack_id"):
         pack_id = v.integer("pack_id", low=1)
-        if pack_id is not None:
-            pack = st.store.get_pack(pack_id)
-            tune = st.store.get_tune(prompt["tune_id"])
-            if pack is None or pack["user_id"] != current_user()["id"]:
-                v.error("pack_id", f"pack {pack_id} does not exist or is not yours")
-            elif tune is None or tune["user_id"] is None:
-                v.error("pack_id", "Prompt is not using a fine-tuned model")
-            else:
-                attrs["class"] = tune["name"]
-                classes = pack["attrs"].setdefault("classes", [])
-                if tune["name"] not in classes:
-                    classes.append(tune["name"])
-                    st.store.update_pack(pack_id, {"attrs": pack["attrs"],
-                                                   "updated_at": time.time()})
+        tune = st.store.get_tune(prompt["tune_id"])
+        if tune is None:
+            abort(404, description=f"Tune {prompt['tune_id']} not found")
+        cls = packs.template_class(pack_id, tune, prompt["text"], v)
+        if cls is not None:
+            attrs["class"] = cls
         fields["pack_id"] = pack_id
     if v.present("base_pack_id"):
         fields["base_pack_id"] = v.integer("base_pack_id", low=1)
@@ -249,6 +248,8 @@ def _update(prompt_id: int, tune_id: int | None) -> Any:
         attrs["workspace_id"] = v.integer("workspace_id", low=1)
         workspaces.check(attrs["workspace_id"], v)
     v.raise_if_errors()
+    if cls is not None:
+        packs.add_pack_class(fields["pack_id"], cls)
     fields.update({"attrs": attrs, "updated_at": time.time()})
     st.store.update_prompt(prompt_id, fields)
     return jsonify(render_prompts([st.store.get_prompt(prompt_id)])[0])
