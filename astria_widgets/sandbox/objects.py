@@ -41,6 +41,13 @@ def orig_image_url(base: str, entry: dict[str, Any]) -> str:
     return str(entry.get("url"))
 
 
+def downloadable(row: dict[str, Any]) -> bool:
+    """Whether a trained tune offers its weights: not faceid (no weights), not a gallery tune,
+    not a Flux LoRA (section 2.1: not downloadable through the API, for licence reasons)."""
+    flux_lora = row["branch"] == "flux1" and row["model_type"] == "lora"
+    return row["model_type"] != "faceid" and not row["attrs"].get("gallery") and not flux_lora
+
+
 def tune_json(row: dict[str, Any], now: float, base: str) -> dict[str, Any]:
     """The tune object at time ``now``."""
     attrs = row["attrs"]
@@ -50,7 +57,7 @@ def tune_json(row: dict[str, Any], now: float, base: str) -> dict[str, Any]:
     trained = finished and row["outcome"] == "trained"
     failed = finished and row["outcome"] == "failed"
     ckpt = None
-    if trained and row["model_type"] != "faceid" and not attrs.get("gallery"):
+    if trained and downloadable(row):
         ckpt = f"{base}/files/tunes/{tune_id}/model.safetensors"
     updated = max(
         row["updated_at"],
