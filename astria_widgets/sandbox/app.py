@@ -26,6 +26,7 @@ from . import (
     api_misc,
     api_packs,
     api_prompts,
+    api_themes,
     api_tunes,
     api_workspaces,
 )
@@ -81,7 +82,8 @@ def create_app(config: SandboxConfig, state: SandboxState | None = None) -> Flas
     app.config["MAX_FORM_PARTS"] = 10_000
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["astria_sandbox"] = st
-    for module in (api_misc, api_tunes, api_prompts, api_packs, api_workspaces, api_catalogue):
+    for module in (api_misc, api_tunes, api_prompts, api_packs, api_workspaces, api_catalogue,
+                   api_themes):
         app.register_blueprint(module.bp)
 
     app.before_request(_authenticate)
