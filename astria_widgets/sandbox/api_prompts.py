@@ -50,6 +50,7 @@ from .params import (
 from .state import base_url, current_user, state
 from .store import Query
 from .validate import clean_prompt
+from .video_params import MEDIA
 
 bp = Blueprint("prompts", __name__)
 EXPAND = {"debug_images", "prompt.comments", "comments"}
@@ -201,6 +202,10 @@ def duplicate(prompt_id: int) -> Any:
     overrides = body.get("prompt") if isinstance(body.get("prompt"), dict) else {}
     base = {k: original["attrs"][k] for k in PROMPT_ECHO_FIELDS if k in original["attrs"]}
     base.update({"text": original["text"], "num_images": original["num_images"]})
+    for name in MEDIA:  # uploaded video media are copied by URL
+        stored = original["attrs"].get(f"{name}_url_stored")
+        if stored:
+            base[f"{name}_url"] = base_url() + stored
     v = Validator({**base, **overrides})
     inp = clean_prompt(v)
     top = Validator(body)

@@ -28,6 +28,7 @@ from . import (
     api_prompts,
     api_themes,
     api_tunes,
+    api_video,
     api_workspaces,
 )
 from .faults import FaultMiddleware
@@ -83,7 +84,7 @@ def create_app(config: SandboxConfig, state: SandboxState | None = None) -> Flas
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["astria_sandbox"] = st
     for module in (api_misc, api_tunes, api_prompts, api_packs, api_workspaces, api_catalogue,
-                   api_themes):
+                   api_themes, api_video):
         app.register_blueprint(module.bp)
 
     app.before_request(_authenticate)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from .lifecycle import EXPIRY_SECONDS, iso
+from .video_params import media_fields
 
 PROMPT_ECHO_FIELDS = (
     "negative_prompt", "callback", "cfg_scale", "steps", "seed", "aspect_ratio", "resolution",
@@ -22,7 +23,9 @@ PROMPT_ECHO_FIELDS = (
     "ar", "style", "w", "h", "scheduler", "backend_version", "prompt_expansion", "theme",
     "color_grading", "film_grain", "community", "workspace_id", "lora_scale",
     "input_image_url", "mask_image_url", "video_model", "video_prompt", "video_duration",
-    "video_audio",
+    "video_audio", "video_first_frame_url", "video_last_frame_url", "input_video_url",
+    "audio_reference_url", "source_image_url", "video_upscale_model",
+    "video_upscale_target_resolution", "video_fps_model",
 )
 
 
@@ -113,7 +116,8 @@ def prompt_json(
     done = finished and row["outcome"] == "done"
     failed = finished and row["outcome"] == "failed"
     count = row["num_images"]
-    images = [f"{base}/files/prompts/{prompt_id}/{i}.png" for i in range(count)] if done else []
+    ext = "mp4" if attrs.get("video_model") else "png"  # videos: video_params / api_video
+    images = [f"{base}/files/prompts/{prompt_id}/{i}.{ext}" for i in range(count)] if done else []
     updated = max(row["updated_at"], row["start_at"] if started else 0,
                   row["finish_at"] if finished else 0)
     tunes = tunes or {}
@@ -138,7 +142,6 @@ def prompt_json(
         "orig_prompt_id": row["orig_prompt_id"],
         "input_image": attrs.get("input_image_url_stored"),
         "mask_image": attrs.get("mask_image_url_stored"),
-        "input_video": None,
         "image_references": attrs.get("image_references", []),
         "liked": liked,
         "prompt_likes_count": likes,
@@ -149,6 +152,7 @@ def prompt_json(
     }
     for field in PROMPT_ECHO_FIELDS:
         obj.setdefault(field, attrs.get(field))
+    obj.update(media_fields(attrs, base))
     if obj["input_image"] is None and attrs.get("input_image_url"):
         obj["input_image"] = attrs["input_image_url"]
     if obj["mask_image"] is None and attrs.get("mask_image_url"):

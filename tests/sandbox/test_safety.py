@@ -38,7 +38,8 @@ def _served_routes() -> list[tuple[str, str]]:
 
 
 ROUTES = _served_routes()
-PUBLIC = [("GET", "/cli/models"), ("GET", "/files/1"), ("GET", "/sandbox/health")]
+PUBLIC = [("GET", "/cli/models"), ("GET", "/files/1"), ("GET", "/files/prompts/1/1.mp4"),
+          ("GET", "/sandbox/health")]
 PRIVATE = [route for route in ROUTES if route not in PUBLIC]
 
 
