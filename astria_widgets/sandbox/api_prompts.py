@@ -57,6 +57,14 @@ EXPAND = {"debug_images", "prompt.comments", "comments"}
 DAY_SECONDS = 86_400
 
 
+def check_expand() -> None:
+    """400 unless every ``expand[]`` value of the query is one the API documents."""
+    unknown = set(query_list(request, "expand")) - EXPAND
+    if unknown:
+        raise BadRequest(f"expand[] must be one of {', '.join(sorted(EXPAND))}, "
+                         f"got {', '.join(sorted(unknown))}")
+
+
 def start_of_day(now: float) -> float:
     """Epoch seconds of 00:00 UTC of the day containing ``now``."""
     return now - now % DAY_SECONDS
@@ -122,10 +130,7 @@ def _list(query: Query, extra_tune_filter: bool) -> Any:
     today = query_flag(request, "today")
     if today is not None:
         query.add("created_at " + (">=" if today else "<") + " ?", start_of_day(state().now()))
-    unknown = set(query_list(request, "expand")) - EXPAND
-    if unknown:
-        raise BadRequest(f"expand[] must be one of {', '.join(sorted(EXPAND))}, "
-                         f"got {', '.join(sorted(unknown))}")
+    check_expand()
     return jsonify(render_prompts(state().store.list_prompts(query, limit, offset)))
 
 
@@ -164,12 +169,14 @@ def create(tune_id: int) -> Any:
 @bp.get("/tunes/<int:tune_id>/prompts/<int:prompt_id>")
 def retrieve_nested(tune_id: int, prompt_id: int) -> Any:
     """P4: one prompt by tune and id."""
+    check_expand()
     return jsonify(render_prompts([visible_prompt(prompt_id, tune_id)])[0])
 
 
 @bp.get("/prompts/<int:prompt_id>")
 def retrieve(prompt_id: int) -> Any:
     """P5: one prompt by id."""
+    check_expand()
     return jsonify(render_prompts([visible_prompt(prompt_id)])[0])
 
 

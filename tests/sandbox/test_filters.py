@@ -63,6 +63,16 @@ def test_a_bad_filter_value_is_400_naming_it(api: Api, path: str, params: dict) 
     assert list(params)[0].rstrip("[]") in response.json()["error"]
 
 
+def test_expand_on_retrieve(api: Api) -> None:
+    tune = api.make_tune("expand")
+    prompt = api.post(f"/tunes/{tune['id']}/prompts", data={"prompt[text]": "x"}).json()
+    for path in (f"/prompts/{prompt['id']}", f"/tunes/{tune['id']}/prompts/{prompt['id']}"):
+        shown = api.get(path, params={"expand[]": ["debug_images", "prompt.comments"]}).json()
+        assert shown["debug_images"] == [] and shown["comments"] == []
+        refused = api.get(path, params={"expand[]": "secrets"})
+        assert refused.status_code == 400 and "expand[]" in refused.json()["error"]
+
+
 def test_tune_filters(api: Api) -> None:
     lora = api.make_tune("Lora Anna", name="woman", branch="flux1")
     ckpt = api.make_tune("ckpt bob", name="man", branch="sd15")
