@@ -67,7 +67,9 @@ def scope() -> int | str | None:
 
 
 def scope_query(query: Query) -> Query:
-    """Restrict a tunes/prompts listing to the request's scope."""
+    """Restrict a tunes/prompts listing to the request's scope (the expression is the one the
+    ``*_workspace`` indexes of ``store.SCHEMA`` are built on, so a small workspace is found
+    without scanning the account)."""
     where = scope()
     if where is None:
         query.add(f"json_extract(attrs, '{FIELD}') IS NULL")

@@ -59,6 +59,10 @@ CREATE TABLE IF NOT EXISTS workspaces (
     id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL, title TEXT NOT NULL, slug TEXT NOT NULL,
     created_at REAL NOT NULL, updated_at REAL NOT NULL, attrs TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS workspaces_user ON workspaces(user_id, id);
+CREATE INDEX IF NOT EXISTS prompts_workspace
+    ON prompts(user_id, json_extract(attrs, '$.workspace_id'), id);
+CREATE INDEX IF NOT EXISTS tunes_workspace
+    ON tunes(user_id, json_extract(attrs, '$.workspace_id'), id);
 """
 
 TUNE_COLUMNS = (
