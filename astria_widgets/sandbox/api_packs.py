@@ -222,7 +222,7 @@ def add_pack_class(pack_id: int, cls: str | None) -> None:
     if pack is None or not cls or cls in pack["attrs"].setdefault("classes", []):
         return
     pack["attrs"]["classes"].append(cls)
-    st.store.update_pack(pack_id, {"attrs": pack["attrs"], "updated_at": time.time()})
+    st.store.update_pack(pack_id, {"attrs": pack["attrs"], "updated_at": st.now()})
 
 
 def _run_on_tunes(
