@@ -32,3 +32,13 @@ def test_partner_models_are_on_the_partner_branch(api: Api) -> None:
     assert all(t["branch"] == "partner-1" and t["trained_at"] for t in partner)
     prompt = api.post(f"/tunes/{min(ids)}/prompts", data={"prompt[text]": "a red bicycle"})
     assert prompt.status_code == 201
+
+
+def test_an_older_data_dir_gets_the_partner_branch(tmp_path) -> None:
+    with Sandbox(data_dir=tmp_path, speed=600) as sb:  # make it look like gallery version 1
+        sb.state.store.update_tune(3618064, {"branch": "gemini-3"})
+        sb.state.store.set_meta("gallery_version", "1")
+    with Sandbox(data_dir=tmp_path, speed=600) as sb:
+        gemini = requests.get(f"{sb.url}/tunes/3618064",
+                              headers={"Authorization": f"Bearer {sb.api_key}"}, timeout=10)
+        assert gemini.json()["branch"] == "partner-1"
