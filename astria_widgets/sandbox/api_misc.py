@@ -23,6 +23,7 @@ from flask import Blueprint, abort, jsonify, request, send_file
 from werkzeug.security import safe_join
 
 from .faults import KINDS
+from .objects import downloadable
 from .params import ValidationFailed, Validator, parse_body
 from .render import cached_render, output_size, prompt_image, training_image
 from .state import current_user, state
@@ -123,7 +124,8 @@ def files(subpath: str) -> Any:
         return _send(str(path), "image/jpeg")
     if m := CHECKPOINT.fullmatch(subpath):
         tune = st.store.get_tune(int(m.group(1)))
-        if tune is None or tune["outcome"] != "trained" or time.time() < tune["finish_at"]:
+        if (tune is None or tune["outcome"] != "trained" or time.time() < tune["finish_at"]
+                or not downloadable(tune)):
             abort(404)
         data = f"astria-sandbox fake checkpoint of tune {tune['id']}\n".encode()
         return data, 200, {"Content-Type": "application/octet-stream"}
