@@ -107,12 +107,13 @@ def _palette(rng: np.random.Generator, text: str) -> _Palette:
     spread = float(rng.uniform(0.06, 0.2))
     named = [HUE_WORDS[w] for w in WORD.findall(text.lower()) if w in HUE_WORDS]
     if named:
-        hue = named[0] + (hue - 0.5) * 0.06
+        hue = named[0] + (hue - 0.5) * 0.16
+    hill_hue = hue + (0.03 if named else 0.5)  # a named colour tints the land too
     night = bool(words & NIGHT_WORDS)
     pale = 0.45 if words & PALE_WORDS else 1.0
     light = 0.35 if night else 1.0
     hills = tuple(
-        _rgb(hue + 0.5 + spread * (k - 1), (0.35 + 0.15 * k) * pale, (0.62 - 0.17 * k) * light)
+        _rgb(hill_hue + spread * (k - 1) / 2, (0.35 + 0.15 * k) * pale, (0.62 - 0.17 * k) * light)
         for k in range(3)
     )
     return _Palette(
@@ -120,7 +121,7 @@ def _palette(rng: np.random.Generator, text: str) -> _Palette:
         sky_low=_rgb(hue + spread, 0.28 * pale, 0.98 * light ** 0.7),
         sun=(235, 235, 250) if night else _rgb(hue + 0.1, 0.35, 1.0),
         hills=hills,  # type: ignore[arg-type]
-        shadow=_rgb(hue + 0.55, 0.7, 0.22),
+        shadow=_rgb(hill_hue + 0.05, 0.7, 0.22),
         light=_rgb(hue + spread, 0.25, 1.0),
         night=night,
         water=bool(words & WATER_WORDS),
@@ -183,7 +184,7 @@ def _scene(request: ImageRequest, palette: _Palette, rng: np.random.Generator) -
                 ripples.line((0, row, width, row), fill=palette.sky_low, width=1)
             scene.paste(mirrored.resize((width, depth)), (0, line))
     if request.subjects:
-        _draw_subjects(scene, request.subjects)
+        _draw_subjects(scene, request.subjects, request.seed)
     return scene
 
 
@@ -195,17 +196,19 @@ def _subject_colours(tune_id: int) -> tuple[RGB, RGB, RGB]:
     return skins[key >> 16 & 3], hair[key >> 18 & 3], _rgb(hue, 0.65, 0.8)
 
 
-def _figure_places(size: tuple[int, int], count: int) -> list[tuple[float, float]]:
-    """(centre x, unit) of each of ``count`` figures standing at the bottom of the picture."""
+def _figure_places(size: tuple[int, int], count: int, seed: int) -> list[tuple[float, float]]:
+    """(centre x, unit) of each of ``count`` figures standing at the bottom of the picture
+    (the seed moves them a little sideways)."""
     width, height = size
     unit = min(width / (count * 2.4 + 0.6), height / 4.2)
-    return [(width * (i + 1) / (count + 1), unit) for i in range(count)]
+    shift = (seed * 2654435761 % 1000 / 1000 - 0.5) * 0.12 / max(count, 1)
+    return [(width * ((i + 1) / (count + 1) + shift), unit) for i in range(count)]
 
 
-def _draw_subjects(scene: Image.Image, subjects: tuple[Subject, ...]) -> None:
+def _draw_subjects(scene: Image.Image, subjects: tuple[Subject, ...], seed: int) -> None:
     draw = ImageDraw.Draw(scene)
     height = scene.height
-    for subject, (cx, unit) in zip(subjects, _figure_places(scene.size, len(subjects)),
+    for subject, (cx, unit) in zip(subjects, _figure_places(scene.size, len(subjects), seed),
                                    strict=True):
         skin, hair, clothes = _subject_colours(subject.tune_id)
         line = max(1, int(unit / 25))
@@ -227,9 +230,9 @@ def _draw_subjects(scene: Image.Image, subjects: tuple[Subject, ...]) -> None:
                  20, 160, fill=(120, 40, 40), width=line)
 
 
-def _draw_labels(layer: Image.Image, subjects: tuple[Subject, ...]) -> None:
+def _draw_labels(layer: Image.Image, subjects: tuple[Subject, ...], seed: int) -> None:
     draw = ImageDraw.Draw(layer)
-    for subject, (cx, unit) in zip(subjects, _figure_places(layer.size, len(subjects)),
+    for subject, (cx, unit) in zip(subjects, _figure_places(layer.size, len(subjects), seed),
                                    strict=True):
         font = _font(max(10, int(unit / 5)))
         label = subject.label[:24]
@@ -284,10 +287,10 @@ def _footer(request: ImageRequest) -> list[str]:
     return [" · ".join(first)] + ([" · ".join(second)] if second else [])
 
 
-def _caption(request: ImageRequest) -> Image.Image:
-    """The text, negative prompt and footer on a transparent layer."""
-    width, height = request.size
-    layer = Image.new("RGBA", request.size, (0, 0, 0, 0))
+def _caption(request: ImageRequest, size: tuple[int, int]) -> Image.Image:
+    """The text, negative prompt and footer on a transparent layer of ``size``."""
+    width, height = size
+    layer = Image.new("RGBA", size, (0, 0, 0, 0))
     draw = ImageDraw.Draw(layer)
     font = _font(max(12, min(width, height * 2) // 20))
     small = _font(max(10, min(width, height * 2) // 36))
@@ -311,7 +314,6 @@ def _caption(request: ImageRequest) -> Image.Image:
     for line in negative:
         draw.text((margin, y), line, font=small, fill=(255, 200, 200, 255))
         y += small_step
-    _draw_labels(layer, request.subjects)
     footer = _footer(request)
     top = height - margin / 2 - len(footer) * small_step
     draw.rectangle((0, top - margin / 3, width, height), fill=(0, 0, 0, 110))
@@ -335,14 +337,18 @@ def generate(request: ImageRequest) -> Image.Image:
         layer = apply_detail(layer)
     if request.film_grain:
         layer = apply_film_grain(layer, rng)
-    caption = _caption(request)
+    mask = (None if source is None or request.mask_image is None
+            else fit(request.mask_image, request.size, "L"))
+    box = (0, 0, *request.size) if mask is None else mask.getbbox() or (0, 0, *request.size)
+    caption = Image.new("RGBA", request.size, (0, 0, 0, 0))
+    _draw_labels(caption, request.subjects, request.seed)
+    caption.alpha_composite(_caption(request, (box[2] - box[0], box[3] - box[1])), box[:2])
     if source is None:
         layer.paste(caption, (0, 0), caption)
         return layer
     strength = (DEFAULT_DENOISING if request.denoising_strength is None
                 else float(request.denoising_strength))
-    mask = (Image.new("L", request.size, 255) if request.mask_image is None
-            else fit(request.mask_image, request.size, "L"))
+    mask = mask or Image.new("L", request.size, 255)
     blend = mask.point(lambda v: int(v * strength + 0.5))
     result = Image.composite(layer, source, blend)
     result.paste(caption, (0, 0), ImageChops.multiply(caption.getchannel("A"), mask))
