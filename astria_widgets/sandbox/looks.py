@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from PIL import Image, ImageChops, ImageEnhance, ImageFilter, ImageOps
+from PIL import Image, ImageChops, ImageDraw, ImageEnhance, ImageFilter, ImageOps
 
 NEUTRAL_CFG = 7.0
 CONVERGED_STEPS = 20
@@ -36,15 +36,12 @@ def _image(array: np.ndarray) -> Image.Image:
     return Image.fromarray((np.clip(array, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8), "RGB")
 
 
-def _luma(array: np.ndarray) -> np.ndarray:
-    return array @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
-
-
-def _split_tone(array: np.ndarray, shadows: tuple[float, float, float],
-                highlights: tuple[float, float, float], amount: float) -> np.ndarray:
-    luma = _luma(array)[..., None]
-    tone = (1 - luma) * np.array(shadows, np.float32) + luma * np.array(highlights, np.float32)
-    return array * (1 - amount) + tone * amount * (0.35 + 0.65 * luma) + array * amount * 0.35
+def _split_tone(image: Image.Image, shadows: tuple[int, int, int],
+                highlights: tuple[int, int, int], amount: float) -> Image.Image:
+    """``image`` with its dark parts pulled towards ``shadows`` and its light parts towards
+    ``highlights`` (by ``amount``), keeping its light and dark."""
+    toned = ImageOps.colorize(image.convert("L"), shadows, highlights)
+    return Image.blend(image, ImageChops.overlay(image, toned), amount)
 
 
 def _outlines(image: Image.Image, threshold: int, width: int) -> Image.Image:
@@ -55,12 +52,12 @@ def _outlines(image: Image.Image, threshold: int, width: int) -> Image.Image:
 
 
 def _cinematic(image: Image.Image, _rng: np.random.Generator) -> Image.Image:
-    array = _split_tone(_array(image), (0.0, 0.38, 0.45), (1.0, 0.62, 0.3), 0.45)
-    height = array.shape[0]
-    bar = height // 9
-    array[:bar] = 0.0
-    array[height - bar:] = 0.0
-    return _image(array)
+    graded = _split_tone(image, (0, 110, 130), (255, 170, 80), 0.8)
+    bar = image.height // 9
+    draw = ImageDraw.Draw(graded)
+    draw.rectangle((0, 0, image.width, bar - 1), fill=(0, 0, 0))
+    draw.rectangle((0, image.height - bar, image.width, image.height), fill=(0, 0, 0))
+    return graded
 
 
 def _animated(image: Image.Image, _rng: np.random.Generator) -> Image.Image:
@@ -101,7 +98,7 @@ def _sparkles(array: np.ndarray, rng: np.random.Generator, count: int,
 
 
 def _fantasy_art(image: Image.Image, rng: np.random.Generator) -> Image.Image:
-    array = _split_tone(_array(image), (0.35, 0.1, 0.55), (1.0, 0.85, 0.45), 0.6)
+    array = _array(_split_tone(image, (90, 25, 140), (255, 215, 115), 0.85))
     array = _sparkles(array, rng, max(12, array.shape[1] // 12), (1.0, 0.95, 0.75))
     glow = _image(array).filter(ImageFilter.GaussianBlur(max(2, image.width // 80)))
     return ImageChops.screen(_image(array), ImageEnhance.Brightness(glow).enhance(0.3))
@@ -125,16 +122,19 @@ def _enhance(image: Image.Image, _rng: np.random.Generator) -> Image.Image:
 
 
 def _comic_book(image: Image.Image, _rng: np.random.Generator) -> Image.Image:
-    flat = _array(ImageOps.posterize(ImageEnhance.Color(image).enhance(1.6), 2))
-    height, width = flat.shape[:2]
+    flat = ImageOps.posterize(ImageEnhance.Color(image).enhance(1.6), 2)
+    width, height = image.size
     cell = max(5, width // 90)
-    y = (np.arange(height, dtype=np.float32)[:, None] % cell) - cell / 2
-    x = (np.arange(width, dtype=np.float32)[None, :] % cell) - cell / 2
-    radius = np.sqrt(x * x + y * y) / (cell * 0.7)
-    dots = (radius < (1 - _luma(flat))).astype(np.float32)[..., None]
-    comic = flat * (1 - 0.35 * dots)
+    cells = (-(-width // cell), -(-height // cell))
+    darkness = 255 - np.asarray(flat.convert("L").resize(cells, Image.Resampling.BOX))
+    coverage = np.repeat(np.repeat(darkness, cell, axis=0), cell, axis=1)[:height, :width]
+    offsets = np.arange(cell, dtype=np.float32) - (cell - 1) / 2
+    tile = np.sqrt(offsets[:, None] ** 2 + offsets[None, :] ** 2) / (cell * 0.7) * 255
+    radius = np.tile(tile.astype(np.uint8), (cells[1], cells[0]))[:height, :width]
+    dots = Image.fromarray(((radius < coverage) * 90).astype(np.uint8), "L")
+    comic = ImageChops.subtract(flat, Image.merge("RGB", (dots, dots, dots)))
     ink = _outlines(image, 22, 3)
-    return Image.composite(Image.new("RGB", image.size, (10, 10, 10)), _image(comic), ink)
+    return Image.composite(Image.new("RGB", image.size, (10, 10, 10)), comic, ink)
 
 
 def _lowpoly(image: Image.Image, _rng: np.random.Generator) -> Image.Image:
@@ -179,9 +179,8 @@ def apply_style(image: Image.Image, style: str | None, rng: np.random.Generator)
 def apply_color_grading(image: Image.Image, grading: str | None) -> Image.Image:
     """``image`` graded like the film stock ``grading`` (unchanged for None/unknown)."""
     if grading == "Film Velvia":
-        array = _array(ImageEnhance.Contrast(ImageEnhance.Color(image).enhance(1.5))
-                       .enhance(1.15))
-        return _image(_split_tone(array, (0.25, 0.1, 0.45), (1.0, 1.0, 0.95), 0.2))
+        vivid = ImageEnhance.Contrast(ImageEnhance.Color(image).enhance(1.5)).enhance(1.15)
+        return _split_tone(vivid, (60, 25, 115), (255, 255, 240), 0.35)
     if grading == "Film Portra":
         array = _array(ImageEnhance.Color(image).enhance(0.8))
         array = 0.08 + 0.88 * array * np.array([1.06, 1.0, 0.86], np.float32)
@@ -195,9 +194,9 @@ def apply_color_grading(image: Image.Image, grading: str | None) -> Image.Image:
 
 def apply_film_grain(image: Image.Image, rng: np.random.Generator) -> Image.Image:
     """``image`` with seeded monochrome grain."""
-    array = _array(image)
-    grain = rng.normal(0.0, 0.07, array.shape[:2]).astype(np.float32)[..., None]
-    return _image(array + grain)
+    noise = rng.standard_normal((image.height, image.width), dtype=np.float32) * 18 + 128
+    grain = Image.fromarray(np.clip(noise, 0, 255).astype(np.uint8), "L").convert("RGB")
+    return ImageChops.add(image, grain, scale=1.0, offset=-128)
 
 
 def apply_guidance(image: Image.Image, cfg_scale: float | None,
@@ -217,4 +216,4 @@ def apply_guidance(image: Image.Image, cfg_scale: float | None,
 
 def apply_detail(image: Image.Image) -> Image.Image:
     """The crisper look of an upscaled (super resolution) picture."""
-    return image.filter(ImageFilter.UnsharpMask(radius=2, percent=120, threshold=3))
+    return image.filter(ImageFilter.SHARPEN)

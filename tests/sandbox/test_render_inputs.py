@@ -7,6 +7,7 @@ import base64
 
 import numpy as np
 import requests
+from PIL import Image
 from render_helpers import (
     correlation,
     create,
@@ -51,8 +52,6 @@ def test_a_mask_confines_the_change_to_its_white_area(api: Api) -> None:
     source = pattern()
     mask = np.zeros((512, 512), np.uint8)
     mask[:, 256:] = 255  # repaint the right half
-    from PIL import Image
-
     mask_png = png(Image.fromarray(mask, "L"))
     result = render(api, files={**_upload(png(source)),
                                 "mask_image": ("mask.png", mask_png, "image/png")},
@@ -97,6 +96,21 @@ def test_a_generated_image_or_a_stored_upload_can_be_the_next_input(api: Api) ->
     reference = small_gray(middle(pixels(first_image)))
     assert correlation(small_gray(middle(second)), reference) > 0.8
     assert diff(second, pixels(first_image)) > 5
+    # the loopback names of the sandbox are the same place
+    alias = generated_url.replace("127.0.0.1", "localhost")
+    assert np.array_equal(render(api, text="the same, at night", seed=9,
+                                 input_image_url=alias, denoising_strength=0.4), second)
+
+
+def test_a_duplicate_keeps_the_input_image(api: Api) -> None:
+    original = create(api, files=_upload(png(pattern())), text=TEXT, seed=4)
+    copy = api.post(f"/prompts/{original['id']}/duplicate", data={"prompt[seed]": "5"})
+    assert copy.status_code == 201, copy.text
+    assert copy.json()["input_image"] == original["input_image"]
+    result = pixels(images(api, copy.json())[0])
+    reference = small_gray(middle(pixels(pattern())))
+    assert correlation(small_gray(middle(result)), reference) > 0.8
+    assert diff(result, pixels(images(api, original)[0])) > 3  # another seed, another tint
 
 
 def test_an_input_url_elsewhere_gets_an_offline_stand_in(api: Api) -> None:
