@@ -23,7 +23,9 @@ Sandbox extensions to the documented objects:
 - prompt ``user_error`` is always present (null); a prompt whose ``text`` contains ``[fail]``
   ends with ``user_error`` set (and so does a prompt whose tune failed);
 - tune echoes ``auto_extend``, ``preset``, ``characteristics``; prompt has ``is_video``;
-- files are served from ``/files/...`` (training images, generated PNGs), without auth;
+- files are served from ``/files/...`` (training images, generated PNGs that show the
+  prompt's text, seed, size and options, derived from its input image under its mask: see
+  ``render``, ``imagegen``, ``looks``), without auth;
 - ``GET /sandbox/health``, ``GET|POST /sandbox/faults``, ``POST /sandbox/users``;
   every response has the header ``X-Astria-Sandbox: 1``.
 

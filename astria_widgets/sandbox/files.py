@@ -87,7 +87,6 @@ def served_file(
                 or index >= prompt["num_images"]):
             return None
         path = st.files_dir / "prompts" / str(prompt_id) / f"{index}.png"
-        tunes = st.store.get_tunes([prompt["tune_id"], *prompt["attrs"].get("tune_refs", [])])
 
         def load(ref: str) -> Image.Image | None:
             sub = files_subpath(ref, hosts)
@@ -95,7 +94,11 @@ def served_file(
                                                          before_prompt=prompt_id)
             return None if found is None else _open(found[0])
 
-        cached_render(path, lambda: prompt_image(prompt, index, tunes, load))
+        def render() -> bytes:
+            tunes = st.store.get_tunes([prompt["tune_id"], *prompt["attrs"].get("tune_refs", [])])
+            return prompt_image(prompt, index, tunes, load)
+
+        cached_render(path, render)
         return path, "image/png"
     if m := TRAIN_IMAGE.fullmatch(subpath):
         tune_id, index = int(m.group(1)), int(m.group(2))

@@ -102,10 +102,11 @@ def _rgb(h: float, s: float, v: float) -> RGB:
 
 
 def _palette(rng: np.random.Generator, text: str) -> _Palette:
-    words = set(WORD.findall(text.lower()))
+    found = WORD.findall(text.lower())
+    words = set(found)
     hue = float(rng.random())
     spread = float(rng.uniform(0.06, 0.2))
-    named = [HUE_WORDS[w] for w in WORD.findall(text.lower()) if w in HUE_WORDS]
+    named = [HUE_WORDS[w] for w in found if w in HUE_WORDS]
     if named:
         hue = named[0] + (hue - 0.5) * 0.16
     hill_hue = hue + (0.03 if named else 0.5)  # a named colour tints the land too
@@ -234,7 +235,7 @@ def _draw_labels(layer: Image.Image, subjects: tuple[Subject, ...], seed: int) -
     draw = ImageDraw.Draw(layer)
     for subject, (cx, unit) in zip(subjects, _figure_places(layer.size, len(subjects), seed),
                                    strict=True):
-        font = _font(max(10, int(unit / 5)))
+        font = load_font(max(10, int(unit / 5)))
         label = subject.label[:24]
         box = draw.textbbox((0, 0), label, font=font)
         lx, ly = cx - (box[2] - box[0]) / 2, layer.height - unit * 1.05
@@ -244,7 +245,8 @@ def _draw_labels(layer: Image.Image, subjects: tuple[Subject, ...], seed: int) -
 
 
 @lru_cache(maxsize=16)
-def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+def load_font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    """Pillow's bundled font at ``size`` pixels (cached)."""
     return ImageFont.load_default(size=size)
 
 
@@ -292,8 +294,8 @@ def _caption(request: ImageRequest, size: tuple[int, int]) -> Image.Image:
     width, height = size
     layer = Image.new("RGBA", size, (0, 0, 0, 0))
     draw = ImageDraw.Draw(layer)
-    font = _font(max(12, min(width, height * 2) // 20))
-    small = _font(max(10, min(width, height * 2) // 36))
+    font = load_font(max(12, min(width, height * 2) // 20))
+    small = load_font(max(10, min(width, height * 2) // 36))
     margin = max(6, width // 32)
     chars = max(10, int((width - 2 * margin) / (font.size * 0.52)))
     lines = textwrap.wrap(request.text or "(no text)", width=chars)

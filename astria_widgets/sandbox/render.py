@@ -30,13 +30,12 @@ import os
 import tempfile
 import textwrap
 from collections.abc import Callable
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
-from .imagegen import ImageRequest, Subject, generate_png
+from .imagegen import ImageRequest, Subject, generate_png, load_font
 
 MAX_SIDE = 512
 MAX_INPUT_SIDE = 1024
@@ -50,11 +49,6 @@ ASPECT_RATIOS = {
 NOTE_FLAGS = (("hires_fix", "hires fix"), ("inpaint_faces", "inpaint faces"),
               ("face_correct", "face correct"), ("face_swap", "face swap"))
 Loader = Callable[[str], Image.Image | None]
-
-
-@lru_cache(maxsize=8)
-def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    return ImageFont.load_default(size=size)
 
 
 def _multiple_of_8(value: float) -> int:
@@ -186,8 +180,8 @@ def _gradient(size: tuple[int, int], key: str) -> Image.Image:
 def _caption(image: Image.Image, lines: list[str], footer: str) -> None:
     draw = ImageDraw.Draw(image)
     width, height = image.size
-    font = _font(max(14, width // 22))
-    small = _font(max(11, width // 34))
+    font = load_font(max(14, width // 22))
+    small = load_font(max(11, width // 34))
     y = height // 8
     for line in lines[:10]:
         draw.text((width // 16 + 1, y + 1), line, font=font, fill=(0, 0, 0))
