@@ -572,7 +572,8 @@ class AstriaClient:
         return wait(
             lambda: self.get_tune(tid), tune_is_terminal, policy=policy, timeout=timeout,
             on_update=on_update, stop=stop, clock=self._transport.server_now, delay=next_delay,
-            watch=lambda record, now: tune_is_stalled(record, now, eta_error=policy.eta_error),
+            watch=lambda record, now: tune_is_stalled(record, now,
+                                                      stall_factor=policy.stall_factor),
             what=f"tune {tid}",
         )
 

@@ -8,8 +8,8 @@ The API documents no ``status`` field, so states are derived from timestamps:
 - prompt: ``done`` when ``images`` is non-empty; ``failed`` when ``user_error`` is set;
   otherwise ``pending`` (the official CLI's "settled" rule).
 
-A tune still untrained well after its ``eta`` is *stalled*: it is shown as such, never
-called failed (the real service has no failure field).
+A tune still untrained at ``STALL_FACTOR`` (3) times its estimated duration is *stalled*:
+it is shown as such, never called failed (the real service has no failure field).
 """
 
 from __future__ import annotations
@@ -25,8 +25,10 @@ PromptStatus = Literal["pending", "done", "failed"]
 TUNE_TERMINAL: frozenset[str] = frozenset({"trained", "failed", "expired"})
 PROMPT_TERMINAL: frozenset[str] = frozenset({"done", "failed"})
 
-#: Default relative error of an ``eta`` (the real service's estimates are off by up to 20%).
+#: Usual relative error of an ``eta`` (most trainings end within 20% of it; none is promised).
 ETA_ERROR = 0.2
+#: A tune untrained at this many times its estimated duration is stalled.
+STALL_FACTOR = 3.0
 #: Grace given to a tune whose estimated duration is unknown before calling it stalled (s).
 STALL_GRACE_SECONDS = 60.0
 
@@ -131,18 +133,22 @@ def training_fraction(record: Mapping[str, Any], now: datetime | None = None) ->
 
 
 def tune_is_stalled(
-    record: Mapping[str, Any], now: datetime | None = None, *, eta_error: float = ETA_ERROR
+    record: Mapping[str, Any], now: datetime | None = None, *, stall_factor: float = STALL_FACTOR
 ) -> bool:
-    """True when a tune is still untrained (and not failed) past ``eta + eta_error * D``.
+    """True when a tune is still untrained (and not failed) at ``stall_factor x D``.
 
-    ``D`` is the estimated duration (:func:`estimated_duration`); when it is unknown a fixed
-    grace of :data:`STALL_GRACE_SECONDS` after ``eta`` is used.
+    ``D`` is the estimated duration (:func:`estimated_duration`), counted from the start of
+    training (or creation while queued); when it is unknown, a fixed grace of
+    :data:`STALL_GRACE_SECONDS` after ``eta`` is used.
     """
     if tune_status(record, now) not in {"queued", "training"}:
         return False
     eta = parse_time(record.get("eta"))
     if eta is None:
         return False
+    now = now or utcnow()
     duration = estimated_duration(record)
-    grace = eta_error * duration if duration else STALL_GRACE_SECONDS
-    return ((now or utcnow()) - eta).total_seconds() > grace
+    if duration is None:
+        return (now - eta).total_seconds() > STALL_GRACE_SECONDS
+    start = parse_time(record.get("started_training_at")) or parse_time(record.get("created_at"))
+    return start is not None and (now - start).total_seconds() > stall_factor * duration

@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     def on_update(record: dict[str, Any]) -> None:
         now = client.transport.server_now()
         status = tune_status(record, now)
-        if tune_is_stalled(record, now, eta_error=client.poll.eta_error):  # as the wait does
+        if tune_is_stalled(record, now, stall_factor=client.poll.stall_factor):  # as the wait does
             status = "stalled (past its eta)"
         bar.n = int(100 * (training_fraction(record, now) or 0.0))
         bar.set_postfix_str(status)

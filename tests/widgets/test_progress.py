@@ -92,8 +92,11 @@ def test_training_shows_elapsed_time_left_and_a_proportional_bar():
 
 
 def test_a_tune_long_past_its_estimate_is_shown_stalled():
-    view = rendered(record(started_training_at=iso(NOW - timedelta(minutes=40)),
+    late = rendered(record(started_training_at=iso(NOW - timedelta(minutes=40)),
                            eta=iso(NOW - timedelta(minutes=20))))  # fmt: skip
+    assert late.bar.bar_style == "info" and "stalled" not in late.detail.value  # 2x: late only
+    view = rendered(record(started_training_at=iso(NOW - timedelta(minutes=70)),
+                           eta=iso(NOW - timedelta(minutes=50))))  # fmt: skip
     assert view.status_label.value == "training"
     assert view.bar.bar_style == "warning" and view.bar.value == 0.99
     assert view.detail.value.startswith("<small>stalled:")
