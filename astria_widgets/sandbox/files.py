@@ -8,20 +8,26 @@ and mask images through it: a stored upload (``input_image``, ``input_image_base
 ``mask_image``) or a URL that points back at this sandbox, e.g. a generated image reused as
 the next input (the host must be one the caller used, the public URL, or a loopback name on
 the same port). A prompt image can only be derived from a prompt created before it, so inputs
-never form a cycle.
+never form a cycle. Sandbox choice: an input URL on another loopback server is fetched when
+the image is rendered (5 s timeout, at most ``max_upload_bytes``, no redirects); a URL
+elsewhere, or on this sandbox's port under a name it does not know as its own, is not fetched
+(``render`` then uses a stand-in).
 """
 
 from __future__ import annotations
 
+import io
 import re
 import time
 from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import requests
 from PIL import Image
 from werkzeug.security import safe_join
 
+from .callbacks import is_loopback_url
 from .render import MAX_INPUT_SIDE, cached_render, prompt_image, training_image
 from .state import SandboxState
 
@@ -29,10 +35,12 @@ UPLOAD = re.compile(r"uploads/([0-9a-f]{32})/([A-Za-z0-9][A-Za-z0-9._-]{0,127})"
 PROMPT_IMAGE = re.compile(r"prompts/(\d{1,12})/(\d{1,2})\.png")
 TRAIN_IMAGE = re.compile(r"tunes/(\d{1,12})/train/(\d{1,3})\.jpg")
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+FETCH_TIMEOUT = 5.0
 
 
-def _open(path: Path) -> Image.Image | None:
-    """A stored image, decoded (JPEGs at a reduced scale when far larger than needed)."""
+def _open(path: Path | io.BytesIO) -> Image.Image | None:
+    """A stored or fetched image, decoded (JPEGs at a reduced scale when far larger than
+    needed), or None when it is not an image."""
     try:
         with Image.open(path) as image:
             image.draft("RGB", (2 * MAX_INPUT_SIDE, 2 * MAX_INPUT_SIDE))
@@ -40,6 +48,22 @@ def _open(path: Path) -> Image.Image | None:
             return image.copy() if image.mode != "P" else image.convert("RGBA")
     except (OSError, ValueError, Image.DecompressionBombError):
         return None
+
+
+def fetch_loopback_image(url: str, max_bytes: int) -> Image.Image | None:
+    """The image at ``url`` when its host is a loopback address (another local server), or
+    None: anything else, an error, more than ``max_bytes`` or not an image."""
+    if not is_loopback_url(url):
+        return None
+    try:
+        with requests.get(url, timeout=FETCH_TIMEOUT, stream=True,
+                          allow_redirects=False) as response:
+            if response.status_code != 200:
+                return None
+            data = response.raw.read(max_bytes + 1, decode_content=True)
+    except (requests.RequestException, OSError):
+        return None
+    return None if len(data) > max_bytes else _open(io.BytesIO(data))
 
 
 def own_hosts(request_host: str, public_url: str = "") -> frozenset[str]:
@@ -51,6 +75,14 @@ def own_hosts(request_host: str, public_url: str = "") -> frozenset[str]:
     if name in LOOPBACK_NAMES and port.isdigit():
         hosts.update(f"{loop}:{port}" for loop in LOOPBACK_NAMES)
     return frozenset(hosts)
+
+
+def _same_port(url: str, hosts: Iterable[str]) -> bool:
+    try:
+        port = urlsplit(url).port
+    except ValueError:
+        return False
+    return port is not None and any(h.rpartition(":")[2] == str(port) for h in hosts)
 
 
 def files_subpath(ref: str, hosts: Iterable[str]) -> str | None:
@@ -90,8 +122,11 @@ def served_file(
 
         def load(ref: str) -> Image.Image | None:
             sub = files_subpath(ref, hosts)
-            found = None if sub is None else served_file(st, sub, hosts, now=now,
-                                                         before_prompt=prompt_id)
+            if sub is None:
+                if _same_port(ref, hosts):  # ourselves under another name: never loop
+                    return None
+                return fetch_loopback_image(ref, st.config.max_upload_bytes)
+            found = served_file(st, sub, hosts, now=now, before_prompt=prompt_id)
             return None if found is None else _open(found[0])
 
         def render() -> bytes:

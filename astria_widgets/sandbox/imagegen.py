@@ -17,7 +17,11 @@ the same request always gives the same bytes:
   kept, recoloured with the seed's palette) blended over the input by ``denoising_strength``
   (0 keeps the input, 1 is the full restyle; default 0.8); a mask (white = repaint, grey =
   partly) confines every change, the caption included, to its white area: outside it the
-  input's pixels are returned unchanged.
+  input's pixels are returned unchanged;
+- a ``controlnet`` holds the result to the input's outlines or light and shade
+  (``looks.apply_control``) by ``controlnet_conditioning_scale`` (sandbox default 0.8, the
+  docs give none); with ``controlnet_txt2img`` the input only guides a text-to-image picture
+  (no blending with the input, no mask).
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from PIL import Image, ImageChops, ImageDraw, ImageEnhance, ImageFont, ImageOps
 
 from .looks import (
     apply_color_grading,
+    apply_control,
     apply_detail,
     apply_film_grain,
     apply_guidance,
@@ -42,6 +47,7 @@ from .looks import (
 )
 
 DEFAULT_DENOISING = 0.8
+DEFAULT_CONTROL_SCALE = 0.8
 HUE_WORDS = {
     "red": 0.0, "crimson": 0.98, "orange": 0.07, "sunset": 0.05, "autumn": 0.08,
     "golden": 0.12, "gold": 0.12, "yellow": 0.15, "desert": 0.11, "green": 0.3, "forest": 0.3,
@@ -82,6 +88,9 @@ class ImageRequest:
     input_image: Image.Image | None = None
     mask_image: Image.Image | None = None
     denoising_strength: float | None = None
+    controlnet: str | None = None
+    controlnet_scale: float | None = None
+    controlnet_txt2img: bool = False
 
 
 @dataclass(frozen=True)
@@ -276,10 +285,16 @@ def _footer(request: ImageRequest) -> list[str]:
         first.append(f"cfg {request.cfg_scale:g}")
     if request.steps is not None:
         first.append(f"{request.steps} steps")
-    if request.input_image is not None:
+    guide_only = bool(request.controlnet and request.controlnet_txt2img)
+    if request.input_image is not None and not guide_only:
         strength = (DEFAULT_DENOISING if request.denoising_strength is None
                     else request.denoising_strength)
         first.append(f"denoise {strength:g}")
+    if request.input_image is not None and request.controlnet:
+        scale = (DEFAULT_CONTROL_SCALE if request.controlnet_scale is None
+                 else request.controlnet_scale)
+        first.append(f"controlnet {request.controlnet} {scale:g}"
+                     + (" txt2img" if guide_only else ""))
     second = [s for s in (request.style, request.color_grading) if s]
     if request.film_grain:
         second.append("film grain")
@@ -331,7 +346,12 @@ def generate(request: ImageRequest) -> Image.Image:
     layout = np.random.default_rng(request.seed)
     scene = _scene(request, palette, layout)
     source = None if request.input_image is None else fit(request.input_image, request.size)
-    layer = scene if source is None else _stylised_copy(source, scene, palette)
+    guide_only = source is not None and bool(request.controlnet and request.controlnet_txt2img)
+    layer = scene if source is None or guide_only else _stylised_copy(source, scene, palette)
+    if source is not None and request.controlnet:
+        scale = (DEFAULT_CONTROL_SCALE if request.controlnet_scale is None
+                 else float(request.controlnet_scale))
+        layer = apply_control(layer, source, request.controlnet, scale)
     layer = apply_guidance(layer, request.cfg_scale, request.steps, rng)
     layer = apply_style(layer, request.style, rng)
     layer = apply_color_grading(layer, request.color_grading)
@@ -339,18 +359,19 @@ def generate(request: ImageRequest) -> Image.Image:
         layer = apply_detail(layer)
     if request.film_grain:
         layer = apply_film_grain(layer, rng)
-    mask = (None if source is None or request.mask_image is None
+    mask = (None if source is None or guide_only or request.mask_image is None
             else fit(request.mask_image, request.size, "L"))
     box = (0, 0, *request.size) if mask is None else mask.getbbox() or (0, 0, *request.size)
     caption = Image.new("RGBA", request.size, (0, 0, 0, 0))
     _draw_labels(caption, request.subjects, request.seed)
     caption.alpha_composite(_caption(request, (box[2] - box[0], box[3] - box[1])), box[:2])
-    if source is None:
+    if source is None or guide_only:
         layer.paste(caption, (0, 0), caption)
         return layer
     strength = (DEFAULT_DENOISING if request.denoising_strength is None
                 else float(request.denoising_strength))
-    mask = mask or Image.new("L", request.size, 255)
+    if mask is None:
+        mask = Image.new("L", request.size, 255)
     blend = mask.point(lambda v: int(v * strength + 0.5))
     result = Image.composite(layer, source, blend)
     result.paste(caption, (0, 0), ImageChops.multiply(caption.getchannel("A"), mask))

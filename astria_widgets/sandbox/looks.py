@@ -12,6 +12,7 @@ chosen to be told apart at a glance in a grid of thumbnails, not imitations of a
   Line art (dark lines on paper);
 - colour gradings: Film Velvia (saturated, cool shadows), Film Portra (warm, soft, lifted
   blacks), Ektar (vivid warm reds);
+- controlnets: the input's outlines or its light and shade, by the conditioning scale;
 - ``cfg_scale``: how strongly the prompt is followed, shown as saturation and contrast (0 is
   washed out, 7 neutral, 15 harsh); ``steps``: under 20 steps the picture is unfinished
   (blurred and noisy in proportion).
@@ -25,6 +26,7 @@ import numpy as np
 from PIL import Image, ImageChops, ImageDraw, ImageEnhance, ImageFilter, ImageOps
 
 NEUTRAL_CFG = 7.0
+EDGE_CONTROLNETS = frozenset({"canny", "lineart", "mlsd", "hed", "pose", "segroom", "qr"})
 CONVERGED_STEPS = 20
 
 
@@ -212,6 +214,19 @@ def apply_guidance(image: Image.Image, cfg_scale: float | None,
         noise = rng.normal(0.0, 0.25 * missing, (image.height, image.width, 3))
         image = _image(_array(image) + noise.astype(np.float32))
     return image
+
+
+def apply_control(image: Image.Image, source: Image.Image, kind: str,
+                  scale: float) -> Image.Image:
+    """``image`` held to the structure of ``source`` by a controlnet of ``kind``: the edge
+    kinds (canny, lineart, mlsd, hed, pose, segroom, qr) draw the input's outlines in ink,
+    the others (depth, tile, composition, reference, ipadapter, relight) lay its light and
+    shade over the picture; ``scale`` (0-1) is how strongly."""
+    if kind in EDGE_CONTROLNETS:
+        edges = _outlines(source, 30, 3).point(lambda v: int(v * scale))
+        return Image.composite(Image.new("RGB", image.size, (20, 20, 32)), image, edges)
+    shade = ImageChops.overlay(image, source.convert("L").convert("RGB"))
+    return Image.blend(image, shade, 0.8 * scale)
 
 
 def apply_detail(image: Image.Image) -> Image.Image:

@@ -15,10 +15,11 @@ render stays in the tens of milliseconds. Image ``i`` of a prompt with seed ``s`
 seed ``s + i`` (as batch generation does), so it equals image 0 of the same prompt with seed
 ``s + i``; a prompt without a seed gets a fixed seed per (prompt id, image) and shows it.
 
-Input and mask images come through ``load`` (``files.py`` resolves stored uploads and URLs
-that point back at this sandbox). Sandbox choice: a URL elsewhere is not fetched (the sandbox
-is offline); a stand-in picture naming the URL is used as the input (and a centred oval as
-the mask), so the result still shows an image-to-image prompt.
+Input and mask images come through ``load`` (``files.py`` resolves stored uploads, URLs that
+point back at this sandbox and images on other loopback servers). Sandbox choice: a URL it
+cannot load (elsewhere: the sandbox is offline) is replaced by a stand-in picture naming the
+URL as the input (and a centred oval as the mask), so the result still shows an
+image-to-image prompt.
 """
 
 from __future__ import annotations
@@ -107,10 +108,6 @@ def _notes(attrs: dict[str, Any]) -> tuple[str, ...]:
     notes = [label for key, label in NOTE_FLAGS if attrs.get(key)]
     if attrs.get("scheduler"):
         notes.append(str(attrs["scheduler"]))
-    if attrs.get("controlnet"):
-        scale = attrs.get("controlnet_conditioning_scale")
-        notes.append(f"controlnet {attrs['controlnet']}" + (f" {scale:g}" if scale is not None
-                                                            else ""))
     return tuple(notes)
 
 
@@ -153,6 +150,8 @@ def prompt_image(
         film_grain=bool(a.get("film_grain")), super_resolution=bool(a.get("super_resolution")),
         notes=_notes(a), subjects=_subjects(prompt, tunes), input_image=source,
         mask_image=mask, denoising_strength=a.get("denoising_strength"),
+        controlnet=a.get("controlnet"), controlnet_scale=a.get("controlnet_conditioning_scale"),
+        controlnet_txt2img=bool(a.get("controlnet_txt2img")),
     )
     return generate_png(request)
 

@@ -7,8 +7,9 @@ import base64
 
 import numpy as np
 import requests
-from PIL import Image
+from PIL import Image, ImageFilter
 from render_helpers import (
+    ImageServer,
     correlation,
     create,
     diff,
@@ -111,6 +112,48 @@ def test_a_duplicate_keeps_the_input_image(api: Api) -> None:
     reference = small_gray(middle(pixels(pattern())))
     assert correlation(small_gray(middle(result)), reference) > 0.8
     assert diff(result, pixels(images(api, original)[0])) > 3  # another seed, another tint
+
+
+def test_an_input_url_on_another_local_server_is_fetched(api: Api) -> None:
+    data = png(pattern())
+    from_file = render(api, files=_upload(data), text=TEXT, seed=4)
+    with ImageServer({"photo.png": data}) as server:
+        fetched = render(api, text=TEXT, seed=4, input_image_url=f"{server.url}/photo.png")
+        missing = render(api, text=TEXT, seed=4, input_image_url=f"{server.url}/gone.png")
+    assert np.array_equal(fetched, from_file)
+    assert diff(middle(missing), middle(from_file)) > 10  # a stand-in instead
+
+
+def test_the_sandbox_never_fetches_from_itself_under_another_name(api: Api) -> None:
+    # Two prompts naming each other's images this way would otherwise fetch each other forever.
+    port = api.url.rsplit(":", 1)[1]
+    first = create(api, files=_upload(png(pattern())), text=TEXT, seed=4)
+    images(api, first)
+    real_url = api.get(f"/prompts/{first['id']}").json()["images"][0]
+    odd_url = real_url.replace(f"127.0.0.1:{port}", f"127.1:{port}")  # this sandbox too
+    assert odd_url != real_url
+    from_real = render(api, text=TEXT, seed=9, input_image_url=real_url)
+    from_odd = render(api, text=TEXT, seed=9, input_image_url=odd_url)
+    stand_in = render(api, text=TEXT, seed=9, input_image_url="https://example.com/p.png")
+    reference = small_gray(middle(from_real))
+    assert correlation(small_gray(middle(from_odd)), reference) < 0.8  # not the image
+    assert from_odd.shape == stand_in.shape
+
+
+def test_a_controlnet_holds_the_picture_to_the_input(api: Api) -> None:
+    source = pattern()
+    edges = np.asarray(source.convert("L").filter(ImageFilter.FIND_EDGES)) > 30
+    near = np.asarray(Image.fromarray(edges).filter(ImageFilter.MaxFilter(5)))
+    plain = render(api, text=TEXT, seed=4)
+    guided = render(api, files=_upload(png(source)), text=TEXT, seed=4, controlnet="canny",
+                    controlnet_txt2img=True, controlnet_conditioning_scale=1)
+    change = np.abs(guided - plain).mean(axis=2)
+    body = np.zeros_like(near)
+    body[int(512 * 0.2):int(512 * 0.85)] = True  # away from the caption and the footer
+    assert change[near & body].mean() > 60 and change[~near & body].mean() < 5
+    img2img = render(api, files=_upload(png(source)), text=TEXT, seed=4)
+    depth = render(api, files=_upload(png(source)), text=TEXT, seed=4, controlnet="depth")
+    assert diff(middle(depth), middle(img2img)) > 5
 
 
 def test_an_input_url_elsewhere_gets_an_offline_stand_in(api: Api) -> None:
