@@ -178,20 +178,31 @@ def apply_style(image: Image.Image, style: str | None, rng: np.random.Generator)
     return look(image, rng) if look else image
 
 
+def _velvia(image: Image.Image) -> Image.Image:
+    vivid = ImageEnhance.Contrast(ImageEnhance.Color(image).enhance(1.5)).enhance(1.15)
+    return _split_tone(vivid, (60, 25, 115), (255, 255, 240), 0.35)
+
+
+def _portra(image: Image.Image) -> Image.Image:
+    array = _array(ImageEnhance.Color(image).enhance(0.8))
+    return _image(0.08 + 0.88 * array * np.array([1.06, 1.0, 0.86], np.float32))
+
+
+def _ektar(image: Image.Image) -> Image.Image:
+    array = _array(ImageEnhance.Color(image).enhance(1.35))
+    warm = _image(array * np.array([1.12, 0.98, 0.9], np.float32))
+    return ImageEnhance.Contrast(warm).enhance(1.1)
+
+
+GRADINGS: dict[str, Callable[[Image.Image], Image.Image]] = {
+    "Film Velvia": _velvia, "Film Portra": _portra, "Ektar": _ektar,
+}
+
+
 def apply_color_grading(image: Image.Image, grading: str | None) -> Image.Image:
     """``image`` graded like the film stock ``grading`` (unchanged for None/unknown)."""
-    if grading == "Film Velvia":
-        vivid = ImageEnhance.Contrast(ImageEnhance.Color(image).enhance(1.5)).enhance(1.15)
-        return _split_tone(vivid, (60, 25, 115), (255, 255, 240), 0.35)
-    if grading == "Film Portra":
-        array = _array(ImageEnhance.Color(image).enhance(0.8))
-        array = 0.08 + 0.88 * array * np.array([1.06, 1.0, 0.86], np.float32)
-        return _image(array)
-    if grading == "Ektar":
-        array = _array(ImageEnhance.Color(image).enhance(1.35))
-        array = array * np.array([1.12, 0.98, 0.9], np.float32)
-        return ImageEnhance.Contrast(_image(array)).enhance(1.1)
-    return image
+    grade = GRADINGS.get(grading or "")
+    return grade(image) if grade else image
 
 
 def apply_film_grain(image: Image.Image, rng: np.random.Generator) -> Image.Image:

@@ -36,7 +36,8 @@ from typing import Any
 
 from PIL import Image, ImageDraw
 
-from .imagegen import ImageRequest, Subject, generate_png, load_font
+from .imagegen import ImageRequest, generate_png, load_font
+from .scene import Subject
 
 MAX_SIDE = 512
 MAX_INPUT_SIDE = 1024

@@ -9,7 +9,8 @@ import pytest
 from render_helpers import create, diff, images, middle, pixels, render
 from sandbox_helpers import Api
 
-from astria_widgets.sandbox.looks import STYLES
+from astria_widgets.sandbox import validate
+from astria_widgets.sandbox.looks import GRADINGS, STYLES
 
 TEXT = "a lighthouse on a cliff above the sea"
 
@@ -69,6 +70,11 @@ def test_size_follows_w_h_aspect_ratio_resolution_and_super_resolution(
         api: Api, params: dict, size: tuple[int, int]) -> None:
     image = render(api, text=TEXT, seed=3, **params)
     assert (image.shape[1], image.shape[0]) == size
+
+
+def test_every_accepted_style_and_grading_has_a_look() -> None:
+    assert set(STYLES) == set(validate.STYLES)
+    assert set(GRADINGS) == set(validate.COLOR_GRADINGS)
 
 
 def test_each_style_has_its_own_look(api: Api) -> None:
