@@ -101,7 +101,8 @@ def _subjects(prompt: dict[str, Any], tunes: dict[int, dict[str, Any]]) -> tuple
     for tune_id in dict.fromkeys(ids):
         tune = tunes.get(tune_id)
         if tune is not None and tune["user_id"] is not None:
-            chosen.append(Subject(tune_id, str(tune["title"] or f"tune {tune_id}")[:20]))
+            chosen.append(Subject(tune_id, str(tune["title"] or f"tune {tune_id}")[:20],
+                                  str(tune["name"] or "person")))
     return tuple(chosen)
 
 

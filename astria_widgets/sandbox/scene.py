@@ -4,8 +4,9 @@ The seed draws the composition and the palette: a sky, a sun or moon, three ridg
 and water or stars when the text asks for them, so each seed of a sweep looks different while
 the same seed keeps its layout when the options change. Colour words in the text (red,
 golden, forest, ocean, night...) steer the palette. Each referenced tune is a figure in the
-foreground whose colours come from its id (``figure_places`` says where, so the caption
-layer can label it). Pillow drawing and numpy only; no I/O.
+foreground whose colours come from its id, drawn after its class name (a person, a woman with
+long hair, a dog, a cat); ``figure_places`` says where, so the caption layer can label it.
+Pillow drawing and numpy only; no I/O.
 """
 
 from __future__ import annotations
@@ -27,16 +28,21 @@ HUE_WORDS = {
 NIGHT_WORDS = {"night", "moon", "moonlit", "stars", "starry", "midnight", "dark"}
 WATER_WORDS = {"sea", "ocean", "lake", "beach", "river", "water", "harbor", "harbour", "coast"}
 PALE_WORDS = {"snow", "snowy", "winter", "fog", "foggy", "mist", "misty", "pastel"}
+ANIMAL_WORDS = {"dog", "puppy", "cat", "kitten", "pet"}
+CAT_WORDS = {"cat", "kitten"}
+LONG_HAIR_WORDS = {"woman", "girl"}
 WORD = re.compile(r"[a-z]+")
 RGB = tuple[int, int, int]
 
 
 @dataclass(frozen=True)
 class Subject:
-    """A tune shown in the picture: its id (which picks its colours) and a label."""
+    """A tune shown in the picture: its id (which picks its colours), a label, and its class
+    name (``kind``: a dog or cat is drawn as one, a woman or girl with long hair)."""
 
     tune_id: int
     label: str
+    kind: str = "person"
 
 
 @dataclass(frozen=True)
@@ -167,26 +173,70 @@ def figure_places(size: tuple[int, int], count: int, seed: int) -> list[tuple[fl
     return [(width * ((i + 1) / (count + 1) + shift), unit) for i in range(count)]
 
 
+def _draw_person(draw: ImageDraw.ImageDraw, cx: float, top: float, bottom: float,
+                 unit: float, colours: tuple[RGB, RGB, RGB], long_hair: bool) -> None:
+    skin, hair, clothes = colours
+    line = max(1, int(unit / 25))
+    if long_hair:
+        draw.rounded_rectangle((cx - unit * 0.46, top + unit * 0.1, cx + unit * 0.46,
+                                top + unit * 1.55), radius=int(unit * 0.3), fill=hair)
+    draw.rounded_rectangle((cx - unit * 0.85, top + unit * 1.35, cx + unit * 0.85, bottom),
+                           radius=int(unit * 0.45), fill=clothes, outline=(20, 20, 20),
+                           width=line)
+    draw.rectangle((cx - unit * 0.14, top + unit * 1.0, cx + unit * 0.14, top + unit * 1.4),
+                   fill=skin, outline=(20, 20, 20), width=line)
+    draw.ellipse((cx - unit * 0.42, top - unit * 0.06, cx + unit * 0.42, top + unit * 0.6),
+                 fill=hair)
+    draw.ellipse((cx - unit * 0.36, top + unit * 0.08, cx + unit * 0.36, top + unit * 1.1),
+                 fill=skin, outline=(20, 20, 20), width=line)
+    _face(draw, cx, top + unit * 0.52, unit, line)
+
+
+def _draw_animal(draw: ImageDraw.ImageDraw, cx: float, top: float, bottom: float,
+                 unit: float, colours: tuple[RGB, RGB, RGB], cat: bool) -> None:
+    _, fur, collar = colours
+    line = max(1, int(unit / 25))
+    ink = (20, 20, 20)
+    draw.ellipse((cx - unit * 0.95, top + unit * 1.2, cx + unit * 0.95, bottom + unit * 0.6),
+                 fill=fur, outline=ink, width=line)
+    for side in (-1, 1):
+        if cat:  # pointed ears
+            draw.polygon([(cx + side * unit * 0.5, top + unit * 0.45),
+                          (cx + side * unit * 0.45, top - unit * 0.2),
+                          (cx + side * unit * 0.12, top + unit * 0.2)], fill=fur, outline=ink)
+        else:  # floppy ears
+            draw.ellipse((cx + side * unit * 0.62 - unit * 0.2, top + unit * 0.05,
+                          cx + side * unit * 0.62 + unit * 0.2, top + unit * 0.85),
+                         fill=collar, outline=ink, width=line)
+    draw.ellipse((cx - unit * 0.55, top, cx + unit * 0.55, top + unit * 1.1), fill=fur,
+                 outline=ink, width=line)
+    draw.rectangle((cx - unit * 0.5, top + unit * 1.12, cx + unit * 0.5, top + unit * 1.26),
+                   fill=collar, outline=ink, width=line)
+    draw.ellipse((cx - unit * 0.1, top + unit * 0.62, cx + unit * 0.1, top + unit * 0.76),
+                 fill=ink)
+    _face(draw, cx, top + unit * 0.45, unit, line, mouth=False)
+
+
+def _face(draw: ImageDraw.ImageDraw, cx: float, eyes_y: float, unit: float, line: int,
+          mouth: bool = True) -> None:
+    eye = max(1.5, unit * 0.05)
+    for side in (-1, 1):
+        ex = cx + side * unit * 0.14
+        draw.ellipse((ex - eye, eyes_y - eye, ex + eye, eyes_y + eye), fill=(30, 25, 25))
+    if mouth:
+        draw.arc((cx - unit * 0.14, eyes_y + unit * 0.1, cx + unit * 0.14, eyes_y + unit * 0.34),
+                 20, 160, fill=(120, 40, 40), width=line)
+
+
 def _draw_subjects(scene: Image.Image, subjects: tuple[Subject, ...], seed: int) -> None:
     draw = ImageDraw.Draw(scene)
     height = scene.height
     for subject, (cx, unit) in zip(subjects, figure_places(scene.size, len(subjects), seed),
                                    strict=True):
-        skin, hair, clothes = _subject_colours(subject.tune_id)
-        line = max(1, int(unit / 25))
-        top = height - unit * 2.9
-        draw.rounded_rectangle((cx - unit * 0.85, top + unit * 1.35, cx + unit * 0.85,
-                                height + unit), radius=int(unit * 0.45), fill=clothes,
-                               outline=(20, 20, 20), width=line)
-        draw.rectangle((cx - unit * 0.14, top + unit * 1.0, cx + unit * 0.14, top + unit * 1.4),
-                       fill=skin, outline=(20, 20, 20), width=line)
-        draw.ellipse((cx - unit * 0.42, top - unit * 0.06, cx + unit * 0.42, top + unit * 0.6),
-                     fill=hair)
-        draw.ellipse((cx - unit * 0.36, top + unit * 0.08, cx + unit * 0.36, top + unit * 1.1),
-                     fill=skin, outline=(20, 20, 20), width=line)
-        eye = max(1.5, unit * 0.05)
-        for side in (-1, 1):
-            ex, ey = cx + side * unit * 0.14, top + unit * 0.52
-            draw.ellipse((ex - eye, ey - eye, ex + eye, ey + eye), fill=(30, 25, 25))
-        draw.arc((cx - unit * 0.14, top + unit * 0.62, cx + unit * 0.14, top + unit * 0.86),
-                 20, 160, fill=(120, 40, 40), width=line)
+        colours = _subject_colours(subject.tune_id)
+        top, bottom = height - unit * 2.9, height + unit
+        kind = subject.kind.lower()
+        if kind in ANIMAL_WORDS:
+            _draw_animal(draw, cx, top, bottom, unit, colours, cat=kind in CAT_WORDS)
+        else:
+            _draw_person(draw, cx, top, bottom, unit, colours, long_hair=kind in LONG_HAIR_WORDS)

@@ -11,6 +11,7 @@ from sandbox_helpers import Api
 
 from astria_widgets.sandbox import validate
 from astria_widgets.sandbox.looks import GRADINGS, STYLES
+from astria_widgets.sandbox.scene import Subject, draw_scene, make_palette
 
 TEXT = "a lighthouse on a cliff above the sea"
 
@@ -134,3 +135,16 @@ def test_a_referenced_tune_appears_as_a_figure_coloured_by_its_id(api: Api) -> N
     assert diff(with_first[body], with_second[body]) > 25
     checkpoint = render(api, first["id"], text="ohwx portrait in a garden", seed=2)
     assert np.array_equal(checkpoint[body], with_first[body])  # the same tune, the same figure
+
+
+def test_a_tune_of_a_dog_is_drawn_as_a_dog_and_a_woman_with_long_hair() -> None:
+    def figure(kind: str) -> np.ndarray:
+        palette = make_palette(np.random.default_rng(1), "a park")
+        picture = draw_scene((512, 512), palette, np.random.default_rng(1),
+                             (Subject(77, "pet", kind),), seed=1)
+        return np.asarray(picture, dtype=np.int16)[150:420, 150:360]  # head and shoulders
+
+    man, dog, woman = figure("man"), figure("dog"), figure("woman")
+    assert diff(man, dog) > 15
+    assert 3 < diff(man, woman) < diff(man, dog)  # the same figure, longer hair
+    assert np.array_equal(figure("Dog"), dog)
