@@ -27,7 +27,9 @@ Sandbox extensions to the documented objects:
 - tune echoes ``auto_extend``, ``preset``, ``characteristics``; prompt has ``is_video``;
   tune and prompt carry ``workspace_id``; a pack training run answers the tune with
   ``order: {"id", "total_cost_mc", "prompt_ids"}``;
-- files are served from ``/files/...`` (training images, generated PNGs), without auth;
+- files are served from ``/files/...`` (training images, generated PNGs that show the
+  prompt's text, seed, size and options, derived from its input image under its mask: see
+  ``render``, ``imagegen``, ``looks``), without auth;
 - ``GET /sandbox/health``, ``GET|POST /sandbox/faults``, ``POST /sandbox/users``;
   every response has the header ``X-Astria-Sandbox: 1``.
 

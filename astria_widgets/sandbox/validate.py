@@ -15,7 +15,9 @@ then aspect_ratio, then ar (for the rendered size). Ambiguity #28: ``seed`` 0..4
 plus -1 meaning random (stored as null). Ambiguity #31: ``num_images`` defaults to 1.
 Ambiguity #33, #21, #22 (video): see ``video_params``, which validates every video field
 by the catalogue.
-Sandbox rule from the docs: ``inpaint_faces`` and ``hires_fix`` need ``super_resolution``;
+Sandbox choice: ``input_image_base64`` is decoded and stored like an ``input_image`` upload
+(echoed as the ``input_image`` URL); when both are sent the file wins. Sandbox rule from the
+docs: ``inpaint_faces`` and ``hires_fix`` need ``super_resolution``;
 ``controlnet`` needs an input image.
 """
 
@@ -24,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .params import Validator, as_list, check_image
+from .params import Validator, as_list, check_base64_image, check_image
 from .video_params import clean_video
 
 BRANCHES = ("flux1", "sd15", "sdxl1", "fast")
@@ -123,9 +125,12 @@ def clean_prompt(v: Validator, *, nested: bool = False) -> PromptInput:
     has_input = bool(files.get("input_image") or p["input_image_url"] or p["input_image_base64"])
     if p["controlnet"] and not has_input:
         v.error("controlnet", "requires an input image (input_image or input_image_url)")
-    if p["input_image_base64"] is not None:
-        p["input_image_base64"] = None  # not echoed (it can be megabytes)
-        p["has_input_image_base64"] = True
+    if p["input_image_base64"] is not None:  # stored like an upload, not echoed (megabytes)
+        checked = check_base64_image(p.pop("input_image_base64"), "input_image_base64")
+        if isinstance(checked, str):
+            v.error("input_image_base64", checked)
+        elif "input_image" not in files:
+            files["input_image"] = [checked]
     return PromptInput({k: val for k, val in p.items() if val is not None}, files)
 
 
