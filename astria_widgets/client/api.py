@@ -61,6 +61,20 @@ def _record_id(value: Any, label: str) -> int:
     return number
 
 
+_PROMPT_UPDATES = ("pack_id", "base_pack_id", "workspace_id")
+
+
+def _workspace_value(value: Any) -> int | str | None:
+    """A workspace setting: None, ``"all"`` or a workspace id; else :class:`InputError`."""
+    if value is None or (isinstance(value, str) and value.strip().lower() == "all"):
+        return None if value is None else "all"
+    try:
+        return _record_id(value, "workspace_id")
+    except InputError:
+        raise InputError(f"workspace_id: {value!r} is not a workspace id (give a number, "
+                         "'all', or None for your personal scope)") from None
+
+
 def _pack_key(value: Any, label: str) -> str:
     """A pack id or slug as one path segment, or :class:`InputError` naming the argument."""
     key = str(value).strip()
@@ -198,6 +212,7 @@ class AstriaClient:
         )
         self.poll: PollPolicy = poll or PollPolicy()
         self.is_sandbox = bool(sandbox)
+        self.workspace_id = workspace_id  # checked by the setter
 
     # -- settings ---------------------------------------------------------------------------
     @property
@@ -276,6 +291,137 @@ class AstriaClient:
     def delete_tune(self, tune_id: int) -> None:
         """Delete a tune (its model, images and, for checkpoints, its prompts)."""
         self._delete(f"/tunes/{_record_id(tune_id, 'tune_id')}")
+
+    # -- workspaces and updates -------------------------------------------------------------
+    @property
+    def workspace_id(self) -> int | str | None:
+        """The workspace every request is scoped to (sent as ``X-Workspace-Id``).
+
+        ``None``: your personal scope; ``"all"``: every workspace you belong to (lists); a
+        number: that workspace (lists show its objects, creates land in it).
+        """
+        return self._transport.workspace_id
+
+    @workspace_id.setter
+    def workspace_id(self, value: int | str | None) -> None:
+        self._transport.workspace_id = _workspace_value(value)
+
+    def list_workspaces(self) -> list[Record]:
+        """Your workspaces (``id``, ``title``, ``slug``...)."""
+        return list(self._get("/workspaces") or [])
+
+    def create_workspace(self, title: str) -> Record:
+        """Create a workspace; a create that may have gone through is looked up by title."""
+        if not isinstance(title, str) or not title.strip():
+            raise InputError("title: the workspace title is empty", context="create_workspace")
+        clean = title.strip()
+
+        def find(started: datetime) -> Record | None:
+            mine = [w for w in self.list_workspaces() if w.get("title") == clean
+                    and (parse_time(w.get("created_at")) or started) >= started - CLOCK_SLACK]
+            return max(mine, key=lambda w: w.get("id") or 0) if mine else None
+
+        return _first(self._transport.create(
+            "/workspaces", lambda: {"json": {"workspace": {"title": clean}}},
+            find_existing=find))
+
+    def update_tune(self, tune_id: int, *, title: str | None = None, name: str | None = None,
+                    characteristics: Mapping[str, str] | None = None) -> Record:
+        """Change a tune's title, class name or characteristics; returns the updated tune."""
+        tid = _record_id(tune_id, "tune_id")
+        problems = []
+        fields: dict[str, Any] = {}
+        for label, value in (("title", title), ("name", name)):
+            if value is None:
+                continue
+            if not isinstance(value, str) or not value.strip():
+                problems.append(f"{label}: {value!r} must be non-empty text")
+            else:
+                fields[label] = value.strip()
+        if characteristics is not None:
+            if not isinstance(characteristics, Mapping):
+                problems.append("characteristics: give a dict of name -> value")
+            else:
+                fields["characteristics"] = {str(k): str(v) for k, v in characteristics.items()}
+        if not fields and not problems:
+            problems.append("give at least one of title, name, characteristics")
+        if problems:
+            raise InputError(problems, context="update_tune")
+        return self._transport.request("PATCH", f"/tunes/{tid}", json={"tune": fields})
+
+    def update_prompt(self, prompt_id: int, *, tune_id: int | None = None,
+                      **fields: int | None) -> Record:
+        """Set a prompt's ``pack_id`` (make it a template of your pack), ``base_pack_id`` or
+        ``workspace_id`` (move it); ``None`` clears one. Returns the updated prompt."""
+        pid = _record_id(prompt_id, "prompt_id")
+        allowed = ", ".join(_PROMPT_UPDATES)
+        problems = [f"{key}: not a prompt field that can be changed (use {allowed})"
+                    for key in fields if key not in _PROMPT_UPDATES]
+        body: dict[str, Any] = {}
+        for key, value in fields.items():
+            if key not in _PROMPT_UPDATES:
+                continue
+            try:
+                body[key] = None if value is None else _record_id(value, key)
+            except InputError as exc:
+                problems.extend(exc.problems)
+        if not fields:
+            problems.append(f"give at least one of {', '.join(_PROMPT_UPDATES)}")
+        if problems:
+            raise InputError(problems, context="update_prompt")
+        path = f"/prompts/{pid}" if tune_id is None else \
+            f"/tunes/{_record_id(tune_id, 'tune_id')}/prompts/{pid}"
+        return self._transport.request("PATCH", path, json={"prompt": body})
+
+    def create_pack(self, title: str, *, base_tune_id: int | None = None,
+                    model_type: str | None = None, subtitle: str | None = None) -> Record:
+        """Create an (empty, private) pack; fill it with ``update_prompt(id, pack_id=...)``."""
+        problems = []
+        if not isinstance(title, str) or not title.strip():
+            problems.append("title: the pack title is empty")
+        if base_tune_id is not None:
+            try:
+                base_tune_id = _record_id(base_tune_id, "base_tune_id")
+            except InputError as exc:
+                problems.extend(exc.problems)
+        if problems:
+            raise InputError(problems, context="create_pack")
+        clean = title.strip()
+        pack = {"title": clean, "base_tune_id": base_tune_id, "model_type": model_type,
+                "subtitle": subtitle}
+
+        def find(started: datetime) -> Record | None:
+            mine = [p for p in self.list_packs(limit=MAX_PAGE_SIZE) if p.get("title") == clean
+                    and (parse_time(p.get("created_at")) or started) >= started - CLOCK_SLACK]
+            return max(mine, key=lambda p: p.get("id") or 0) if mine else None
+
+        return _first(self._transport.create(
+            "/packs", lambda: {"json": {"pack": encoding.clean_json(pack)}},
+            find_existing=find))
+
+    def create_theme(self, theme: str, tune_ids: Sequence[int], *,
+                     num_images: int | None = None, w: int | None = None,
+                     h: int | None = None) -> None:
+        """Have the service write ten prompts per tune from a theme (``POST /themes``).
+
+        The prompts are queued in the background; list them with ``list_prompts(tune_id)``.
+        """
+        problems = []
+        if not isinstance(theme, str) or not theme.strip():
+            problems.append("theme: the theme is empty")
+        ids = []
+        for index, value in enumerate(tune_ids or ()):
+            try:
+                ids.append(_record_id(value, f"tune_ids[{index}]"))
+            except InputError as exc:
+                problems.extend(exc.problems)
+        if not ids and not problems:
+            problems.append("tune_ids: give at least one tune id")
+        if problems:
+            raise InputError(problems, context="create_theme")
+        extra = encoding.clean_json({"num_images": num_images, "w": w, "h": h})
+        body = {"theme": theme.strip(), "tune_ids": ids, "prompt_attributes": extra or None}
+        self._transport.create("/themes", lambda: {"json": {"theme": encoding.clean_json(body)}})
 
     def create_tune(
         self,

@@ -66,6 +66,10 @@ class SandboxState:
         self.store.ensure_user(config.api_key, "Sandbox user", "sandbox@example.invalid",
                                time.time())
 
+    def now(self) -> float:
+        """Epoch seconds of the sandbox clock (new code reads the time only here)."""
+        return time.time()
+
     def close(self) -> None:
         """Stop callbacks and close the database."""
         self.callbacks.shutdown()
