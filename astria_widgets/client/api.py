@@ -747,7 +747,7 @@ class AstriaClient:
         except ValueError as exc:
             raise InputError(f"tune: {exc}", context="plan_prompt") from None
 
-    def generate(self, tune: Any, text: str, **params: Any) -> Record:
+    def generate(self, tune: Any, text: str, *, weight: float = 1, **params: Any) -> Record:
         """Create a prompt with your tune (or a gallery model); returns the prompt record.
 
         Picks where the prompt runs and writes the reference and token for the tune's kind
@@ -755,9 +755,14 @@ class AstriaClient:
         multi-subject prompt. ``params`` are the documented image parameters
         (:mod:`~astria_widgets.client.prompt_params`), checked before sending; ``input_image``
         and ``mask_image`` take a path, bytes, an open file, a (name, bytes) pair or a URL.
+        ``weight`` is the adapter strength written into the reference (``<lora:ID:weight>``).
         Raises :class:`InputError` listing every problem, each naming its parameter.
         """
         problems: list[str] = []
+        weight_problem = references.weight_problem(weight)
+        if weight_problem:
+            problems.append(weight_problem)
+            weight = 1
         if not isinstance(text, str) or not text.strip():
             problems.append("text: the prompt text is empty")
         params = {k: v for k, v in params.items() if v is not None}
@@ -780,13 +785,14 @@ class AstriaClient:
         for record in records:
             state = tune_status(record, self._transport.server_now())
             if state in ("failed", "expired"):
+                what = "failed training" if state == "failed" else "has expired"
                 why = f" ({record['error']})" if record.get("error") else ""
-                problems.append(f"tune: tune {record.get('id')} is {state}{why}; it cannot "
-                                "generate any more")
+                problems.append(f"tune: tune {record.get('id')} {what}{why}; it cannot "
+                                "generate")
         plan = None
         if records and isinstance(text, str) and text.strip():
             try:
-                plan = references.plan_prompt(records, text)
+                plan = references.plan_prompt(records, text, weight=weight)
             except ValueError as exc:
                 problems.append(f"tune: {exc}")
         if problems or plan is None:

@@ -37,6 +37,8 @@ DEFAULT_BASE_TUNES: dict[str, int] = {
 }
 """The gallery base model an adapter without ``base_tune_id`` runs on, by branch."""
 FACEID_DEFAULT_BASE = 690204
+MAX_WEIGHT = 2.0
+"""The largest adapter weight accepted (the docs show 0.2 ... 1; above 2 images degrade)."""
 
 Tune = Mapping[str, Any]
 
@@ -52,6 +54,14 @@ def tune_kind(tune: Tune) -> str:
     if model_type is None:
         return "checkpoint"
     return "faceid" if model_type == "faceid" else "lora"
+
+
+def weight_problem(weight: Any) -> str | None:
+    """Why ``weight`` is not a usable adapter weight (``None`` when it is)."""
+    if isinstance(weight, bool) or not isinstance(weight, (int, float)) \
+            or not 0 < weight <= MAX_WEIGHT:
+        return f"weight: {weight!r} must be a number above 0 and at most {MAX_WEIGHT:g}"
+    return None
 
 
 def reference(tune: Tune, weight: float = 1) -> str:

@@ -61,6 +61,14 @@ def test_multi_subject_prompt_references_both_tunes_on_their_shared_base(client)
                               "ohwx man and zwx woman dancing")
 
 
+def test_the_adapter_weight_goes_into_the_reference(client):
+    tune = _tune(client, branch="flux1", model_type="lora")
+    assert client.generate(tune, "soft", weight=0.6)["text"] == \
+        f"<lora:{tune['id']}:0.6> ohwx man soft"
+    with pytest.raises(InputError, match="weight: 3 must be a number above 0 and at most 2"):
+        client.generate(tune, "x", weight=3)
+
+
 def test_nothing_the_user_already_wrote_is_added_twice(client):
     tune = _tune(client, branch="flux1", model_type="lora")
     text = f"photo of ohwx man <lora:{tune['id']}:0.7> smiling"
@@ -117,7 +125,7 @@ def test_tunes_on_different_bases_cannot_share_a_prompt(client):
 def test_a_failed_tune_is_refused_before_sending(client):
     tune = _tune(client, title="broken [fail]")
     final = client.wait_for_tune(tune["id"], timeout=60)
-    with pytest.raises(InputError, match=f"tune: tune {final['id']} is failed"):
+    with pytest.raises(InputError, match=f"tune: tune {final['id']} failed training"):
         client.generate(final["id"], "anything")
 
 
