@@ -741,6 +741,8 @@ class AstriaClient:
         """
         if not isinstance(text, str):
             raise InputError(f"text: the prompt text must be a string, not {type(text).__name__}")
+        if references.weight_problem(weight):
+            raise InputError(references.weight_problem(weight) or "", context="plan_prompt")
         records = self._tune_records(tune)
         try:
             return references.plan_prompt(records, text, weight=weight)
