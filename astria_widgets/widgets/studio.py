@@ -26,7 +26,7 @@ from astria_widgets.client.sweep import SWEEPABLE, parse_values
 from astria_widgets.widgets.formatting import error_html, errors_html, short_error
 from astria_widgets.widgets.studio_params import (
     STUDIO_GROUPS,
-    make_field,
+    build_groups,
     read_field,
     studio_params,
     write_field,
@@ -87,30 +87,13 @@ class PromptStudio(w.VBox):
         self.text.add_class("astria-studio-text")
         self.preview = w.HTML()
         self.preview.add_class("astria-studio-preview")
-        self.fields: dict[str, w.Widget] = {}
         #: the message shown next to each field (``tune``, ``text``, ``sweep``, ``general``...)
         self.messages: dict[str, w.HTML] = {}
         for name in ("tune", "text", "sweep", "general", *self.params):
             message = w.HTML()
             message.add_class(f"astria-studio-{name.replace('_', '-')}-message")
             self.messages[name] = message
-        groups = []
-        for group, _label in STUDIO_GROUPS:
-            rows = []
-            for param in studio_params(group):
-                field = make_field(param)
-                self.fields[param.name] = field
-                if param.kind == "file":
-                    rows.append(w.VBox([w.HTML(f"<b>{html.escape(param.label)}</b> "
-                                               f"<small>{html.escape(param.help)}</small>"),
-                                        field, self.messages[param.name]]))
-                else:
-                    rows.append(w.HBox([field, self.messages[param.name]],
-                                       layout=w.Layout(align_items="center")))
-            groups.append(w.VBox(rows))
-        self.groups = w.Accordion(children=groups, selected_index=0)
-        for index, (_group, label) in enumerate(STUDIO_GROUPS):
-            self.groups.set_title(index, label)
+        self.groups, self.fields = build_groups(self.messages)
         sweep_options = [("no sweep", _NO_SWEEP)] + [(n, n) for n in SWEEPABLE]
         self.sweep_rows = w.Dropdown(options=sweep_options, value=_NO_SWEEP,
                                      description="Rows", layout=w.Layout(width="260px"))

@@ -9,6 +9,7 @@ training images. :func:`read_field` turns what a field holds into the value sent
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 import ipywidgets as w
@@ -53,6 +54,29 @@ def make_field(param: Param) -> w.Widget:
                        layout=w.Layout(width="300px"))
     field.add_class(f"astria-studio-{param.name.replace('_', '-')}")
     return field
+
+
+def build_groups(messages: dict[str, w.HTML]) -> tuple[w.Accordion, dict[str, w.Widget]]:
+    """The parameter groups as an Accordion (each field beside its message in ``messages``)
+    and the fields by parameter name."""
+    fields: dict[str, w.Widget] = {}
+    groups = []
+    for group, _label in STUDIO_GROUPS:
+        rows: list[w.Widget] = []
+        for param in studio_params(group):
+            field = fields[param.name] = make_field(param)
+            if param.kind == "file":
+                title = w.HTML(f"<b>{html.escape(param.label)}</b> "
+                               f"<small>{html.escape(param.help)}</small>")
+                rows.append(w.VBox([title, field, messages[param.name]]))
+            else:
+                rows.append(w.HBox([field, messages[param.name]],
+                                   layout=w.Layout(align_items="center")))
+        groups.append(w.VBox(rows))
+    accordion = w.Accordion(children=groups, selected_index=0)
+    for index, (_group, label) in enumerate(STUDIO_GROUPS):
+        accordion.set_title(index, label)
+    return accordion, fields
 
 
 def read_field(param: Param, field: w.Widget) -> tuple[Any, str | None]:
