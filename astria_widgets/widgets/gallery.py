@@ -14,19 +14,9 @@ import threading
 import ipywidgets as w
 import traitlets
 
-from astria_widgets.widgets.formatting import image_format
+from astria_widgets.widgets.formatting import image_format, shown_thumbnail
 
 _THUMBNAIL_SIZE = 256
-
-
-def _shrink(data: bytes) -> bytes:
-    """A thumbnail of ``data`` (keeps widget state small); the original when Pillow can't."""
-    try:
-        from astria_widgets.imaging.thumbnails import make_thumbnail
-
-        return make_thumbnail(data, size=_THUMBNAIL_SIZE)
-    except Exception:  # noqa: BLE001 - a gallery must show *something*
-        return data
 
 
 class Gallery(w.Box):
@@ -51,7 +41,7 @@ class Gallery(w.Box):
 
     def add(self, data: bytes, caption: str = "", url: str = "") -> w.Image:
         """Show the image ``data`` with ``caption``; return its ``ipywidgets.Image``."""
-        thumb = _shrink(data)
+        thumb = shown_thumbnail(data, _THUMBNAIL_SIZE)
         image = w.Image(value=thumb, format=image_format(thumb) or "png",
                         layout=w.Layout(width="160px"))
         image.add_class("astria-gallery-image")

@@ -21,7 +21,12 @@ import ipywidgets as w
 from astria_widgets.client.generation import dollars
 from astria_widgets.client.prompt_params import PARAMS
 from astria_widgets.client.status import prompt_status
-from astria_widgets.widgets.formatting import error_html, image_format, short_error
+from astria_widgets.widgets.formatting import (
+    error_html,
+    image_format,
+    short_error,
+    shown_thumbnail,
+)
 
 if TYPE_CHECKING:
     from astria_widgets.client.generation import BackgroundDownload, GenerationRun
@@ -30,15 +35,6 @@ logger = logging.getLogger(__name__)
 logger.addHandler(logging.NullHandler())
 THUMB = 192
 UseAsInput = Callable[[str, bytes], Any]
-
-
-def _thumbnail(data: bytes) -> bytes:
-    try:
-        from astria_widgets.imaging.thumbnails import make_thumbnail
-
-        return make_thumbnail(data, size=THUMB)
-    except Exception:  # noqa: BLE001 - show the original rather than nothing
-        return data
 
 
 def shown_params(prompt: dict[str, Any]) -> list[tuple[str, Any]]:
@@ -203,7 +199,7 @@ class StudioResults(w.VBox):
                 widgets.state.value = (f"<small>#{pid} · seed {prompt.get('seed')} · "
                                        f"{count} image{'s' if count != 1 else ''}</small>")
             if got and widgets.shown != (pid, len(got)):
-                thumb = _thumbnail(got[0].data or b"")
+                thumb = shown_thumbnail(got[0].data or b"", THUMB)
                 widgets.image.format = image_format(thumb) or "png"
                 widgets.image.value = thumb
                 widgets.shown = (pid, len(got))
