@@ -203,6 +203,8 @@ def as_text(value: Any) -> str | None:
 def all_none(values: Sequence[Any]) -> bool:
     """True when every value is None (cheap: compares identities only)."""
     if isinstance(values, (list, tuple)):
+        if values and (values[0] is not None or values[-1] is not None):
+            return False  # the usual case, a filled column: decided without a pass
         return values.count(None) == len(values)  # identity first: no object is inspected
     return all(v is None for v in values)
 

@@ -36,8 +36,7 @@ def _shape_ok(codes: np.ndarray, length: int) -> np.ndarray:
         expected[19] = ord(".")
     fixed = expected >= 0
     ok = (codes[:, fixed] == expected[fixed].astype(np.uint8)).all(axis=1)
-    digits = codes[:, ~fixed]
-    ok &= ((digits >= ord("0")) & (digits <= ord("9"))).all(axis=1)
+    ok &= ((codes[:, ~fixed] - np.uint8(ord("0"))) <= 9).all(axis=1)  # wraps for non-digits
     ok &= (codes[:, :4] != ord("0")).any(axis=1)  # year 0000: pandas takes it, Python does not
     return ok
 
@@ -98,13 +97,16 @@ def parse_canonical(values: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     canonical (or not valid dates) come back as NaT with the mask False; the caller parses
     those another way.
     """
-    n = len(values)
     rows = canonical_rows(values)
-    stamps = np.full(n, _NAT)
-    if not rows.any():
-        return stamps, rows
-    chosen = values if rows.all() else [values[i] for i in np.flatnonzero(rows).tolist()]
+    every = bool(rows.all())
+    if not every and not rows.any():
+        return np.full(len(values), _NAT), rows
+    chosen = values if every else [values[i] for i in np.flatnonzero(rows).tolist()]
     parsed = pd.to_datetime(chosen, format="ISO8601", utc=True, errors="coerce")
     micros = np.asarray(parsed.as_unit("us").tz_localize(None), dtype="datetime64[us]")
-    stamps[rows] = micros
+    if every:
+        stamps = micros if micros.flags.writeable else micros.copy()  # the caller fills NaTs
+    else:
+        stamps = np.full(len(values), _NAT)
+        stamps[rows] = micros
     return stamps, rows & ~np.isnat(stamps)

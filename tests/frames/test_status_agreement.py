@@ -183,6 +183,8 @@ def test_forms_pandas_accepts_but_the_client_rule_rejects_stay_missing():
         ["2023-10-02T14:32:05Z", "2023-10-02T14:32:05Z\n2023-10-02T14:32:05Z", "x"],
         ["2023-10-02T14:32:05Z", "2023-10-\n02T14:32Z"],
         ["2023-10-02T14:32:05.067Z"] * 3 + ["2023-10-02T14:32:05.067Z "],
+        # every value of the canonical shape, one an impossible date
+        ["2023-02-30T00:00:00Z", "2023-02-28T00:00:00Z"],
     ],
 )
 def test_canonical_rows_are_the_values_themselves(values):
