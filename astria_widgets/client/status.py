@@ -1,6 +1,9 @@
 """The lifecycle rules of tunes and prompts, in one place, as pure functions of records.
 
-The API documents no ``status`` field, so states are derived from timestamps:
+The API documents no ``status`` field, so states are derived from timestamps. Each rule is ONE
+table (:data:`TUNE_STATUS_RULES`, :data:`PROMPT_STATUS_RULES`): the first row whose conditions
+all hold names the state. :func:`tune_status` / :func:`prompt_status` apply it to one record;
+the DataFrame helpers (``astria_widgets.frames``) apply the same table to whole columns.
 
 - tune: ``failed`` when the (sandbox-extension) ``error`` field is set; ``expired`` when
   trained and past ``expires_at``; ``trained`` when ``trained_at`` is set; ``training`` when
@@ -21,6 +24,31 @@ from typing import Any, Literal
 
 TuneStatus = Literal["queued", "training", "trained", "failed", "expired"]
 PromptStatus = Literal["pending", "done", "failed"]
+
+#: Every tune state, in the order of the frames' categorical ``status`` column.
+TUNE_STATUSES: tuple[TuneStatus, ...] = ("queued", "training", "trained", "failed", "expired")
+#: Every prompt state, in the order of the frames' categorical ``status`` column.
+PROMPT_STATUSES: tuple[PromptStatus, ...] = ("pending", "done", "failed")
+
+#: The tune-status rule: (state, conditions), the first row whose conditions all hold wins.
+#: Conditions are facts of one record at a time ``now`` (:func:`tune_facts`): ``error`` the
+#: ``error`` field is truthy; ``trained`` ``trained_at`` is a timestamp; ``past_expiry``
+#: ``expires_at`` is a timestamp before ``now``; ``started`` ``started_training_at`` is a
+#: timestamp.
+TUNE_STATUS_RULES: tuple[tuple[TuneStatus, tuple[str, ...]], ...] = (
+    ("failed", ("error",)),
+    ("expired", ("trained", "past_expiry")),
+    ("trained", ("trained",)),
+    ("training", ("started",)),
+    ("queued", ()),
+)
+#: The prompt-status rule, as :data:`TUNE_STATUS_RULES`: ``images`` the ``images`` field is
+#: truthy (non-empty); ``user_error`` the ``user_error`` field is truthy.
+PROMPT_STATUS_RULES: tuple[tuple[PromptStatus, tuple[str, ...]], ...] = (
+    ("done", ("images",)),
+    ("failed", ("user_error",)),
+    ("pending", ()),
+)
 
 TUNE_TERMINAL: frozenset[str] = frozenset({"trained", "failed", "expired"})
 PROMPT_TERMINAL: frozenset[str] = frozenset({"done", "failed"})
@@ -67,28 +95,35 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def first_matching(rules: tuple[tuple[Any, tuple[str, ...]], ...],
+                   facts: Mapping[str, bool]) -> Any:
+    """The state of the first rule whose conditions all hold in ``facts``."""
+    for state, conditions in rules:
+        if all(facts[c] for c in conditions):
+            return state
+    raise ValueError("a status table must end with a row without conditions")
+
+
+def tune_facts(record: Mapping[str, Any], now: datetime | None = None) -> dict[str, bool]:
+    """The conditions :data:`TUNE_STATUS_RULES` tests, for one record at ``now``."""
+    expires_at = parse_time(record.get("expires_at"))
+    return {
+        "error": bool(record.get("error")),
+        "trained": parse_time(record.get("trained_at")) is not None,
+        "past_expiry": expires_at is not None and expires_at < (now or utcnow()),
+        "started": parse_time(record.get("started_training_at")) is not None,
+    }
+
+
 def tune_status(record: Mapping[str, Any], now: datetime | None = None) -> TuneStatus:
     """The lifecycle state of a tune record: queued, training, trained, failed or expired."""
-    if record.get("error"):
-        return "failed"
-    trained_at = parse_time(record.get("trained_at"))
-    if trained_at is not None:
-        expires_at = parse_time(record.get("expires_at"))
-        if expires_at is not None and expires_at < (now or utcnow()):
-            return "expired"
-        return "trained"
-    if parse_time(record.get("started_training_at")) is not None:
-        return "training"
-    return "queued"
+    return first_matching(TUNE_STATUS_RULES, tune_facts(record, now))
 
 
 def prompt_status(record: Mapping[str, Any]) -> PromptStatus:
     """The lifecycle state of a prompt record: pending, done or failed."""
-    if record.get("images"):
-        return "done"
-    if record.get("user_error"):
-        return "failed"
-    return "pending"
+    facts = {"images": bool(record.get("images")), "user_error": bool(record.get("user_error"))}
+    return first_matching(PROMPT_STATUS_RULES, facts)
 
 
 def tune_is_terminal(record: Mapping[str, Any]) -> bool:

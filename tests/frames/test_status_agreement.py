@@ -11,7 +11,9 @@ import random
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pytest
 from frames_examples import DOC_TUNES, canonical, json_values, moments, records, timestamps
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -152,3 +154,66 @@ def test_status_agrees_on_arbitrary_records(items, now):
     assert frame["status"].tolist() == expected
     prompts = prompts_dataframe(items)
     assert prompts["status"].tolist() == [prompt_status(r) for r in newest_first(items)]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.data())
+def test_the_vectorised_table_picks_what_first_matching_picks(data):
+    """``status_codes`` (the frames) and ``first_matching`` (the client) read one table."""
+    from astria_widgets.client.status import (
+        PROMPT_STATUS_RULES,
+        PROMPT_STATUSES,
+        TUNE_STATUS_RULES,
+        TUNE_STATUSES,
+        first_matching,
+    )
+    from astria_widgets.frames import status as frame_status
+    from astria_widgets.frames import tunes as frame_tunes
+
+    assert frame_tunes.TUNE_STATUS_RULES is TUNE_STATUS_RULES  # the same object, no copy
+    for rules, states in ((TUNE_STATUS_RULES, TUNE_STATUSES),
+                          (PROMPT_STATUS_RULES, PROMPT_STATUSES)):
+        names = sorted({c for _, conditions in rules for c in conditions})
+        rows = data.draw(st.lists(st.fixed_dictionaries({n: st.booleans() for n in names}),
+                                  min_size=1, max_size=20))
+        arrays = {n: np.array([row[n] for row in rows], dtype=bool) for n in names}
+        codes = frame_status.status_codes(rules, arrays, list(states), len(rows))
+        assert [states[c] for c in codes] == [first_matching(rules, row) for row in rows]
+
+
+def test_forms_pandas_accepts_but_the_client_rule_rejects_stay_missing():
+    # pandas' ISO-8601 parser (used for the canonical shape) is laxer than fromisoformat;
+    # the shape gate in frames/isotime.py must keep these out of it
+    values = [
+        "0000-01-01T00:00:00Z",  # year 0
+        "2023",
+        "2023-10",
+        "2023-10-02T14:32:05.123456789Z",  # nanoseconds: pandas keeps them, Python truncates
+        "2023-10-02T14:32:60Z",
+        "2023-10-02T14:3２:05Z",  # a non-ASCII digit, right length
+        "2023-1-02T14:32:05.00Z",  # right length, wrong shape
+    ]
+    parsed = to_datetime(values)
+    for value, got in zip(values, parsed, strict=True):
+        assert _same_time(got, parse_time(value)), value
+    assert parsed[3] == pd.Timestamp("2023-10-02T14:32:05.123456Z")
+    assert parsed.isna().sum() == len(values) - 1
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        # lengths that add up to whole canonical rows, but the values are not those rows
+        ["2023-10-02T14:32:05Z", "2023-10-02T14:32:05", "Z2023-10-02T14:32:05Z"],
+        # a newline inside a value (the joiner of the one-length fast path)
+        ["2023-10-02T14:32:05Z", "2023-10-02T14:32:05Z\n2023-10-02T14:32:05Z", "x"],
+        ["2023-10-02T14:32:05Z", "2023-10-\n02T14:32Z"],
+        ["2023-10-02T14:32:05.067Z"] * 3 + ["2023-10-02T14:32:05.067Z "],
+        # every value of the canonical shape, one an impossible date
+        ["2023-02-30T00:00:00Z", "2023-02-28T00:00:00Z"],
+    ],
+)
+def test_canonical_rows_are_the_values_themselves(values):
+    parsed = to_datetime(values)
+    for value, got in zip(values, parsed, strict=True):
+        assert _same_time(got, parse_time(value)), value
