@@ -20,7 +20,7 @@ from typing import Any
 from flask import Flask, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from . import api_misc, api_packs, api_prompts, api_tunes
+from . import api_images, api_misc, api_packs, api_prompts, api_tunes
 from .faults import FaultMiddleware
 from .params import BadRequest, SandboxRequest, ValidationFailed
 from .state import SandboxConfig, SandboxState
@@ -73,7 +73,7 @@ def create_app(config: SandboxConfig, state: SandboxState | None = None) -> Flas
     app.config["MAX_FORM_PARTS"] = 10_000
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["astria_sandbox"] = st
-    for module in (api_misc, api_tunes, api_prompts, api_packs):
+    for module in (api_misc, api_tunes, api_prompts, api_packs, api_images):
         app.register_blueprint(module.bp)
 
     app.before_request(_authenticate)
