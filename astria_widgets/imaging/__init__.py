@@ -1,6 +1,7 @@
 """Image checks, conversion and thumbnails for training images (Pillow only: no widgets, no HTTP).
 
 - ``inspect_image`` / ``check_training_set``: what blocks or needs a warning (``ImageReport``)
+- ``downscale``: a copy of at most 512 px for the inspector
 - ``prepare_for_upload``: CMYK, 16-bit, transparent and animated images made plain 8-bit
 - ``make_thumbnail``: fast, EXIF-upright, cached thumbnails
 """
@@ -20,7 +21,7 @@ from astria_widgets.imaging.checks import (
     inspect_image,
     size_problem,
 )
-from astria_widgets.imaging.convert import flatten, prepare_for_upload
+from astria_widgets.imaging.convert import downscale, flatten, prepare_for_upload
 from astria_widgets.imaging.thumbnails import clear_thumbnail_cache, make_thumbnail
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "blocked_report",
     "check_training_set",
     "clear_thumbnail_cache",
+    "downscale",
     "flatten",
     "format_size",
     "inspect_image",
