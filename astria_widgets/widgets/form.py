@@ -184,7 +184,13 @@ class TuneForm(w.VBox):
         for name, message in self._field_messages.items():
             message.add_class("astria-field-message")
             message.add_class(f"astria-field-{name.replace('_', '-')}-message")
-        self.picker = ImagePicker()
+        self.picker = ImagePicker(client=client)
+        self._offer = w.HTML()
+        self._offer.add_class("astria-characteristics-offer")
+        self._offer_button = w.Button(description="Use as characteristics", icon="plus",
+                                      layout=w.Layout(width="auto", display="none"))
+        self._offer_button.add_class("astria-use-characteristics")
+        self._offer_button.on_click(self._on_offer_click)
         self._images_message = w.HTML()
         self._images_message.add_class("astria-images-message")
         self.prompt_editor = PromptsEditor()
@@ -215,6 +221,8 @@ class TuneForm(w.VBox):
         }
         field_rows = [self.advice] + [rows[n] for n in FIELD_NAMES if n != "image_urls"]
         images_box = w.VBox([w.HTML("<b>Training images</b>"), self.picker,
+                             w.HBox([self._offer, self._offer_button],
+                                    layout=w.Layout(align_items="center")),
                              rows["image_urls"], self._images_message])
         images_box.add_class("astria-form-images")
         super().__init__(
@@ -243,6 +251,8 @@ class TuneForm(w.VBox):
                 lambda change, name=name: self._on_field_change(name, change), names="value"
             )
         self.picker.observe(self._on_picker_version, names="version")
+        self.picker.observe(self._on_picker_characteristics, names="characteristics")
+        self.picker.class_name = self.values["name"]
         self.prompt_editor.observe(self._on_prompts_version, names="version")
         self._refresh()
 
@@ -383,6 +393,8 @@ class TuneForm(w.VBox):
                     self._mark_override(name)
                 if name in ("branch", "model_type", "name", "image_urls"):
                     self._apply_recommendation()
+                if name == "name":
+                    self.picker.class_name = str(change["new"] or "").strip()
                 self._server_errors.pop(name, None)
                 self._server_errors.pop("general", None)
                 self._rejected.pop(name, None)
@@ -436,6 +448,22 @@ class TuneForm(w.VBox):
         self.advice.value = "".join(
             f'<div style="font-size: smaller">&#9432; {html.escape(reason)}</div>'
             for reason in rec.reasons)
+
+    def _on_picker_characteristics(self, change: dict[str, Any]) -> None:
+        """Offer what the inspector found in most photos (never applied without a click)."""
+        found = change["new"] or {}
+        self._offer.value = "" if not found else (
+            "Astria found in most photos: " + html.escape(
+                "; ".join(f"{k}: {v}" for k, v in found.items())))
+        self._offer_button.layout.display = None if found else "none"
+
+    def _on_offer_click(self, _button: w.Button) -> None:
+        """Add the offered characteristics to the field, keeping every row already there."""
+        text = self.fields["characteristics"].value
+        rows = [line for line in text.splitlines() if line.strip()]
+        have = {line.partition(":")[0].strip() for line in rows}
+        rows += [f"{k}: {v}" for k, v in self.picker.characteristics.items() if k not in have]
+        self.fields["characteristics"].value = "\n".join(rows)
 
     def _mark_override(self, name: str) -> None:
         rec = self._recommendation()
@@ -491,10 +519,14 @@ class TuneForm(w.VBox):
         return handle
 
     def _resolve_client(self) -> AstriaClient:
+        if self._client is None and self.picker.client is not None:
+            self._client = self.picker.client  # the one "Check with Astria" connected
         if self._client is None:
             from astria_widgets.connect import connect
 
             self._client = connect(quiet=True)
+            if self.picker.client is None:
+                self.picker.client = self._client
             if self._client.is_sandbox:
                 self._note = (
                     f"No ASTRIA_API_KEY: using the local sandbox at {self._client.base_url}. "
