@@ -445,9 +445,8 @@ class TuneForm(w.VBox):
         finally:
             self._applying = False
         rec = self._recommendation()  # the model type may have changed it
-        self.advice.value = "".join(
-            f'<div style="font-size: smaller">&#9432; {html.escape(reason)}</div>'
-            for reason in rec.reasons)
+        self.advice.value = "<div style='font-size: smaller'><b>Recommended:</b> " + " ".join(
+            html.escape(reason) for reason in rec.reasons) + "</div>"
 
     def _on_picker_characteristics(self, change: dict[str, Any]) -> None:
         """Offer what the inspector found in most photos (never applied without a click)."""
