@@ -9,6 +9,7 @@ importing one widget does not pull in the others.
 - ``LoginWidget`` -- an API key in, cleared at once (``login.py``)
 - ``TuneBrowser`` -- filterable paged history (``browser.py``)
 - ``ImagePicker`` -- training images with checks and thumbnails (``images.py``)
+- ``PackPicker`` -- packs with their prices and prompts, ordered with the cost shown (``packs.py``)
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ _EXPORTS: dict[str, str] = {
     "LoginWidget": "astria_widgets.widgets.login",
     "TuneBrowser": "astria_widgets.widgets.browser",
     "ImagePicker": "astria_widgets.widgets.images",
+    "PackPicker": "astria_widgets.widgets.packs",
 }
 
 __all__ = [
@@ -34,6 +36,7 @@ __all__ = [
     "Gallery",
     "ImagePicker",
     "LoginWidget",
+    "PackPicker",
     "SubmitHandle",
     "TuneBrowser",
     "TuneForm",
@@ -47,6 +50,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from astria_widgets.widgets.gallery import Gallery
     from astria_widgets.widgets.images import ImagePicker
     from astria_widgets.widgets.login import LoginWidget
+    from astria_widgets.widgets.packs import PackPicker
     from astria_widgets.widgets.progress import TuneProgress, watch_tune
 
 
