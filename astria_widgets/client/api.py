@@ -300,7 +300,11 @@ class AstriaClient:
             problems.append("images: give at least one training image or image URL")
         if problems:
             raise InputError(problems, context="create_tune")
-        parts = uploads.prepare_training_images(image_inputs) if image_inputs else []
+        # the service's branch: the one given, else the base tune's (unknown here), else sd15
+        known_branch = branch if branch is not None else (
+            "flux1" if base_tune_id is not None else "sd15")
+        parts = uploads.prepare_training_images(image_inputs, branch=known_branch) \
+            if image_inputs else []
         tune: dict[str, Any] = {
             "title": title, "name": name.strip(), "callback": _stripped(callback), "branch": branch,
             "steps": steps, "token": token, "face_crop": face_crop,

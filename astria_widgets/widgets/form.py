@@ -28,6 +28,7 @@ from astria_widgets.client.errors import (
     WaitTimeout,
 )
 from astria_widgets.client.recommend import RECOMMENDED_FIELDS, override_notes, recommend
+from astria_widgets.imaging.checks import caption_branch_problems
 from astria_widgets.widgets.fields import (
     FIELD_NAMES,
     choice_problem,
@@ -328,6 +329,8 @@ class TuneForm(w.VBox):
         if self.picker.count == 0 and not self.values["image_urls"]:
             images.append("images: add at least one training image or image URL")
         images.extend(self.picker.errors)
+        images.extend(f"images: {m}" for m in caption_branch_problems(
+            [r.name for r in self.picker.reports if r.ok], self.fields["branch"].value))
         images.extend(f"images: {m}" for m in self._server_errors.get("images", []))
         prompts = self.prompt_editor.problems()
         for index, messages in self._server_prompt_errors.items():

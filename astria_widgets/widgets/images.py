@@ -47,7 +47,7 @@ import traitlets
 from ipyfilechooser import FileChooser
 
 from astria_widgets.client.inspect import Inspection, inspect_images, majority_characteristics
-from astria_widgets.client.uploads import image_suffix
+from astria_widgets.client.uploads import folder_files, image_suffix
 from astria_widgets.imaging import (
     IMAGE_EXTENSIONS,
     ImageReport,
@@ -69,7 +69,8 @@ if TYPE_CHECKING:
 __all__ = ["ImagePicker"]
 
 THUMB_SIZE = 128
-_FILTER = [f"*{ext}" for ext in IMAGE_EXTENSIONS] + [""]  # "" keeps folders selectable
+# "" keeps folders selectable; .txt files are Flux captions beside their photos
+_FILTER = [f"*{ext}" for ext in IMAGE_EXTENSIONS] + ["*.txt", ""]
 
 _executor: ThreadPoolExecutor | None = None
 _executor_lock = threading.Lock()
@@ -250,7 +251,8 @@ class ImagePicker(w.VBox):
             self._status.value = error_html("Set the class name (man, woman, dog...) before "
                                             "checking: the inspector compares photos with it.")
             return []
-        entries = [e for e in self._entries if e.report.ok and e.data is not None]
+        entries = [e for e in self._entries
+                   if e.report.ok and e.data is not None and not e.report.is_caption]
         if not entries:
             self._status.value = error_html("No photo to check: add some first.")
             return []
@@ -320,11 +322,13 @@ class ImagePicker(w.VBox):
     def _expand_path(path: Path, notes: list[str]) -> Iterable[tuple[str, bytes | None,
                                                                       str | None]]:
         if path.is_dir():
-            files = sorted((p for p in path.iterdir() if p.is_file()),
-                           key=lambda p: p.name.casefold())
-            images = [p for p in files if p.suffix.lower() in IMAGE_EXTENSIONS]
+            files = [p for p in path.iterdir() if p.is_file()]
+            images = folder_files(path, IMAGE_EXTENSIONS)  # each photo, then its caption
             skipped = len(files) - len(images)
-            note = f"{len(images)} image{'s' if len(images) != 1 else ''} in {path.name}/"
+            count = sum(1 for p in images if p.suffix.lower() != ".txt")
+            note = f"{count} image{'s' if count != 1 else ''} in {path.name}/"
+            if len(images) > count:
+                note += f" with {len(images) - count} caption(s)"
             if skipped:
                 note += f" ({skipped} other file{'s' if skipped != 1 else ''} ignored)"
             notes.append(note + ".")
@@ -514,6 +518,10 @@ class ImagePicker(w.VBox):
         prefix = f"{entry.name}: "
         lines = [(p, ERROR_COLOR) for p in report.problems] + [
             (m, "var(--jp-warn-color1,#ef6c00)") for m in report.warnings]
+        if report.is_caption and report.ok and entry.data is not None:
+            snippet = entry.data.decode("utf-8", "replace").strip()
+            lines.append((f"caption: {snippet[:80]}{'...' if len(snippet) > 80 else ''}",
+                          "var(--jp-ui-font-color2,#666)"))
         entry.message.value = "<br>".join(
             f'<span style="color:{color};font-size:smaller">'
             f"{html.escape(text.removeprefix(prefix))}</span>" for text, color in lines)
@@ -524,14 +532,17 @@ class ImagePicker(w.VBox):
     def _refresh(self) -> None:
         """Derive the grid, the count and the errors area from the entries."""
         self._grid.children = [e.card for e in self._entries if e.card is not None]
-        ok = sum(1 for e in self._entries if e.report.ok)
-        rejected = len(self._entries) - ok
+        ok = sum(1 for e in self._entries if e.report.ok and not e.report.is_caption)
+        captions = sum(1 for e in self._entries if e.report.ok and e.report.is_caption)
+        rejected = sum(1 for e in self._entries if not e.report.ok)
         text = f"<b>{ok}</b> image{'s' if ok != 1 else ''} ready"
+        if captions:
+            text += f" with <b>{captions}</b> caption{'s' if captions != 1 else ''}"
         if rejected:
             text += f", <b>{rejected}</b> rejected"
         self._count_label.value = text
         self._clear_button.disabled = not self._entries
-        self._check_button.disabled = not any(e.report.ok for e in self._entries)
+        self._check_button.disabled = not ok
         problems = self.errors
         self._errors.value = "" if not problems else (
             f'<ul style="color:{ERROR_COLOR};margin:2px 0">'
