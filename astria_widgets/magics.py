@@ -101,6 +101,10 @@ class ConnectionStatus:
         else:
             shown = ", ".join(f"{k}={v}" for k, v in self.account.items() if v not in (None, ""))
             lines.append(f"Account: {shown or 'ok'}")
+            from astria_widgets.client.costs import balance_mc, usd
+
+            if balance_mc(self.account) is not None:  # usd_balance_mc, in dollars
+                lines.append(f"Balance: {usd(balance_mc(self.account))}")
         return "\n".join(lines)
 
 

@@ -212,6 +212,8 @@ class TuneForm(w.VBox):
         self.progress_box.add_class("astria-form-progress")
         self.advice = w.HTML()
         self.advice.add_class("astria-form-advice")
+        self.balance_label = w.HTML()
+        self.balance_label.add_class("astria-form-balance")
 
         rows = {
             name: w.HBox(
@@ -233,7 +235,7 @@ class TuneForm(w.VBox):
                 w.VBox(field_rows),
                 self.prompt_editor,
                 w.HBox(
-                    [self.submit_button, self.reason_label],
+                    [self.submit_button, self.reason_label, self.balance_label],
                     layout=w.Layout(align_items="center"),
                 ),
                 self.message,
@@ -254,6 +256,8 @@ class TuneForm(w.VBox):
         self.picker.observe(self._on_picker_version, names="version")
         self.picker.observe(self._on_picker_characteristics, names="characteristics")
         self.picker.class_name = self.values["name"]
+        if client is not None:
+            self.refresh_balance()
         self.prompt_editor.observe(self._on_prompts_version, names="version")
         self._refresh()
 
@@ -424,6 +428,20 @@ class TuneForm(w.VBox):
                 self._refresh()
         except Exception:  # noqa: BLE001
             logger.exception("form update failed")
+
+    def refresh_balance(self) -> str:
+        """Show the account's balance in dollars next to Submit (one ``GET /users``)."""
+        from astria_widgets.client.costs import balance_text
+
+        client = self._client or self.picker.client
+        if client is None:
+            return ""
+        try:
+            text = balance_text(client.account())
+        except Exception as exc:  # noqa: BLE001 - a balance is a courtesy, never a failure
+            text = f"balance unknown ({short_error(exc)})"
+        self.balance_label.value = f"<span style='font-size: smaller'>{html.escape(text)}</span>"
+        return text
 
     # ------------------------------------------------------------------ recommendations
     def _image_count(self) -> int:

@@ -121,3 +121,12 @@ def test_image_urls_alone_make_a_valid_training_set():
     assert any("at least one training image" in e for e in form.errors)
     form.fields["image_urls"].value = "https://example.com/a.jpg"
     assert form.errors == []
+
+
+def test_the_form_and_the_status_magic_show_the_balance_in_dollars(client):
+    from astria_widgets.client.costs import usd
+
+    expected = usd(client.account()["usd_balance_mc"])
+    form = TuneForm(client=client, name="man")
+    assert f"balance {expected}" in form.balance_label.value
+    assert expected.startswith("$") and "." in expected
