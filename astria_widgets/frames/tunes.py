@@ -8,7 +8,10 @@ Columns and dtypes: :data:`astria_widgets.frames.schema.TUNE_COLUMNS`. Derived c
 - ``training_duration`` = ``trained_at - started_training_at``;
 - ``queue_wait`` = ``started_training_at - created_at``;
 - ``days_until_expiry`` = ``(expires_at - now)`` in days (negative once past);
-- ``expired`` = ``expires_at < now`` (False when ``expires_at`` is unknown).
+- ``expired`` = ``expires_at < now`` (False when ``expires_at`` is unknown);
+- ``expiring_soon``: trained (not failed, not expired), ``expires_at`` within
+  ``EXPIRING_SOON_DAYS`` (7) of ``now`` and no ``auto_extend`` -- the client's
+  :func:`~astria_widgets.client.status.tune_expires_soon`, vectorised.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from astria_widgets.client.status import EXPIRING_SOON_DAYS
 from astria_widgets.frames.build import Derive, RawValues, build_frame
 from astria_widgets.frames.schema import TUNE_COLUMNS, TUNE_SCHEMA
 from astria_widgets.frames.sources import tune_records
@@ -40,13 +44,17 @@ def _tune_columns(now: np.datetime64) -> Derive:
         codes[~np.isnat(started)] = _TRAINING
         codes[has_trained] = _TRAINED
         codes[has_trained & past_expiry] = _EXPIRED
-        codes[raw.truthy("error")] = _FAILED
+        failed = raw.truthy("error")
+        codes[failed] = _FAILED
+        soon = (has_trained & ~past_expiry & ~failed & ~raw.truthy("auto_extend")
+                & (expires - now <= np.timedelta64(EXPIRING_SOON_DAYS * 86_400, "s")))
         return {
             "status": pd.Categorical.from_codes(codes, dtype=TUNE_COLUMNS["status"]),
             "training_duration": trained - started,
             "queue_wait": started - created,
             "days_until_expiry": days(expires - now),
             "expired": past_expiry,
+            "expiring_soon": soon,
         }
 
     return derive
