@@ -76,6 +76,8 @@ def downscale(data: bytes, max_side: int = 512) -> bytes:
             return data
         is_png = im.format == "PNG"
         text = dict(getattr(im, "text", {}) or {}) if is_png else {}
+        if im.format in ("JPEG", "MPO") and im.mode in ("RGB", "L"):
+            im.draft(im.mode, (max_side, max_side))  # decode at 1/2..1/8 scale, still >= side
         out = flatten(ImageOps.exif_transpose(im))
     out.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
     buffer = io.BytesIO()
