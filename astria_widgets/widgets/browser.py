@@ -140,6 +140,11 @@ class TuneBrowser(widgets.VBox):
         return self._client
 
     @property
+    def page_rows_html(self) -> list[str]:
+        """The HTML of each row shown on the current page, in order."""
+        return [cells.value for _button, cells in self._slots[:len(self.page_ids)]]
+
+    @property
     def page_ids(self) -> list[int]:
         """Tune ids of the rows on the current page, top to bottom."""
         return list(self._page_ids)
@@ -256,10 +261,10 @@ class TuneBrowser(widgets.VBox):
         self._until.style.description_width = "36px"
         self._until.add_class("astria-browser-until")
         self._until.observe(lambda c: self._on_control("until", c["new"]), "value")
-        self._expiring = widgets.Checkbox(description="expiring soon (7 days)", indent=False,
+        self.expiring_box = widgets.Checkbox(description="expiring soon (7 days)", indent=False,
                                           layout=_layout(width="auto"))
-        self._expiring.add_class("astria-browser-expiring")
-        self._expiring.observe(lambda c: self._on_control("expiring_soon", c["new"]), "value")
+        self.expiring_box.add_class("astria-browser-expiring")
+        self.expiring_box.observe(lambda c: self._on_control("expiring_soon", c["new"]), "value")
         self._reset = widgets.Button(description="Clear filters", icon="times",
                                      layout=_layout(width="auto"))
         self._reset.add_class("astria-browser-reset")
@@ -269,7 +274,7 @@ class TuneBrowser(widgets.VBox):
         dates = widgets.HBox([self._since, self._until, self._reset],  # wrap as one group
                              layout=_layout(align_items="center"))
         self._controls = widgets.HBox(
-            [self._search, self._status, self._branch, self._name, self._expiring, dates,
+            [self._search, self._status, self._branch, self._name, self.expiring_box, dates,
              self._error],
             layout=_layout(flex_flow="row wrap", align_items="center"))
         self._controls.add_class("astria-browser-filters")
@@ -453,7 +458,7 @@ class TuneBrowser(widgets.VBox):
                 self._search.value = flt.search
             self._since.value = None if flt.since is None else flt.since.date()
             self._until.value = None if flt.until is None else flt.until.date()
-            self._expiring.value = flt.expiring_soon
+            self.expiring_box.value = flt.expiring_soon
             self._error.value = ""
 
         self._with_sync(write)

@@ -186,12 +186,12 @@ class TuneForm(w.VBox):
             message.add_class("astria-field-message")
             message.add_class(f"astria-field-{name.replace('_', '-')}-message")
         self.picker = ImagePicker(client=client)
-        self._offer = w.HTML()
-        self._offer.add_class("astria-characteristics-offer")
-        self._offer_button = w.Button(description="Use as characteristics", icon="plus",
+        self.offer_label = w.HTML()
+        self.offer_label.add_class("astria-characteristics-offer")
+        self.offer_button = w.Button(description="Use as characteristics", icon="plus",
                                       layout=w.Layout(width="auto", display="none"))
-        self._offer_button.add_class("astria-use-characteristics")
-        self._offer_button.on_click(self._on_offer_click)
+        self.offer_button.add_class("astria-use-characteristics")
+        self.offer_button.on_click(self._on_offer_click)
         self._images_message = w.HTML()
         self._images_message.add_class("astria-images-message")
         self.prompt_editor = PromptsEditor()
@@ -224,7 +224,7 @@ class TuneForm(w.VBox):
         }
         field_rows = [self.advice] + [rows[n] for n in FIELD_NAMES if n != "image_urls"]
         images_box = w.VBox([w.HTML("<b>Training images</b>"), self.picker,
-                             w.HBox([self._offer, self._offer_button],
+                             w.HBox([self.offer_label, self.offer_button],
                                     layout=w.Layout(align_items="center")),
                              rows["image_urls"], self._images_message])
         images_box.add_class("astria-form-images")
@@ -308,6 +308,10 @@ class TuneForm(w.VBox):
     def add_prompt(self, text: str = "", **options: Any) -> None:
         """Add a prompt row (``num_images``, ``negative_prompt``, ``seed``... as options)."""
         self.prompt_editor.add_prompt(text, **options)
+
+    def field_message(self, name: str) -> str:
+        """The HTML shown next to field ``name``: its problems, else what an override means."""
+        return self._field_messages[name].value
 
     @property
     def client(self) -> AstriaClient | None:
@@ -472,10 +476,10 @@ class TuneForm(w.VBox):
     def _on_picker_characteristics(self, change: dict[str, Any]) -> None:
         """Offer what the inspector found in most photos (never applied without a click)."""
         found = change["new"] or {}
-        self._offer.value = "" if not found else (
+        self.offer_label.value = "" if not found else (
             "Astria found in most photos: " + html.escape(
                 "; ".join(f"{k}: {v}" for k, v in found.items())))
-        self._offer_button.layout.display = None if found else "none"
+        self.offer_button.layout.display = None if found else "none"
 
     def _on_offer_click(self, _button: w.Button) -> None:
         """Add the offered characteristics to the field, keeping every row already there."""

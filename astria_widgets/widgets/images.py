@@ -141,11 +141,11 @@ class ImagePicker(w.VBox):
                                       layout=w.Layout(width="auto"))
         self._clear_button.add_class("astria-picker-clear")
         self._clear_button.on_click(self._on_clear_click)
-        self._check_button = w.Button(description="Check with Astria", icon="search",
+        self.check_button = w.Button(description="Check with Astria", icon="search",
                                       tooltip="Ask Astria's inspector about every photo",
                                       layout=w.Layout(width="auto"))
-        self._check_button.add_class("astria-picker-inspect")
-        self._check_button.on_click(self._on_check_click)
+        self.check_button.add_class("astria-picker-inspect")
+        self.check_button.on_click(self._on_check_click)
         self._status = w.HTML()
         self._status.add_class("astria-picker-status")
         self._errors = w.HTML()
@@ -156,7 +156,7 @@ class ImagePicker(w.VBox):
         self._grid.add_class("astria-thumb-grid")
         super().__init__(children=[
             self._chooser, self._uploader,
-            w.HBox([self._count_label, w.HBox([self._check_button, self._clear_button])],
+            w.HBox([self._count_label, w.HBox([self.check_button, self._clear_button])],
                    layout=w.Layout(align_items="center", justify_content="space-between")),
             self._status, self._errors, self._grid,
         ], **kwargs)
@@ -239,6 +239,25 @@ class ImagePicker(w.VBox):
         self._remove_entries(list(self._entries))
         self._status.value = ""
 
+    @property
+    def status_html(self) -> str:
+        """The status line under the buttons (what the last action did), as HTML."""
+        return self._status.value
+
+    @property
+    def count_html(self) -> str:
+        """The "N images ready" line, as HTML."""
+        return self._count_label.value
+
+    def card_html(self, name: str) -> dict[str, str]:
+        """The card of the picked file ``name``: ``{"message", "inspect", "classes"}``."""
+        entry = next((e for e in self._entries if e.name == name), None)
+        if entry is None or entry.card is None:
+            raise KeyError(f"no picked image is called {name!r}")
+        return {"message": entry.message.value if entry.message else "",
+                "inspect": entry.verdict.value if entry.verdict else "",
+                "classes": " ".join(entry.card._dom_classes)}
+
     def check(self, client: AstriaClient | None = None) -> list[Inspection]:
         """Inspect every accepted photo with Astria; show flags and fixes on the thumbnails.
 
@@ -265,13 +284,13 @@ class ImagePicker(w.VBox):
         by_name = {e.name: e for e in entries}
         self._status.value = html.escape(f"Checking {len(entries)} photo"
                                          f"{'s' if len(entries) != 1 else ''} with Astria...")
-        self._check_button.disabled = True
+        self.check_button.disabled = True
         try:
             results = inspect_images(
                 client, [(e.name, e.data) for e in entries if e.data is not None], name,
                 on_result=lambda r: self._show_inspection(by_name.get(r.image), r))
         finally:
-            self._check_button.disabled = False
+            self.check_button.disabled = False
         flagged = sum(1 for r in results if not r.ok)
         self._status.value = html.escape(
             f"Checked {len(results)} photo{'s' if len(results) != 1 else ''} with Astria: "
@@ -406,7 +425,7 @@ class ImagePicker(w.VBox):
         try:
             self.check()
         except Exception as exc:  # a widget never dumps a bare traceback
-            self._check_button.disabled = False
+            self.check_button.disabled = False
             self._status.value = error_html(f"Could not check the photos: {short_error(exc)}")
 
     def _guard(self, action: Any) -> None:
@@ -542,7 +561,7 @@ class ImagePicker(w.VBox):
             text += f", <b>{rejected}</b> rejected"
         self._count_label.value = text
         self._clear_button.disabled = not self._entries
-        self._check_button.disabled = not ok
+        self.check_button.disabled = not ok
         problems = self.errors
         self._errors.value = "" if not problems else (
             f'<ul style="color:{ERROR_COLOR};margin:2px 0">'

@@ -65,14 +65,15 @@ def test_the_browser_filters_and_marks_expiring_tunes():
     browser = TuneBrowser(frame, page_size=20)
     try:
         assert browser.n_matching == len(CASES)
-        browser._expiring.value = True  # the "expiring soon" checkbox
+        browser.expiring_box.value = True  # the "expiring soon" checkbox
         assert browser.n_matching == 3
-        assert sorted(browser._filtered.index) == [1, 2, 3]
-        rows = "".join(c.value for c in browser._grid.children
-                       if "astria-browser-row" in c._dom_classes)  # the shown rows only
-        assert rows.count("astria-expiring-soon") == 3
+        assert sorted(browser.filtered.index) == [1, 2, 3]
+        assert all("astria-expiring-soon" in row for row in browser.page_rows_html)
         browser.set_filter(expiring_soon=False)
-        assert browser._expiring.value is False and browser.n_matching == len(CASES)
+        assert browser.expiring_box.value is False and browser.n_matching == len(CASES)
+        marked = [i for i, row in zip(browser.page_ids, browser.page_rows_html, strict=True)
+                  if "astria-expiring-soon" in row]
+        assert sorted(marked) == [1, 2, 3]
         browser.set_filter(expiring_soon=True, status="failed")
         assert browser.n_matching == 0
     finally:

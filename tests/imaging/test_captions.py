@@ -96,8 +96,8 @@ def test_the_picker_pairs_captions_and_the_form_wants_flux(tmp_path, client):
     form = TuneForm(client=client, name="man", images=tmp_path)
     picker: ImagePicker = form.picker
     assert picker.count == 2 and len(picker.accepted) == 4
-    assert "with <b>2</b> captions" in picker._count_label.value
-    assert "caption: ohwx man laughing" in picker._grid.children[1].children[2].value
+    assert "with <b>2</b> captions" in picker.count_html
+    assert "caption: ohwx man laughing" in picker.card_html("me 0.txt")["message"]
     assert form.errors == []
     form.fields["branch"].value = "sdxl1"
     assert "images: me 0.txt: captions (.txt) are used by Flux only" in form.errors[0]

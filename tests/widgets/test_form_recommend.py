@@ -45,7 +45,7 @@ def test_an_override_is_kept_explained_and_sent(client, photos):
     form = TuneForm(client=client, name="man")
     form.add_images(photos(4))
     form.fields["preset"].value = "none"
-    note = form._field_messages["preset"].value
+    note = form.field_message("preset")
     assert "100 steps per image" in note and "high" in note
     form.fields["name"].value = "woman"  # a recommendation input changes: the choice stays
     assert form.values["preset"] is None
@@ -58,7 +58,7 @@ def test_choosing_the_recommended_value_again_follows_the_recommendation_again()
     form = TuneForm(name="man")
     form.fields["preset"].value = "none"
     form.fields["preset"].value = PORTRAIT_PRESET
-    assert form._field_messages["preset"].value == ""
+    assert form.field_message("preset") == ""
     form.fields["name"].value = "style"
     assert form.values["preset"] is None
 
@@ -69,21 +69,21 @@ def test_sdxl_is_trained_as_pti_and_faceid_needs_no_training():
     assert form.values["base_tune_id"] is None
     assert "PTI" in form.advice.value
     form.fields["model_type"].value = "lora"
-    assert "ignores" in form._field_messages["model_type"].value
+    assert "ignores" in form.field_message("model_type")
     form = TuneForm(name="man")
     form.fields["model_type"].value = "faceid"
     values = form.values
     assert values["preset"] is None and values["base_tune_id"] is None
     assert "no training" in form.advice.value
     form.fields["steps"].value = "500"
-    assert "ignored" in form._field_messages["steps"].value
+    assert "ignored" in form.field_message("steps")
 
 
 def test_explicit_initial_values_are_overrides_not_replaced():
     form = TuneForm(name="man", preset="flux-lora-focus", base_tune_id=3063697)
     assert form.values["preset"] == "flux-lora-focus"
     assert form.values["base_tune_id"] == 3063697
-    assert "3063697" in form._field_messages["base_tune_id"].value
+    assert "3063697" in form.field_message("base_tune_id")
 
 
 def test_new_fields_reach_the_service(client, photos):
@@ -109,9 +109,9 @@ def test_bad_characteristics_and_urls_are_shown_next_to_their_fields():
     form = TuneForm(name="man")
     form.fields["characteristics"].value = "eye color: blue\nhair_color"
     form.fields["image_urls"].value = "ftp://x/y.jpg"
-    message = form._field_messages["characteristics"].value
+    message = form.field_message("characteristics")
     assert "row 1" in message and "row 2" in message
-    assert "http" in form._field_messages["image_urls"].value
+    assert "http" in form.field_message("image_urls")
     assert any(e.startswith("characteristics: row 1") for e in form.errors)
     assert form.fields["characteristics"].value.startswith("eye color")  # nothing lost
 

@@ -20,12 +20,8 @@ def blurred(path: Path) -> bytes:
     return out.getvalue()
 
 
-def card_of(picker: ImagePicker, name: str):
-    return next(c for c in picker._grid.children if name in c.children[1].value)
-
-
 def verdict(picker: ImagePicker, name: str) -> str:
-    return card_of(picker, name).children[3].value
+    return picker.card_html(name)["inspect"]
 
 
 def test_check_shows_each_flag_with_a_fix_on_its_thumbnail(client):
@@ -44,17 +40,17 @@ def test_check_shows_each_flag_with_a_fix_on_its_thumbnail(client):
     assert "blurry: retake it in focus" in verdict(picker, "soft.jpg")
     assert "retake without sunglasses" in verdict(picker, "beach[wearing_sunglasses].jpg")
     assert "looks like a dog, not a man" in verdict(picker, "pet[name=dog].jpg")
-    assert "astria-thumb-flagged" in card_of(picker, "soft.jpg")._dom_classes
-    assert "astria-thumb-passed" in card_of(picker, "sharp.jpg")._dom_classes
-    assert "3 flagged" in picker._status.value
+    assert "astria-thumb-flagged" in picker.card_html("soft.jpg")["classes"]
+    assert "astria-thumb-passed" in picker.card_html("sharp.jpg")["classes"]
+    assert "3 flagged" in picker.status_html
     assert picker.count == 4  # checking removes nothing
 
 
 def test_check_needs_a_class_name_and_photos(client):
     picker = ImagePicker(client=client)
-    assert picker.check() == [] and "class name" in picker._status.value
+    assert picker.check() == [] and "class name" in picker.status_html
     picker.class_name = "man"
-    assert picker.check() == [] and "No photo" in picker._status.value
+    assert picker.check() == [] and "No photo" in picker.status_html
 
 
 def test_an_unreachable_service_is_shown_per_photo_never_raised(sandbox):
@@ -63,7 +59,7 @@ def test_an_unreachable_service_is_shown_per_photo_never_raised(sandbox):
     picker = ImagePicker(client=offline)
     picker.class_name = "woman"
     picker.add_images([("a.jpg", PORTRAITS[0].read_bytes())])
-    picker._check_button.click()
+    picker.check_button.click()
     assert "could not check" in verdict(picker, "a.jpg")
     assert picker.characteristics == {}
 
@@ -76,10 +72,10 @@ def test_the_form_offers_the_majority_characteristics_and_keeps_what_was_typed(c
     assert form.picker.class_name == "woman"
     form.picker.check()
     assert form.picker.characteristics == {"eye_color": "blue eyes", "age": "30 yo"}
-    assert "eye_color: blue eyes" in form._offer.value
+    assert "eye_color: blue eyes" in form.offer_label.value
     assert form.values["characteristics"] == {"hair_color": "red hair"}  # only offered
-    form._offer_button.click()
+    form.offer_button.click()
     assert form.values["characteristics"] == {"hair_color": "red hair",
                                               "eye_color": "blue eyes", "age": "30 yo"}
     form.picker.clear()
-    assert form.picker.characteristics == {} and form._offer.value == ""
+    assert form.picker.characteristics == {} and form.offer_label.value == ""
