@@ -272,7 +272,11 @@ class TuneForm(w.VBox):
                 continue
             value = values[name]
             widget = self.fields[name]
-            choice = widget_value(name, value)
+            try:
+                choice = widget_value(name, value)
+            except ValueError as exc:  # kept out of the widget, said next to it
+                self._rejected[name] = str(exc)
+                continue
             if name in RECOMMENDED_FIELDS:
                 self._overridden.add(name)  # the caller's choice; the row says what it means
             if isinstance(widget, w.Dropdown) and choice not in _choice_values(widget):

@@ -46,6 +46,8 @@ LABELS = {
 }
 _STYLE = {"description_width": "110px"}
 _TRISTATE = {None: "default", True: "yes", False: "no"}
+_WORDS = {"true": True, "yes": True, "1": True, "on": True,
+          "false": False, "no": False, "0": False, "off": False}
 
 
 def build_fields() -> dict[str, w.ValueWidget]:
@@ -91,16 +93,26 @@ def build_fields() -> dict[str, w.ValueWidget]:
 
 
 def widget_value(name: str, value: Any) -> Any:
-    """What the widget of ``name`` shows for a typed ``value`` (``None`` = the default)."""
+    """What the widget of ``name`` shows for a typed ``value`` (``None`` = the default).
+
+    Raises ``ValueError`` (naming the value) when a checkbox cannot show it.
+    """
     if name == "model_type":
         return "checkpoint" if value is None else str(value)
     if name == "preset":
         return "none" if value is None else str(value)
     if name in ("face_crop", "training_face_correct"):
+        if isinstance(value, str) and value.strip().lower() in _WORDS:
+            value = _WORDS[value.strip().lower()]  # e.g. %astria form face_crop=true
         known = value is None or isinstance(value, bool)
         return _TRISTATE[value] if known else str(value)
     if name == "auto_extend":
-        return bool(value)
+        if value is None or isinstance(value, bool):
+            return bool(value)
+        word = str(value).strip().lower()
+        if word not in _WORDS:
+            raise ValueError(f"{value!r} is not yes or no (true/false)")
+        return _WORDS[word]
     if name == "characteristics":
         return characteristics_text(value) if isinstance(value, Mapping) else str(value or "")
     if name == "image_urls":

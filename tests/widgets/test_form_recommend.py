@@ -130,3 +130,16 @@ def test_the_form_and_the_status_magic_show_the_balance_in_dollars(client):
     form = TuneForm(client=client, name="man")
     assert f"balance {expected}" in form.balance_label.value
     assert expected.startswith("$") and "." in expected
+
+
+def test_text_values_from_the_magic_are_understood_or_refused_next_to_the_field():
+    form = TuneForm(name="man", auto_extend="false", face_crop="true",
+                    training_face_correct="no", preset="none")
+    values = form.values
+    assert values["auto_extend"] is None and values["face_crop"] is True
+    assert values["training_face_correct"] is False and values["preset"] is None
+    form = TuneForm(name="man", auto_extend="maybe")
+    assert "&#x27;maybe&#x27; is not yes or no" in form.field_message("auto_extend")
+    assert any(e.startswith("auto_extend: ") for e in form.errors)
+    form.fields["auto_extend"].value = True  # a change clears the refusal
+    assert form.field_message("auto_extend") == "" and form.values["auto_extend"] is True
