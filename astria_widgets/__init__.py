@@ -51,6 +51,7 @@ _EXPORTS: dict[str, str] = {
     "FormInvalid": "astria_widgets.widgets",
     "TuneProgress": "astria_widgets.widgets",
     "ImagePicker": "astria_widgets.widgets",
+    "PackPicker": "astria_widgets.widgets",
     "InputError": "astria_widgets.client",
     # sandbox
     "Sandbox": "astria_widgets.sandbox",
@@ -63,6 +64,7 @@ __all__ = [
     "ImagePicker",
     "InputError",
     "LoginWidget",
+    "PackPicker",
     "PollPolicy",
     "RetrySettings",
     "Sandbox",
@@ -100,6 +102,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         FormInvalid,
         ImagePicker,
         LoginWidget,
+        PackPicker,
         SubmitHandle,
         TuneBrowser,
         TuneForm,
