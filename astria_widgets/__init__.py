@@ -54,6 +54,7 @@ _EXPORTS: dict[str, str] = {
     "TuneProgress": "astria_widgets.widgets",
     "ImagePicker": "astria_widgets.widgets",
     "PackPicker": "astria_widgets.widgets",
+    "PromptStudio": "astria_widgets.widgets",
     "InputError": "astria_widgets.client",
     # sandbox
     "Sandbox": "astria_widgets.sandbox",
@@ -68,6 +69,7 @@ __all__ = [
     "LoginWidget",
     "PackPicker",
     "PollPolicy",
+    "PromptStudio",
     "PromptsWatch",
     "RetrySettings",
     "Sandbox",
@@ -109,6 +111,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         ImagePicker,
         LoginWidget,
         PackPicker,
+        PromptStudio,
         SubmitHandle,
         TuneBrowser,
         TuneForm,

@@ -4,6 +4,7 @@
 - ``downscale``: a copy of at most 512 px for the inspector
 - ``prepare_for_upload``: CMYK, 16-bit, transparent and animated images made plain 8-bit
 - ``make_thumbnail``: fast, EXIF-upright, cached thumbnails
+- ``contact_sheet``: a labelled grid of images as one PNG (a sweep's results)
 """
 
 from astria_widgets.imaging.checks import (
@@ -22,6 +23,7 @@ from astria_widgets.imaging.checks import (
     inspect_image,
     size_problem,
 )
+from astria_widgets.imaging.contact_sheet import contact_sheet
 from astria_widgets.imaging.convert import downscale, flatten, prepare_for_upload
 from astria_widgets.imaging.thumbnails import clear_thumbnail_cache, make_thumbnail
 
@@ -38,6 +40,7 @@ __all__ = [
     "caption_branch_problems",
     "check_training_set",
     "clear_thumbnail_cache",
+    "contact_sheet",
     "downscale",
     "flatten",
     "format_size",

@@ -10,6 +10,7 @@ importing one widget does not pull in the others.
 - ``TuneBrowser`` -- filterable paged history (``browser.py``)
 - ``ImagePicker`` -- training images with checks and thumbnails (``images.py``)
 - ``PackPicker`` -- packs with their prices and prompts, ordered with the cost shown (``packs.py``)
+- ``PromptStudio`` -- generate with a tune, sweep parameters, keep results (``studio*.py``)
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ _EXPORTS: dict[str, str] = {
     "TuneBrowser": "astria_widgets.widgets.browser",
     "ImagePicker": "astria_widgets.widgets.images",
     "PackPicker": "astria_widgets.widgets.packs",
+    "PromptStudio": "astria_widgets.widgets.studio",
+    "StudioInvalid": "astria_widgets.widgets.studio",
 }
 
 __all__ = [
@@ -37,6 +40,8 @@ __all__ = [
     "ImagePicker",
     "LoginWidget",
     "PackPicker",
+    "PromptStudio",
+    "StudioInvalid",
     "SubmitHandle",
     "TuneBrowser",
     "TuneForm",
@@ -52,6 +57,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from astria_widgets.widgets.login import LoginWidget
     from astria_widgets.widgets.packs import PackPicker
     from astria_widgets.widgets.progress import TuneProgress, watch_tune
+    from astria_widgets.widgets.studio import PromptStudio, StudioInvalid
 
 
 __getattr__, __dir__ = lazy_exports(globals(), _EXPORTS)
