@@ -69,7 +69,8 @@ class PackPicker(w.VBox):
                                      style={"description_width": "80px"})
         self.class_name.add_class("astria-pack-class")
         self.mode = w.ToggleButtons(options=[("New tune from photos", "new"),
-                                             ("Existing tunes", "tunes")], value="new")
+                                             ("Existing tunes", "tunes")], value="new",
+                                    style={"button_width": "170px"})
         self.mode.add_class("astria-pack-mode")
         self.title = w.Text(description="Title", value=default_title(),
                             style={"description_width": "80px"}, layout=w.Layout(width="460px"))
