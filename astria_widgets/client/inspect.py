@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -123,3 +123,30 @@ def inspect_images(
     with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(images))),
                             thread_name_prefix="astria-inspect") as pool:
         return list(pool.map(one, images))
+
+
+def start_inspection(
+    client: AstriaClient, images: Sequence[tuple[str, bytes]], name: str, *,
+    max_workers: int = DEFAULT_WORKERS,
+    on_result: Callable[[Inspection], Any] | None = None,
+    on_done: Callable[[list[Inspection]], Any] | None = None,
+) -> Future[list[Inspection]]:
+    """:func:`inspect_images` in a background thread: returns its ``Future`` at once.
+
+    What a button uses, so that the kernel stays free while the photos are checked;
+    ``on_result`` still reports each photo as it finishes, and ``on_done(results)`` runs
+    before the future resolves (so a caller of ``result()`` sees its effects).
+    """
+
+    def run() -> list[Inspection]:
+        results = inspect_images(client, images, name, max_workers=max_workers,
+                                 on_result=on_result)
+        if on_done is not None:
+            on_done(results)
+        return results
+
+    runner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="astria-inspect-run")
+    try:
+        return runner.submit(run)
+    finally:
+        runner.shutdown(wait=False)

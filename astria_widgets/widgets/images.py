@@ -46,7 +46,7 @@ import ipywidgets as w
 import traitlets
 from ipyfilechooser import FileChooser
 
-from astria_widgets.client.inspect import Inspection, inspect_images, majority_characteristics
+from astria_widgets.client.inspect import Inspection, majority_characteristics, start_inspection
 from astria_widgets.client.uploads import folder_files, image_suffix
 from astria_widgets.imaging import (
     IMAGE_EXTENSIONS,
@@ -124,6 +124,7 @@ class ImagePicker(w.VBox):
             raise ValueError(f"ImagePicker(path={start!r}): not a folder")
         self._entries: list[_Entry] = []
         self._futures: set[Future[None]] = set()
+        self._check_future: Future[list[Inspection]] | None = None
         self._lock = threading.Lock()
 
         self._chooser = FileChooser(
@@ -261,20 +262,30 @@ class ImagePicker(w.VBox):
     def check(self, client: AstriaClient | None = None) -> list[Inspection]:
         """Inspect every accepted photo with Astria; show flags and fixes on the thumbnails.
 
-        Runs ``client.inspect.inspect_images`` (parallel, bounded); returns one
+        Runs ``client.inspect.inspect_images`` (parallel, bounded) and waits for it; returns one
         :class:`~astria_widgets.client.inspect.Inspection` per photo and sets
-        :attr:`characteristics` to the values found in most photos.
+        :attr:`characteristics` to the values found in most photos. The button uses
+        :meth:`start_check`, which returns at once.
+        """
+        future = self.start_check(client)
+        return future.result() if future is not None else []
+
+    def start_check(self, client: AstriaClient | None = None) -> Future[list[Inspection]] | None:
+        """Start checking the photos in the background; the ``Future`` of :meth:`check`'s list.
+
+        ``None`` when there is nothing to check (the reason is shown in the picker). Flags
+        appear on the thumbnails one by one as the answers arrive; the kernel stays free.
         """
         name = self.class_name.strip()
         if not name:
             self._status.value = error_html("Set the class name (man, woman, dog...) before "
                                             "checking: the inspector compares photos with it.")
-            return []
+            return None
         entries = [e for e in self._entries
                    if e.report.ok and e.data is not None and not e.report.is_caption]
         if not entries:
             self._status.value = error_html("No photo to check: add some first.")
-            return []
+            return None
         if client is None and self.client is None:
             from astria_widgets.connect import connect
 
@@ -285,18 +296,31 @@ class ImagePicker(w.VBox):
         self._status.value = html.escape(f"Checking {len(entries)} photo"
                                          f"{'s' if len(entries) != 1 else ''} with Astria...")
         self.check_button.disabled = True
-        try:
-            results = inspect_images(
-                client, [(e.name, e.data) for e in entries if e.data is not None], name,
-                on_result=lambda r: self._show_inspection(by_name.get(r.image), r))
-        finally:
-            self.check_button.disabled = False
+        future = start_inspection(
+            client, [(e.name, e.data) for e in entries if e.data is not None], name,
+            on_result=lambda r: self._show_inspection(by_name.get(r.image), r),
+            on_done=self._show_check_summary)
+        future.add_done_callback(self._on_check_done)
+        self._check_future = future
+        return future
+
+    @property
+    def check_future(self) -> Future[list[Inspection]] | None:
+        """The running or last check started by the button or :meth:`start_check`."""
+        return self._check_future
+
+    def _on_check_done(self, future: Future[list[Inspection]]) -> None:
+        self.check_button.disabled = False
+        exc = future.exception()
+        if exc is not None:  # a widget never dumps a bare traceback
+            self._status.value = error_html(f"Could not check the photos: {short_error(exc)}")
+
+    def _show_check_summary(self, results: list[Inspection]) -> None:
         flagged = sum(1 for r in results if not r.ok)
         self._status.value = html.escape(
             f"Checked {len(results)} photo{'s' if len(results) != 1 else ''} with Astria: "
             + (f"{flagged} flagged (see the thumbnails)." if flagged else "no problem found."))
         self._update_characteristics()
-        return results
 
     def wait_for_thumbnails(self, timeout: float | None = 30.0) -> bool:
         """Block until the pending thumbnails are made; True if none is left pending."""
@@ -423,7 +447,7 @@ class ImagePicker(w.VBox):
 
     def _on_check_click(self, _button: w.Button) -> None:
         try:
-            self.check()
+            self.start_check()
         except Exception as exc:  # a widget never dumps a bare traceback
             self.check_button.disabled = False
             self._status.value = error_html(f"Could not check the photos: {short_error(exc)}")

@@ -60,8 +60,23 @@ def test_an_unreachable_service_is_shown_per_photo_never_raised(sandbox):
     picker.class_name = "woman"
     picker.add_images([("a.jpg", PORTRAITS[0].read_bytes())])
     picker.check_button.click()
+    picker.check_future.result(timeout=30)
     assert "could not check" in verdict(picker, "a.jpg")
     assert picker.characteristics == {}
+
+
+def test_the_check_button_returns_at_once_and_the_kernel_stays_free(sandbox, client):
+    picker = ImagePicker(client=client)
+    picker.class_name = "woman"
+    picker.add_images([("a.jpg", PORTRAITS[0].read_bytes())])
+    sandbox.fail_next("slow")  # the inspector answers after a delay
+    picker.check_button.click()
+    future = picker.check_future
+    assert future is not None and not future.done() and picker.check_button.disabled
+    assert "Checking 1 photo" in picker.status_html
+    results = future.result(timeout=30)
+    assert len(results) == 1 and not picker.check_button.disabled
+    assert verdict(picker, "a.jpg")  # the verdict is on the thumbnail
 
 
 def test_the_form_offers_the_majority_characteristics_and_keeps_what_was_typed(client):
