@@ -8,7 +8,8 @@ is absolute: files the sandbox stores are kept as ``/files/...`` paths and joine
 here, when the object is rendered (``absolute``), so a restart on another port still works.
 
 Sandbox extensions: tune ``error`` (nullable string, set once training failed); tune echoes
-``auto_extend``, ``preset`` and ``characteristics``; prompt ``user_error`` is always present.
+``auto_extend``, ``preset``, ``characteristics`` and ``captions`` (``{image stem: text}`` of
+the ``name.txt`` caption parts received, or null); prompt ``user_error`` is always present.
 """
 
 from __future__ import annotations
@@ -106,6 +107,7 @@ def tune_json(row: dict[str, Any], now: float, base: str) -> dict[str, Any]:
         "auto_extend": attrs.get("auto_extend", False),
         "preset": attrs.get("preset"),
         "characteristics": attrs.get("characteristics"),
+        "captions": attrs.get("captions"),
         "error": row["error"] if failed else None,
         "workspace_id": attrs.get("workspace_id"),
     }
