@@ -39,9 +39,10 @@ class PanelHandler(APIHandler):
             result = await IOLoop.current().run_in_executor(None, lambda: method(*args, **kwargs))
         except Exception as error:  # noqa: BLE001 - every error gets its status, in one place
             code, message = status_for(error)
-            if code >= 500:
+            if code >= 500:  # a bug (500) comes with its traceback in the server's log
                 self.log.warning("Astria panel: %s %s -> %s: %s", self.request.method,
-                                 self.request.path, code, message)
+                                 self.request.path, code, message,
+                                 exc_info=error if code == 500 else None)
             self.set_status(code)
             self.finish(json.dumps({"error": message}))
             return
