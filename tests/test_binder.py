@@ -206,8 +206,9 @@ def test_start_hands_over_to_jupyterlab(binder: BinderEnv) -> None:
 
 def test_notebooks_pass_nbval_in_the_binder_environment(binder: BinderEnv) -> None:
     result = binder.start(
-        "python", "-m", "pytest", "-p", "no:cacheprovider", "--nbval", "--nbval-current-env",
-        "--nbval-sanitize-with", "notebooks/nbval-sanitize.cfg", "notebooks/",
+        "python", "-m", "pytest", "-p", "no:cacheprovider", "-p", "tools.notebooks.nbval_sandbox",
+        "--nbval", "--nbval-current-env",
+        "--nbval-sanitize-with", "tools/notebooks/nbval-sanitize.cfg", "notebooks/",
         ASTRIA_NBVAL_REUSE_SANDBOX="1",
     )  # fmt: skip
     output = result.stdout[-6000:] + result.stderr[-3000:]

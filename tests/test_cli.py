@@ -100,7 +100,9 @@ def test_sandbox_serves_until_sigterm_and_sync_uses_it(tmp_path: Path) -> None:
         assert first.returncode == 0, first.stderr
         assert f"reusing the local sandbox at {url}" in first.stdout
         assert "tunes: 130 new" in first.stdout and str(history) in first.stdout
-        assert "listing" in first.stderr  # the tqdm bar goes to stderr
+        # the tqdm bar goes to stderr, in words: no total is knowable while listing
+        assert "listing tunes: 130 tunes [" in first.stderr, first.stderr
+        assert " tunes/s]" in first.stderr
         again = run("sync", "--path", str(history), env=offline_env(data_dir))
         assert again.returncode == 0 and "tunes: 0 new" in again.stdout
     finally:

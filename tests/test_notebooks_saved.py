@@ -3,7 +3,7 @@
 A notebook opened before it runs (GitHub, nbviewer, Binder) must show its saved tables, plots
 and text with no "Error displaying widget" placeholders and no widget state (which could hold
 secrets); nbval must have stored outputs to compare; and the files must be what
-``notebooks/build_notebooks.py`` generates.
+``tools/notebooks/build_notebooks.py`` generates.
 """
 
 from __future__ import annotations
@@ -11,13 +11,15 @@ from __future__ import annotations
 import base64
 import importlib.util
 import re
+import subprocess
 from pathlib import Path
 from types import ModuleType
 
 import nbformat
 import pytest
 
-NOTEBOOKS_DIR = Path(__file__).resolve().parents[1] / "notebooks"
+REPO = Path(__file__).resolve().parents[1]
+NOTEBOOKS_DIR = REPO / "notebooks"
 EXPECTED = (
     "01_quickstart.ipynb",
     "02_training_with_the_form.ipynb",
@@ -56,7 +58,7 @@ def _pngs(nb: nbformat.NotebookNode) -> list[bytes]:
 
 def _builder() -> ModuleType:
     spec = importlib.util.spec_from_file_location(
-        "build_notebooks", NOTEBOOKS_DIR / "build_notebooks.py"
+        "build_notebooks", REPO / "tools" / "notebooks" / "build_notebooks.py"
     )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -138,7 +140,7 @@ def test_notebooks_match_their_generator() -> None:
         assert [(c.cell_type, c.source) for c in saved.cells] == [
             ("markdown" if kind == "md" else "code", source)
             for kind, source in cells
-        ], f"{name} is out of date: run python notebooks/build_notebooks.py"
+        ], f"{name} is out of date: run python tools/notebooks/build_notebooks.py"
 
 
 def test_training_images_are_small_portraits() -> None:
@@ -152,3 +154,60 @@ def test_training_images_are_small_portraits() -> None:
             assert image.format == "JPEG"
             assert 512 <= min(image.size) and max(image.size) <= 768
             assert image.height > image.width  # portrait orientation
+
+
+MARKDOWN_IMAGE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
+HTML_IMAGE = re.compile(r"<img\b[^>]*\bsrc=[\"']([^\"']+)[\"']", re.IGNORECASE)
+
+
+def _image_references(nb: nbformat.NotebookNode) -> list[str]:
+    refs: list[str] = []
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            refs += MARKDOWN_IMAGE.findall(cell.source) + HTML_IMAGE.findall(cell.source)
+    return refs
+
+
+def test_image_reference_parser_finds_both_syntaxes() -> None:
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_markdown_cell('![a](images/x.png "t") and ![b](<../y.png>)'),
+            nbformat.v4.new_markdown_cell('<img src="/abs/z.png" width=3>'),
+            nbformat.v4.new_code_cell("# ![not](markdown.png)"),
+        ]
+    )
+    assert _image_references(nb) == ["images/x.png", "../y.png", "/abs/z.png"]
+
+
+@pytest.mark.parametrize("name", EXPECTED)
+def test_every_image_reference_resolves_inside_notebooks(name: str) -> None:
+    # JupyterLab started by ./scripts/lab serves notebooks/ only, and GitHub resolves a
+    # notebook's relative links from its folder: a picture must be a relative path to a file
+    # inside notebooks/ (no "../", no absolute path, no URL to somewhere that may move).
+    root = NOTEBOOKS_DIR.resolve()
+    for ref in _image_references(_load(name)):
+        assert "://" not in ref and not ref.startswith("/"), f"{name}: {ref} is not relative"
+        target = (NOTEBOOKS_DIR / ref).resolve()
+        assert target.is_relative_to(root), f"{name}: {ref} points outside notebooks/"
+        assert target.is_file(), f"{name}: {ref} does not exist"
+
+
+def test_the_screenshots_are_shown() -> None:
+    refs = [ref for name in EXPECTED for ref in _image_references(_load(name))]
+    assert sorted(refs) == [
+        "images/screenshots/tune-browser.png",
+        "images/screenshots/tune-form.png",
+    ]
+
+
+def test_notebooks_folder_holds_notebooks_and_images_only() -> None:
+    # what JupyterLab's file browser shows a newcomer (tooling lives in tools/notebooks/)
+    tracked = subprocess.run(
+        ["git", "ls-files", "notebooks"], cwd=REPO, capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert tracked, "git ls-files found nothing under notebooks/"
+    for path in tracked:
+        relative = Path(path).relative_to("notebooks")
+        is_notebook = len(relative.parts) == 1 and relative.suffix == ".ipynb"
+        is_image = relative.parts[0] == "images" and relative.suffix in (".jpg", ".png")
+        assert is_notebook or is_image, f"{path} does not belong in notebooks/"

@@ -3,7 +3,8 @@
 See ``docs/ARCHITECTURE.md`` for the contract. Module map: ``api`` (one method per endpoint),
 ``transport`` (session, retries, error mapping), ``errors`` (the exception tree),
 ``encoding`` (bracket keys), ``uploads`` (image inputs), ``pagination`` (before_id paging),
-``status`` (lifecycle rules) and ``waiting`` (the one polling loop).
+``status`` (lifecycle rules), ``waiting`` (the one polling loop) and ``watch``
+(``TuneWatch`` / ``PromptsWatch``: follow work in a thread through the waits).
 """
 
 from astria_widgets.client.api import DEFAULT_BASE_URL, AstriaClient
@@ -29,6 +30,7 @@ from astria_widgets.client.status import (
 )
 from astria_widgets.client.transport import RetrySettings
 from astria_widgets.client.waiting import PollPolicy
+from astria_widgets.client.watch import PromptsWatch, TuneWatch, WatchedImage
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -42,12 +44,15 @@ __all__ = [
     "NotFoundError",
     "PaymentRequiredError",
     "PollPolicy",
+    "PromptsWatch",
     "RateLimitError",
     "RetrySettings",
     "ServerError",
     "TransportError",
+    "TuneWatch",
     "ValidationError",
     "WaitTimeout",
+    "WatchedImage",
     "prompt_status",
     "tune_is_stalled",
     "tune_status",

@@ -59,6 +59,20 @@ def _record_id(value: Any, label: str) -> int:
     return number
 
 
+_PROMPT_UPDATES = ("pack_id", "base_pack_id", "workspace_id")
+
+
+def _workspace_value(value: Any) -> int | str | None:
+    """A workspace setting: None, ``"all"`` or a workspace id; else :class:`InputError`."""
+    if value is None or (isinstance(value, str) and value.strip().lower() == "all"):
+        return None if value is None else "all"
+    try:
+        return _record_id(value, "workspace_id")
+    except InputError:
+        raise InputError(f"workspace_id: {value!r} is not a workspace id (give a number, "
+                         "'all', or None for your personal scope)") from None
+
+
 def _pack_key(value: Any, label: str) -> str:
     """A pack id or slug as one path segment, or :class:`InputError` naming the argument."""
     key = str(value).strip()
@@ -180,6 +194,7 @@ class AstriaClient:
         )
         self.poll: PollPolicy = poll or PollPolicy()
         self.is_sandbox = bool(sandbox)
+        self.workspace_id = workspace_id  # checked by the setter
 
     # -- settings ---------------------------------------------------------------------------
     @property
@@ -258,6 +273,137 @@ class AstriaClient:
     def delete_tune(self, tune_id: int) -> None:
         """Delete a tune (its model, images and, for checkpoints, its prompts)."""
         self._delete(f"/tunes/{_record_id(tune_id, 'tune_id')}")
+
+    # -- workspaces and updates -------------------------------------------------------------
+    @property
+    def workspace_id(self) -> int | str | None:
+        """The workspace every request is scoped to (sent as ``X-Workspace-Id``).
+
+        ``None``: your personal scope; ``"all"``: every workspace you belong to (lists); a
+        number: that workspace (lists show its objects, creates land in it).
+        """
+        return self._transport.workspace_id
+
+    @workspace_id.setter
+    def workspace_id(self, value: int | str | None) -> None:
+        self._transport.workspace_id = _workspace_value(value)
+
+    def list_workspaces(self) -> list[Record]:
+        """Your workspaces (``id``, ``title``, ``slug``...)."""
+        return list(self._get("/workspaces") or [])
+
+    def create_workspace(self, title: str) -> Record:
+        """Create a workspace; a create that may have gone through is looked up by title."""
+        if not isinstance(title, str) or not title.strip():
+            raise InputError("title: the workspace title is empty", context="create_workspace")
+        clean = title.strip()
+
+        def find(started: datetime) -> Record | None:
+            mine = [w for w in self.list_workspaces() if w.get("title") == clean
+                    and (parse_time(w.get("created_at")) or started) >= started - CLOCK_SLACK]
+            return max(mine, key=lambda w: w.get("id") or 0) if mine else None
+
+        return _first(self._transport.create(
+            "/workspaces", lambda: {"json": {"workspace": {"title": clean}}},
+            find_existing=find))
+
+    def update_tune(self, tune_id: int, *, title: str | None = None, name: str | None = None,
+                    characteristics: Mapping[str, str] | None = None) -> Record:
+        """Change a tune's title, class name or characteristics; returns the updated tune."""
+        tid = _record_id(tune_id, "tune_id")
+        problems = []
+        fields: dict[str, Any] = {}
+        for label, value in (("title", title), ("name", name)):
+            if value is None:
+                continue
+            if not isinstance(value, str) or not value.strip():
+                problems.append(f"{label}: {value!r} must be non-empty text")
+            else:
+                fields[label] = value.strip()
+        if characteristics is not None:
+            if not isinstance(characteristics, Mapping):
+                problems.append("characteristics: give a dict of name -> value")
+            else:
+                fields["characteristics"] = {str(k): str(v) for k, v in characteristics.items()}
+        if not fields and not problems:
+            problems.append("give at least one of title, name, characteristics")
+        if problems:
+            raise InputError(problems, context="update_tune")
+        return self._transport.request("PATCH", f"/tunes/{tid}", json={"tune": fields})
+
+    def update_prompt(self, prompt_id: int, *, tune_id: int | None = None,
+                      **fields: int | None) -> Record:
+        """Set a prompt's ``pack_id`` (make it a template of your pack), ``base_pack_id`` or
+        ``workspace_id`` (move it); ``None`` clears one. Returns the updated prompt."""
+        pid = _record_id(prompt_id, "prompt_id")
+        allowed = ", ".join(_PROMPT_UPDATES)
+        problems = [f"{key}: not a prompt field that can be changed (use {allowed})"
+                    for key in fields if key not in _PROMPT_UPDATES]
+        body: dict[str, Any] = {}
+        for key, value in fields.items():
+            if key not in _PROMPT_UPDATES:
+                continue
+            try:
+                body[key] = None if value is None else _record_id(value, key)
+            except InputError as exc:
+                problems.extend(exc.problems)
+        if not fields:
+            problems.append(f"give at least one of {', '.join(_PROMPT_UPDATES)}")
+        if problems:
+            raise InputError(problems, context="update_prompt")
+        path = f"/prompts/{pid}" if tune_id is None else \
+            f"/tunes/{_record_id(tune_id, 'tune_id')}/prompts/{pid}"
+        return self._transport.request("PATCH", path, json={"prompt": body})
+
+    def create_pack(self, title: str, *, base_tune_id: int | None = None,
+                    model_type: str | None = None, subtitle: str | None = None) -> Record:
+        """Create an (empty, private) pack; fill it with ``update_prompt(id, pack_id=...)``."""
+        problems = []
+        if not isinstance(title, str) or not title.strip():
+            problems.append("title: the pack title is empty")
+        if base_tune_id is not None:
+            try:
+                base_tune_id = _record_id(base_tune_id, "base_tune_id")
+            except InputError as exc:
+                problems.extend(exc.problems)
+        if problems:
+            raise InputError(problems, context="create_pack")
+        clean = title.strip()
+        pack = {"title": clean, "base_tune_id": base_tune_id, "model_type": model_type,
+                "subtitle": subtitle}
+
+        def find(started: datetime) -> Record | None:
+            mine = [p for p in self.list_packs(limit=MAX_PAGE_SIZE) if p.get("title") == clean
+                    and (parse_time(p.get("created_at")) or started) >= started - CLOCK_SLACK]
+            return max(mine, key=lambda p: p.get("id") or 0) if mine else None
+
+        return _first(self._transport.create(
+            "/packs", lambda: {"json": {"pack": encoding.clean_json(pack)}},
+            find_existing=find))
+
+    def create_theme(self, theme: str, tune_ids: Sequence[int], *,
+                     num_images: int | None = None, w: int | None = None,
+                     h: int | None = None) -> None:
+        """Have the service write ten prompts per tune from a theme (``POST /themes``).
+
+        The prompts are queued in the background; list them with ``list_prompts(tune_id)``.
+        """
+        problems = []
+        if not isinstance(theme, str) or not theme.strip():
+            problems.append("theme: the theme is empty")
+        ids = []
+        for index, value in enumerate(tune_ids or ()):
+            try:
+                ids.append(_record_id(value, f"tune_ids[{index}]"))
+            except InputError as exc:
+                problems.extend(exc.problems)
+        if not ids and not problems:
+            problems.append("tune_ids: give at least one tune id")
+        if problems:
+            raise InputError(problems, context="create_theme")
+        extra = encoding.clean_json({"num_images": num_images, "w": w, "h": h})
+        body = {"theme": theme.strip(), "tune_ids": ids, "prompt_attributes": extra or None}
+        self._transport.create("/themes", lambda: {"json": {"theme": encoding.clean_json(body)}})
 
     def create_tune(
         self,
@@ -572,9 +718,36 @@ class AstriaClient:
         return wait(
             lambda: self.get_tune(tid), tune_is_terminal, policy=policy, timeout=timeout,
             on_update=on_update, stop=stop, clock=self._transport.server_now, delay=next_delay,
-            watch=lambda record, now: tune_is_stalled(record, now, eta_error=policy.eta_error),
+            watch=lambda record, now: tune_is_stalled(record, now,
+                                                      stall_factor=policy.stall_factor),
             what=f"tune {tid}",
         )
+
+    def _prompt_delay(self, tune_id: int | None) -> Callable[[Record, datetime, PollPolicy],
+                                                            float]:
+        """The prompt delay rule of the waits, reading the awaited tune once when needed.
+
+        While a prompt waits for an untrained tune (its own, or the one referenced as
+        ``<lora:ID:w>`` / ``<faceid:ID:w>``), that tune's ``eta`` sets the pace.
+        """
+        cache: dict[int | None, Record | None] = {}
+
+        def delay(record: Record, now: datetime, policy: PollPolicy) -> float:
+            tune: Record | None = None
+            if record.get("started_training_at") is None:
+                # A LoRA/FaceID prompt lives on a base tune and waits for the referenced one.
+                ref = _TUNE_REFERENCE.search(str(record.get("text") or ""))
+                tid = int(ref.group(1)) if ref else (
+                    tune_id if tune_id is not None else record.get("tune_id"))
+                if tid not in cache:
+                    try:
+                        cache[tid] = self.get_tune(tid) if tid is not None else None
+                    except AstriaError:
+                        cache[tid] = None
+                tune = cache[tid]
+            return next_prompt_delay(record, now, policy, tune)
+
+        return delay
 
     def wait_for_prompt(self, tune_id: int | None, prompt_id: int, *,
                         timeout: float | None = None,
@@ -587,22 +760,72 @@ class AstriaClient:
         once for that).
         """
         pid = _record_id(prompt_id, "prompt_id")
-        cache: dict[str, Record | None] = {}
-
-        def delay(record: Record, now: datetime, policy: PollPolicy) -> float:
-            if "tune" not in cache and record.get("started_training_at") is None:
-                # A LoRA/FaceID prompt lives on a base tune and waits for the referenced one.
-                ref = _TUNE_REFERENCE.search(str(record.get("text") or ""))
-                tid = int(ref.group(1)) if ref else (
-                    tune_id if tune_id is not None else record.get("tune_id"))
-                try:
-                    cache["tune"] = self.get_tune(tid) if tid is not None else None
-                except AstriaError:
-                    cache["tune"] = None
-            return next_prompt_delay(record, now, policy, cache.get("tune"))
-
         return wait(
             lambda: self.get_prompt(tune_id, pid), prompt_is_terminal, policy=self.poll,
             timeout=timeout, on_update=on_update, stop=stop, clock=self._transport.server_now,
-            delay=delay, what=f"prompt {pid}",
+            delay=self._prompt_delay(tune_id), what=f"prompt {pid}",
         )
+
+    def wait_for_prompts(self, tune_id: int, prompt_ids: Iterable[int], *,
+                         timeout: float | None = None,
+                         on_update: Callable[[Record], Any] | None = None,
+                         stop: threading.Event | None = None) -> list[Record]:
+        """Wait for many prompts of one tune; return their final records in ``prompt_ids`` order.
+
+        Each poll is one listing of the tune's prompts (``GET /tunes/:id/prompts``, newest
+        first, keyset pages from the newest unsettled id down to the oldest), not a request
+        per prompt, so waiting for 24 prompts costs about what waiting for one does
+        (``benchmarks/bench_wait_prompts.py``). The pace is the prompt rule of
+        :meth:`wait_for_prompt`, taken for the unsettled prompt that is due first.
+        ``on_update(record)`` gets every prompt record the first time it is seen and each
+        time it changes. ``stop`` and ``timeout`` behave as in the other waits.
+
+        ``tune_id`` is the tune the prompts run on (their ``tune_id``; for LoRA/FaceID prompts
+        the base tune, e.g. Flux1.dev, whose prompts are listed per caller, so the listing
+        holds your prompts only). A wanted id missing from the listing is read by id
+        (``NotFoundError`` if it does not exist).
+        """
+        tid = _record_id(tune_id, "tune_id")
+        wanted = list(dict.fromkeys(_record_id(p, f"prompt_ids[{i}]")
+                                    for i, p in enumerate(prompt_ids)))
+        if not wanted:
+            return []
+        latest: dict[int, Record] = {}
+        prompt_delay = self._prompt_delay(tid)
+
+        def fetch() -> Record:
+            pending = {p for p in wanted if p not in latest or not prompt_is_terminal(latest[p])}
+            # The tune's prompts between the newest and oldest pending id are all we need.
+            span = max(pending) - min(pending) + 1
+            for record in self.iter_prompts(tid, before_id=max(pending) + 1,
+                                            page_size=min(MAX_PAGE_SIZE, span)):
+                pid = record.get("id")
+                if pid in pending:
+                    latest[pid] = record
+                    pending.discard(pid)
+                if not pending or (isinstance(pid, int) and pid < min(pending)):
+                    break
+            for pid in sorted(pending):  # not listed (yet): read it by id
+                latest[pid] = self.get_prompt(tid, pid)
+            return {str(p): latest[p] for p in wanted}
+
+        def all_settled(batch: Record) -> bool:
+            return all(prompt_is_terminal(r) for r in batch.values())
+
+        def delay(batch: Record, now: datetime, policy: PollPolicy) -> float:
+            return min(prompt_delay(r, now, policy) for r in batch.values()
+                       if not prompt_is_terminal(r))
+
+        seen: dict[str, Record] = {}
+
+        def changed(batch: Record) -> None:
+            for key, record in batch.items():
+                if seen.get(key) != record:
+                    seen[key] = record
+                    if on_update is not None:
+                        on_update(record)
+
+        final = wait(fetch, all_settled, policy=self.poll, timeout=timeout, on_update=changed,
+                     stop=stop, clock=self._transport.server_now, delay=delay,
+                     what=f"{len(wanted)} prompts of tune {tid}")
+        return [final[str(p)] for p in wanted]

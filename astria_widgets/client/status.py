@@ -1,6 +1,9 @@
 """The lifecycle rules of tunes and prompts, in one place, as pure functions of records.
 
-The API documents no ``status`` field, so states are derived from timestamps:
+The API documents no ``status`` field, so states are derived from timestamps. Each rule is ONE
+table (:data:`TUNE_STATUS_RULES`, :data:`PROMPT_STATUS_RULES`): the first row whose conditions
+all hold names the state. :func:`tune_status` / :func:`prompt_status` apply it to one record;
+the DataFrame helpers (``astria_widgets.frames``) apply the same table to whole columns.
 
 - tune: ``failed`` when the (sandbox-extension) ``error`` field is set; ``expired`` when
   trained and past ``expires_at``; ``trained`` when ``trained_at`` is set; ``training`` when
@@ -8,8 +11,8 @@ The API documents no ``status`` field, so states are derived from timestamps:
 - prompt: ``done`` when ``images`` is non-empty; ``failed`` when ``user_error`` is set;
   otherwise ``pending`` (the official CLI's "settled" rule).
 
-A tune still untrained well after its ``eta`` is *stalled*: it is shown as such, never
-called failed (the real service has no failure field).
+A tune still untrained at ``STALL_FACTOR`` (3) times its estimated duration is *stalled*:
+it is shown as such, never called failed (the real service has no failure field).
 """
 
 from __future__ import annotations
@@ -22,11 +25,38 @@ from typing import Any, Literal
 TuneStatus = Literal["queued", "training", "trained", "failed", "expired"]
 PromptStatus = Literal["pending", "done", "failed"]
 
+#: Every tune state, in the order of the frames' categorical ``status`` column.
+TUNE_STATUSES: tuple[TuneStatus, ...] = ("queued", "training", "trained", "failed", "expired")
+#: Every prompt state, in the order of the frames' categorical ``status`` column.
+PROMPT_STATUSES: tuple[PromptStatus, ...] = ("pending", "done", "failed")
+
+#: The tune-status rule: (state, conditions), the first row whose conditions all hold wins.
+#: Conditions are facts of one record at a time ``now`` (:func:`tune_facts`): ``error`` the
+#: ``error`` field is truthy; ``trained`` ``trained_at`` is a timestamp; ``past_expiry``
+#: ``expires_at`` is a timestamp before ``now``; ``started`` ``started_training_at`` is a
+#: timestamp.
+TUNE_STATUS_RULES: tuple[tuple[TuneStatus, tuple[str, ...]], ...] = (
+    ("failed", ("error",)),
+    ("expired", ("trained", "past_expiry")),
+    ("trained", ("trained",)),
+    ("training", ("started",)),
+    ("queued", ()),
+)
+#: The prompt-status rule, as :data:`TUNE_STATUS_RULES`: ``images`` the ``images`` field is
+#: truthy (non-empty); ``user_error`` the ``user_error`` field is truthy.
+PROMPT_STATUS_RULES: tuple[tuple[PromptStatus, tuple[str, ...]], ...] = (
+    ("done", ("images",)),
+    ("failed", ("user_error",)),
+    ("pending", ()),
+)
+
 TUNE_TERMINAL: frozenset[str] = frozenset({"trained", "failed", "expired"})
 PROMPT_TERMINAL: frozenset[str] = frozenset({"done", "failed"})
 
-#: Default relative error of an ``eta`` (the real service's estimates are off by up to 20%).
+#: Usual relative error of an ``eta`` (most trainings end within 20% of it; none is promised).
 ETA_ERROR = 0.2
+#: A tune untrained at this many times its estimated duration is stalled.
+STALL_FACTOR = 3.0
 #: Grace given to a tune whose estimated duration is unknown before calling it stalled (s).
 STALL_GRACE_SECONDS = 60.0
 
@@ -65,28 +95,35 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def first_matching(rules: tuple[tuple[Any, tuple[str, ...]], ...],
+                   facts: Mapping[str, bool]) -> Any:
+    """The state of the first rule whose conditions all hold in ``facts``."""
+    for state, conditions in rules:
+        if all(facts[c] for c in conditions):
+            return state
+    raise ValueError("a status table must end with a row without conditions")
+
+
+def tune_facts(record: Mapping[str, Any], now: datetime | None = None) -> dict[str, bool]:
+    """The conditions :data:`TUNE_STATUS_RULES` tests, for one record at ``now``."""
+    expires_at = parse_time(record.get("expires_at"))
+    return {
+        "error": bool(record.get("error")),
+        "trained": parse_time(record.get("trained_at")) is not None,
+        "past_expiry": expires_at is not None and expires_at < (now or utcnow()),
+        "started": parse_time(record.get("started_training_at")) is not None,
+    }
+
+
 def tune_status(record: Mapping[str, Any], now: datetime | None = None) -> TuneStatus:
     """The lifecycle state of a tune record: queued, training, trained, failed or expired."""
-    if record.get("error"):
-        return "failed"
-    trained_at = parse_time(record.get("trained_at"))
-    if trained_at is not None:
-        expires_at = parse_time(record.get("expires_at"))
-        if expires_at is not None and expires_at < (now or utcnow()):
-            return "expired"
-        return "trained"
-    if parse_time(record.get("started_training_at")) is not None:
-        return "training"
-    return "queued"
+    return first_matching(TUNE_STATUS_RULES, tune_facts(record, now))
 
 
 def prompt_status(record: Mapping[str, Any]) -> PromptStatus:
     """The lifecycle state of a prompt record: pending, done or failed."""
-    if record.get("images"):
-        return "done"
-    if record.get("user_error"):
-        return "failed"
-    return "pending"
+    facts = {"images": bool(record.get("images")), "user_error": bool(record.get("user_error"))}
+    return first_matching(PROMPT_STATUS_RULES, facts)
 
 
 def tune_is_terminal(record: Mapping[str, Any]) -> bool:
@@ -131,18 +168,22 @@ def training_fraction(record: Mapping[str, Any], now: datetime | None = None) ->
 
 
 def tune_is_stalled(
-    record: Mapping[str, Any], now: datetime | None = None, *, eta_error: float = ETA_ERROR
+    record: Mapping[str, Any], now: datetime | None = None, *, stall_factor: float = STALL_FACTOR
 ) -> bool:
-    """True when a tune is still untrained (and not failed) past ``eta + eta_error * D``.
+    """True when a tune is still untrained (and not failed) at ``stall_factor x D``.
 
-    ``D`` is the estimated duration (:func:`estimated_duration`); when it is unknown a fixed
-    grace of :data:`STALL_GRACE_SECONDS` after ``eta`` is used.
+    ``D`` is the estimated duration (:func:`estimated_duration`), counted from the start of
+    training (or creation while queued); when it is unknown, a fixed grace of
+    :data:`STALL_GRACE_SECONDS` after ``eta`` is used.
     """
     if tune_status(record, now) not in {"queued", "training"}:
         return False
     eta = parse_time(record.get("eta"))
     if eta is None:
         return False
+    now = now or utcnow()
     duration = estimated_duration(record)
-    grace = eta_error * duration if duration else STALL_GRACE_SECONDS
-    return ((now or utcnow()) - eta).total_seconds() > grace
+    if duration is None:
+        return (now - eta).total_seconds() > STALL_GRACE_SECONDS
+    start = parse_time(record.get("started_training_at")) or parse_time(record.get("created_at"))
+    return start is not None and (now - start).total_seconds() > stall_factor * duration

@@ -41,7 +41,13 @@ def default_path(client: Any) -> Path:
 
 
 class _Bars:
-    """One tqdm bar per sync stage, fed by ``TuneHistory`` progress callbacks."""
+    """One tqdm bar per sync stage, fed by ``TuneHistory`` progress callbacks.
+
+    Listing pages newest-first cannot know how many records remain (the API gives no count),
+    so those bars count up with a rate; re-fetching unfinished records knows its total and
+    shows a percentage and an ETA. Counts stay exact integers ("1440 tunes", "3/3"; tqdm's
+    unit_scale would print "3.00/3.00"), rates read "350.12 tunes/s".
+    """
 
     def __init__(self, unit: str) -> None:
         self.unit = unit
@@ -54,8 +60,13 @@ class _Bars:
         if stage != self.stage:
             self.close()
             self.stage = stage
-            self.bar = tqdm(total=total, unit=self.unit, desc=_STAGES.get(stage, stage),
-                            file=sys.stderr, leave=True)
+            self.bar = tqdm(
+                total=total, unit=f" {self.unit}s", file=sys.stderr,
+                desc=f"{_STAGES.get(stage, stage)} {self.unit}s", leave=True, dynamic_ncols=True,
+            )  # fmt: skip
+        if total is not None and self.bar.total != total:
+            self.bar.total = total
+            self.bar.refresh()
         self.bar.update(done - self.bar.n)
 
     def close(self) -> None:

@@ -1,14 +1,14 @@
 """``astria-widgets watch TUNE_ID``: follow a tune's training with a tqdm bar.
 
-The bar runs over the estimated duration (from ``eta``) and is driven only by
-``client.wait_for_tune`` callbacks. Exit status 0 when trained, 1 when failed or on error.
+The bar runs over the estimated duration (from ``eta``) and is a view of a
+:class:`~astria_widgets.client.watch.TuneWatch` (the same watch model as the widgets; it waits
+through ``client.wait_for_tune``). Exit status 0 when trained, 1 when failed or on error.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
 HELP = "follow a tune until it is trained or failed (tqdm progress bar)"
 
@@ -26,27 +26,32 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from tqdm import tqdm
 
-    from astria_widgets.client import AstriaError, tune_is_stalled, tune_status
+    from astria_widgets.client import AstriaError, TuneWatch, tune_status
     from astria_widgets.client.status import training_fraction
     from astria_widgets.connect import connect
 
     client = connect(quiet=False)
     bar = tqdm(total=100, unit="%", desc=f"tune {args.tune_id}", file=sys.stderr,
                bar_format="{desc}: {percentage:3.0f}%|{bar}| {postfix}")
+    watch = TuneWatch(client, args.tune_id, prompts=False, timeout=args.timeout)
 
-    def on_update(record: dict[str, Any]) -> None:
+    def on_change(current: TuneWatch) -> None:
+        record = current.tune
+        if record is None:
+            return
         now = client.transport.server_now()
-        status = tune_status(record, now)
-        if tune_is_stalled(record, now, eta_error=client.poll.eta_error):  # as the wait does
-            status = "stalled (past its eta)"
+        status = "stalled (3x past its estimate)" if current.stalled else tune_status(record, now)
         bar.n = int(100 * (training_fraction(record, now) or 0.0))
         bar.set_postfix_str(status)
         bar.refresh()
 
+    watch.subscribe(on_change)
     try:
         with client, bar:  # closed on every way out (Ctrl-C too), before any message
-            final = client.wait_for_tune(args.tune_id, timeout=args.timeout,
-                                         on_update=on_update)
+            try:
+                final = watch.start().wait()
+            finally:
+                watch.stop()
     except AstriaError as exc:
         print(f"astria-widgets watch: {exc}", file=sys.stderr)
         return 1

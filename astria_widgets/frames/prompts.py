@@ -2,9 +2,10 @@
 
 Columns and dtypes: :data:`astria_widgets.frames.schema.PROMPT_COLUMNS`. Derived columns:
 
-- ``status``: the client's rule (:func:`astria_widgets.client.status.prompt_status`),
-  vectorised -- ``done`` when ``images`` is truthy, else ``failed`` when ``user_error`` is
-  truthy, else ``pending``;
+- ``status``: the client's table (:data:`astria_widgets.client.status.PROMPT_STATUS_RULES`,
+  the one definition :func:`~astria_widgets.client.status.prompt_status` applies too)
+  evaluated over the columns -- ``done`` when ``images`` is truthy, else ``failed`` when
+  ``user_error`` is truthy, else ``pending``;
 - ``n_images`` (beside ``images``);
 - ``generation_time`` = ``trained_at - started_training_at``, or ``trained_at - created_at``
   when the start is unknown.
@@ -17,24 +18,24 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from astria_widgets.client.status import PROMPT_STATUS_RULES
 from astria_widgets.frames.build import RawValues, build_frame
 from astria_widgets.frames.schema import PROMPT_COLUMNS, PROMPT_SCHEMA
 from astria_widgets.frames.sources import prompt_records
+from astria_widgets.frames.status import status_codes
 from astria_widgets.frames.times import naive_utc
-
-_PENDING, _DONE, _FAILED = range(3)
 
 
 def _prompt_columns(columns: dict[str, Any], raw: RawValues) -> dict[str, Any]:
     started = naive_utc(columns["started_training_at"])
     trained = naive_utc(columns["trained_at"])
     created = naive_utc(columns["created_at"])
-    codes = np.zeros(len(trained), dtype=np.int8)
-    codes[raw.truthy("user_error")] = _FAILED
-    codes[raw.truthy("images")] = _DONE
+    facts = {"images": raw.truthy("images"), "user_error": raw.truthy("user_error")}
+    dtype = PROMPT_COLUMNS["status"]
+    codes = status_codes(PROMPT_STATUS_RULES, facts, list(dtype.categories), len(trained))
     began = np.where(np.isnat(started), created, started)
     return {
-        "status": pd.Categorical.from_codes(codes, dtype=PROMPT_COLUMNS["status"]),
+        "status": pd.Categorical.from_codes(codes, dtype=dtype),
         "generation_time": trained - began,
     }
 

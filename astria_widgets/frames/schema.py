@@ -47,8 +47,7 @@ from typing import Any
 
 import pandas as pd
 
-TUNE_STATUSES: tuple[str, ...] = ("queued", "training", "trained", "failed", "expired")
-PROMPT_STATUSES: tuple[str, ...] = ("pending", "done", "failed")
+from astria_widgets.client.status import PROMPT_STATUSES, TUNE_STATUSES
 
 INT = "Int64"
 FLOAT = "Float64"

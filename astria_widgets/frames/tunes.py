@@ -2,8 +2,9 @@
 
 Columns and dtypes: :data:`astria_widgets.frames.schema.TUNE_COLUMNS`. Derived columns:
 
-- ``status``: the client's lifecycle rule (:func:`astria_widgets.client.status.tune_status`),
-  vectorised -- ``failed`` when ``error`` is truthy, else ``expired`` when trained and
+- ``status``: the client's lifecycle table (:data:`astria_widgets.client.status.TUNE_STATUS_RULES`,
+  the one definition :func:`~astria_widgets.client.status.tune_status` applies too) evaluated
+  over the columns -- ``failed`` when ``error`` is truthy, else ``expired`` when trained and
   ``expires_at`` < ``now``, else ``trained`` / ``training`` / ``queued``;
 - ``training_duration`` = ``trained_at - started_training_at``;
 - ``queue_wait`` = ``started_training_at - created_at``;
@@ -19,12 +20,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from astria_widgets.client.status import TUNE_STATUS_RULES
 from astria_widgets.frames.build import Derive, RawValues, build_frame
 from astria_widgets.frames.schema import TUNE_COLUMNS, TUNE_SCHEMA
 from astria_widgets.frames.sources import tune_records
+from astria_widgets.frames.status import status_codes
 from astria_widgets.frames.times import as_now, days, naive_utc
-
-_QUEUED, _TRAINING, _TRAINED, _FAILED, _EXPIRED = range(5)
 
 
 def _tune_columns(now: np.datetime64) -> Derive:
@@ -33,16 +34,17 @@ def _tune_columns(now: np.datetime64) -> Derive:
         trained = naive_utc(columns["trained_at"])
         created = naive_utc(columns["created_at"])
         expires = naive_utc(columns["expires_at"])
-        has_trained = ~np.isnat(trained)
         past_expiry = ~np.isnat(expires) & (expires < now)
-
-        codes = np.zeros(len(trained), dtype=np.int8)
-        codes[~np.isnat(started)] = _TRAINING
-        codes[has_trained] = _TRAINED
-        codes[has_trained & past_expiry] = _EXPIRED
-        codes[raw.truthy("error")] = _FAILED
+        facts = {  # the conditions of TUNE_STATUS_RULES, as columns
+            "error": raw.truthy("error"),
+            "trained": ~np.isnat(trained),
+            "past_expiry": past_expiry,
+            "started": ~np.isnat(started),
+        }
+        dtype = TUNE_COLUMNS["status"]
+        codes = status_codes(TUNE_STATUS_RULES, facts, list(dtype.categories), len(trained))
         return {
-            "status": pd.Categorical.from_codes(codes, dtype=TUNE_COLUMNS["status"]),
+            "status": pd.Categorical.from_codes(codes, dtype=dtype),
             "training_duration": trained - started,
             "queue_wait": started - created,
             "days_until_expiry": days(expires - now),

@@ -3,9 +3,8 @@
 - U1 ``GET /users``: the caller's account (``usd_balance_mc`` = 10,000,000 mc minus what the
   account's prompts cost).
 - ``GET /files/...`` (no auth, like the real service's public CDN): stored uploads and lazily
-  rendered images. The path is matched against a few strict patterns (hex tokens, integers,
-  sanitised file names) and joined with ``safe_join``; anything else is 404, so ``..`` (plain
-  or percent-encoded) can never leave the files folder.
+  rendered images (``files.py``: strict path patterns and ``safe_join``; anything else is
+  404, so ``..`` (plain or percent-encoded) can never leave the files folder).
 - ``GET /sandbox/health`` (no auth): ``{"ok": true, "sandbox": true}``.
 - ``GET|POST /sandbox/faults`` (auth): read or drive fault injection from another process:
   ``{"kind": "500", "count": 2}``, ``{"rate": 0.2}`` or ``{"clear": true}``.
@@ -20,18 +19,15 @@ import time
 from typing import Any
 
 from flask import Blueprint, abort, jsonify, request, send_file
-from werkzeug.security import safe_join
 
 from .faults import KINDS
+from .files import own_hosts, served_file
+from .objects import downloadable
 from .params import ValidationFailed, Validator, parse_body
-from .render import cached_render, output_size, prompt_image, training_image
 from .state import current_user, state
 
 bp = Blueprint("misc", __name__)
 START_BALANCE_MC = 10_000_000
-UPLOAD = re.compile(r"uploads/([0-9a-f]{32})/([A-Za-z0-9][A-Za-z0-9._-]{0,127})")
-PROMPT_IMAGE = re.compile(r"prompts/(\d{1,12})/(\d{1,2})\.png")
-TRAIN_IMAGE = re.compile(r"tunes/(\d{1,12})/train/(\d{1,3})\.jpg")
 CHECKPOINT = re.compile(r"tunes/(\d{1,12})/model\.safetensors")
 
 
@@ -87,44 +83,19 @@ def faults() -> Any:
                     "stats": injector.stats})
 
 
-def _send(path: str, mimetype: str) -> Any:
-    return send_file(path, mimetype=mimetype, max_age=3600)
-
-
 @bp.get("/files/<path:subpath>")
 def files(subpath: str) -> Any:
     """Stored uploads and rendered images (public, traversal-proof)."""
     st = state()
-    root = str(st.files_dir)
-    if m := UPLOAD.fullmatch(subpath):
-        target = safe_join(root, "uploads", m.group(1), m.group(2))
-        if target is None or not st.files_dir.joinpath("uploads", m.group(1), m.group(2)).is_file():
-            abort(404)
-        return send_file(target, max_age=3600)
-    if m := PROMPT_IMAGE.fullmatch(subpath):
-        prompt_id, index = int(m.group(1)), int(m.group(2))
-        prompt = st.store.get_prompt(prompt_id)
-        if (prompt is None or prompt["outcome"] != "done" or time.time() < prompt["finish_at"]
-                or index >= prompt["num_images"]):
-            abort(404)
-        a = prompt["attrs"]
-        size = output_size(a.get("w"), a.get("h"), a.get("aspect_ratio") or a.get("ar"))
-        path = st.files_dir / "prompts" / str(prompt_id) / f"{index}.png"
-        cached_render(path, lambda: prompt_image(prompt_id, prompt["text"], a.get("seed"),
-                                                 index, prompt["num_images"], size))
-        return _send(str(path), "image/png")
-    if m := TRAIN_IMAGE.fullmatch(subpath):
-        tune_id, index = int(m.group(1)), int(m.group(2))
-        tune = st.store.get_tune(tune_id)
-        if tune is None or index >= int(tune["attrs"].get("synthetic_images", 0)):
-            abort(404)
-        path = st.files_dir / "tunes" / str(tune_id) / f"train-{index}.jpg"
-        cached_render(path, lambda: training_image(tune_id, tune["name"], index))
-        return _send(str(path), "image/jpeg")
     if m := CHECKPOINT.fullmatch(subpath):
         tune = st.store.get_tune(int(m.group(1)))
-        if tune is None or tune["outcome"] != "trained" or time.time() < tune["finish_at"]:
+        if (tune is None or tune["outcome"] != "trained" or time.time() < tune["finish_at"]
+                or not downloadable(tune)):
             abort(404)
         data = f"astria-sandbox fake checkpoint of tune {tune['id']}\n".encode()
         return data, 200, {"Content-Type": "application/octet-stream"}
-    abort(404)
+    found = served_file(st, subpath, own_hosts(request.host, st.config.public_url))
+    if found is None:
+        abort(404)
+    path, mimetype = found
+    return send_file(path, mimetype=mimetype, max_age=3600)

@@ -9,8 +9,19 @@ template prompts for the tune's class under the new tune (``orig_prompt_id`` = t
 ``base_pack_id`` = pack, a fresh ``order_id``); ``prompt_attributes`` (one hash) overrides
 attributes of every such prompt; ``prompts_callback`` receives the array of all of them once
 the last one finishes. With ``tune_ids[]`` the prompts run on existing tunes instead and the
-answer is ``{"status": 201, "order": {"id", "tune_ids"}, "prompt_ids": [...]}`` (the
-documented multi-pack shape, used for every ``tune_ids`` run).
+answer is ``{"status": 201, "order": {"id", "tune_ids", "total_cost_mc"}, "prompt_ids": [...]}``
+(the documented multi-pack shape, used for every ``tune_ids`` run). ``total_cost_mc`` (section
+5.7: the charged total of the order) is the prompts' ``cost_mc`` plus, for a training run, the
+pack's training cost; a training run answers the tune object with the sandbox extension
+``order: {"id", "total_cost_mc", "prompt_ids"}``. A pack's ``costs.<class>.cost_mc`` estimate is
+exactly what a training run of that class without overrides costs. Packs created with
+``POST /packs`` include the training cost of their base model (``training_cost_mc``).
+
+Template prompts (section 2.7 ``pack_id``): a prompt created or patched into a pack must be
+"using a fine-tuned model": the tune it runs on is the caller's own, or its text references
+one of the caller's tunes (``<lora:ID:w>``, ``<faceid:ID:w>``); that tune's class becomes the
+template's class. Otherwise 422 "Prompt is not using a fine-tuned model"; a ``pack_id`` that is
+not one of the caller's packs is 422 too.
 """
 
 from __future__ import annotations
@@ -22,7 +33,10 @@ from typing import Any
 
 from flask import Blueprint, abort, jsonify, request
 
-from .create import create_prompts, create_tune, fill_placeholders
+from . import api_workspaces as workspaces
+from .create import create_prompts, create_tune, fill_placeholders, visible_tune
+from .gallery import TRAINING_COST_MC
+from .lifecycle import referenced_tune_ids
 from .objects import pack_detail_json, pack_list_json, tune_json
 from .params import Validator, paging, parse_body, query_flag, root_params
 from .state import base_url, current_user, state
@@ -93,6 +107,7 @@ def create_pack() -> Any:
         v.error("base_tune_id", f"tune {base_tune_id} is not a gallery base tune")
     v.raise_if_errors()
     now = time.time()
+    branch = base["branch"] if base else "sd15"
     slug_root = re.sub(r"[^a-z0-9]+", "-", (title or "pack").lower()).strip("-") or "pack"
     slug = f"{slug_root}-{st.store.next_sequence('pack_slug')}"
     pack_id = st.store.insert_pack({
@@ -100,7 +115,7 @@ def create_pack() -> Any:
         "updated_at": now,
         "attrs": {"subtitle": subtitle, "base_tune_id": base_tune_id, "model_type": model_type,
                   "token": "ohwx", "classes": [], "public_at": None, "unlisted_at": None,
-                  "multiplier": 1, "training_cost_mc": 0},
+                  "multiplier": 1, "training_cost_mc": TRAINING_COST_MC.get(branch, 0)},
     })
     pack = st.store.get_pack(pack_id)
     return jsonify(pack_detail_json(pack, [], now, base_url())), 201
@@ -152,6 +167,10 @@ def run_pack(ident: str) -> Any:
     token = inp.params.get("token") or "ohwx"
     mine = [t for t in templates if t["attrs"].get("class") == inp.params.get("name")]
     pack_inputs = _template_inputs(mine, token, inp.params.get("characteristics"), overrides, v)
+    workspaces.assign(inp.params, v)
+    for prompt in pack_inputs:
+        if inp.params.get("workspace_id") is not None:
+            prompt.params["workspace_id"] = inp.params["workspace_id"]
     v.raise_if_errors()
     columns = [{"orig_prompt_id": t["id"], "base_pack_id": pack["id"], "order_id": order_id}
                for t in mine]
@@ -159,7 +178,51 @@ def run_pack(ident: str) -> Any:
         st, user, inp, pack_prompts=list(zip(pack_inputs, columns, strict=True)),
         prompts_callback=prompts_callback)
     tune = st.store.get_tune(tune_id)
-    return jsonify(tune_json(tune, time.time(), base_url())), 201 if created else 200
+    body = tune_json(tune, time.time(), base_url())
+    if created:
+        ids = [p["id"] for p in st.store.list_prompts(Query().add("order_id = ?", order_id),
+                                                      limit=10_000)][::-1]
+        body["order"] = {"id": order_id, "prompt_ids": ids, "total_cost_mc": _total_cost(
+            ids, int(attrs.get("training_cost_mc", 0)))}
+    return jsonify(body), 201 if created else 200
+
+
+def _total_cost(prompt_ids: list[int], training_mc: int) -> int:
+    store = state().store
+    return training_mc + sum(int(store.get_prompt(i)["attrs"].get("cost_mc", 0))
+                             for i in prompt_ids)
+
+
+def template_class(pack_id: int | None, model_tune: dict[str, Any], text: str,
+                   v: Validator) -> str | None:
+    """The class a prompt gets as a template of ``pack_id``, or a 422 problem on ``v``.
+
+    The prompt must use a fine-tuned model: ``model_tune`` is the caller's, or ``text``
+    references a tune of the caller (``<lora:ID:w>`` / ``<faceid:ID:w>``).
+    """
+    if pack_id is None:
+        return None
+    st, user = state(), current_user()
+    pack = st.store.get_pack(pack_id)
+    if pack is None or pack["user_id"] != user["id"]:
+        v.error("pack_id", f"pack {pack_id} does not exist or is not yours")
+        return None
+    candidates = [model_tune] + [visible_tune(st, user, ref) for ref in referenced_tune_ids(text)]
+    fine_tuned = [t for t in candidates if t is not None and t["user_id"] == user["id"]]
+    if not fine_tuned:
+        v.error("pack_id", "Prompt is not using a fine-tuned model")
+        return None
+    return fine_tuned[-1]["name"]
+
+
+def add_pack_class(pack_id: int, cls: str | None) -> None:
+    """Record that ``pack_id`` has templates of class ``cls``."""
+    st = state()
+    pack = st.store.get_pack(pack_id)
+    if pack is None or not cls or cls in pack["attrs"].setdefault("classes", []):
+        return
+    pack["attrs"]["classes"].append(cls)
+    st.store.update_pack(pack_id, {"attrs": pack["attrs"], "updated_at": st.now()})
 
 
 def _run_on_tunes(
@@ -180,8 +243,10 @@ def _run_on_tunes(
                                 "which this pack has no prompts for")
             continue
         token = tune["attrs"].get("token") or "ohwx"
-        plans.append((tune, mine, _template_inputs(
-            mine, token, tune["attrs"].get("characteristics"), overrides, v)))
+        inputs = _template_inputs(mine, token, tune["attrs"].get("characteristics"), overrides, v)
+        for prompt in inputs:
+            workspaces.assign(prompt.params, v)
+        plans.append((tune, mine, inputs))
     v.raise_if_errors()
     all_ids: list[int] = []
     for tune, mine, inputs in plans:
@@ -192,5 +257,5 @@ def _run_on_tunes(
     if prompts_callback and all_ids:
         due = max(st.store.get_prompt(i)["finish_at"] for i in all_ids)
         st.store.add_callbacks([(due, "pack", order_id, prompts_callback, json.dumps(all_ids))])
-    return jsonify({"status": 201, "order": {"id": order_id, "tune_ids": tune_ids},
-                    "prompt_ids": all_ids}), 201
+    order = {"id": order_id, "tune_ids": tune_ids, "total_cost_mc": _total_cost(all_ids, 0)}
+    return jsonify({"status": 201, "order": order, "prompt_ids": all_ids}), 201

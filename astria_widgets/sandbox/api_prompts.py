@@ -15,10 +15,14 @@
   does not toggle; a pack prompt also likes its template. L2 ``DELETE`` on the same paths
   (Ambiguity #3: chose DELETE) -> 204.
 
-List filters: ``text`` (substring), ``pack_id``, ``base_pack_id``, ``tune_id`` (on
-``/prompts``), ``orig_prompt_id``, ``order_id``, ``liked=true``, ``is_video``. ``expand[]``
-adds ``debug_images``/``debug_filenames``/``debug_content_types`` (empty lists) or
-``comments``.
+List filters (the table of every documented filter is in ``docs/SANDBOX.md``): ``text``
+(substring), ``pack_id``, ``base_pack_id``, ``tune_id`` (on ``/prompts``), ``user_id``,
+``orig_prompt_id``, ``order_id`` (integers, else 400); booleans ``liked``, ``today``,
+``is_video``, ``is_api`` (``false`` selects the opposite; not a boolean: 400). ``today``: created
+since 00:00 UTC of the sandbox clock's day. Every prompt made through this API has
+``is_api: true``; gallery templates have ``false``. ``expand[]`` adds
+``debug_images``/``debug_filenames``/``debug_content_types`` (empty lists) or ``comments``
+(``prompt.comments``); another ``expand[]`` value is 400.
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify, request
 
+from . import api_packs as packs
+from . import api_workspaces as workspaces
 from .api_tunes import own_tune
 from .create import create_prompts
 from .objects import PROMPT_ECHO_FIELDS, prompt_json
@@ -44,8 +50,24 @@ from .params import (
 from .state import base_url, current_user, state
 from .store import Query
 from .validate import clean_prompt
+from .video_params import MEDIA
 
 bp = Blueprint("prompts", __name__)
+EXPAND = {"debug_images", "prompt.comments", "comments"}
+DAY_SECONDS = 86_400
+
+
+def check_expand() -> None:
+    """400 unless every ``expand[]`` value of the query is one the API documents."""
+    unknown = set(query_list(request, "expand")) - EXPAND
+    if unknown:
+        raise BadRequest(f"expand[] must be one of {', '.join(sorted(EXPAND))}, "
+                         f"got {', '.join(sorted(unknown))}")
+
+
+def start_of_day(now: float) -> float:
+    """Epoch seconds of 00:00 UTC of the day containing ``now``."""
+    return now - now % DAY_SECONDS
 
 
 def render_prompts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -82,23 +104,33 @@ def visible_prompt(
 
 def _list(query: Query, extra_tune_filter: bool) -> Any:
     limit, before_id, offset = paging(request, max_offset=10_000)
+    workspaces.scope_query(query)
     args = request.args
     if before_id is not None:
         query.add("id < ?", before_id)
     if args.get("text"):
         query.add("instr(lower(text), lower(?)) > 0", args["text"])
-    for name in ("pack_id", "base_pack_id", "orig_prompt_id", "order_id") + (
+    for name in ("pack_id", "base_pack_id", "orig_prompt_id", "order_id", "user_id") + (
             ("tune_id",) if extra_tune_filter else ()):
         if args.get(name):
             try:
                 query.add(f"{name} = ?", to_int(args[name]))
             except ValueError as exc:
                 raise BadRequest(f"{name} {exc}") from None
-    if query_flag(request, "liked"):
-        query.add("id IN (SELECT prompt_id FROM likes WHERE user_id = ?)", current_user()["id"])
+    liked = query_flag(request, "liked")
+    if liked is not None:
+        query.add("id " + ("IN" if liked else "NOT IN")
+                  + " (SELECT prompt_id FROM likes WHERE user_id = ?)", current_user()["id"])
     is_video = query_flag(request, "is_video")
     if is_video is not None:
         query.add("json_extract(attrs, '$.video_model') IS " + ("NOT NULL" if is_video else "NULL"))
+    is_api = query_flag(request, "is_api")
+    if is_api is not None:
+        query.add("COALESCE(json_extract(attrs, '$.is_api'), 1) = ?", int(is_api))
+    today = query_flag(request, "today")
+    if today is not None:
+        query.add("created_at " + (">=" if today else "<") + " ?", start_of_day(state().now()))
+    check_expand()
     return jsonify(render_prompts(state().store.list_prompts(query, limit, offset)))
 
 
@@ -123,20 +155,28 @@ def create(tune_id: int) -> Any:
     tune = own_tune(tune_id)
     v = Validator(root_params(request, "prompt"))
     inp = clean_prompt(v)
+    workspaces.assign(inp.params, v)
+    cls = packs.template_class(inp.params.get("pack_id"), tune, inp.params.get("text", ""), v)
     v.raise_if_errors()
+    if cls is not None:
+        inp.params["class"] = cls
     ids, created = create_prompts(st, current_user(), tune, [inp])
+    if cls is not None:
+        packs.add_pack_class(inp.params["pack_id"], cls)
     return jsonify(render_prompts([st.store.get_prompt(ids[0])])[0]), 201 if created else 200
 
 
 @bp.get("/tunes/<int:tune_id>/prompts/<int:prompt_id>")
 def retrieve_nested(tune_id: int, prompt_id: int) -> Any:
     """P4: one prompt by tune and id."""
+    check_expand()
     return jsonify(render_prompts([visible_prompt(prompt_id, tune_id)])[0])
 
 
 @bp.get("/prompts/<int:prompt_id>")
 def retrieve(prompt_id: int) -> Any:
     """P5: one prompt by id."""
+    check_expand()
     return jsonify(render_prompts([visible_prompt(prompt_id)])[0])
 
 
@@ -169,6 +209,10 @@ def duplicate(prompt_id: int) -> Any:
     overrides = body.get("prompt") if isinstance(body.get("prompt"), dict) else {}
     base = {k: original["attrs"][k] for k in PROMPT_ECHO_FIELDS if k in original["attrs"]}
     base.update({"text": original["text"], "num_images": original["num_images"]})
+    for name in MEDIA:  # uploaded video media are copied by URL
+        stored = original["attrs"].get(f"{name}_url_stored")
+        if stored:
+            base[f"{name}_url"] = base_url() + stored
     v = Validator({**base, **overrides})
     inp = clean_prompt(v)
     top = Validator(body)
@@ -200,28 +244,24 @@ def _update(prompt_id: int, tune_id: int | None) -> Any:
     v = Validator(root_params(request, "prompt"))
     fields: dict[str, Any] = {}
     attrs = dict(prompt["attrs"])
+    cls = None
     if v.present("pack_id"):
         pack_id = v.integer("pack_id", low=1)
-        if pack_id is not None:
-            pack = st.store.get_pack(pack_id)
-            tune = st.store.get_tune(prompt["tune_id"])
-            if pack is None or pack["user_id"] != current_user()["id"]:
-                v.error("pack_id", f"pack {pack_id} does not exist or is not yours")
-            elif tune is None or tune["user_id"] is None:
-                v.error("pack_id", "Prompt is not using a fine-tuned model")
-            else:
-                attrs["class"] = tune["name"]
-                classes = pack["attrs"].setdefault("classes", [])
-                if tune["name"] not in classes:
-                    classes.append(tune["name"])
-                    st.store.update_pack(pack_id, {"attrs": pack["attrs"],
-                                                   "updated_at": time.time()})
+        tune = st.store.get_tune(prompt["tune_id"])
+        if tune is None:
+            abort(404, description=f"Tune {prompt['tune_id']} not found")
+        cls = packs.template_class(pack_id, tune, prompt["text"], v)
+        if cls is not None:
+            attrs["class"] = cls
         fields["pack_id"] = pack_id
     if v.present("base_pack_id"):
         fields["base_pack_id"] = v.integer("base_pack_id", low=1)
     if v.present("workspace_id"):
         attrs["workspace_id"] = v.integer("workspace_id", low=1)
+        workspaces.check(attrs["workspace_id"], v)
     v.raise_if_errors()
+    if cls is not None:
+        packs.add_pack_class(fields["pack_id"], cls)
     fields.update({"attrs": attrs, "updated_at": time.time()})
     st.store.update_prompt(prompt_id, fields)
     return jsonify(render_prompts([st.store.get_prompt(prompt_id)])[0])

@@ -10,7 +10,7 @@ read by everybody and deleted by nobody (403).
 
 List filters: ``title`` (case-insensitive substring), ``name[]`` (class, repeatable),
 ``model_type`` (``null``/``checkpoint`` select checkpoints), ``branch``. The
-``X-Workspace-Id`` header is accepted and ignored (every account has one personal workspace).
+``X-Workspace-Id`` header scopes ``GET /tunes`` and places a new tune (``api_workspaces``).
 """
 
 from __future__ import annotations
@@ -20,12 +20,13 @@ from typing import Any
 
 from flask import Blueprint, abort, jsonify, request
 
+from . import api_workspaces as workspaces
 from .create import create_tune, visible_tune
 from .objects import tune_json
-from .params import Validator, paging, query_list, root_params
+from .params import BadRequest, Validator, paging, query_list, root_params
 from .state import base_url, current_user, state
 from .store import Query
-from .validate import clean_tune
+from .validate import MODEL_TYPES, TuneInput, clean_tune
 
 bp = Blueprint("tunes", __name__)
 GALLERY_MAX_LIMIT = 500
@@ -45,6 +46,16 @@ def own_tune(tune_id: int, action: str | None = None) -> dict[str, Any]:
     return tune
 
 
+def place_new_tune(inp: TuneInput, v: Validator) -> None:
+    """The workspace of a new tune (the header's); its prompts follow it unless they name one."""
+    workspaces.assign(inp.params, v)
+    for i, prompt in enumerate(inp.prompts):
+        own = prompt.params.get("workspace_id")
+        workspaces.check(own, v, f"prompts_attributes[{i}][workspace_id]")
+        if own is None and inp.params.get("workspace_id") is not None:
+            prompt.params["workspace_id"] = inp.params["workspace_id"]
+
+
 def _filters(query: Query) -> Query:
     title = request.args.get("title")
     if title:
@@ -55,8 +66,11 @@ def _filters(query: Query) -> Query:
     model_type = request.args.get("model_type")
     if model_type in ("null", "checkpoint", "none"):
         query.add("model_type IS NULL")
-    elif model_type:
+    elif model_type in MODEL_TYPES:
         query.add("model_type = ?", model_type)
+    elif model_type:
+        raise BadRequest(f"model_type must be one of {', '.join(MODEL_TYPES)}, null or "
+                         f"checkpoint, got {model_type!r}")
     branch = request.args.get("branch")
     if branch:
         query.add("branch = ?", branch)
@@ -73,6 +87,7 @@ def list_tunes() -> Any:
     """T2: the caller's tunes, newest first."""
     limit, before_id, offset = paging(request, max_offset=200)
     query = _filters(Query().add("user_id = ?", current_user()["id"]))
+    workspaces.scope_query(query)
     if before_id is not None:
         query.add("id < ?", before_id)
     return _render(state().store.list_tunes(query, limit, offset))
@@ -94,6 +109,7 @@ def create() -> Any:
     st = state()
     validator = Validator(root_params(request, "tune"))
     inp = clean_tune(validator)
+    place_new_tune(inp, validator)
     validator.raise_if_errors()
     tune_id, created = create_tune(st, current_user(), inp)
     tune = st.store.get_tune(tune_id)

@@ -1,8 +1,9 @@
 """The Flask application: the URL table, auth, error bodies and the sandbox header.
 
-- Auth: ``Authorization: Bearer <key>`` on every endpoint except ``GET /sandbox/health`` and
-  ``GET /files/...``; a missing or unknown key gets 401 ``{"error": ...}`` (Ambiguity #29:
-  chose auth everywhere else, gallery lists included).
+- Auth: ``Authorization: Bearer <key>`` on every endpoint except ``GET /sandbox/health``,
+  ``GET /cli/models`` (no key on the service either) and ``GET /files/...``; a missing or
+  unknown key gets 401 ``{"error": ...}`` (Ambiguity #29: chose auth everywhere else, gallery
+  lists included).
 - Errors: 400 ``{"error"}`` (bad paging, malformed body), 401, 403, 404, 405,
   413 (upload larger than ``max_upload_bytes``, Flask's ``MAX_CONTENT_LENGTH``),
   422 ``{"error": summary, "errors": {field: [messages]}}``, 500 ``{"error"}``.
@@ -20,14 +21,23 @@ from typing import Any
 from flask import Flask, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from . import api_misc, api_packs, api_prompts, api_tunes
+from . import (
+    api_catalogue,
+    api_misc,
+    api_packs,
+    api_prompts,
+    api_themes,
+    api_tunes,
+    api_video,
+    api_workspaces,
+)
 from .faults import FaultMiddleware
 from .params import BadRequest, SandboxRequest, ValidationFailed
 from .state import SandboxConfig, SandboxState
 from .state import state as current_state
 
 PUBLIC_PREFIXES = ("/files/",)
-PUBLIC_PATHS = {"/sandbox/health"}
+PUBLIC_PATHS = {"/sandbox/health", "/cli/models"}
 log = logging.getLogger(__name__)
 
 
@@ -73,7 +83,8 @@ def create_app(config: SandboxConfig, state: SandboxState | None = None) -> Flas
     app.config["MAX_FORM_PARTS"] = 10_000
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["astria_sandbox"] = st
-    for module in (api_misc, api_tunes, api_prompts, api_packs):
+    for module in (api_misc, api_tunes, api_prompts, api_packs, api_workspaces, api_catalogue,
+                   api_themes, api_video):
         app.register_blueprint(module.bp)
 
     app.before_request(_authenticate)

@@ -41,7 +41,23 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--allow-remote-callbacks", action="store_true",
                         help="also POST callbacks to non-loopback addresses")
     parser.add_argument("--access-log", action="store_true", help="log every request")
+    parser.add_argument("--duration-spread", type=_spread, default=(0.8, 1.2),
+                        metavar="LOW,HIGH",
+                        help="actual training durations are the eta's estimate times a factor "
+                             "in this range (default 0.8,1.2; e.g. 0.3,3 to test waits)")
     return parser
+
+
+def _spread(text: str) -> tuple[float, float]:
+    """``"0.3,3"`` -> ``(0.3, 3.0)`` for ``--duration-spread``."""
+    from .lifecycle import check_spread
+
+    try:
+        low, high = (float(v) for v in text.split(","))
+        return check_spread((low, high))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(
+            f"expected LOW,HIGH with 0 < LOW <= HIGH (e.g. 0.3,3), got {text!r}") from exc
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         port=args.port, data_dir=args.data_dir or default_data_dir(), api_key=args.api_key,
         speed=args.speed, seed_history=args.seed_history, faults=args.faults, host=args.host,
         allow_remote_callbacks=args.allow_remote_callbacks, access_log=args.access_log,
+        duration_spread=args.duration_spread,
     )
     try:
         sandbox.start()

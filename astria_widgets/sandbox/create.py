@@ -20,6 +20,7 @@ import re
 import time
 from typing import Any
 
+from .catalogue import VIDEO_MODELS
 from .gallery import prompt_cost_mc
 from .lifecycle import EXPIRY_SECONDS, referenced_tune_ids
 from .params import ValidationFailed
@@ -86,8 +87,12 @@ def prompt_record(
     num = int(params.get("num_images", 1))
     attrs = {k: v for k, v in params.items() if k not in {"num_images", "pack_id",
                                                            "base_pack_id"}}
-    attrs["cost_mc"] = prompt_cost_mc(model_branch if not fast else "fast", num,
-                                      bool(params.get("super_resolution")))
+    video = VIDEO_MODELS.get(params.get("video_model") or "")
+    if video is not None and not fast:  # mock (fast) prompts stay free, videos too
+        attrs["cost_mc"] = video.cost_mc(params.get("video_duration")) * num
+    else:
+        attrs["cost_mc"] = prompt_cost_mc(model_branch if not fast else "fast", num,
+                                          bool(params.get("super_resolution")))
     attrs["tune_refs"] = [d["id"] for d in deps if d["id"] != tune_id]
     for name, uploads in inp.files.items():
         stored = [f"/files/uploads/{st.save_upload(*u)}" for u in uploads]

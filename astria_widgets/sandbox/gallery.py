@@ -4,7 +4,10 @@ packs with template prompts per class.
 Gallery tunes keep the ids the real service uses (section 2.6 of the API notes), so code
 written for the real API (``POST /tunes/1504944/prompts`` with ``<lora:ID:1>``) works as is.
 They are trained long ago, never expire and have no checkpoint URL. Seeding is idempotent
-(a ``meta`` version key), so a restarted sandbox does not duplicate them.
+(a ``meta`` version key), so a restarted sandbox does not duplicate them; a data directory of
+an older gallery version gets the new tunes and branches. Partner models (the image models
+the official CLI resolves by name, found with ``GET /gallery/tunes?branch=partner-1``) are on
+the ``partner-1`` branch; Gemini 2.5 keeps ``gemini-2`` (the skills docs' branch).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from typing import Any
 
 from .store import Store
 
-GALLERY_VERSION = "1"
+GALLERY_VERSION = "2"
 EPOCH = 1_672_531_200.0  # 2023-01-01T00:00:00Z: when the gallery "was trained"
 
 # (id, title, name, branch, model_type)
@@ -29,10 +32,10 @@ GALLERY_TUNES: tuple[tuple[int, str, str | None, str, str | None], ...] = (
     (1504944, "Flux1.dev", None, "flux1", None),
     (3063697, "Krea Flux1.dev", None, "flux1", None),
     (3159068, "Gemini 2.5 nano banana", None, "gemini-2", None),
-    (3225353, "Seedream 4.0", None, "seedream-4", None),
-    (3618064, "Gemini 3 Pro Image", None, "gemini-3", None),
-    (3691308, "Seedream 4.5", None, "seedream-4", None),
-    (4665564, "GPT Image 2", None, "gpt-image-2", None),
+    (3225353, "Seedream 4.0", None, "partner-1", None),
+    (3618064, "Gemini 3 Pro Image", None, "partner-1", None),
+    (3691308, "Seedream 4.5", None, "partner-1", None),
+    (4665564, "GPT Image 2", None, "partner-1", None),
 )
 
 # (id, slug, title, subtitle, base_tune_id, model_type, {class: [template texts]})
@@ -94,8 +97,11 @@ def seed_gallery(store: Store) -> None:
     if store.get_meta("gallery_version") == GALLERY_VERSION:
         return
     for tune in GALLERY_TUNES:
-        if store.get_tune(tune[0]) is None:
+        existing = store.get_tune(tune[0])
+        if existing is None:
             store.insert_tune(_tune_row(tune))
+        elif existing["branch"] != tune[3]:
+            store.update_tune(tune[0], {"branch": tune[3]})
     next_prompt = 10_000_000
     for pack_id, slug, title, subtitle, base_id, model_type, classes in GALLERY_PACKS:
         if store.get_pack(pack_id) is not None:

@@ -4,8 +4,9 @@ Every object gets its whole future planned at creation, as wall-clock epoch time
 ``speed`` (how many times faster than the real service):
 
 - tune: queued for ``QUEUE_SECONDS``; then training, with ``eta`` = start + estimate
-  (``TRAIN_SECONDS`` per branch); the actual end is start + estimate x a factor in
-  [0.8, 1.2] derived from the tune id (deterministic); faceid tunes are trained at creation.
+  (``TRAIN_SECONDS`` per branch); the actual end is start + estimate x a factor in the
+  clock's ``spread`` (default [0.8, 1.2]; a wider spread such as [0.3, 3] exercises clients'
+  waits) derived from the tune id (deterministic); faceid tunes are trained at creation.
   A title containing ``[fail]`` fails halfway through (``error`` set, ``trained_at`` null).
 - prompt: waits for every tune it depends on (its own tune, and tunes referenced in the text
   as ``<lora:ID:w>`` / ``<faceid:ID:w>``), queues ``PROMPT_QUEUE_SECONDS``, then generates
@@ -47,10 +48,22 @@ def iso(ts: float | None) -> str | None:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-def variation(kind: str, object_id: int) -> float:
-    """A factor in [0.8, 1.2], fixed for a given object id."""
+DEFAULT_SPREAD = (0.8, 1.2)
+
+
+def variation(kind: str, object_id: int, spread: tuple[float, float] = DEFAULT_SPREAD) -> float:
+    """A factor in ``spread`` (default [0.8, 1.2]), fixed for a given object id."""
+    low, high = spread
     digest = hashlib.sha256(f"{kind}:{object_id}".encode()).digest()
-    return 0.8 + 0.4 * (int.from_bytes(digest[:8], "big") / 2**64)
+    return low + (high - low) * (int.from_bytes(digest[:8], "big") / 2**64)
+
+
+def check_spread(spread: tuple[float, float]) -> tuple[float, float]:
+    """``(low, high)`` as floats, or ValueError unless 0 < low <= high."""
+    low, high = (float(v) for v in spread)
+    if not 0 < low <= high:
+        raise ValueError(f"duration spread must be 0 < low <= high, got {low:g}, {high:g}")
+    return low, high
 
 
 def referenced_tune_ids(text: str) -> list[int]:
@@ -80,12 +93,17 @@ class PromptPlan:
 
 
 class Clock:
-    """Plans lifecycles at a given speed (``speed`` x faster than the real service)."""
+    """Plans lifecycles at a given speed (``speed`` x faster than the real service).
 
-    def __init__(self, speed: float) -> None:
+    ``spread``: the range of actual training durations as factors of the estimate (the
+    ``eta``); settable, it applies to tunes created afterwards.
+    """
+
+    def __init__(self, speed: float, spread: tuple[float, float] = DEFAULT_SPREAD) -> None:
         if speed <= 0:
             raise ValueError("speed must be positive")
         self.speed = float(speed)
+        self.spread = check_spread(spread)
 
     def scaled(self, seconds: float) -> float:
         """Real-service seconds -> sandbox seconds."""
@@ -100,7 +118,7 @@ class Clock:
             return TunePlan(created, created, created, "trained", None)
         start = created + self.scaled(QUEUE_SECONDS)
         estimate = self.scaled(TRAIN_SECONDS.get(branch or "", DEFAULT_TRAIN_SECONDS))
-        actual = estimate * variation("tune", tune_id)
+        actual = estimate * variation("tune", tune_id, self.spread)
         if FAIL_MARK in (title or "").lower():
             return TunePlan(
                 start, start + estimate, start + actual / 2, "failed",

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from .lifecycle import EXPIRY_SECONDS, iso
+from .video_params import media_fields
 
 PROMPT_ECHO_FIELDS = (
     "negative_prompt", "callback", "cfg_scale", "steps", "seed", "aspect_ratio", "resolution",
@@ -22,7 +23,9 @@ PROMPT_ECHO_FIELDS = (
     "ar", "style", "w", "h", "scheduler", "backend_version", "prompt_expansion", "theme",
     "color_grading", "film_grain", "community", "workspace_id", "lora_scale",
     "input_image_url", "mask_image_url", "video_model", "video_prompt", "video_duration",
-    "video_audio",
+    "video_audio", "video_first_frame_url", "video_last_frame_url", "input_video_url",
+    "audio_reference_url", "source_image_url", "video_upscale_model",
+    "video_upscale_target_resolution", "video_fps_model",
 )
 
 
@@ -41,6 +44,13 @@ def orig_image_url(base: str, entry: dict[str, Any]) -> str:
     return str(entry.get("url"))
 
 
+def downloadable(row: dict[str, Any]) -> bool:
+    """Whether a trained tune offers its weights: not faceid (no weights), not a gallery tune,
+    not a Flux LoRA (section 2.1: not downloadable through the API, for licence reasons)."""
+    flux_lora = row["branch"] == "flux1" and row["model_type"] == "lora"
+    return row["model_type"] != "faceid" and not row["attrs"].get("gallery") and not flux_lora
+
+
 def tune_json(row: dict[str, Any], now: float, base: str) -> dict[str, Any]:
     """The tune object at time ``now``."""
     attrs = row["attrs"]
@@ -50,7 +60,7 @@ def tune_json(row: dict[str, Any], now: float, base: str) -> dict[str, Any]:
     trained = finished and row["outcome"] == "trained"
     failed = finished and row["outcome"] == "failed"
     ckpt = None
-    if trained and row["model_type"] != "faceid" and not attrs.get("gallery"):
+    if trained and downloadable(row):
         ckpt = f"{base}/files/tunes/{tune_id}/model.safetensors"
     updated = max(
         row["updated_at"],
@@ -90,6 +100,7 @@ def tune_json(row: dict[str, Any], now: float, base: str) -> dict[str, Any]:
         "preset": attrs.get("preset"),
         "characteristics": attrs.get("characteristics"),
         "error": row["error"] if failed else None,
+        "workspace_id": attrs.get("workspace_id"),
     }
 
 
@@ -105,7 +116,8 @@ def prompt_json(
     done = finished and row["outcome"] == "done"
     failed = finished and row["outcome"] == "failed"
     count = row["num_images"]
-    images = [f"{base}/files/prompts/{prompt_id}/{i}.png" for i in range(count)] if done else []
+    ext = "mp4" if attrs.get("video_model") else "png"  # videos: video_params / api_video
+    images = [f"{base}/files/prompts/{prompt_id}/{i}.{ext}" for i in range(count)] if done else []
     updated = max(row["updated_at"], row["start_at"] if started else 0,
                   row["finish_at"] if finished else 0)
     tunes = tunes or {}
@@ -130,16 +142,17 @@ def prompt_json(
         "orig_prompt_id": row["orig_prompt_id"],
         "input_image": attrs.get("input_image_url_stored"),
         "mask_image": attrs.get("mask_image_url_stored"),
-        "input_video": None,
         "image_references": attrs.get("image_references", []),
         "liked": liked,
         "prompt_likes_count": likes,
         "tune": {"id": own["id"], "title": own["title"]} if own else None,
         "tunes": [{"id": t["id"], "title": t["title"]} for t in refs],
         "is_video": bool(attrs.get("video_model")),
+        "is_api": attrs.get("is_api", row["user_id"] is not None),
     }
     for field in PROMPT_ECHO_FIELDS:
         obj.setdefault(field, attrs.get(field))
+    obj.update(media_fields(attrs, base))
     if obj["input_image"] is None and attrs.get("input_image_url"):
         obj["input_image"] = attrs["input_image_url"]
     if obj["mask_image"] is None and attrs.get("mask_image_url"):

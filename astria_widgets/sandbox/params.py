@@ -17,6 +17,8 @@ Ambiguity #9: chose to clamp ``limit`` to [1, 120] (gallery lists: [1, 500]), an
 
 from __future__ import annotations
 
+import base64
+import binascii
 import io
 import json
 import math
@@ -444,12 +446,7 @@ class Validator:
         return out
 
 
-def check_image(upload: Any, label: str) -> tuple[bytes, str, str] | str:
-    """Read an uploaded image; returns (data, format, filename) or an error naming the file."""
-    if not isinstance(upload, FileStorage):
-        return f"{label}: must be a file upload"
-    name = upload.filename or label
-    data = upload.read()
+def _check_image_bytes(data: bytes, name: str) -> tuple[bytes, str, str] | str:
     if not data:
         return f"{name}: is empty (0 bytes)"
     try:
@@ -463,6 +460,32 @@ def check_image(upload: Any, label: str) -> tuple[bytes, str, str] | str:
     except Exception as exc:  # any decoder failure means "not an image"
         return f"{name}: is not a valid image ({type(exc).__name__})"
     return data, fmt, name
+
+
+def check_image(upload: Any, label: str) -> tuple[bytes, str, str] | str:
+    """Read an uploaded image; returns (data, format, filename) or an error naming the file."""
+    if not isinstance(upload, FileStorage):
+        return f"{label}: must be a file upload"
+    name = upload.filename or label
+    return _check_image_bytes(upload.read(), name)
+
+
+def check_base64_image(text: str, label: str) -> tuple[bytes, str, str] | str:
+    """Decode a ``data:image/...;base64,`` URL (or bare base64) holding an image; returns
+    (data, format, name) or an error message."""
+    payload = text.strip()
+    if payload.startswith("data:"):
+        header, _, payload = payload.partition(",")
+        if ";base64" not in header:
+            return "must be a base64 data URL (data:image/png;base64,...)"
+    try:
+        data = base64.b64decode("".join(payload.split()), validate=True)
+    except (binascii.Error, ValueError):
+        return "is not valid base64"
+    checked = _check_image_bytes(data, label)
+    if isinstance(checked, str):
+        return checked.removeprefix(f"{label}: ")
+    return checked
 
 
 # -- paging ----------------------------------------------------------------------------------

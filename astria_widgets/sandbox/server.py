@@ -23,7 +23,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from .app import create_app
 from .callbacks import CallbackRecord
-from .lifecycle import Ticker
+from .lifecycle import Ticker, check_spread
 from .seed import seed_history as _seed_history
 from .state import SandboxConfig, SandboxState
 
@@ -52,7 +52,10 @@ class Sandbox:
     loopback only), ``max_upload_bytes`` (413 above it; default 64 MiB), ``retry_after``
     (seconds a 429 asks for; default 0.1), ``slow_delay`` (seconds a "slow" fault waits;
     default 0.5), ``idempotency`` (title/attribute idempotency of creates; default False),
-    ``fault_seed`` (makes random faults reproducible), ``history_seed``, ``access_log``.
+    ``fault_seed`` (makes random faults reproducible), ``history_seed``, ``access_log``,
+    ``duration_spread`` (``(low, high)``: actual training durations are the estimate times a
+    factor in that range, default ``(0.8, 1.2)``; settable on a running sandbox, for tunes
+    created afterwards).
     """
 
     def __init__(
@@ -62,6 +65,7 @@ class Sandbox:
         max_upload_bytes: int = 64 * 1024 * 1024, retry_after: float = 0.1,
         slow_delay: float = 0.5, idempotency: bool = False, fault_seed: int | None = None,
         history_seed: int = 0, access_log: bool = False,
+        duration_spread: tuple[float, float] = (0.8, 1.2),
     ) -> None:
         if api_key is not None:
             _check_key(api_key)
@@ -84,13 +88,24 @@ class Sandbox:
             data_dir=self.data_dir, api_key=self.api_key, speed=self.speed, faults=faults,
             allow_remote_callbacks=allow_remote_callbacks, max_upload_bytes=max_upload_bytes,
             retry_after=retry_after, slow_delay=slow_delay, idempotency=idempotency,
-            fault_seed=fault_seed,
+            fault_seed=fault_seed, duration_spread=check_spread(duration_spread),
         )
         self._state: SandboxState | None = None
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
         self._ticker: Ticker | None = None
         self._lock = threading.Lock()
+
+    @property
+    def duration_spread(self) -> tuple[float, float]:
+        """Range of actual training durations, as factors of the estimate."""
+        return self.config.duration_spread
+
+    @duration_spread.setter
+    def duration_spread(self, spread: tuple[float, float]) -> None:
+        self.config.duration_spread = check_spread(spread)
+        if self._state is not None:
+            self._state.clock.spread = self.config.duration_spread
 
     # -- lifecycle ---------------------------------------------------------------------------
 

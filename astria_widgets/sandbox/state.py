@@ -44,6 +44,7 @@ class SandboxConfig:
     idempotency: bool = False
     fault_seed: int | None = None
     tick_interval: float = 0.1
+    duration_spread: tuple[float, float] = (0.8, 1.2)
 
 
 class SandboxState:
@@ -55,7 +56,7 @@ class SandboxState:
         self.files_dir = self.data_dir / "files"
         self.files_dir.mkdir(parents=True, exist_ok=True)
         self.store = Store(self.data_dir / DB_NAME)
-        self.clock = Clock(config.speed)
+        self.clock = Clock(config.speed, config.duration_spread)
         self.faults = FaultInjector(
             config.faults, retry_after=config.retry_after, slow_delay=config.slow_delay,
             seed=config.fault_seed,
@@ -64,6 +65,10 @@ class SandboxState:
         seed_gallery(self.store)
         self.store.ensure_user(config.api_key, "Sandbox user", "sandbox@example.invalid",
                                time.time())
+
+    def now(self) -> float:
+        """Epoch seconds of the sandbox clock (new code reads the time only here)."""
+        return time.time()
 
     def close(self) -> None:
         """Stop callbacks and close the database."""

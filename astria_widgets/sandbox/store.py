@@ -55,6 +55,14 @@ CREATE TABLE IF NOT EXISTS callbacks (
     id INTEGER PRIMARY KEY AUTOINCREMENT, due REAL NOT NULL, kind TEXT NOT NULL,
     object_id INTEGER NOT NULL, url TEXT NOT NULL, extra TEXT, sent INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS callbacks_due ON callbacks(sent, due);
+CREATE TABLE IF NOT EXISTS workspaces (
+    id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL, title TEXT NOT NULL, slug TEXT NOT NULL,
+    created_at REAL NOT NULL, updated_at REAL NOT NULL, attrs TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS workspaces_user ON workspaces(user_id, id);
+CREATE INDEX IF NOT EXISTS prompts_workspace
+    ON prompts(user_id, json_extract(attrs, '$.workspace_id'), id);
+CREATE INDEX IF NOT EXISTS tunes_workspace
+    ON tunes(user_id, json_extract(attrs, '$.workspace_id'), id);
 """
 
 TUNE_COLUMNS = (
@@ -67,6 +75,8 @@ PROMPT_COLUMNS = (
     "orig_prompt_id", "attrs",
 )
 PACK_COLUMNS = ("id", "user_id", "slug", "title", "created_at", "updated_at", "attrs")
+WORKSPACE_COLUMNS = ("id", "user_id", "title", "slug", "created_at", "updated_at", "attrs")
+WORKSPACE_ID_BASE = 100
 
 
 def _insert_sql(table: str, columns: Sequence[str]) -> str:
@@ -359,6 +369,24 @@ class Store:
     def pack_templates(self, pack_id: int) -> list[dict[str, Any]]:
         """Template prompts of a pack, oldest first."""
         return self._all("SELECT * FROM prompts WHERE pack_id = ? ORDER BY id", (pack_id,))
+
+    # -- workspaces ------------------------------------------------------------------------
+
+    def insert_workspace(self, record: dict[str, Any]) -> int:
+        """Insert a workspace; assigns and returns a fresh id."""
+        return self._insert("workspaces", WORKSPACE_COLUMNS, WORKSPACE_ID_BASE, record)
+
+    def get_workspace(self, workspace_id: int) -> dict[str, Any] | None:
+        """One workspace by id (any owner)."""
+        return self._by_id("workspaces", workspace_id)
+
+    def list_workspaces(self, user_id: int) -> list[dict[str, Any]]:
+        """The workspaces of a user, oldest first."""
+        return self._all("SELECT * FROM workspaces WHERE user_id = ? ORDER BY id", (user_id,))
+
+    def update_workspace(self, workspace_id: int, fields: dict[str, Any]) -> None:
+        """Update columns of a workspace."""
+        self._update("workspaces", WORKSPACE_COLUMNS, workspace_id, fields)
 
     # -- callbacks -------------------------------------------------------------------------
 

@@ -13,10 +13,11 @@ defaults to ``sks`` for ``sd15``, else ``ohwx``. Ambiguity #23: ``backend_versio
 0, 1 or null. Ambiguity #24: all of ``aspect_ratio``, ``ar``, ``w``/``h`` accepted; w/h win,
 then aspect_ratio, then ar (for the rendered size). Ambiguity #28: ``seed`` 0..4294967295,
 plus -1 meaning random (stored as null). Ambiguity #31: ``num_images`` defaults to 1.
-Ambiguity #33: ``text`` is required unless ``video_model`` is given. Ambiguity #21:
-``video_audio`` and ``generate_audio`` are synonyms. Ambiguity #22: ``video_model`` accepts
-any name (videos are not simulated: a video prompt still gets PNG images).
-Sandbox rule from the docs: ``inpaint_faces`` and ``hires_fix`` need ``super_resolution``;
+Ambiguity #33, #21, #22 (video): see ``video_params``, which validates every video field
+by the catalogue.
+Sandbox choice: ``input_image_base64`` is decoded and stored like an ``input_image`` upload
+(echoed as the ``input_image`` URL); when both are sent the file wins. Sandbox rule from the
+docs: ``inpaint_faces`` and ``hires_fix`` need ``super_resolution``;
 ``controlnet`` needs an input image.
 """
 
@@ -25,7 +26,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .params import Validator, as_list, check_image
+from .params import Validator, as_list, check_base64_image, check_image
+from .video_params import clean_video
 
 BRANCHES = ("flux1", "sd15", "sdxl1", "fast")
 MODEL_TYPES = ("lora", "pti", "faceid")
@@ -44,7 +46,6 @@ CONTROLNETS = ("composition", "reference", "segroom", "ipadapter", "lineart", "c
 PROMPT_BOOLEANS = ("super_resolution", "inpaint_faces", "hires_fix", "face_correct",
                    "face_swap", "use_lpw", "controlnet_txt2img", "prompt_expansion",
                    "film_grain", "community")
-VIDEO_UPSCALE_RESOLUTIONS = ("720p", "1080p", "2k", "4k")
 Upload = tuple[bytes, str, str]  # (data, Pillow format, file name)
 
 
@@ -81,7 +82,7 @@ def clean_prompt(v: Validator, *, nested: bool = False) -> PromptInput:
     """Validate one prompt hash (``nested``: inside ``tune[prompts_attributes]``)."""
     p: dict[str, Any] = {}
     p["video_model"] = v.string("video_model", max_length=100)
-    p["text"] = v.string("text", required=p["video_model"] is None, max_length=10_000)
+    p["text"] = v.string("text", required=p["video_model"] is None, max_length=10_000)  # #33
     p["negative_prompt"] = v.string("negative_prompt", max_length=10_000)
     p["callback"] = v.url("callback")
     p["workspace_id"] = v.integer("workspace_id", low=1)
@@ -110,12 +111,6 @@ def clean_prompt(v: Validator, *, nested: bool = False) -> PromptInput:
     p["mask_image_url"] = v.url("mask_image_url")
     p["input_image_base64"] = v.string("input_image_base64", max_length=20_000_000)
     p["image_reference_urls"] = v.url_list("image_reference_urls")
-    p["video_prompt"] = v.string("video_prompt", max_length=10_000)
-    p["video_duration"] = v.integer("video_duration", low=1, high=60)
-    audio = v.boolean("video_audio")
-    p["video_audio"] = audio if audio is not None else v.boolean("generate_audio")
-    p["video_upscale_target_resolution"] = v.enum(
-        "video_upscale_target_resolution", VIDEO_UPSCALE_RESOLUTIONS)
     p["pack_id"] = v.integer("pack_id", low=1)
     p["base_pack_id"] = v.integer("base_pack_id", low=1)
     if nested:
@@ -123,15 +118,19 @@ def clean_prompt(v: Validator, *, nested: bool = False) -> PromptInput:
     files: dict[str, list[Upload]] = {}
     for name in ("input_image", "mask_image", "image_references"):
         _file_field(v, name, files)
+    clean_video(v, p, files)
     if (p["inpaint_faces"] or p["hires_fix"]) and not p["super_resolution"]:
         which = "inpaint_faces" if p["inpaint_faces"] else "hires_fix"
         v.error(which, "requires super_resolution=true")
     has_input = bool(files.get("input_image") or p["input_image_url"] or p["input_image_base64"])
     if p["controlnet"] and not has_input:
         v.error("controlnet", "requires an input image (input_image or input_image_url)")
-    if p["input_image_base64"] is not None:
-        p["input_image_base64"] = None  # not echoed (it can be megabytes)
-        p["has_input_image_base64"] = True
+    if p["input_image_base64"] is not None:  # stored like an upload, not echoed (megabytes)
+        checked = check_base64_image(p.pop("input_image_base64"), "input_image_base64")
+        if isinstance(checked, str):
+            v.error("input_image_base64", checked)
+        elif "input_image" not in files:
+            files["input_image"] = [checked]
     return PromptInput({k: val for k, val in p.items() if val is not None}, files)
 
 

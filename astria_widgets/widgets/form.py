@@ -2,11 +2,12 @@
 
 The form validates live (each problem next to its field, Submit disabled with the reason), and
 ``form.errors`` lists every current problem as text naming the field or file. ``submit()``
-returns a :class:`SubmitHandle` at once; a daemon worker thread uploads through
-``client.create_tune(on_progress=...)`` and then follows the tune with the client's one wait
-mechanism (see :mod:`astria_widgets.widgets.progress`). API errors come back inline, every input
-is kept, and a resubmit with the same title re-attaches to the tune it created (or, after an
-uncertain failure such as a 504, to the tune found by that title) instead of creating another.
+returns a :class:`SubmitHandle` at once: a :class:`~astria_widgets.client.watch.TuneWatch`
+creates the tune in its thread through ``client.create_tune(on_progress=...)`` (the client's
+create path alone: after a 5xx or a dropped connection it looks the title up instead of
+creating a duplicate) and then follows it; a ``TuneProgress`` renders the watch. API errors
+come back inline, every input is kept, and a resubmit with the title of the tune this form
+just created shows that tune again instead of creating another.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ from astria_widgets.client.errors import (
     ServerError,
     TransportError,
     ValidationError,
-    WaitTimeout,
 )
+from astria_widgets.client.watch import TuneWatch
 from astria_widgets.widgets.fields import (
     BRANCHES,
     CLASS_NAMES,
@@ -89,65 +90,57 @@ class FormInvalid(InputError):
 class SubmitHandle:
     """Follows one submission: the upload, then the tune and its prompts.
 
-    ``status`` is ``submitting``/``uploading`` until the tune exists, then the tune's status
-    (``queued``, ``training``, ``trained``, ``failed``, ``expired``), or ``error`` when the
-    submission was refused. ``wait(timeout)`` blocks until everything settled and returns the
-    final tune record (re-raising the error that refused the submission, if any).
+    A thin view over the submission's :class:`~astria_widgets.client.watch.TuneWatch`
+    (``.watch``), rendered by ``.progress`` (a ``TuneProgress``). ``status`` is
+    ``submitting``/``uploading`` until the tune exists, then the tune's status (``queued``,
+    ``training``, ``trained``, ``failed``, ``expired``), or ``error`` when the submission was
+    refused. ``wait(timeout)`` blocks until everything settled and returns the final tune
+    record (re-raising the error that refused the submission, if any).
     """
 
-    def __init__(self, title: str, progress: TuneProgress) -> None:
+    def __init__(self, title: str, watch: TuneWatch, progress: TuneProgress) -> None:
         self.title = title
+        self.watch = watch
         self.progress = progress
-        self._thread: threading.Thread | None = None
-        self._submitting = True
 
     @property
     def status(self) -> str:
         """The current state, as described in the class docstring."""
-        if self.progress.tune is None:
-            if self.progress.error is not None:
-                return "error"
-            return "uploading" if self.progress.status == "uploading" else "submitting"
-        return self.progress.status
+        status = self.watch.status
+        return "submitting" if status == "waiting" else status
 
     @property
     def tune(self) -> dict[str, Any] | None:
         """The last tune record seen (``None`` until the tune exists)."""
-        return self.progress.tune
+        return self.watch.tune
 
     @property
     def prompts(self) -> list[dict[str, Any]]:
         """The last record seen of each of the tune's prompts."""
-        return self.progress.prompts
+        return self.watch.prompts
 
     @property
     def error(self) -> BaseException | None:
         """What refused the submission or ended the watch early, if anything."""
-        return self.progress.error
+        return self.watch.error
 
     @property
     def submitting(self) -> bool:
         """True until the tune was created (or the creation failed)."""
-        return self._submitting
+        return self.watch.tune is None and self.watch.error is None and not self.watch.done
 
     @property
     def done(self) -> bool:
-        """True once the worker finished (settled, stopped, or failed)."""
-        return self.progress.done
+        """True once the watch finished (settled, stopped, or failed)."""
+        return self.watch.done
 
     def wait(self, timeout: float | None = None) -> dict[str, Any]:
         """Block until the tune and its prompts settled; return the final tune record."""
-        if not self.progress._finished.wait(timeout):
-            raise WaitTimeout(
-                f"submission {self.title!r} still running after {timeout} s "
-                "(it goes on; call wait() again)",
-                last_record=self.tune,
-            )
-        return self.progress.wait(0)
+        return self.watch.wait(timeout)
 
     def stop(self) -> None:
         """Stop watching; the tune goes on in the service."""
-        self.progress.stop()
+        self.watch.stop()
 
     def __repr__(self) -> str:
         tune = self.tune
@@ -180,8 +173,7 @@ class TuneForm(w.VBox):
         self._server_errors: dict[str, list[str]] = {}
         self._server_prompt_errors: dict[int, list[str]] = {}
         self._rejected: dict[str, str] = {}  # field -> why a value given to set_values was refused
-        self._created: dict[str, dict[str, Any]] = {}
-        self._uncertain: set[str] = set()
+        self._last_created: dict[str, Any] | None = None  # shown again on a same-title resubmit
         self._handle: SubmitHandle | None = None
         self._token_typed = False
         self._setting_token = False
@@ -409,6 +401,11 @@ class TuneForm(w.VBox):
         return found
 
     @property
+    def field_messages(self) -> dict[str, w.HTML]:
+        """The message shown next to each field (field name -> its ``HTML`` widget)."""
+        return dict(self._field_messages)
+
+    @property
     def warnings(self) -> list[str]:
         """Things worth knowing that do not block submitting (e.g. image warnings)."""
         return [m for report in self.picker.reports for m in report.warnings]
@@ -486,6 +483,7 @@ class TuneForm(w.VBox):
 
         Raises :class:`FormInvalid` (a ``ValueError``) listing :attr:`errors` when the form is
         not valid. While a submission is still being created, returns that submission's handle.
+        The client is resolved here (``connect()`` when none was given).
         """
         with self._lock:
             if self._handle is not None and self._handle.submitting:
@@ -496,22 +494,28 @@ class TuneForm(w.VBox):
                 raise FormInvalid(problems)
             values = self.values
             images = list(self.picker.accepted)
+            client = self._resolve_client()
             if self._handle is not None:
                 self._handle.stop()
-            progress = TuneProgress()
-            progress.begin_submit(values["title"])
-            handle = SubmitHandle(values["title"], progress)
+            title = values["title"]
+            shown = self._last_created
+            existing = shown if shown is not None and shown.get("title") == title else None
+            watch = TuneWatch(client, existing, fetch_images=True)
+            progress = TuneProgress(watch=watch, title=title)
+            handle = SubmitHandle(title, watch, progress)
             self._handle = handle
+            watch.subscribe(lambda _watch: self._on_watch_change(handle))
             self.progress_box.children = (progress,)
             self.message.value = ""
+            if existing is not None:
+                self._set_message(
+                    f"A tune titled {title!r} exists already (#{existing.get('id')}); "
+                    "showing it instead of creating a duplicate."
+                )
+                watch.start()
+            else:
+                watch.start(lambda upload: self._create(handle, client, values, images, upload))
             self._refresh()
-        handle._thread = threading.Thread(
-            target=progress._run_guarded,
-            args=(lambda: self._submit_job(handle, values, images),),
-            name=f"astria-submit-{values['title']}",
-            daemon=True,
-        )
-        handle._thread.start()
         return handle
 
     def _resolve_client(self) -> AstriaClient:
@@ -525,52 +529,33 @@ class TuneForm(w.VBox):
                 )
         return self._client
 
-    def _submit_job(
-        self, handle: SubmitHandle, values: dict[str, Any], images: list[tuple[str, bytes]]
-    ) -> None:
-        """Worker thread: create (or find) the tune, then follow it. Never raises for API errors."""
-        progress = handle.progress
+    def _create(self, handle: SubmitHandle, client: AstriaClient, values: dict[str, Any],
+                images: list[tuple[str, bytes]], on_upload: Any) -> dict[str, Any]:
+        """The watch's create step (in its thread): ``client.create_tune``, outcome shown."""
         title = values["title"]
+        params = {k: v for k, v in values.items() if k != "prompts" and v is not None}
         try:
-            client = self._resolve_client()
-            tune = self._created.get(title)
-            if tune is None and title in self._uncertain:
-                tune = self._find_by_title(client, title)
-            if tune is not None:
-                self._set_message(
-                    f"A tune titled {title!r} exists already (#{tune.get('id')}); "
-                    "showing it instead of creating a duplicate."
-                )
-            else:
-                progress.begin_upload(title)
-                params = {k: v for k, v in values.items() if k != "prompts" and v is not None}
-                tune = client.create_tune(
-                    images=images,
-                    prompts=values["prompts"],
-                    on_progress=progress.set_upload,
-                    **params,
-                )
-                self._set_message(
-                    f"Created tune #{tune.get('id')}. Submitting again with this "
-                    "title shows it again; change the title for a new tune."
-                )
-            with self._lock:
-                self._created[title] = tune
-                self._uncertain.discard(title)
-        except Exception as exc:  # noqa: BLE001 - shown in the form, never a traceback
+            tune = client.create_tune(images=images, prompts=values["prompts"],
+                                      on_progress=on_upload, **params)
+        except Exception as exc:
             self._on_submit_failed(handle, title, exc)
-            return
-        finally:
-            with self._lock:
-                handle._submitting = False
-                self._refresh()
-        progress.follow(client, tune)
+            raise  # ends the watch with status "error"; wait() re-raises it
+        with self._lock:
+            self._last_created = tune
+            self._set_message(
+                f"Created tune #{tune.get('id')}. Submitting again with this "
+                "title shows it again; change the title for a new tune."
+            )
+        return tune
 
-    def _find_by_title(self, client: AstriaClient, title: str) -> dict[str, Any] | None:
-        for tune in client.list_tunes(title=title):
-            if tune.get("title") == title:
-                return tune
-        return None
+    def _on_watch_change(self, handle: SubmitHandle) -> None:
+        """Subscriber: once the submission is no longer being created, refresh Submit."""
+        try:
+            with self._lock:
+                if handle is self._handle and not handle.submitting:
+                    self._refresh()
+        except Exception:  # noqa: BLE001 - a subscriber must never raise
+            logger.exception("form update failed")
 
     def _on_submit_failed(self, handle: SubmitHandle, title: str, exc: BaseException) -> None:
         logger.warning(
@@ -580,15 +565,12 @@ class TuneForm(w.VBox):
             exc_info=not isinstance(exc, (APIError, InputError)),
         )
         with self._lock:
-            if isinstance(exc, (TransportError, ServerError)):
-                self._uncertain.add(title)
             summary = self._absorb_error(exc)
-            handle.progress.show_error(exc, "Not submitted: " + summary)
+            handle.progress.set_error_message("Not submitted: " + summary)
             self._set_message(
                 "Not submitted: " + summary + " Your inputs are kept; fix and submit again.",
                 error=True,
             )
-            self._refresh()
 
     def _absorb_error(self, exc: BaseException) -> str:
         """Put the server's per-field messages next to the fields; return a one-line summary."""
@@ -617,8 +599,9 @@ class TuneForm(w.VBox):
             return "; ".join(exc.problems) + "."
         if isinstance(exc, (TransportError, ServerError)):
             return (
-                f"{short_error(exc)}. The tune may have been created anyway; submitting "
-                "again looks for it by title first."
+                f"{short_error(exc)}. The service did not confirm the tune (the client "
+                "looked for its title and found none); if in doubt, check your tunes before "
+                "submitting again."
             )
         if isinstance(exc, APIError):
             return f"{short_error(exc)}."

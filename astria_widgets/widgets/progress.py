@@ -1,11 +1,14 @@
 """Live progress of one tune and its prompts: ``TuneProgress`` and ``watch_tune``.
 
-The numbers come from the client's one wait mechanism (``client.wait_for_tune`` and
-``client.wait_for_prompt``) running in a daemon worker thread; their ``on_update`` callbacks only
-set widget traits, which ipywidgets sends to the front end from any thread. Nothing here prints,
-displays or uses ``with output:`` from a thread (under ipykernel 7 that output lands in whatever
-cell runs last). A small clock thread re-renders the elapsed time and time left once a second
-from the last record, without any HTTP request.
+``TuneProgress`` only renders a :class:`~astria_widgets.client.watch.TuneWatch`: the watch owns
+the thread, the stop event, the latest records and the downloaded images; the view subscribes
+and sets widget traits from the watch's callbacks (ipywidgets sends trait changes to the front
+end from any thread). Nothing here prints, displays or uses ``with output:`` from a thread
+(under ipykernel 7 that output lands in whatever cell runs last), and nothing sends a request.
+The view owns no thread: in a kernel, a render timer on the kernel's event loop
+(``loop.call_later``) re-draws the elapsed time and time left once a second from the last
+record while the tune runs; without a running loop (a script) the view is re-drawn on each
+change of the watch only.
 
 ``bar_style`` tells the state as in tqdm's notebook bar: ``info`` while running, ``success`` when
 trained, ``danger`` on failure (the bar stays where it stopped), ``warning`` when stalled.
@@ -13,17 +16,26 @@ trained, ``danger`` on failure (the bar stays where it stopped), ``warning`` whe
 
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
 import threading
-from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 import traitlets
 
-from astria_widgets.client.status import parse_time, training_fraction
+from astria_widgets.client.status import (
+    STALL_FACTOR,
+    parse_time,
+    prompt_status,
+    training_fraction,
+    tune_is_stalled,
+    tune_status,
+    utcnow,
+)
+from astria_widgets.client.watch import TuneWatch
 from astria_widgets.widgets.formatting import error_html, format_duration, format_size, short_error
 from astria_widgets.widgets.gallery import Gallery
 
@@ -31,7 +43,7 @@ if TYPE_CHECKING:
     from astria_widgets.client import AstriaClient
 
 logger = logging.getLogger(__name__)
-# Worker threads log here; without any handler Python's last-resort handler would print
+# Watch threads log here; without any handler Python's last-resort handler would print
 # warnings to stderr, which ipykernel 7 routes to whatever cell runs last.
 logger.addHandler(logging.NullHandler())
 
@@ -77,27 +89,31 @@ class _PromptProgress(w.HBox):
 class TuneProgress(w.VBox):
     """Live progress of a tune: status, bar, times, each prompt, and a gallery of results.
 
-    Create one with :func:`watch_tune` (an existing tune) or get one from
-    ``TuneForm.submit()``. ``status`` is ``waiting``, ``submitting``, ``uploading``, then the tune's
-    ``queued`` / ``training`` / ``trained`` / ``failed`` / ``expired``, or ``error`` when the
-    submission or the watch itself failed.
+    A view of a :class:`~astria_widgets.client.watch.TuneWatch` (``watch=``, or made by
+    :meth:`start`). Create one with :func:`watch_tune` (an existing tune) or get one from
+    ``TuneForm.submit()``. ``status`` is ``waiting``, ``submitting``, ``uploading``, then the
+    tune's ``queued`` / ``training`` / ``trained`` / ``failed`` / ``expired``, or ``error``
+    when the submission or the watch itself failed.
     """
 
     status = traitlets.Unicode("waiting", help="what the view shows now")
     tune_id = traitlets.Int(None, allow_none=True, help="the tune being watched")
 
-    def __init__(self, tune_id: int | None = None) -> None:
+    def __init__(self, tune_id: int | None = None, *, watch: TuneWatch | None = None,
+                 title: str | None = None) -> None:
         self._lock = threading.RLock()
-        self._stop_event = threading.Event()
-        self._finished = threading.Event()
+        self._watch: TuneWatch | None = None
+        self._unsubscribe: Any = None
         self._clock_stop = threading.Event()
-        self._record: dict[str, Any] | None = None
-        self._prompts: dict[int, dict[str, Any]] = {}
+        self._clock_started = False
+        try:  # the kernel's loop when built in a cell or a click handler, else no timer
+            self._loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            self._loop = None
         self._prompt_rows: dict[int, _PromptProgress] = {}
-        self._error: BaseException | None = None
-        self._stopped = False
-        self._thread: threading.Thread | None = None
-        self._last_upload_step = -1
+        self._images_shown = 0
+        self._title = title
+        self._error_message: str | None = None
 
         self.heading = w.HTML()
         self.heading.add_class("astria-tune-heading")
@@ -147,58 +163,69 @@ class TuneProgress(w.VBox):
         self.tune_id = tune_id
         if tune_id is not None:
             self.heading.value = f"<b>Tune #{tune_id}</b>"
+        if watch is not None:
+            self.attach(watch)
 
     # ------------------------------------------------------------------ public API
     @property
+    def watch(self) -> TuneWatch | None:
+        """The watch this view renders (``None`` before :meth:`start` / :meth:`attach`)."""
+        return self._watch
+
+    @property
     def tune(self) -> dict[str, Any] | None:
         """The last tune record seen (``None`` before the first one)."""
-        with self._lock:
-            return self._record
+        return self._watch.tune if self._watch is not None else None
 
     @property
     def prompts(self) -> list[dict[str, Any]]:
         """The last record seen of each of the tune's prompts, in creation order."""
-        with self._lock:
-            return list(self._prompts.values())
+        return self._watch.prompts if self._watch is not None else []
 
     @property
     def stalled(self) -> bool:
         """True while the tune is unfinished long after its ``eta``."""
-        from astria_widgets.client import tune_is_stalled
-
-        record = self.tune
-        return bool(record and self.status in ("queued", "training") and tune_is_stalled(record))
+        return self._watch is not None and self._watch.stalled
 
     @property
     def stopped(self) -> bool:
         """True once watching was stopped by :meth:`stop` (the tune goes on)."""
-        return self._stopped
+        return self._watch is not None and self._watch.stopped
 
     @property
     def done(self) -> bool:
-        """True once the worker has finished (tune and prompts settled, stopped, or error)."""
-        return self._finished.is_set()
+        """True once the watch has finished (tune and prompts settled, stopped, or error)."""
+        return self._watch is not None and self._watch.done
 
     @property
     def error(self) -> BaseException | None:
         """The exception that ended the watch early, if any."""
-        return self._error
+        return self._watch.error if self._watch is not None else None
+
+    def attach(self, watch: TuneWatch) -> TuneProgress:
+        """Render ``watch`` from now on (once per view); return the view."""
+        with self._lock:
+            if self._watch is not None:
+                raise RuntimeError("this TuneProgress already shows a watch")
+            self._watch = watch
+            if watch.tune_id is not None:
+                self.tune_id = watch.tune_id
+        self._unsubscribe = watch.subscribe(self._on_watch)
+        self._on_watch(watch)
+        return self
 
     def start(self, client: AstriaClient | None = None) -> TuneProgress:
-        """Follow ``tune_id`` in a daemon thread (connecting lazily); return at once."""
+        """Follow ``tune_id`` (with a new :class:`TuneWatch`); return at once.
+
+        ``client`` defaults to ``connect()``.
+        """
         if self.tune_id is None:
             raise ValueError("TuneProgress.start() needs a tune_id")
-        if self._thread is not None:
+        if self._watch is not None:
             raise RuntimeError("this TuneProgress is already watching")
-        tune_id = self.tune_id
-
-        def job() -> None:
-            self.follow(_resolve_client(client), tune_id)
-
-        self._thread = threading.Thread(
-            target=self._run_guarded, args=(job,), name=f"astria-watch-{tune_id}", daemon=True
-        )
-        self._thread.start()
+        watch = TuneWatch(_resolve_client(client), self.tune_id, fetch_images=True)
+        self.attach(watch)
+        watch.start()
         return self
 
     def wait(self, timeout: float | None = None) -> dict[str, Any]:
@@ -207,122 +234,106 @@ class TuneProgress(w.VBox):
         Raises ``WaitTimeout`` (a ``TimeoutError``) when ``timeout`` seconds pass first, and
         re-raises the error that ended the watch, if any.
         """
-        if not self._finished.wait(timeout):
-            from astria_widgets.client import WaitTimeout
-
-            raise WaitTimeout(
-                f"tune {self.tune_id} still running after {timeout} s (the watch goes on; "
-                "call wait() again)",
-                last_record=self.tune,
-            )
-        if self._error is not None:
-            raise self._error
-        record = self.tune
-        if record is None:  # pragma: no cover - finished without error implies a record
-            raise RuntimeError("the watch ended without a tune record")
-        return record
+        if self._watch is None:
+            raise RuntimeError("this TuneProgress watches nothing yet: call start()")
+        return self._watch.wait(timeout)
 
     def stop(self) -> None:
         """Stop watching (and stop the clock); the tune goes on in the service."""
-        self._stop_event.set()
         self._clock_stop.set()
+        if self._watch is not None:
+            self._watch.stop()
 
-    # ----------------------------------------------------------- worker-side API
-    def _run_guarded(self, job: Callable[[], object]) -> None:
-        """Run ``job`` (in the worker thread), turning any exception into a shown message."""
-        try:
-            job()
-        except Exception as exc:  # noqa: BLE001 - a widget never dumps a traceback
-            logger.warning(
-                "watching tune %s failed: %s", self.tune_id, short_error(exc), exc_info=True
-            )
-            self.show_error(exc)
-        finally:
-            self._clock_stop.set()
-            self.stop_button.disabled = True
-            self.stop_button.layout.display = "none"  # nothing left to stop: no dead button
-            self._finished.set()
+    def set_error_message(self, text: str) -> None:
+        """Show ``text`` instead of the bare error when the watch ends with one."""
+        with self._lock:
+            self._error_message = text
+            if self.error is not None:
+                self.message.value = error_html(text)
 
-    def show_error(self, exc: BaseException, message: str | None = None) -> None:
-        """Record ``exc`` as what ended the watch and show a one-line message."""
-        self._error = exc
-        self.message.value = error_html(message or short_error(exc))
-        if self._record is None:
-            self.status = "error"
-            self.status_label.value = "error"
-            self.bar.bar_style = "danger"
+    def show(self, record: dict[str, Any], now: datetime | None = None) -> None:
+        """Render the tune ``record`` as seen at ``now`` (default: the service's time)."""
+        self._render_tune(record, now)
 
-    def begin_submit(self, title: str) -> None:
-        """Show that ``title`` is being submitted (called before the worker starts)."""
-        self.heading.value = f"<b>{html.escape(title)}</b> (submitting)"
-        self.status = "submitting"
-        self.status_label.value = "submitting"
+    # --------------------------------------------------------------- rendering
+    def _on_watch(self, watch: TuneWatch) -> None:
+        """Subscriber: draw everything the watch knows (runs in the watch thread)."""
+        with self._lock:
+            if watch.tune_id is not None and self.tune_id != watch.tune_id:
+                self.tune_id = watch.tune_id
+            record = watch.tune
+            if record is None and watch.status in ("submitting", "uploading"):
+                title = html.escape(self._title or "the new tune")
+                self.heading.value = f"<b>{title}</b> (submitting)"
+                self.status = self.status_label.value = watch.status
+            if watch.upload is not None:
+                self._show_upload(*watch.upload)
+            if record is not None:
+                self._render_tune(record)
+                self._start_clock()
+            self._render_prompts(watch)
+            self._render_images(watch)
+            if watch.error is not None:
+                self.message.value = error_html(self._error_message or short_error(watch.error))
+                if record is None:
+                    self.status = self.status_label.value = "error"
+                    self.bar.bar_style = "danger"
+            if watch.done:
+                self._clock_stop.set()
+                self.stop_button.disabled = True
+                self.stop_button.layout.display = "none"  # nothing left to stop
+                if watch.stopped:
+                    self.message.value = "Stopped watching; the tune goes on in the service."
+                    if self.bar.bar_style == "info":
+                        self.bar.bar_style = ""
 
-    def begin_upload(self, title: str) -> None:
-        """Show that ``title``'s images are being uploaded (before a tune id exists)."""
-        self.begin_submit(title)
-        self.status = "uploading"
-        self.status_label.value = "uploading"
+    def _show_upload(self, sent: int, total: int) -> None:
         self._upload_row.layout.display = "flex"
-
-    def set_upload(self, sent: int, total: int) -> None:
-        """Upload progress callback (``client.create_tune(on_progress=...)``), throttled."""
-        step = 100 if total <= 0 else min(100, int(100 * sent / total))
-        if step == self._last_upload_step:
-            return
-        self._last_upload_step = step
         self.upload_bar.value = 1.0 if total <= 0 else min(1.0, sent / total)
         self.upload_label.value = f"{format_size(sent)} of {format_size(total)}"
         if total > 0 and sent >= total:
             self.upload_bar.bar_style = "success"
 
-    def follow(self, client: AstriaClient, tune: int | dict[str, Any]) -> dict[str, Any]:
-        """Blocking: follow ``tune`` (id or record) and its prompts to the end; return the record.
+    def _render_prompts(self, watch: TuneWatch) -> None:
+        tune = watch.tune
+        status = tune_status(tune) if tune is not None else None
+        records = watch.prompts
+        for record in records:
+            prompt_id = int(record["id"])
+            row = self._prompt_rows.get(prompt_id)
+            if row is None:
+                row = self._prompt_rows[prompt_id] = _PromptProgress(record)
+            state = prompt_status(record)
+            if state == "done":
+                count = len(record.get("images") or [])
+                row.show("done", f"{count} image{'s' if count != 1 else ''}")
+            elif state == "failed":
+                row.show("failed", str(record.get("user_error") or "generation failed"))
+            elif status in ("failed", "expired"):
+                row.show("pending", "not run: the tune did not train")
+            elif record.get("started_training_at"):
+                row.show("pending", "generating")
+            elif status == "trained":
+                row.show("pending", "queued")
+            else:
+                row.show("pending", "waiting for training")
+        if len(self.prompts_box.children) != len(self._prompt_rows):
+            self.prompts_box.children = tuple(self._prompt_rows[k]
+                                              for k in sorted(self._prompt_rows))
 
-        Runs in a worker thread; uses ``client.wait_for_tune`` / ``wait_for_prompt`` with this
-        view's stop event.
-        """
-        from astria_widgets.client import prompt_status, tune_status
+    def _render_images(self, watch: TuneWatch) -> None:
+        images = watch.images
+        for image in images[self._images_shown:]:
+            if image.data is None:
+                row = self._prompt_rows.get(image.prompt_id)
+                if row is not None:
+                    reason = short_error(image.error) if image.error else "no data"
+                    row.show("done", f"image {image.index} could not be downloaded ({reason})")
+                continue
+            self.gallery.add(image.data, url=image.url,
+                             caption=f"prompt #{image.prompt_id} · {image.index}/{image.count}")
+        self._images_shown = len(images)
 
-        if isinstance(tune, dict):
-            tune_id = int(tune["id"])
-            self.tune_id = tune_id
-            self._on_tune_update(tune)
-        else:
-            tune_id = int(tune)
-            self.tune_id = tune_id
-        self._start_clock()
-        self._update_prompts(client.list_prompts(tune_id))
-        record = client.wait_for_tune(
-            tune_id, on_update=self._on_tune_update, stop=self._stop_event
-        )
-        self._on_tune_update(record)
-        self._clock_stop.set()
-        if self._stop_event.is_set():
-            self._mark_stopped()
-            return record
-        if tune_status(record) != "trained":
-            for prompt_id, prompt in list(self._prompts.items()):
-                if prompt_status(prompt) == "pending":
-                    self._prompt_rows[prompt_id].show("pending", "not run: the tune did not train")
-            return record
-        self._update_prompts(client.list_prompts(tune_id))
-        for prompt_id, prompt in list(self._prompts.items()):
-            if self._stop_event.is_set():
-                self._mark_stopped()
-                return record
-            if prompt_status(prompt) == "pending":
-                prompt = client.wait_for_prompt(
-                    tune_id, prompt_id, on_update=self._on_prompt_update, stop=self._stop_event
-                )
-                self._on_prompt_update(prompt)
-            if prompt_status(prompt) == "done":
-                self._show_images(client, prompt)
-        if self._stop_event.is_set():
-            self._mark_stopped()
-        return record
-
-    # --------------------------------------------------------------- internals
     def _on_stop_button_click(self, _button: w.Button) -> None:
         try:
             self.stop()
@@ -330,78 +341,37 @@ class TuneProgress(w.VBox):
         except Exception:  # noqa: BLE001 - never a traceback from a click
             logger.exception("stopping the watch failed")
 
-    def _mark_stopped(self) -> None:
-        self._stopped = True
-        self.stop_button.disabled = True
-        self.message.value = "Stopped watching; the tune goes on in the service."
-        if self.bar.bar_style == "info":
-            self.bar.bar_style = ""
-
-    def _on_tune_update(self, record: dict[str, Any]) -> None:
-        with self._lock:
-            self._record = record
-        self._render_tune()
-
-    def _update_prompts(self, records: list[dict[str, Any]]) -> None:
-        for record in sorted(records, key=lambda r: int(r.get("id") or 0)):
-            self._on_prompt_update(record)
-
-    def _on_prompt_update(self, record: dict[str, Any]) -> None:
-        from astria_widgets.client import prompt_status
-
-        prompt_id = int(record["id"])
-        with self._lock:
-            self._prompts[prompt_id] = record
-            row = self._prompt_rows.get(prompt_id)
-            if row is None:
-                row = self._prompt_rows[prompt_id] = _PromptProgress(record)
-                self.prompts_box.children = tuple(self._prompt_rows.values())
-        status = prompt_status(record)
-        if status == "done":
-            count = len(record.get("images") or [])
-            row.show("done", f"{count} image{'s' if count != 1 else ''}")
-        elif status == "failed":
-            row.show("failed", str(record.get("user_error") or "generation failed"))
-        elif record.get("started_training_at"):
-            row.show("pending", "generating")
-        elif self.status == "trained":
-            row.show("pending", "queued")
-        else:
-            row.show("pending", "waiting for training")
-
-    def _show_images(self, client: AstriaClient, prompt: dict[str, Any]) -> None:
-        urls = [u for u in prompt.get("images") or [] if isinstance(u, str)]
-        for index, url in enumerate(urls, start=1):
-            if self._stop_event.is_set():
-                return
-            try:
-                data = client.fetch_bytes(url)
-            except Exception as exc:  # noqa: BLE001 - one missing image must not end the watch
-                logger.warning("could not download %s: %s", url, short_error(exc))
-                self._prompt_rows[int(prompt["id"])].show(
-                    "done", f"image {index} could not be downloaded ({short_error(exc)})"
-                )
-                continue
-            self.gallery.add(data, caption=f"prompt #{prompt['id']} · {index}/{len(urls)}", url=url)
-
     def _start_clock(self) -> None:
-        def tick() -> None:
-            while not self._clock_stop.wait(_CLOCK_SECONDS):
-                try:
-                    self._render_tune()
-                except Exception:  # noqa: BLE001 - the clock must never die noisily
-                    logger.debug("progress clock render failed", exc_info=True)
-
-        threading.Thread(target=tick, name="astria-progress-clock", daemon=True).start()
-
-    def _render_tune(self, now: datetime | None = None) -> None:
-        from astria_widgets.client import tune_is_stalled, tune_status
-
+        """Start the render timer on the kernel's loop (once; from any thread)."""
         with self._lock:
-            record = self._record
-            if record is None:
+            if self._clock_started or self._loop is None or self._clock_stop.is_set():
                 return
-            now = now or datetime.now(timezone.utc)
+            self._clock_started = True
+        try:
+            self._loop.call_soon_threadsafe(self._schedule_tick)
+        except RuntimeError:  # the loop was closed: no timer
+            logger.debug("no event loop for the progress clock", exc_info=True)
+
+    def _schedule_tick(self) -> None:
+        if not self._clock_stop.is_set() and self._loop is not None:
+            self._loop.call_later(_CLOCK_SECONDS, self._tick)
+
+    def _tick(self) -> None:
+        """Re-draw the times from the last record (no request), then schedule the next tick."""
+        if self._clock_stop.is_set():
+            return
+        record = self.tune
+        if record is not None:
+            try:
+                self._render_tune(record)
+            except Exception:  # noqa: BLE001 - the clock must never die noisily
+                logger.debug("progress clock render failed", exc_info=True)
+        self._schedule_tick()
+
+    def _render_tune(self, record: dict[str, Any], now: datetime | None = None) -> None:
+        with self._lock:
+            if now is None:
+                now = self._watch.client.transport.server_now() if self._watch else utcnow()
             status = tune_status(record, now)
             title = html.escape(str(record.get("title") or ""))
             bits = [b for b in (record.get("name"), record.get("branch")) if b]
@@ -412,7 +382,8 @@ class TuneProgress(w.VBox):
             started = parse_time(record.get("started_training_at"))
             trained = parse_time(record.get("trained_at"))
             eta = parse_time(record.get("eta"))
-            stalled = status in ("queued", "training") and tune_is_stalled(record, now)
+            factor = self._watch.client.poll.stall_factor if self._watch else STALL_FACTOR
+            stalled = tune_is_stalled(record, now, stall_factor=factor)  # the wait's own rule
             if status == "queued":
                 self.bar.value = 0.0
                 self.bar.bar_style = "warning" if stalled else "info"
@@ -459,15 +430,15 @@ class TuneProgress(w.VBox):
                 self._clock_stop.set()
 
     def __repr__(self) -> str:
-        record = self.tune
         parts = [f"tune={self.tune_id}", f"status={self.status!r}"]
+        record = self.tune
         if record and record.get("title"):
             parts.append(f"title={record['title']!r}")
-        if self._prompts:
-            parts.append(f"prompts={len(self._prompts)}")
+        if self.prompts:
+            parts.append(f"prompts={len(self.prompts)}")
         if self.gallery.count:
             parts.append(f"images={self.gallery.count}")
-        if self._stopped:
+        if self.stopped:
             parts.append("stopped=True")
         return f"TuneProgress({', '.join(parts)})"
 
@@ -475,7 +446,8 @@ class TuneProgress(w.VBox):
 def watch_tune(tune_id: int, client: AstriaClient | None = None) -> TuneProgress:
     """Show the live progress of an existing tune; return the view at once.
 
-    ``client`` defaults to ``connect()`` (resolved in the worker thread). Use ``.wait(timeout)``
-    to block until the tune and its prompts settle, and ``.stop()`` to stop watching.
+    ``client`` defaults to ``connect()``. Use ``.wait(timeout)`` to block until the tune and
+    its prompts settle, and ``.stop()`` to stop watching. The view renders a
+    :class:`~astria_widgets.client.watch.TuneWatch` (``.watch``).
     """
     return TuneProgress(int(tune_id)).start(client)

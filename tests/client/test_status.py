@@ -37,11 +37,13 @@ def test_prompt_states():
     assert prompt_status({}) == "pending"
 
 
-def test_stalled_only_past_the_eta_window():
+def test_stalled_only_past_three_times_the_estimate():
     tune = {"created_at": iso(-1000), "started_training_at": iso(-1000), "eta": iso(0)}
     assert estimated_duration(tune) == 1000
-    assert not tune_is_stalled(tune, NOW + timedelta(seconds=199))
-    assert tune_is_stalled(tune, NOW + timedelta(seconds=201))
+    assert not tune_is_stalled(tune, NOW + timedelta(seconds=201))  # 1.2x: late, not stalled
+    assert not tune_is_stalled(tune, NOW + timedelta(seconds=1999))
+    assert tune_is_stalled(tune, NOW + timedelta(seconds=2001))
+    assert tune_is_stalled(tune, NOW + timedelta(seconds=201), stall_factor=1.2)
     assert not tune_is_stalled({**tune, "trained_at": iso(0)}, NOW + timedelta(seconds=500))
     assert not tune_is_stalled({**tune, "error": "x"}, NOW + timedelta(seconds=500))
     assert not tune_is_stalled({"created_at": iso(-5000)}, NOW)  # no eta: never stalled

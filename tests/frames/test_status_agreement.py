@@ -11,6 +11,7 @@ import random
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from frames_examples import DOC_TUNES, canonical, json_values, moments, records, timestamps
 from hypothesis import given, settings
@@ -152,3 +153,28 @@ def test_status_agrees_on_arbitrary_records(items, now):
     assert frame["status"].tolist() == expected
     prompts = prompts_dataframe(items)
     assert prompts["status"].tolist() == [prompt_status(r) for r in newest_first(items)]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.data())
+def test_the_vectorised_table_picks_what_first_matching_picks(data):
+    """``status_codes`` (the frames) and ``first_matching`` (the client) read one table."""
+    from astria_widgets.client.status import (
+        PROMPT_STATUS_RULES,
+        PROMPT_STATUSES,
+        TUNE_STATUS_RULES,
+        TUNE_STATUSES,
+        first_matching,
+    )
+    from astria_widgets.frames import status as frame_status
+    from astria_widgets.frames import tunes as frame_tunes
+
+    assert frame_tunes.TUNE_STATUS_RULES is TUNE_STATUS_RULES  # the same object, no copy
+    for rules, states in ((TUNE_STATUS_RULES, TUNE_STATUSES),
+                          (PROMPT_STATUS_RULES, PROMPT_STATUSES)):
+        names = sorted({c for _, conditions in rules for c in conditions})
+        rows = data.draw(st.lists(st.fixed_dictionaries({n: st.booleans() for n in names}),
+                                  min_size=1, max_size=20))
+        arrays = {n: np.array([row[n] for row in rows], dtype=bool) for n in names}
+        codes = frame_status.status_codes(rules, arrays, list(states), len(rows))
+        assert [states[c] for c in codes] == [first_matching(rules, row) for row in rows]

@@ -113,3 +113,32 @@ def test_speed_scales_training(tmp_path: Path, figures) -> None:
         figures("speed 3000: trained after creation", seconds=f"{duration:.2f}")
         assert tune["trained_at"] is not None
         assert duration <= (30 + 1200 * 1.2) / 3000 + 0.01
+
+
+def _actual_over_estimate(api: Api, tune: dict) -> float:
+    """Wait for a tune to train; its actual training time over the estimated one."""
+    done = api.wait(f"/tunes/{tune['id']}", lambda t: bool(t["trained_at"]), timeout=20)
+    started = _ts(done["started_training_at"])
+    return (_ts(done["trained_at"]) - started) / (_ts(done["eta"]) - started)
+
+
+def test_duration_spread_sets_the_actual_training_time(tmp_path: Path) -> None:
+    # speed 6000: a 20-minute training is estimated at 0.2 s
+    with Sandbox(data_dir=tmp_path, speed=6000, duration_spread=(0.3, 3.0)) as sb:
+        api = Api(sb.url, sb.api_key)
+        tunes = [api.make_tune(f"spread {i}", branch="flux1") for i in range(24)]
+        ratios = [_actual_over_estimate(api, tune) for tune in tunes]
+        assert all(0.299 <= r <= 3.001 for r in ratios), ratios
+        assert min(ratios) < 0.8 and max(ratios) > 1.2, ratios  # wider than the default band
+        sb.duration_spread = (2.5, 2.5)
+        pinned = _actual_over_estimate(api, api.make_tune("pinned", branch="flux1"))
+        assert pinned == pytest.approx(2.5, rel=0.01)
+        with pytest.raises(ValueError, match="0 < low <= high"):
+            sb.duration_spread = (1.5, 1.0)
+
+
+def test_default_spread_keeps_trainings_within_20_percent(tmp_path: Path) -> None:
+    with Sandbox(data_dir=tmp_path, speed=6000) as sb:
+        api = Api(sb.url, sb.api_key)
+        tunes = [api.make_tune(f"default {i}", branch="flux1") for i in range(8)]
+        assert all(0.799 <= _actual_over_estimate(api, t) <= 1.201 for t in tunes)

@@ -44,7 +44,7 @@ def test_create_get_list_and_images(api: Api) -> None:
         assert image.format == "PNG"
         sizes.add(image.size)
         pixels.add(image.convert("RGB").getpixel((5, 5)))
-    assert sizes == {(512, 288)}  # 16:9, longest side 512
+    assert sizes == {(1024, 576)}  # 16:9, longest side 512, doubled by super_resolution
     assert len(pixels) == 3  # a distinct colour per image
     nested = api.get(f"/tunes/{tune['id']}/prompts/{prompt['id']}").json()
     assert nested["images"] == done["images"]

@@ -38,7 +38,8 @@ def _served_routes() -> list[tuple[str, str]]:
 
 
 ROUTES = _served_routes()
-PUBLIC = [("GET", "/files/1"), ("GET", "/sandbox/health")]
+PUBLIC = [("GET", "/cli/models"), ("GET", "/files/1"), ("GET", "/files/prompts/1/1.mp4"),
+          ("GET", "/sandbox/health")]
 PRIVATE = [route for route in ROUTES if route not in PUBLIC]
 
 
@@ -83,8 +84,10 @@ def test_parameters_are_bound_never_spliced_into_sql(sandbox: Sandbox, api: Api)
     for text, tune_id in created.items():
         by_title = api.get("/tunes", params={"title": text})
         assert [t["id"] for t in by_title.json()] == [tune_id], text
-        for params in ({"name[]": text}, {"branch": text}, {"model_type": text}):
+        for params in ({"name[]": text}, {"branch": text}):
             assert api.get("/tunes", params=params).json() == [], params
+        refused = api.get("/tunes", params={"model_type": text})  # not a model type: 400
+        assert refused.status_code == 400 and "model_type" in refused.json()["error"]
         by_text = api.get("/prompts", params={"text": text}).json()
         assert [p["tune_id"] for p in by_text] == [tune_id], text
     assert [t["id"] for t in someone_else.get("/tunes").json()] == [theirs["id"]]

@@ -64,7 +64,7 @@ def test_valid_submission_trains_and_fills_the_gallery(client, photos):
     assert progress.gallery.count == 3
     for item in progress.gallery.children:
         image = item.children[0]
-        assert "astria-gallery-image" in image._dom_classes
+        assert "astria-gallery-image" in image.get_state()["_dom_classes"]
         Image.open(io.BytesIO(image.value)).verify()
     # every input is kept after submitting
     assert form.fields["title"].value == title and form.picker.count == 4
@@ -77,10 +77,10 @@ def test_submit_is_disabled_with_reasons_until_valid(photos):
     assert any(e.startswith("name:") for e in form.errors)
     assert any(e.startswith("images:") for e in form.errors)
     assert form.reason.startswith(form.errors[0])
-    assert "required" in form._field_messages["name"].value
+    assert "required" in form.field_messages["name"].value
 
     form.fields["name"].value = "dog"
-    assert form._field_messages["name"].value == ""
+    assert form.field_messages["name"].value == ""
     form.fields["steps"].value = "lots"
     form.fields["callback"].value = "ftp://example.org/hook"
     form.add_images([("notes.txt", b"just some text, not a photo"), *photos(2)])
@@ -138,10 +138,10 @@ def test_server_422_is_shown_inline_inputs_kept_and_resubmit_reuses_the_title(cl
     with pytest.raises(ValidationError):
         handle.wait(timeout=WAIT)
     assert handle.status == "error"
-    assert "steps" in form._field_messages["steps"].value or any(
+    assert "steps" in form.field_messages["steps"].value or any(
         e.startswith("steps:") for e in form.errors
     )
-    assert form._field_messages["steps"].value != ""
+    assert form.field_messages["steps"].value != ""
     assert "Not submitted" in form.message.value
     assert form.submit_button.disabled  # until the refused field changes
     # nothing typed or picked was lost
@@ -210,7 +210,7 @@ def test_the_kernel_thread_stays_free_while_the_worker_runs(client, ready_form):
     deadline = time.monotonic() + WAIT
     while not handle.done and time.monotonic() < deadline:
         listed.append(len(client.list_tunes()))
-        handle.progress._finished.wait(0.05)
+        handle.watch.join(0.05)
     assert handle.wait(timeout=WAIT)["id"] and listed and max(listed) == 1
     statuses = [status for status, _ in seen]
     assert "trained" in statuses and statuses[-1] == "trained"

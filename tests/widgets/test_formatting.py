@@ -8,6 +8,7 @@ import shutil
 import subprocess
 from importlib.resources import files
 
+from astria_widgets.client import AstriaClient, TuneWatch
 from astria_widgets.imaging import MAX_FILE_BYTES, format_size, size_problem
 from astria_widgets.widgets.formatting import format_size as widgets_format_size
 from astria_widgets.widgets.progress import TuneProgress
@@ -21,8 +22,15 @@ def test_the_picker_message_and_the_upload_bar_show_the_same_units():
     size = 31 * 1024**2 + 512 * 1024
     message = size_problem("big.jpg", size) or ""
     assert "big.jpg: file is 31.5 MiB, over the 30.0 MiB limit" in message
-    view = TuneProgress()
-    view.set_upload(size, size)
+    # a watch whose create reports the whole upload, then stops (nothing is sent anywhere)
+    watch = TuneWatch(AstriaClient(api_key="unused", base_url="http://127.0.0.1:9"))
+    view = TuneProgress(watch=watch)
+
+    def create(on_upload):
+        on_upload(size, size)
+        raise InterruptedError("not sent")
+
+    watch.start(create).join(30)
     assert view.upload_label.value == "31.5 MiB of 31.5 MiB"
     assert widgets_format_size is format_size
 

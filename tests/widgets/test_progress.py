@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from astria_widgets.client import NotFoundError, WaitTimeout, tune_status
+from astria_widgets.client import NotFoundError, TuneWatch, WaitTimeout, tune_status
 from astria_widgets.widgets import TuneProgress, watch_tune
 from astria_widgets.widgets.formatting import format_duration, format_size
 
@@ -30,8 +30,7 @@ def record(**fields) -> dict:
 
 def rendered(tune: dict) -> TuneProgress:
     view = TuneProgress(tune["id"])
-    view._record = tune
-    view._render_tune(now=NOW)
+    view.show(tune, now=NOW)
     return view
 
 
@@ -42,6 +41,7 @@ def test_watch_tune_follows_a_tune_created_elsewhere(client, photo):
     )  # fmt: skip
     view = watch_tune(tune["id"], client=client)
     assert isinstance(view, TuneProgress) and view.tune_id == tune["id"]
+    assert isinstance(view.watch, TuneWatch) and view.watch.tune_id == tune["id"]
     final = view.wait(timeout=WAIT)
     assert final["id"] == tune["id"] and tune_status(final) == "trained"
     assert view.status == "trained" and view.status_label.value == "trained"
@@ -92,8 +92,11 @@ def test_training_shows_elapsed_time_left_and_a_proportional_bar():
 
 
 def test_a_tune_long_past_its_estimate_is_shown_stalled():
-    view = rendered(record(started_training_at=iso(NOW - timedelta(minutes=40)),
+    late = rendered(record(started_training_at=iso(NOW - timedelta(minutes=40)),
                            eta=iso(NOW - timedelta(minutes=20))))  # fmt: skip
+    assert late.bar.bar_style == "info" and "stalled" not in late.detail.value  # 2x: late only
+    view = rendered(record(started_training_at=iso(NOW - timedelta(minutes=70)),
+                           eta=iso(NOW - timedelta(minutes=50))))  # fmt: skip
     assert view.status_label.value == "training"
     assert view.bar.bar_style == "warning" and view.bar.value == 0.99
     assert view.detail.value.startswith("<small>stalled:")
@@ -112,16 +115,31 @@ def test_trained_is_success_and_failed_is_danger_with_the_error():
     assert "Training failed: not enough faces" in failed.detail.value
 
 
-def test_upload_progress_is_throttled_to_whole_percents():
-    view = TuneProgress()
+def test_the_view_renders_its_watch_upload_included(client, photo):
+    total = 80 * 1024 * 1024
+    watch = TuneWatch(client)
+    view = TuneProgress(watch=watch, title="big upload")
     changes = []
     view.upload_bar.observe(lambda change: changes.append(change["new"]), names="value")
-    total = 80 * 1024 * 1024
-    for sent in range(0, total + 1, 8_192):  # 10,241 callbacks, like 8 KiB chunks
-        view.set_upload(sent, total)
+    statuses = []
+    view.observe(lambda change: statuses.append(change["new"]), names="status")
+
+    def create(on_upload):
+        for sent in range(0, total + 1, 8_192):  # 10,241 callbacks, like 8 KiB chunks
+            on_upload(sent, total)
+        raise ConnectionRefusedError("the upload went nowhere")
+
+    with pytest.raises(ConnectionRefusedError):
+        watch.start(create).wait(WAIT)
     assert len(changes) <= 101 and changes[-1] == 1.0
     assert view.upload_label.value == "80.0 MiB of 80.0 MiB"
     assert view.upload_bar.bar_style == "success"
+    assert statuses == ["submitting", "uploading", "error"]
+    assert "ConnectionRefusedError: the upload went nowhere" in view.message.value
+    assert view.bar.bar_style == "danger" and view.stop_button.disabled
+    assert view.error is watch.error and view.done and not view.stopped
+    with pytest.raises(RuntimeError, match="already shows a watch"):
+        view.attach(TuneWatch(client, 1))
 
 
 def test_plain_text_repr_and_formatting_helpers():
@@ -142,10 +160,36 @@ def test_a_failing_watch_prints_nothing(sandbox, api_key):
         "from astria_widgets.widgets import watch_tune\n"
         f"client = AstriaClient(api_key={api_key!r}, base_url={sandbox.url!r}, sandbox=True)\n"
         "view = watch_tune(987654321, client=client)\n"
-        "view._finished.wait(60)\n"
+        "assert view.watch.join(60)\n"
         "assert view.status == 'error', view.status\n"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           timeout=120)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert done.stdout == "" and done.stderr == ""
+
+
+def test_in_a_kernel_loop_the_times_tick_without_a_thread_or_a_request():
+    """The render timer runs on the running event loop (a kernel's), not in a thread."""
+    import asyncio
+    import threading
+
+    from astria_widgets.client import AstriaClient
+
+    offline = AstriaClient(api_key="unused", base_url="http://127.0.0.1:9")  # never called
+    start = datetime.now(timezone.utc) - timedelta(minutes=5)
+    tune = record(started_training_at=iso(start), eta=iso(start + timedelta(minutes=20)))
+
+    async def scenario() -> tuple[str, str, int, int]:
+        threads = threading.active_count()
+        view = TuneProgress(watch=TuneWatch(offline, tune))  # not started: no request
+        first = view.detail.value
+        await asyncio.sleep(2.3)
+        later, during = view.detail.value, threading.active_count()
+        view.stop()
+        return first, later, threads, during
+
+    first, later, threads, during = asyncio.run(scenario())
+    assert "training for 5m 00s" in first
+    assert "training for 5m 01s" in later or "training for 5m 02s" in later  # ticked
+    assert during == threads

@@ -1,4 +1,12 @@
-"""Start the sandbox the example notebooks talk to when they run under nbval.
+"""A pytest plugin that starts the sandbox the example notebooks talk to under nbval.
+
+It lives outside ``notebooks/`` (which holds the notebooks and their images only), so it is
+loaded by name rather than as a conftest, from the repository root::
+
+    python -m pytest -p tools.notebooks.nbval_sandbox --nbval --nbval-current-env \
+        --nbval-sanitize-with tools/notebooks/nbval-sanitize.cfg notebooks/
+
+(``python -m`` puts the working directory on ``sys.path``, where the ``tools`` package is.)
 
 nbval items get no pytest fixtures (not even autouse ones), so the sandbox is started in
 ``pytest_sessionstart`` and handed to the kernels through the environment they inherit:

@@ -2,14 +2,14 @@
 
 Usage (from the repository root)::
 
-    python notebooks/build_notebooks.py            # rebuild and execute all four notebooks
-    python notebooks/build_notebooks.py 03         # only the ones whose name contains "03"
-    python notebooks/build_notebooks.py --images   # (re)draw the training images first
+    python tools/notebooks/build_notebooks.py            # rebuild and execute all four notebooks
+    python tools/notebooks/build_notebooks.py 03         # only those whose name contains "03"
+    python tools/notebooks/build_notebooks.py --images   # (re)draw the training images first
 
 The notebooks are written with ``nbformat`` (deterministic cell ids, kernelspec ``python3``)
 and executed with ``nbclient`` in order against one fresh sandbox started here the way
-``notebooks/conftest.py`` starts it for nbval (speed 600, a seeded history of 300 tunes, no
-``ASTRIA_API_KEY``), so the saved outputs are what nbval compares against. Widget state is
+``tools/notebooks/nbval_sandbox.py`` starts it for nbval (speed 600, a seeded history of 300
+tunes, no ``ASTRIA_API_KEY``), so the saved outputs are what nbval compares against. Widget state is
 never stored (``store_widget_state=False``) and widget-view outputs are reduced to their
 ``text/plain`` repr: a notebook opened before it runs (GitHub, nbviewer, Binder) shows its
 tables, plots and text and no "Error displaying widget" placeholders.
@@ -31,11 +31,11 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-HERE = Path(__file__).resolve().parent
-IMAGES = HERE / "images"
+NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"  # where they are written
+IMAGES = NOTEBOOKS_DIR / "images"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
-SANDBOX_SPEED = 600.0  # as notebooks/conftest.py
+SANDBOX_SPEED = 600.0  # as tools/notebooks/nbval_sandbox.py
 SEED_HISTORY = 300
 
 Cell = tuple[str, str]  # ("md" | "code", source)
@@ -225,7 +225,7 @@ A saved notebook does not keep live widgets, so on GitHub or nbviewer the cell a
 a one-line summary. In JupyterLab the form looks like this (here after a submission, with its
 upload and training progress and the generated images):
 
-![TuneForm in JupyterLab after a submission](../docs/images/tune-form.png)
+![TuneForm in JupyterLab after a submission](images/screenshots/tune-form.png)
 '''),
     md('''
 **Submit** stays disabled until the form is valid. The reason is shown beside the button, each
@@ -466,7 +466,7 @@ plt.show()
 details, training images and prompts. In JupyterLab it looks like this (a saved notebook keeps
 only its one-line summary):
 
-![TuneBrowser in JupyterLab with a search and a selected tune](../docs/images/tune-browser.png)
+![TuneBrowser in JupyterLab with a search and a selected tune](images/screenshots/tune-browser.png)
 
 It can be driven from code too:
 '''),
@@ -668,7 +668,7 @@ def execute(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """Run ``nb`` top to bottom in ``notebooks/`` (a new kernel each time), widget state off."""
     client = NotebookClient(
         nb, timeout=900, kernel_name="python3", store_widget_state=False,
-        record_timing=False, resources={"metadata": {"path": str(HERE)}},
+        record_timing=False, resources={"metadata": {"path": str(NOTEBOOKS_DIR)}},
     )  # fmt: skip
     return client.execute()
 
@@ -767,7 +767,7 @@ def main(argv: list[str] | None = None) -> int:
             if not args.no_execute:
                 nb = execute(nb)
             nbformat.validate(clean(nb))
-            nbformat.write(nb, str(HERE / name))
+            nbformat.write(nb, str(NOTEBOOKS_DIR / name))
             print("wrote", name)
     finally:
         if sandbox is not None:

@@ -1,0 +1,480 @@
+"""The one watch model: plain objects that follow a tune (or a batch of prompts) in a thread.
+
+A :class:`TuneWatch` follows one tune and its prompts; a :class:`PromptsWatch` follows many
+prompts of one tune. Each runs ONE daemon thread that optionally creates the work first (a
+``create`` callable given to ``start``), then waits through the client's waits
+(``client.wait_for_tune`` / ``client.wait_for_prompts``, i.e. the one polling loop of
+:mod:`~astria_widgets.client.waiting`); there is no polling loop here. States come from
+:mod:`~astria_widgets.client.status`.
+
+Views (the ``TuneProgress`` widget, ``SubmitHandle``, the ``watch`` command, the studio)
+``subscribe(callback)``: ``callback(watch)`` runs in the watch thread after every change and
+reads the public attributes. A callback that raises is logged and never ends the watch.
+Nothing here imports ipywidgets, prints or displays.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from astria_widgets.client.errors import AstriaError, WaitTimeout
+from astria_widgets.client.status import (
+    PROMPT_TERMINAL,
+    prompt_status,
+    tune_is_stalled,
+    tune_status,
+)
+
+if TYPE_CHECKING:
+    from astria_widgets.client.api import AstriaClient
+
+logger = logging.getLogger(__name__)
+
+Record = dict[str, Any]
+Callback = Callable[[Any], Any]
+
+
+@dataclass(frozen=True)
+class WatchedImage:
+    """One generated image a watch downloaded (``data``) or failed to (``error``)."""
+
+    prompt_id: int
+    index: int  # 1-based position among the prompt's images
+    count: int  # how many images the prompt has
+    url: str
+    data: bytes | None
+    error: BaseException | None = None
+
+
+class _Watch:
+    """What both watches share: the thread, stop and done events, state lock, subscribers."""
+
+    _kind = "watch"
+
+    def __init__(self, client: AstriaClient, *, timeout: float | None = None,
+                 fetch_images: bool = False) -> None:
+        self.client = client
+        self.timeout = timeout
+        self.fetch_images = fetch_images
+        self._lock = threading.RLock()
+        self._stop = threading.Event()
+        self._done = threading.Event()
+        self._subscribers: list[Callback] = []
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+        self._stopped = False
+        self._finished = False  # set before the last notification, so views see it
+        self._images: list[WatchedImage] = []
+
+    # -- public state ------------------------------------------------------------------------
+    @property
+    def done(self) -> bool:
+        """True once the thread has finished (settled, stopped, timed out or failed)."""
+        return self._finished
+
+    @property
+    def stopped(self) -> bool:
+        """True when :meth:`stop` ended the watch before everything settled."""
+        return self._stopped
+
+    @property
+    def error(self) -> BaseException | None:
+        """The exception that ended the watch (a failed create, an API error, a timeout)."""
+        return self._error
+
+    @property
+    def images(self) -> list[WatchedImage]:
+        """Downloaded images of finished prompts, in arrival order (``fetch_images=True``)."""
+        with self._lock:
+            return list(self._images)
+
+    @property
+    def started(self) -> bool:
+        """True once :meth:`start` was called."""
+        return self._thread is not None
+
+    # -- control -----------------------------------------------------------------------------
+    def subscribe(self, callback: Callback) -> Callable[[], None]:
+        """Call ``callback(watch)`` after every change (in the watch thread); return an
+        unsubscribe function. A raising callback is logged, never ends the watch."""
+        with self._lock:
+            self._subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if callback in self._subscribers:
+                    self._subscribers.remove(callback)
+
+        return unsubscribe
+
+    def stop(self) -> None:
+        """End the watch soon (the work goes on in the service)."""
+        self._stop.set()
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Block until the thread finished or ``timeout`` passed; True when finished."""
+        return self._done.wait(timeout)
+
+    def _launch(self, name: str, job: Callable[[], None]) -> None:
+        if self._thread is not None:
+            raise RuntimeError(f"this {type(self).__name__} was already started")
+        self._thread = threading.Thread(target=self._run, args=(job,), name=name, daemon=True)
+        self._thread.start()
+
+    def _run(self, job: Callable[[], None]) -> None:
+        try:
+            job()
+        except Exception as exc:  # noqa: BLE001 - kept as .error, re-raised by wait()
+            logger.debug("%s ended with %s: %s", self._kind, type(exc).__name__, exc,
+                         exc_info=not isinstance(exc, AstriaError))
+            with self._lock:
+                self._error = exc
+                self._on_error(exc)
+        finally:
+            if self._stop.is_set() and self._error is None and not self._settled():
+                self._stopped = True
+                self._on_stopped()
+            self._finished = True
+            self._notify()  # views render the end before wait() returns
+            self._done.set()
+
+    def _notify(self) -> None:
+        with self._lock:
+            subscribers = list(self._subscribers)
+        for callback in subscribers:
+            try:
+                callback(self)
+            except Exception:  # noqa: BLE001 - a view's bug never kills the watch
+                logger.exception("a %s subscriber raised", self._kind)
+
+    def _wait_done(self, timeout: float | None, what: str, last: Any) -> None:
+        if not self._done.wait(timeout):
+            raise WaitTimeout(
+                f"{what} still running after {timeout:g} s (the watch goes on; call wait() "
+                "again)", last_record=last)
+        if self._error is not None:
+            raise self._error
+
+    def _remaining(self, started: float) -> float | None:
+        if self.timeout is None:
+            return None
+        return max(0.0, self.timeout - (time.monotonic() - started))
+
+    def _download(self, prompt: Record) -> None:
+        """Fetch the images of a finished prompt through the client (``fetch_images``)."""
+        urls = [u for u in prompt.get("images") or [] if isinstance(u, str)]
+        for index, url in enumerate(urls, start=1):
+            if self._stop.is_set():
+                return
+            try:
+                image = WatchedImage(int(prompt["id"]), index, len(urls), url,
+                                     self.client.fetch_bytes(url))
+            except Exception as exc:  # noqa: BLE001 - one missing image must not end the watch
+                logger.warning("could not download %s: %s: %s", url, type(exc).__name__, exc)
+                image = WatchedImage(int(prompt["id"]), index, len(urls), url, None, exc)
+            with self._lock:
+                self._images.append(image)
+            self._notify()
+
+    # hooks
+    def _settled(self) -> bool:
+        raise NotImplementedError
+
+    def _on_error(self, exc: BaseException) -> None:
+        """Called under the lock when the job raised."""
+
+    def _on_stopped(self) -> None:
+        """Called when a stop ended the watch before everything settled."""
+
+
+class TuneWatch(_Watch):
+    """Follows one tune, then its prompts, in one daemon thread.
+
+    ``tune`` is an id or a record of an existing tune, or ``None`` when ``start(create)``
+    makes it. ``prompts=False`` follows the tune alone. ``timeout`` (seconds) bounds the
+    whole watch (it then ends with ``.error`` a ``WaitTimeout``). ``fetch_images=True``
+    downloads the images of finished prompts into :attr:`images` (for a gallery).
+
+    ``status``: ``waiting`` before start, ``submitting`` / ``uploading`` while ``create``
+    runs, then the tune's status (``queued``, ``training``, ``trained``, ``failed``,
+    ``expired``), or ``error`` when the create or the watch itself failed before a tune
+    record was known. ``stopped`` tells a stop apart; the status stays the tune's.
+    """
+
+    _kind = "tune watch"
+
+    def __init__(self, client: AstriaClient, tune: int | Record | None = None, *,
+                 prompts: bool = True, timeout: float | None = None,
+                 fetch_images: bool = False) -> None:
+        super().__init__(client, timeout=timeout, fetch_images=fetch_images)
+        self.follow_prompts = prompts
+        self._tune: Record | None = None
+        self._tune_id: int | None = None
+        self._prompts: dict[int, Record] = {}
+        self._status = "waiting"
+        self._upload: tuple[int, int] | None = None
+        self._upload_step = -1
+        if isinstance(tune, dict):
+            self._tune, self._tune_id = dict(tune), int(tune["id"])
+            self._status = tune_status(tune)
+        elif tune is not None:
+            self._tune_id = int(tune)
+
+    # -- public state ------------------------------------------------------------------------
+    @property
+    def tune_id(self) -> int | None:
+        """The tune followed (``None`` until ``create`` returned it)."""
+        return self._tune_id
+
+    @property
+    def tune(self) -> Record | None:
+        """The last tune record seen."""
+        with self._lock:
+            return self._tune
+
+    @property
+    def prompts(self) -> list[Record]:
+        """The last record seen of each of the tune's prompts, oldest first."""
+        with self._lock:
+            return [self._prompts[k] for k in sorted(self._prompts)]
+
+    @property
+    def status(self) -> str:
+        """See the class docstring."""
+        return self._status
+
+    @property
+    def upload(self) -> tuple[int, int] | None:
+        """``(bytes sent, total)`` of the create's upload, once it reported any."""
+        return self._upload
+
+    @property
+    def stalled(self) -> bool:
+        """True while the tune is unfinished well past its ``eta`` (the wait's own rule)."""
+        record = self.tune
+        return bool(record) and tune_is_stalled(
+            record, self.client.transport.server_now(),
+            stall_factor=self.client.poll.stall_factor)
+
+    # -- control -----------------------------------------------------------------------------
+    def start(self, create: Callable[[Callable[[int, int], None]], Record] | None = None
+              ) -> TuneWatch:
+        """Start the thread and return at once.
+
+        ``create(on_upload)`` (optional) makes the tune in the thread and returns its record;
+        ``on_upload(sent, total)`` reports upload bytes. Without it, ``tune`` must be given.
+        """
+        if create is None and self._tune_id is None:
+            raise ValueError("TuneWatch.start() needs a tune (id or record) or a create callable")
+        name = f"astria-watch-{self._tune_id if self._tune_id is not None else 'new'}"
+        if create is not None and self._thread is None:
+            self._status = "submitting"
+        self._launch(name, lambda: self._job(create))
+        return self
+
+    def wait(self, timeout: float | None = None) -> Record:
+        """Block until the watch ends; return the final tune record.
+
+        Raises ``WaitTimeout`` when ``timeout`` seconds pass first (the watch goes on) and
+        re-raises what ended the watch early (``.error``).
+        """
+        what = f"tune {self._tune_id}" if self._tune_id is not None else "the tune's creation"
+        self._wait_done(timeout, what, self.tune)
+        record = self.tune
+        if record is None:  # pragma: no cover - finished without error implies a record
+            raise RuntimeError("the watch ended without a tune record")
+        return record
+
+    # -- the thread --------------------------------------------------------------------------
+    def _job(self, create: Callable[[Callable[[int, int], None]], Record] | None) -> None:
+        begun = time.monotonic()
+        if create is not None:
+            self._notify()  # "submitting"
+            self._set_tune(create(self._on_upload))
+        if self._stop.is_set():
+            return
+        if self.follow_prompts:
+            self._set_prompts(self.client.list_prompts(self._tune_id))
+        record = self.client.wait_for_tune(self._tune_id, timeout=self._remaining(begun),
+                                           on_update=self._set_tune, stop=self._stop)
+        self._set_tune(record)
+        if self._stop.is_set() or not self.follow_prompts or tune_status(record) != "trained":
+            return
+        self._set_prompts(self.client.list_prompts(self._tune_id))
+        for prompt in self.prompts:
+            if prompt_status(prompt) in PROMPT_TERMINAL:
+                self._prompt_settled(prompt)
+        pending = [int(p["id"]) for p in self.prompts if prompt_status(p) == "pending"]
+        if pending:
+            self.client.wait_for_prompts(self._tune_id, pending, timeout=self._remaining(begun),
+                                         on_update=self._on_prompt, stop=self._stop)
+
+    def _settled(self) -> bool:
+        record = self.tune
+        if record is None:
+            return False
+        status = tune_status(record)
+        if status != "trained" or not self.follow_prompts:
+            return status in ("trained", "failed", "expired")
+        return all(prompt_status(p) in PROMPT_TERMINAL for p in self.prompts)
+
+    def _on_upload(self, sent: int, total: int) -> None:
+        step = 100 if total <= 0 else min(100, int(100 * sent / total))
+        with self._lock:
+            self._upload = (sent, total)
+            self._status = "uploading"
+            if step == self._upload_step:
+                return  # notify on whole percents only
+            self._upload_step = step
+        self._notify()
+
+    def _set_tune(self, record: Record) -> None:
+        with self._lock:
+            self._tune, self._tune_id = record, int(record["id"])
+            self._status = tune_status(record, self.client.transport.server_now())
+        self._notify()
+
+    def _set_prompts(self, records: Iterable[Record]) -> None:
+        with self._lock:
+            for record in records:
+                self._prompts[int(record["id"])] = record
+        self._notify()
+
+    def _on_prompt(self, record: Record) -> None:
+        with self._lock:
+            self._prompts[int(record["id"])] = record
+        self._notify()
+        if prompt_status(record) in PROMPT_TERMINAL:
+            self._prompt_settled(record)
+
+    def _prompt_settled(self, record: Record) -> None:
+        if self.fetch_images and prompt_status(record) == "done":
+            self._download(record)
+
+    def _on_error(self, exc: BaseException) -> None:
+        if self._tune is None:
+            self._status = "error"
+
+    def __repr__(self) -> str:
+        parts = [f"tune={self._tune_id}", f"status={self._status!r}"]
+        if self._prompts:
+            parts.append(f"prompts={len(self._prompts)}")
+        if self._stopped:
+            parts.append("stopped=True")
+        if self._error is not None:
+            parts.append(f"error={type(self._error).__name__}")
+        return f"TuneWatch({', '.join(parts)})"
+
+
+class PromptsWatch(_Watch):
+    """Follows many prompts of one tune (a studio's batch) in one daemon thread.
+
+    ``prompt_ids`` are the prompts to follow, or ``start(create)`` makes them
+    (``create()`` returns the prompt records). Every poll is one listing of the tune's
+    prompts (``client.wait_for_prompts``). ``prompts`` keeps ``prompt_ids`` order.
+
+    ``status``: ``pending`` (created or given, not all settled), ``creating`` while
+    ``create`` runs, ``done`` when every prompt has its images, ``failed`` when every
+    prompt settled and at least one failed, ``error`` when the create or the watch failed
+    (``.error``), ``stopped`` after :meth:`stop`.
+    """
+
+    _kind = "prompts watch"
+
+    def __init__(self, client: AstriaClient, tune_id: int, prompt_ids: Iterable[int] = (), *,
+                 timeout: float | None = None, fetch_images: bool = False) -> None:
+        super().__init__(client, timeout=timeout, fetch_images=fetch_images)
+        self.tune_id = int(tune_id)
+        self._ids: list[int] = [int(p) for p in prompt_ids]
+        self._records: dict[int, Record] = {}
+        self._status = "pending"
+
+    @property
+    def prompt_ids(self) -> list[int]:
+        """The prompts followed, in the order given (or created)."""
+        with self._lock:
+            return list(self._ids)
+
+    @property
+    def prompts(self) -> list[Record]:
+        """The last record seen of each prompt, in :attr:`prompt_ids` order (seen ones only)."""
+        with self._lock:
+            return [self._records[p] for p in self._ids if p in self._records]
+
+    @property
+    def status(self) -> str:
+        """See the class docstring."""
+        return self._status
+
+    def start(self, create: Callable[[], list[Record]] | None = None) -> PromptsWatch:
+        """Start the thread and return at once; ``create()`` (optional) makes the prompts."""
+        if create is None and not self._ids:
+            raise ValueError("PromptsWatch.start() needs prompt_ids or a create callable")
+        if create is not None and self._thread is None:
+            self._status = "creating"
+        self._launch(f"astria-prompts-{self.tune_id}", lambda: self._job(create))
+        return self
+
+    def wait(self, timeout: float | None = None) -> list[Record]:
+        """Block until every prompt settled (or the watch ended); return the records.
+
+        Raises ``WaitTimeout`` when ``timeout`` passes first and re-raises ``.error``.
+        """
+        self._wait_done(timeout, f"{len(self._ids)} prompts of tune {self.tune_id}",
+                        None)
+        return self.prompts
+
+    def _job(self, create: Callable[[], list[Record]] | None) -> None:
+        begun = time.monotonic()
+        if create is not None:
+            self._notify()  # "creating"
+            created = list(create())
+            with self._lock:
+                self._ids = [int(r["id"]) for r in created]
+                self._records.update((int(r["id"]), r) for r in created)
+                self._status = "pending"
+            self._notify()
+        if self._stop.is_set():
+            return
+        for record in self.prompts:
+            if prompt_status(record) == "done" and self.fetch_images:
+                self._download(record)
+        self.client.wait_for_prompts(self.tune_id, self.prompt_ids, on_update=self._on_prompt,
+                                     stop=self._stop, timeout=self._remaining(begun))
+        with self._lock:
+            self._status = self._final_status()
+
+    def _final_status(self) -> str:
+        statuses = [prompt_status(r) for r in self.prompts]
+        if len(statuses) < len(self._ids) or "pending" in statuses:
+            return "pending"
+        return "failed" if "failed" in statuses else "done"
+
+    def _on_prompt(self, record: Record) -> None:
+        pid = int(record["id"])
+        with self._lock:
+            before = self._records.get(pid)
+            self._records[pid] = record
+        self._notify()
+        newly_done = prompt_status(record) == "done" and (
+            before is None or prompt_status(before) != "done")
+        if self.fetch_images and newly_done:
+            self._download(record)
+
+    def _settled(self) -> bool:
+        return self._final_status() != "pending"
+
+    def _on_error(self, exc: BaseException) -> None:
+        self._status = "error"
+
+    def _on_stopped(self) -> None:
+        self._status = "stopped"
+
+    def __repr__(self) -> str:
+        return (f"PromptsWatch(tune={self.tune_id}, prompts={len(self._ids)}, "
+                f"status={self._status!r})")

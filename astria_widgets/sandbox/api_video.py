@@ -1,0 +1,41 @@
+"""``GET /files/prompts/:id/:index.mp4`` (no auth, like ``/files/``): the generated videos.
+
+A finished video prompt lists these URLs in ``images`` (``objects.prompt_json``). The MP4 is
+rendered on first request by ``video.render_mp4`` (PyAV) and cached next to the prompt's other
+files; it shows ``video_prompt`` (else ``text``) for the prompt's ``video_duration`` and is
+served as ``video/mp4``. 404 until the prompt is done, for an image prompt or a bad index;
+503 if the video extra was removed after the prompt was accepted.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, send_file
+
+from . import video
+from .render import cached_render
+from .state import state
+
+bp = Blueprint("video", __name__)
+MAX_INDEX = 99
+
+
+@bp.get("/files/prompts/<int:prompt_id>/<int:index>.mp4")
+def prompt_video(prompt_id: int, index: int) -> Any:
+    """One generated video of a finished video prompt."""
+    st = state()
+    prompt = st.store.get_prompt(prompt_id)
+    if (prompt is None or index > MAX_INDEX or not prompt["attrs"].get("video_model")
+            or prompt["outcome"] != "done" or st.now() < prompt["finish_at"]
+            or index >= prompt["num_images"]):
+        abort(404)
+    if not video.encoder_available():
+        abort(503, description=f"This sandbox cannot encode video: {video.EXTRA_HINT}")
+    a = prompt["attrs"]
+    path = st.files_dir / "prompts" / str(prompt_id) / f"{index}.mp4"
+    cached_render(path, lambda: video.render_mp4(
+        a.get("video_prompt") or prompt["text"], int(a.get("video_duration") or 5),
+        label=f"sandbox video {prompt_id}.{index} - {a['video_model']}", seed=a.get("seed"),
+        aspect_ratio=a.get("aspect_ratio")))
+    return send_file(path, mimetype="video/mp4", max_age=3600)

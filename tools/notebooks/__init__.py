@@ -1,0 +1,1 @@
+"""The example notebooks' generator, their nbval plugin and sanitize rules."""
