@@ -59,7 +59,7 @@ def _default_client() -> AstriaClient:
 def _default_watch(client: AstriaClient, tune_id: int) -> TuneWatch:
     from astria_widgets.client.watch import TuneWatch
 
-    return TuneWatch(client, tune_id)
+    return TuneWatch(client, tune_id, prompts=False)  # the list shows the tune alone
 
 
 def _int_param(name: str, value: Any, low: int, high: int | None = None) -> int:
@@ -213,6 +213,8 @@ class AstriaPanel:
             if watch.done and tune_id is not None and self._watches.get(tune_id) is watch:
                 del self._watches[tune_id]  # a later sync may follow it again if unfinished
                 self._unsubscribe.pop(tune_id, lambda: None)()
+                if watch.error is not None:  # ended early: the store's record is the truth
+                    self._live.pop(tune_id, None)
 
     def _current(self, record: dict[str, Any]) -> dict[str, Any]:
         live = self._live.get(record.get("id"))  # type: ignore[arg-type]
