@@ -3,6 +3,7 @@
  * scroll) and a tune's detail with insert-cell buttons. It renders what the server extension
  * answers and polls it (cached state: the server decides how often the API is asked).
  */
+import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
 import {
@@ -116,10 +117,20 @@ export class AstriaPanel extends Widget {
     super.dispose();
   }
 
-  /** Start polling (called once the panel is in the shell). */
+  /** Start polling (called once the panel is in the shell); nothing is asked until the
+   * panel is first shown, so a session that never opens it costs no API request. */
   start(): void {
-    void this._reset();
     this._schedule();
+  }
+
+  protected onAfterShow(msg: Message): void {
+    super.onAfterShow(msg);
+    if (!this._started) {
+      this._started = true;
+      void this._reset();
+    } else {
+      void this.refresh();
+    }
   }
 
   /** Ask the server now (the "refresh" of a user). */
@@ -134,7 +145,7 @@ export class AstriaPanel extends Widget {
       if (this.isDisposed) {
         return;
       }
-      if (this.isVisible) {
+      if (this.isVisible && this._started) {
         await this.refresh();
       }
       this._schedule();
@@ -457,6 +468,7 @@ export class AstriaPanel extends Widget {
   private _next: number | null = null;
   private _shown: ITuneDetail | null = null;
   private _loading = false;
+  private _started = false;
   private _generation = 0;
   private _timer = 0;
   private _searchTimer = 0;
