@@ -95,6 +95,7 @@ class AstriaPanel:
         self._watch_factory = watch_factory
         self._clock = clock
         self._lock = threading.RLock()
+        self._first_sync = threading.Lock()
         self._client: AstriaClient | None = None
         self._history: TuneHistory | None = None
         self._account: dict[str, Any] | None = None
@@ -187,7 +188,9 @@ class AstriaPanel:
         with self._lock:
             synced_at = self._synced_at
         if synced_at is None:
-            self._sync()
+            with self._first_sync:  # concurrent first requests share one sync
+                if self._synced_at is None:
+                    self._sync()
             return
         age = time.monotonic() - synced_at
         limit = self.client.poll.min_interval if force else self.list_interval

@@ -159,3 +159,27 @@ def test_the_status_reports_the_balance_in_dollars(client: AstriaClient, tmp_pat
         assert status["list_interval"] == 12 * client.poll.min_interval
     finally:
         panel.close()
+
+
+def test_concurrent_first_requests_share_one_sync(sandbox: Any, tmp_path: Path) -> None:
+    import requests
+
+    sent: list[str] = []
+
+    class Counting(requests.Session):
+        def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+            sent.append(f"{method} {requests.utils.urlparse(url).path}")
+            return super().request(method, url, *args, **kwargs)
+
+    counted = AstriaClient(api_key=sandbox.create_user(), base_url=sandbox.url, sandbox=True,
+                           session=Counting())
+    panel = AstriaPanel(tmp_path, client_factory=lambda: counted)
+    try:
+        threads = [threading.Thread(target=panel.tunes) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        assert sent.count("GET /tunes") == 1, sent
+    finally:
+        panel.close()
