@@ -209,6 +209,19 @@ def test_the_panel_follows_a_training_tune_with_no_notebook_open(
     assert len(listing) <= 2 * (span / (12 * floor) + 1)
     assert 3 <= len(ours) <= span / floor + 2
 
+    # more on scroll (keyset pages from the server's store), then a search
+    panel.locator(".jp-AstriaPanel-listBox").evaluate("b => { b.scrollTop = b.scrollHeight; }")
+    expect(rows).to_have_count(40)
+    ids = [int(i) for i in rows.evaluate_all("rs => rs.map(r => r.dataset.id)")]
+    assert ids == sorted(ids, reverse=True) and len(set(ids)) == 40
+    panel.locator(".jp-AstriaPanel-search").fill(training_tune["title"].upper())
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_have_attribute("data-id", str(tune_id))
+    panel.locator(".jp-AstriaPanel-search").fill("no such tune zzz")
+    expect(panel.locator(".jp-AstriaPanel-more")).to_have_text("No tune matches the search.")
+    panel.locator(".jp-AstriaPanel-search").fill("")
+    expect(rows).to_have_count(20)
+
 
 def test_the_detail_inserts_a_watch_tune_cell_that_runs(
     page: Any, panel_lab: LabServer, training_tune: dict[str, Any], panel_client: Any,
