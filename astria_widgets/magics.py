@@ -1,7 +1,8 @@
 """The ``%astria`` line magic (``%load_ext astria_widgets``).
 
 ``%astria tunes`` (the history as a DataFrame), ``%astria form`` (a ``TuneForm``),
-``%astria watch ID`` (a ``TuneProgress``), ``%astria sandbox`` (start the local sandbox and use
+``%astria watch ID`` (a ``TuneProgress``), ``%astria generate ID "text" [...]`` (a running
+``GenerationRun``), ``%astria sandbox`` (start the local sandbox and use
 it), ``%astria status`` (which API, which account), ``%astria login`` (a ``LoginWidget``) and
 ``%astria help [COMMAND]``. Each command returns its object, so it shows as the cell's result
 and can be kept in a variable (``form = %astria form``). The magic keeps one client for the
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from astria_widgets.client import AstriaClient
+    from astria_widgets.client.generation import GenerationRun
     from astria_widgets.widgets.form import TuneForm
     from astria_widgets.widgets.login import LoginWidget
     from astria_widgets.widgets.progress import TuneProgress
@@ -44,6 +46,15 @@ HELP: dict[str, str] = {
 %astria watch TUNE_ID
     Live progress of an existing tune and its prompts (a TuneProgress; returns at once,
     the kernel stays free). Keep it to call .wait(timeout) or .stop().""",
+    "generate": """\
+%astria generate TUNE_ID "TEXT" [--num-images N] [--seed S] [--cfg-scale X] [...]
+                 [--sweep PARAM=V1,V2 [--sweep PARAM=V1,V2]]
+    Generate with a tune (yours or a gallery model): the prompt runs where the tune's kind
+    says, with its reference and token added (client.generate). Every documented image
+    parameter is an option (--aspect-ratio 16:9, --super-resolution, --input-image PATH...).
+    --sweep makes one prompt per combination (rows x columns). Returns the running handle
+    at once (.status, .prompts, .wait(), .stop()); the kernel stays free. Example:
+        run = %astria generate 123 "in a navy suit" --sweep seed=1,2 --sweep cfg_scale=3,7""",
     "sandbox": """\
 %astria sandbox [--speed S]
     Use the local Astria sandbox for the following %astria commands (even when
@@ -112,6 +123,14 @@ def _public_account(account: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _typed(parse: Callable[[Any, str], Any], param: Any, text: str) -> Any:
+    """``parse(param, text)`` for argparse: its reason becomes the usage message."""
+    try:
+        return parse(param, text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 @magics_class
 class AstriaMagics(Magics):
     """Holds the session's client and implements ``%astria``."""
@@ -123,6 +142,7 @@ class AstriaMagics(Magics):
             "tunes": self._tunes,
             "form": self._form,
             "watch": self._watch,
+            "generate": self._generate,
             "sandbox": self._sandbox,
             "status": self._status,
             "login": self._login,
@@ -202,6 +222,41 @@ class AstriaMagics(Magics):
         from astria_widgets.widgets.progress import watch_tune
 
         return watch_tune(options.tune_id, client=self.client)
+
+    def _generate(self, args: list[str]) -> GenerationRun:
+        from astria_widgets.client.errors import AstriaError
+        from astria_widgets.client.generation import GenerationRun
+        from astria_widgets.client.prompt_params import PARAMS, parse_text
+        from astria_widgets.client.sweep import parse_values
+
+        parser = _Parser(prog="generate", add_help=False)
+        parser.add_argument("tune_id", type=int)
+        parser.add_argument("text")
+        parser.add_argument("--sweep", action="append", default=[], metavar="PARAM=V1,V2")
+        for name, param in PARAMS.items():
+            flag = "--" + name.replace("_", "-")
+            if param.kind == "bool":
+                parser.add_argument(flag, dest=name, action="store_true", default=None)
+            elif param.kind in ("int", "float", "enum", "text", "url", "file"):
+                parser.add_argument(flag, dest=name, default=None,
+                                    type=lambda text, p=param: _typed(parse_text, p, text))
+        options = vars(parser.parse_args(args))
+        sweep: dict[str, list[Any]] = {}
+        for item in options.pop("sweep"):
+            name, sep, values = item.partition("=")
+            try:
+                if not sep:
+                    raise ValueError("expected PARAM=V1,V2")
+                sweep[name.strip()] = parse_values(name.strip(), values)
+            except ValueError as exc:
+                raise UsageError(f"%astria generate: --sweep {item!r}: {exc}") from None
+        tune_id, text = options.pop("tune_id"), options.pop("text")
+        params = {k: v for k, v in options.items() if v is not None}
+        client = self.get_client()
+        try:
+            return GenerationRun.start(client, [client.get_tune(tune_id)], text, params, sweep)
+        except AstriaError as exc:
+            raise UsageError(f"%astria generate: {exc}") from None
 
     def _sandbox(self, args: list[str]) -> AstriaClient:
         parser = _Parser(prog="sandbox", add_help=False)

@@ -1,18 +1,25 @@
-"""Thumbnails of 20 twelve-megapixel JPEGs: ``make_thumbnail`` against full-size decoding.
+"""Thumbnails of 20 twelve-megapixel JPEGs: ``make_thumbnail`` against Pillow's own reduced
+decode and against full-size decoding.
 
 Run: ``python benchmarks/bench_thumbnails.py [--count 20] [--size 128] [--check]``
 
 The photos are generated (4000x3000, gradients, shapes and sensor-like noise, JPEG quality
-92, so each is a realistic 2-4 MB) and every third one carries an EXIF orientation. Three
-ways to get an upright 128 px thumbnail are timed in the same process, each cold:
+92, so each is a realistic 2-4 MB) and every third one carries an EXIF orientation. Four
+ways to get an upright 128 px thumbnail are timed in the same process, each cold, one after
+the other for every photo (so machine load hits them alike):
 
-- ``make_thumbnail`` (reduced-size decoding with ``Image.draft``, then EXIF transpose);
-- baseline: decode at full size, ``ImageOps.exif_transpose``, ``resize`` (LANCZOS);
+- ``make_thumbnail`` (``Image.draft``, ``ImageOps.exif_transpose``, ``thumbnail``, JPEG out,
+  plus hashing the input for its cache);
+- expert baseline, Pillow's own reduced decode as its docs suggest: ``Image.open``, ``draft``,
+  ``thumbnail``, ``ImageOps.exif_transpose``, and the same JPEG encoding;
+- naive baseline: decode at full size, ``ImageOps.exif_transpose``, ``resize`` (LANCZOS);
 - for reference: decode at full size, then Pillow's ``thumbnail`` (which reduces by
   integer factors before filtering, a stronger baseline than a plain resize).
 
-Prints per-image times and the ratios; ``--check`` exits 1 when the ratio against the
-baseline is under 5x.
+``make_thumbnail`` contains no hand-written decoding: it is those Pillow calls, so against the
+expert baseline it is expected at about 1x cold (its gain is the cache, shown as the second
+pass). Prints per-image times and the median-based ratios; ``--check`` exits 1 when the ratio
+against the naive baseline is under 5x.
 """
 
 from __future__ import annotations
@@ -69,6 +76,17 @@ def baseline_resize(data: bytes, size: int) -> Image.Image:
     return upright.convert("RGB").resize(target, Image.Resampling.LANCZOS)
 
 
+def baseline_pillow(data: bytes, size: int) -> bytes:
+    """Pillow's reduced decode: open, ``draft``, ``thumbnail``, ``exif_transpose``; JPEG out."""
+    with Image.open(io.BytesIO(data)) as im:
+        im.draft("RGB", (size, size))
+        im.thumbnail((size, size), Image.Resampling.LANCZOS)
+        upright = ImageOps.exif_transpose(im)
+    out = io.BytesIO()
+    upright.convert("RGB").save(out, format="JPEG", quality=85)
+    return out.getvalue()
+
+
 def baseline_thumbnail(data: bytes, size: int) -> Image.Image:
     """Decode at full size, make upright, then Pillow's reducing ``thumbnail``."""
     with Image.open(io.BytesIO(data)) as im:
@@ -100,40 +118,51 @@ def main(argv: list[str] | None = None) -> int:
 
     make_thumbnail(photos[0], args.size)  # warm the code paths once
     baseline_resize(photos[0], args.size)
-    print(f"\n{'#':>3} {'MB':>5} {'EXIF':>4} {'thumb':>10} {'fast ms':>8} {'resize ms':>10} "
-          f"{'reduce ms':>10}")
-    fast, slow, reduce_ = [], [], []
+    baseline_pillow(photos[0], args.size)
+    print(f"\n{'#':>3} {'MB':>5} {'EXIF':>4} {'thumb':>10} {'fast ms':>8} {'pillow ms':>10} "
+          f"{'resize ms':>10} {'reduce ms':>10}")
+    fast, pillow, slow, reduce_ = [], [], [], []
     clear_thumbnail_cache()  # every photo differs, so each first call below is cold
     for i, data in enumerate(photos):
         t_fast, thumb = timed(make_thumbnail, data, args.size)
+        t_pillow, expert = timed(baseline_pillow, data, args.size)
         t_slow, reference = timed(baseline_resize, data, args.size)
         t_reduce, _ = timed(baseline_thumbnail, data, args.size)
         size = Image.open(io.BytesIO(thumb)).size
-        if size != reference.size:
-            print(f"size mismatch on photo {i}: {size} vs {reference.size}", file=sys.stderr)
+        expert_size = Image.open(io.BytesIO(expert)).size
+        if not size == expert_size == reference.size:
+            print(f"size mismatch on photo {i}: {size} vs {expert_size} vs {reference.size}",
+                  file=sys.stderr)
             return 2
         orientation = Image.open(io.BytesIO(data)).getexif().get(0x0112, 1)
         fast.append(t_fast)
+        pillow.append(t_pillow)
         slow.append(t_slow)
         reduce_.append(t_reduce)
         print(f"{i:>3} {len(data) / 1e6:>5.1f} {orientation:>4} {size[0]:>4}x{size[1]:<5} "
-              f"{t_fast * 1e3:>8.1f} {t_slow * 1e3:>10.1f} {t_reduce * 1e3:>10.1f}")
+              f"{t_fast * 1e3:>8.1f} {t_pillow * 1e3:>10.1f} {t_slow * 1e3:>10.1f} "
+              f"{t_reduce * 1e3:>10.1f}")
 
     start = time.perf_counter()
     for data in photos:
         make_thumbnail(data, args.size)
     cached = time.perf_counter() - start
 
-    ratio = sum(slow) / sum(fast)
+    med = statistics.median
+    ratio = med(slow) / med(fast)
     print(f"\nmake_thumbnail (cold): {sum(fast):.2f} s total, median "
-          f"{statistics.median(fast) * 1e3:.1f} ms per photo")
+          f"{med(fast) * 1e3:.1f} ms per photo")
+    print(f"expert, Pillow's reduced decode: {sum(pillow):.2f} s total, median "
+          f"{med(pillow) * 1e3:.1f} ms per photo")
     print(f"baseline, full decode + resize: {sum(slow):.2f} s total, median "
-          f"{statistics.median(slow) * 1e3:.1f} ms per photo")
+          f"{med(slow) * 1e3:.1f} ms per photo")
     print(f"reference, full decode + Pillow thumbnail(): {sum(reduce_):.2f} s total")
     print(f"cached (second pass): {cached * 1e3:.1f} ms for all {len(photos)}")
-    print(f"ratio vs baseline: {ratio:.1f}x (target >= {TARGET_RATIO:.0f}x: "
+    print(f"ratio vs naive baseline (medians): {ratio:.1f}x (target >= {TARGET_RATIO:.0f}x: "
           f"{'met' if ratio >= TARGET_RATIO else 'NOT met'}); vs reference: "
-          f"{sum(reduce_) / sum(fast):.1f}x")
+          f"{med(reduce_) / med(fast):.1f}x")
+    print(f"ratio vs expert baseline (medians): {med(pillow) / med(fast):.2f}x "
+          "(the same Pillow calls; nothing hand-written to keep or replace)")
     return 1 if args.check and ratio < TARGET_RATIO else 0
 
 

@@ -205,11 +205,13 @@ def _start_kernel(url: str, mark: str) -> None:
     raise AssertionError("no kernel process appeared")
 
 
-def test_lab_stops_cleanly_and_shares_its_sandbox(checkout: Checkout) -> None:
+def test_lab_stops_cleanly_and_shares_its_sandbox(checkout: Checkout, figures) -> None:
     # --- first start: installs, starts the default sandbox, JupyterLab, a kernel
+    started = time.monotonic()
     lab = checkout.start_lab()
     try:
         url = lab.wait_for_url(timeout=600)
+        first_start = time.monotonic() - started
         assert "==> installing astria-widgets[lab]" in lab.output
         assert str(checkout.sandbox_dir) in lab.output
         _start_kernel(url, checkout.mark)
@@ -231,16 +233,20 @@ def test_lab_stops_cleanly_and_shares_its_sandbox(checkout: Checkout) -> None:
         for what in ("jupyter-lab", "astria-widgets sandbox", "ipykernel_launcher"):
             assert what in commands, f"{what} not found among {commands}"
     finally:
+        stopping = time.monotonic()
         code = lab.stop(signal.SIGTERM)
+        first_stop = time.monotonic() - stopping
     assert code == 128 + signal.SIGTERM, lab.output[-3000:]
     assert _marked_processes(checkout.mark) == {}, lab.output[-3000:]
     with pytest.raises(requests.ConnectionError):
         requests.get(f"{info['url']}/sandbox/health", timeout=5)
 
     # --- second start, nothing changed: no install; stopped as a closed terminal would
+    started = time.monotonic()
     lab = checkout.start_lab()
     try:
         lab.wait_for_url(timeout=300)
+        second_start = time.monotonic() - started
         before_url = lab.output[: URL.search(lab.output).start()]  # type: ignore[union-attr]
         assert "skipped install" in before_url
         assert "installing" not in before_url
@@ -249,6 +255,12 @@ def test_lab_stops_cleanly_and_shares_its_sandbox(checkout: Checkout) -> None:
         code = lab.stop(signal.SIGHUP)
     assert code == 128 + signal.SIGHUP, lab.output[-3000:]
     assert _marked_processes(checkout.mark) == {}, lab.output[-3000:]
+    figures(
+        "scripts/lab seconds to the URL (not asserted)",
+        first_start_with_install=round(first_start, 1),
+        second_start_skipped_install=round(second_start, 1),
+        sigterm_to_all_stopped=round(first_stop, 1),
+    )
 
 
 def test_a_changed_pyproject_reinstalls(checkout: Checkout) -> None:

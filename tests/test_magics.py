@@ -134,3 +134,26 @@ def test_help_for_every_command(shell, capsys):
     assert capsys.readouterr().out.strip() == HELP["watch"].strip()
     with pytest.raises(UsageError, match="unknown command 'frobnicate'"):
         shell.run_line_magic("astria", "frobnicate")
+
+
+def test_generate_returns_a_running_handle_with_a_sweep(shell, magics, client):
+    tune = client.create_tune(name="man", image_urls=["https://example.com/a.jpg"],
+                              branch="flux1", model_type="lora")
+    run = shell.run_line_magic(
+        "astria", f'generate {tune["id"]} "in a navy suit" --num-images 2 --seed 9 '
+                  "--super-resolution --aspect-ratio 16:9")
+    prompts = run.wait(timeout=WAIT)
+    assert len(prompts) == 1 and prompts[0]["tune_id"] == 1504944
+    assert prompts[0]["text"] == f"<lora:{tune['id']}:1> ohwx man in a navy suit"
+    assert (prompts[0]["seed"], prompts[0]["num_images"], prompts[0]["aspect_ratio"],
+            prompts[0]["super_resolution"]) == (9, 2, "16:9", True)
+    swept = shell.run_line_magic(
+        "astria", f'generate {tune["id"]} portrait --sweep seed=1,2 --sweep cfg_scale=3,7')
+    assert [(p["seed"], p["cfg_scale"]) for p in swept.wait(timeout=WAIT)] == [
+        (1, 3), (1, 7), (2, 3), (2, 7)]
+    with pytest.raises(UsageError, match="cfg_scale: 20 is outside 0...15"):
+        shell.run_line_magic("astria", f'generate {tune["id"]} x --cfg-scale 20')
+    with pytest.raises(UsageError, match="--sweep 'seed=a': 'a' is not a whole number"):
+        shell.run_line_magic("astria", f'generate {tune["id"]} x --sweep seed=a')
+    with pytest.raises(UsageError, match="argument --steps: 'many' is not a whole number"):
+        shell.run_line_magic("astria", f'generate {tune["id"]} x --steps many')

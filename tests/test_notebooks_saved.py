@@ -25,6 +25,7 @@ EXPECTED = (
     "02_training_with_the_form.ipynb",
     "03_tune_history_analysis.ipynb",
     "04_prompts_and_packs.ipynb",
+    "05_generating_with_a_trained_tune.ipynb",
 )
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
@@ -66,7 +67,7 @@ def _builder() -> ModuleType:
     return module
 
 
-def test_the_four_notebooks_are_there() -> None:
+def test_the_notebooks_are_there() -> None:
     found = sorted(p.name for p in NOTEBOOKS_DIR.glob("*.ipynb"))
     assert found == sorted(EXPECTED)
 
@@ -126,7 +127,8 @@ def test_analysis_notebook_has_its_plots_saved() -> None:
     assert all(png.startswith(PNG_SIGNATURE) and len(png) > 5_000 for png in pngs)
 
 
-@pytest.mark.parametrize("name", ["01_quickstart.ipynb", "04_prompts_and_packs.ipynb"])
+@pytest.mark.parametrize("name", ["01_quickstart.ipynb", "04_prompts_and_packs.ipynb",
+                                  "05_generating_with_a_trained_tune.ipynb"])
 def test_generated_images_are_saved_inline(name: str) -> None:
     pngs = _pngs(_load(name))
     assert pngs and all(png.startswith(PNG_SIGNATURE) for png in pngs)
@@ -195,6 +197,7 @@ def test_every_image_reference_resolves_inside_notebooks(name: str) -> None:
 def test_the_screenshots_are_shown() -> None:
     refs = [ref for name in EXPECTED for ref in _image_references(_load(name))]
     assert sorted(refs) == [
+        "images/screenshots/prompt-studio.png",
         "images/screenshots/tune-browser.png",
         "images/screenshots/tune-form.png",
     ]

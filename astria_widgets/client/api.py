@@ -14,19 +14,22 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 
-from astria_widgets.client import encoding, uploads
+from astria_widgets.client import downloads, encoding, prompt_params, references, uploads
 from astria_widgets.client.errors import AstriaError, InputError, NotFoundError
 from astria_widgets.client.pagination import MAX_PAGE_SIZE, iter_keyset
+from astria_widgets.client.references import PromptPlan, referenced_tune_ids
 from astria_widgets.client.status import (
     parse_time,
     prompt_is_terminal,
     tune_is_stalled,
     tune_is_terminal,
+    tune_status,
 )
 from astria_widgets.client.transport import RetrySettings, Transport
 from astria_widgets.client.waiting import PollPolicy, next_delay, next_prompt_delay, wait
@@ -37,7 +40,6 @@ ProgressCallback = Callable[[int, int], Any]
 
 #: A prompt found after a failed create must be this new (s of slack before the create began).
 CLOCK_SLACK = timedelta(seconds=2)
-_TUNE_REFERENCE = re.compile(r"<(?:lora|faceid):(\d+)")
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _PROMPT_FILE_PARAMS = frozenset({
     "input_image", "mask_image", "video_first_frame", "video_last_frame", "input_video",
@@ -133,6 +135,22 @@ def _name_title_problems(name: Any, title: Any) -> list[str]:
     elif title is not None and not title.strip():
         problems.append("title: the title is empty")
     return problems
+
+
+def _image_part(value: Any, label: str) -> Any:
+    """An input/mask image given like a training image, as an upload part (checked)."""
+    if isinstance(value, str):
+        value = Path(value)
+    try:
+        part = uploads.as_file_part(value, label)
+    except InputError as exc:
+        raise InputError([f"{label}: {p}" for p in exc.problems]) from None
+    if part is None:
+        raise InputError(f"{label}: give a path, bytes, an open binary file, a (name, bytes) "
+                         f"pair or an http(s) URL, not {type(value).__name__}")
+    if not uploads.image_format(part[1]):
+        raise InputError(f"{label}: {part[0]} is not an image (JPEG, PNG, WebP, GIF or BMP)")
+    return part
 
 
 def _stripped(value: Any) -> Any:
@@ -694,6 +712,124 @@ class AstriaClient:
         """Remove your like from a prompt."""
         self._delete(f"/prompts/{_record_id(prompt_id, 'prompt_id')}/likes")
 
+    # -- generating ------------------------------------------------------------------------
+    def list_gallery_tunes(self, *, limit: int | None = None, before_id: int | None = None,
+                           offset: int | None = None, **filters: Any) -> list[Record]:
+        """Public gallery tunes (base models, style LoRAs) to run on; same filters as tunes."""
+        return self._list("/gallery/tunes", limit, before_id, offset, filters)
+
+    def _tune_records(self, tune: Any, label: str = "tune") -> list[Record]:
+        """``tune`` (an id, a record, or a list of them) as tune records (ids are fetched)."""
+        items = list(tune) if isinstance(tune, (list, tuple)) else [tune]
+        if not items:
+            raise InputError(f"{label}: give a tune id or record (or a list of them)")
+        records = []
+        for index, item in enumerate(items):
+            name = label if len(items) == 1 else f"{label}[{index}]"
+            if isinstance(item, Mapping):
+                _record_id(item.get("id"), f"{name}['id']")
+                records.append(dict(item))
+            else:
+                records.append(self.get_tune(_record_id(item, name)))
+        return records
+
+    def plan_prompt(self, tune: Any, text: str, *, weight: float = 1) -> PromptPlan:
+        """Where a prompt for ``tune`` runs and its text as it will be sent (no prompt made).
+
+        ``tune``: an id, a tune record (yours or a gallery one), or a list for a multi-subject
+        prompt. Ids are fetched; records are used as given. See :mod:`.references`.
+        """
+        if not isinstance(text, str):
+            raise InputError(f"text: the prompt text must be a string, not {type(text).__name__}")
+        if references.weight_problem(weight):
+            raise InputError(references.weight_problem(weight) or "", context="plan_prompt")
+        records = self._tune_records(tune)
+        try:
+            return references.plan_prompt(records, text, weight=weight)
+        except ValueError as exc:
+            raise InputError(f"tune: {exc}", context="plan_prompt") from None
+
+    def generate(self, tune: Any, text: str, *, weight: float = 1, **params: Any) -> Record:
+        """Create a prompt with your tune (or a gallery model); returns the prompt record.
+
+        Picks where the prompt runs and writes the reference and token for the tune's kind
+        (:func:`~astria_widgets.client.references.plan_prompt`); ``tune`` may be a list for a
+        multi-subject prompt. ``params`` are the documented image parameters
+        (:mod:`~astria_widgets.client.prompt_params`), checked before sending; ``input_image``
+        and ``mask_image`` take a path, bytes, an open file, a (name, bytes) pair or a URL.
+        ``weight`` is the adapter strength written into the reference (``<lora:ID:weight>``).
+        Raises :class:`InputError` listing every problem, each naming its parameter.
+        """
+        problems: list[str] = []
+        weight_problem = references.weight_problem(weight)
+        if weight_problem:
+            problems.append(weight_problem)
+            weight = 1
+        if not isinstance(text, str) or not text.strip():
+            problems.append("text: the prompt text is empty")
+        params = {k: v for k, v in params.items() if v is not None}
+        for name in ("input_image", "mask_image"):
+            if isinstance(params.get(name), str) and is_http_url(params[name]):
+                params[f"{name}_url"] = params.pop(name).strip()
+        by_param = prompt_params.param_problems(params)
+        problems.extend(prompt_params.problem_list(by_param))
+        for name in ("input_image", "mask_image"):
+            if name in params and name not in by_param:
+                try:
+                    params[name] = _image_part(params[name], name)
+                except InputError as exc:
+                    problems.extend(exc.problems)
+        records: list[Record] = []
+        try:
+            records = self._tune_records(tune)
+        except InputError as exc:
+            problems.extend(exc.problems)
+        for record in records:
+            state = tune_status(record, self._transport.server_now())
+            if state in ("failed", "expired"):
+                what = "failed training" if state == "failed" else "has expired"
+                why = f" ({record['error']})" if record.get("error") else ""
+                problems.append(f"tune: tune {record.get('id')} {what}{why}; it cannot "
+                                "generate")
+        plan = None
+        if records and isinstance(text, str) and text.strip():
+            try:
+                plan = references.plan_prompt(records, text, weight=weight)
+            except ValueError as exc:
+                problems.append(f"tune: {exc}")
+        if problems or plan is None:
+            raise InputError(problems, context="generate")
+        return self.create_prompt(plan.tune_id, plan.text, **params)
+
+    def download(self, prompts: Any, dest: str | os.PathLike[str], *, zip: bool = False,
+                 progress: Callable[[int, int], Any] | None = None) -> list[Path] | Path:
+        """Save every image (or video) of ``prompts`` into the folder ``dest``.
+
+        ``prompts``: prompt records or ids (a single one too). Files are named
+        ``prompt-<id>-<NN>.<ext>`` (see :mod:`.downloads`); files already complete are skipped.
+        Returns the paths, or with ``zip=True`` the path of one archive (``dest`` itself when
+        it ends in ``.zip``). ``progress(done, total)`` replaces the tqdm bar shown in a
+        terminal.
+        """
+        items = [prompts] if isinstance(prompts, (Mapping, int, str)) else list(prompts)
+        records = [dict(p) if isinstance(p, Mapping) else
+                   self.get_prompt(None, _record_id(p, "prompts")) for p in items]
+        outputs = downloads.outputs_of(records)
+        target = Path(dest).expanduser()
+        from tqdm import tqdm  # the terminal bar: disable=None hides it off a terminal
+
+        with tqdm(total=len(outputs), unit="file", desc="download",
+                  disable=True if progress is not None else None) as bar:
+            def report(done: int, total: int) -> None:
+                bar.update(done - bar.n)
+                if progress is not None:
+                    progress(done, total)
+
+            if zip:
+                return downloads.save_to_zip(self._transport.send, outputs,
+                                             downloads.archive_path(target, outputs), report)
+            return downloads.save_to_folder(self._transport.send, outputs, target, report)
+
     # -- other -----------------------------------------------------------------------------
     def fetch_bytes(self, url: str) -> bytes:
         """Download a file (e.g. a generated image); the key goes only to the API's host."""
@@ -736,8 +872,8 @@ class AstriaClient:
             tune: Record | None = None
             if record.get("started_training_at") is None:
                 # A LoRA/FaceID prompt lives on a base tune and waits for the referenced one.
-                ref = _TUNE_REFERENCE.search(str(record.get("text") or ""))
-                tid = int(ref.group(1)) if ref else (
+                refs = referenced_tune_ids(str(record.get("text") or ""))
+                tid = refs[0] if refs else (
                     tune_id if tune_id is not None else record.get("tune_id"))
                 if tid not in cache:
                     try:

@@ -43,6 +43,18 @@ def image_format(data: bytes) -> str:
     return next((name for magic, name in _MAGIC if data.startswith(magic)), "")
 
 
+def video_format(data: bytes) -> str:
+    """``"mp4"`` for MP4/QuickTime bytes (an ``ftyp`` box first), ``"webm"`` for WebM, else ``""``.
+
+    Video prompts deliver their videos in ``images`` like pictures (astria-api.md §2.7).
+    """
+    if data[4:8] == b"ftyp":
+        return "mp4"
+    if data.startswith(b"\x1a\x45\xdf\xa3"):
+        return "webm"
+    return ""
+
+
 def image_suffix(data: bytes, default: str = "") -> str:
     """A file suffix for image bytes (``".jpg"``, ``".png"``...), ``default`` when unknown."""
     kind = image_format(data)

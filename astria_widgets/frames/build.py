@@ -13,10 +13,8 @@ a dict counts as an empty record.
 
 from __future__ import annotations
 
-import gc
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from operator import itemgetter
 from typing import Any
 
@@ -32,12 +30,14 @@ Derive = Callable[[dict[str, Any], "RawValues"], dict[str, Any]]
 class RawValues:
     """The raw (uncoerced) values of every field, read in one pass over the records.
 
-    Records are read in small chunks: one ``itemgetter`` call per record, then ``zip``
-    transposes the chunk's rows into columns while they are still in cache. This touches
-    each record once and is several times faster than one ``dict.get`` pass per field.
+    Records are read in small chunks; within a chunk, one ``itemgetter`` per field appends
+    that field's values to its column while the chunk's dicts are still in cache. That is
+    several times faster than one pass over all records per field, and it allocates no
+    per-record tuple, so the cyclic GC has nothing to collect and stays on (an earlier
+    version built a tuple per record and paused the GC process-wide to hide the cost).
     """
 
-    CHUNK = 512
+    CHUNK = 256
 
     def __init__(self, records: Sequence[dict[str, Any]]) -> None:
         self._n = len(records)
@@ -58,12 +58,12 @@ class RawValues:
         self.keys = set(names)
         if not names or not records:
             return
-        getter = itemgetter(*names) if len(names) > 1 else (lambda r: (r[names[0]],))
+        getters = [itemgetter(name) for name in names]
         columns: list[list[Any]] = [[] for _ in names]
         for start in range(0, self._n, self.CHUNK):
-            rows = map(getter, records[start : start + self.CHUNK])
-            for column, part in zip(columns, zip(*rows, strict=True), strict=True):
-                column.extend(part)
+            chunk = records[start : start + self.CHUNK]
+            for column, getter in zip(columns, getters, strict=True):
+                column.extend(map(getter, chunk))
         self._columns = dict(zip(names, columns, strict=True))
 
     def __call__(self, name: Any) -> Sequence[Any]:
@@ -78,19 +78,6 @@ class RawValues:
         if name not in self.keys or coerce.all_none(self(name)):
             return np.zeros(self._n, dtype=bool)
         return np.fromiter(map(bool, self(name)), dtype=bool, count=self._n)
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic GC: building many small tuples would otherwise trigger collections
-    that re-scan every record (the records hold no cycles we create)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _as_records(source: Iterable[Any]) -> list[dict[str, Any]]:
@@ -171,8 +158,7 @@ def _unique(name: str, taken: Mapping[str, Any] | set[str]) -> str:
 
 def build_frame(source: Iterable[Any], schema: Sequence[Column], derive: Derive) -> pd.DataFrame:
     """Build the typed frame of ``schema`` from records; ``derive`` fills derived columns."""
-    with _gc_paused():
-        return _build(_as_records(source), schema, derive)
+    return _build(_as_records(source), schema, derive)
 
 
 def _build(records: list[dict[str, Any]], schema: Sequence[Column], derive: Derive) -> pd.DataFrame:

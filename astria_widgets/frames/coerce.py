@@ -150,8 +150,9 @@ def to_datetime(values: Sequence[Any]) -> pd.api.extensions.ExtensionArray:
 
     A timestamp means what it means to the client (``parse_time``: ISO-8601 with ``Z`` or an
     offset, converted to UTC; naive times taken as UTC); numbers are not guessed at (epoch
-    units are ambiguous). The API's canonical form is parsed vectorised
-    (:mod:`astria_widgets.frames.isotime`); only other strings are parsed one by one.
+    units are ambiguous). The API's canonical form is parsed vectorised by pandas
+    (:mod:`astria_widgets.frames.isotime` keeps other forms out of it); only other strings are
+    parsed one by one.
     """
     n = len(values)
     if all_none(values):
@@ -202,6 +203,8 @@ def as_text(value: Any) -> str | None:
 def all_none(values: Sequence[Any]) -> bool:
     """True when every value is None (cheap: compares identities only)."""
     if isinstance(values, (list, tuple)):
+        if values and (values[0] is not None or values[-1] is not None):
+            return False  # the usual case, a filled column: decided without a pass
         return values.count(None) == len(values)  # identity first: no object is inspected
     return all(v is None for v in values)
 

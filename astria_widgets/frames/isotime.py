@@ -1,10 +1,16 @@
 """Vectorised parsing of the API's canonical timestamps (``2023-10-02T14:32:05.067Z``).
 
-The API writes every timestamp as ``YYYY-MM-DDTHH:MM:SS[.fff|.ffffff]Z``. Strings of exactly
-that shape are parsed here with integer arithmetic on their bytes -- no Python object per
-value -- and checked to be real dates and times (month 1-12, day within the month, hour < 24,
-minute and second < 60, year >= 1), which is exactly what ``datetime.fromisoformat`` accepts
-for that shape. Everything else is left to the caller's exact per-value parser.
+The API writes every timestamp as ``YYYY-MM-DDTHH:MM:SS[.fff|.ffffff]Z``. The parsing itself
+is pandas' (``pd.to_datetime(..., format="ISO8601", utc=True)``): a hand-written byte-level
+parser used to live here and measured no faster than that call (``benchmarks/bench_frames.py``
+compares them), so it was replaced.
+
+What stays here is the gate that keeps a column's meaning identical to the client's rule
+(``parse_time``, i.e. ``datetime.fromisoformat``): pandas accepts forms that rule rejects
+(``"2023"``, ``"2023-10"``, year 0, nine fraction digits), so only strings of exactly the
+canonical shape, in ASCII, with a year >= 1, are handed to pandas. Within that shape pandas
+and ``fromisoformat`` agree, rejecting the same impossible dates and times (the caller sends
+whatever comes back NaT, and every other string, through the exact per-value rule).
 """
 
 from __future__ import annotations
@@ -12,52 +18,76 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import pandas as pd
 
 _FRACTION_DIGITS = {20: 0, 24: 3, 27: 6}  # string length -> digits after the seconds
-_NAT = np.iinfo(np.int64).min
-_SEPARATORS = {4: b"-", 7: b"-", 10: b"T", 13: b":", 16: b":"}
-_DAYS_IN_MONTH = np.array([0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
+_NAT = np.datetime64("NaT", "us")
+_SEPARATORS = {4: "-", 7: "-", 10: "T", 13: ":", 16: ":"}
 
 
-def _days_from_civil(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
-    """Days since 1970-01-01 of proleptic Gregorian dates (H. Hinnant's algorithm)."""
-    year = year - (month <= 2)
-    era = np.floor_divide(year, 400)
-    year_of_era = year - era * 400
-    day_of_year = (153 * (month + np.where(month > 2, -3, 9)) + 2) // 5 + day - 1
-    day_of_era = year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year
-    return era * 146_097 + day_of_era - 719_468
-
-
-def _parse_block(codes: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray]:
-    """Micro-seconds since the epoch and validity of byte rows of one canonical ``length``."""
+def _shape_ok(codes: np.ndarray, length: int) -> np.ndarray:
+    """Which byte rows of one ``length`` have the canonical shape (digits where digits go)."""
     fraction = _FRACTION_DIGITS[length]
-    ok = codes[:, length - 1] == ord("Z")
+    expected = np.full(length, -1, dtype=np.int16)  # -1: a digit
     for position, char in _SEPARATORS.items():
-        ok &= codes[:, position] == ord(char)
+        expected[position] = ord(char)
+    expected[length - 1] = ord("Z")
     if fraction:
-        ok &= codes[:, 19] == ord(".")
+        expected[19] = ord(".")
+    fixed = expected >= 0
+    ok = (codes[:, fixed] == expected[fixed].astype(np.uint8)).all(axis=1)
+    ok &= ((codes[:, ~fixed] - np.uint8(ord("0"))) <= 9).all(axis=1)  # wraps for non-digits
+    ok &= (codes[:, :4] != ord("0")).any(axis=1)  # year 0000: pandas takes it, Python does not
+    return ok
 
-    def number(start: int, stop: int) -> np.ndarray:
-        nonlocal ok
-        value = np.zeros(len(codes), dtype=np.int64)
-        for position in range(start, stop):
-            digit = codes[:, position] - np.uint8(48)  # wraps for non-digits: > 9
-            ok &= digit <= 9
-            value = value * 10 + digit
-        return value
 
-    year, month, day = number(0, 4), number(5, 7), number(8, 10)
-    hour, minute, second = number(11, 13), number(14, 16), number(17, 19)
-    micros = number(20, 20 + fraction) * 10 ** (6 - fraction)
-    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
-    month_ok = (month >= 1) & (month <= 12)
-    longest = _DAYS_IN_MONTH[np.where(month_ok, month, 0)] - ((month == 2) & ~leap)
-    ok &= (year >= 1) & month_ok & (day >= 1) & (day <= longest)
-    ok &= (hour < 24) & (minute < 60) & (second < 60)
-    days = _days_from_civil(year, month, day)
-    seconds = days * 86_400 + hour * 3600 + minute * 60 + second
-    return np.where(ok, seconds * 1_000_000 + micros, _NAT), ok
+def _uniform_rows(values: Sequence[str]) -> np.ndarray | None:
+    """The canonical mask when every value has the first one's length, else None.
+
+    The values are joined with newlines (which no canonical string contains): when there are
+    exactly n - 1 newlines and every one sits where a length-L grid row ends, the rows are
+    the values themselves, so no per-value length is needed. Any other layout returns None.
+    """
+    n, length = len(values), len(values[0])
+    if length not in _FRACTION_DIGITS:
+        return None
+    try:
+        raw = "\n".join(values).encode("ascii")
+    except UnicodeEncodeError:
+        return None
+    if len(raw) != n * (length + 1) - 1 or raw.count(b"\n") != n - 1:
+        return None
+    codes = np.frombuffer(raw + b"\n", dtype=np.uint8).reshape(n, length + 1)
+    if not (codes[:, length] == ord("\n")).all():
+        return None
+    return _shape_ok(codes[:, :length], length)
+
+
+def canonical_rows(values: Sequence[str]) -> np.ndarray:
+    """Boolean mask of the strings that have exactly the API's canonical shape.
+
+    ``values`` holds strings only (anything else raises ``TypeError``).
+    """
+    n = len(values)
+    if n and type(values[0]) is str:
+        uniform = _uniform_rows(values)  # the usual case: one length throughout
+        if uniform is not None:
+            return uniform
+    lengths = np.fromiter(map(len, values), dtype=np.int64, count=n)
+    mask = np.zeros(n, dtype=bool)
+    for length in _FRACTION_DIGITS:
+        rows = np.flatnonzero(lengths == length)
+        if not len(rows):
+            continue
+        chosen = values if len(rows) == n else [values[i] for i in rows.tolist()]
+        try:
+            raw = "".join(chosen).encode("ascii")
+        except UnicodeEncodeError:  # keep the ASCII rows (the others cannot be canonical)
+            keep = [j for j, text in enumerate(chosen) if text.isascii()]
+            rows, raw = rows[keep], "".join(chosen[j] for j in keep).encode("ascii")
+        codes = np.frombuffer(raw, dtype=np.uint8).reshape(len(rows), length)
+        mask[rows] = _shape_ok(codes, length)
+    return mask
 
 
 def parse_canonical(values: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -67,33 +97,16 @@ def parse_canonical(values: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     canonical (or not valid dates) come back as NaT with the mask False; the caller parses
     those another way.
     """
-    n = len(values)
-    result = np.full(n, _NAT, dtype=np.int64)
-    parsed = np.zeros(n, dtype=bool)
-    lengths = np.fromiter(map(len, values), dtype=np.int64, count=n)
-    if n and int(lengths[0]) in _FRACTION_DIGITS and bool((lengths == lengths[0]).all()):
-        # the usual case, one length throughout: the joined text is an n x length byte grid
-        length = int(lengths[0])
-        try:
-            raw = "".join(values).encode("ascii")
-        except UnicodeEncodeError:
-            raw = None
-        if raw is not None:
-            codes = np.frombuffer(raw, dtype=np.uint8).reshape(n, length)
-            micros, parsed = _parse_block(codes, length)
-            return micros.view("datetime64[us]"), parsed
-    for length in _FRACTION_DIGITS:
-        rows = np.flatnonzero(lengths == length)
-        if not len(rows):
-            continue
-        chosen = [values[i] for i in rows.tolist()]
-        try:
-            raw = "".join(chosen).encode("ascii")
-        except UnicodeEncodeError:  # keep the ASCII rows (the others cannot be canonical)
-            keep = [j for j, text in enumerate(chosen) if text.isascii()]
-            rows, raw = rows[keep], "".join(chosen[j] for j in keep).encode("ascii")
-        codes = np.frombuffer(raw, dtype=np.uint8).reshape(len(rows), length)
-        micros, ok = _parse_block(codes, length)
-        result[rows] = micros
-        parsed[rows] = ok
-    return result.view("datetime64[us]"), parsed
+    rows = canonical_rows(values)
+    every = bool(rows.all())
+    if not every and not rows.any():
+        return np.full(len(values), _NAT), rows
+    chosen = values if every else [values[i] for i in np.flatnonzero(rows).tolist()]
+    parsed = pd.to_datetime(chosen, format="ISO8601", utc=True, errors="coerce")
+    micros = np.asarray(parsed.as_unit("us").tz_localize(None), dtype="datetime64[us]")
+    if every:
+        stamps = micros if micros.flags.writeable else micros.copy()  # the caller fills NaTs
+    else:
+        stamps = np.full(len(values), _NAT)
+        stamps[rows] = micros
+    return stamps, rows & ~np.isnat(stamps)

@@ -3,6 +3,7 @@
 - ``inspect_image`` / ``check_training_set``: what blocks or needs a warning (``ImageReport``)
 - ``prepare_for_upload``: CMYK, 16-bit, transparent and animated images made plain 8-bit
 - ``make_thumbnail``: fast, EXIF-upright, cached thumbnails
+- ``contact_sheet``: a labelled grid of images as one PNG (a sweep's results)
 """
 
 from astria_widgets.imaging.checks import (
@@ -20,6 +21,7 @@ from astria_widgets.imaging.checks import (
     inspect_image,
     size_problem,
 )
+from astria_widgets.imaging.contact_sheet import contact_sheet
 from astria_widgets.imaging.convert import flatten, prepare_for_upload
 from astria_widgets.imaging.thumbnails import clear_thumbnail_cache, make_thumbnail
 
@@ -35,6 +37,7 @@ __all__ = [
     "blocked_report",
     "check_training_set",
     "clear_thumbnail_cache",
+    "contact_sheet",
     "flatten",
     "format_size",
     "inspect_image",

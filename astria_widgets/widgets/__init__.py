@@ -9,6 +9,7 @@ importing one widget does not pull in the others.
 - ``LoginWidget`` -- an API key in, cleared at once (``login.py``)
 - ``TuneBrowser`` -- filterable paged history (``browser.py``)
 - ``ImagePicker`` -- training images with checks and thumbnails (``images.py``)
+- ``PromptStudio`` -- generate with a tune, sweep parameters, keep results (``studio*.py``)
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ _EXPORTS: dict[str, str] = {
     "LoginWidget": "astria_widgets.widgets.login",
     "TuneBrowser": "astria_widgets.widgets.browser",
     "ImagePicker": "astria_widgets.widgets.images",
+    "PromptStudio": "astria_widgets.widgets.studio",
+    "StudioInvalid": "astria_widgets.widgets.studio",
 }
 
 __all__ = [
@@ -34,6 +37,8 @@ __all__ = [
     "Gallery",
     "ImagePicker",
     "LoginWidget",
+    "PromptStudio",
+    "StudioInvalid",
     "SubmitHandle",
     "TuneBrowser",
     "TuneForm",
@@ -48,6 +53,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from astria_widgets.widgets.images import ImagePicker
     from astria_widgets.widgets.login import LoginWidget
     from astria_widgets.widgets.progress import TuneProgress, watch_tune
+    from astria_widgets.widgets.studio import PromptStudio, StudioInvalid
 
 
 __getattr__, __dir__ = lazy_exports(globals(), _EXPORTS)

@@ -75,9 +75,16 @@ class TuneDetail(widgets.VBox):
         self._prompts_title = widgets.HTML("")
         self._prompts = widgets.VBox()
         self._prompts.add_class("astria-browser-prompts")
+        self.generate_button = widgets.Button(description="Generate with this tune",
+                                              icon="magic", disabled=True,
+                                              layout=widgets.Layout(width="auto"))
+        self.generate_button.add_class("astria-browser-generate")
+        self.generate_button.on_click(lambda _b: self._on_generate_click())
+        self.studio_box = widgets.VBox()
+        self.studio_box.add_class("astria-browser-studio")
         super().__init__(
-            children=[self._fields, self._note, self._training_title, self._training,
-                      self._prompts_title, self._prompts],
+            children=[self._fields, self.generate_button, self._note, self._training_title,
+                      self._training, self._prompts_title, self._prompts, self.studio_box],
             layout=widgets.Layout(flex="1 1 320px", min_width="300px", padding="0 0 0 12px"),
         )
         self.add_class("astria-browser-detail")
@@ -109,6 +116,30 @@ class TuneDetail(widgets.VBox):
                 shown[pid] = [w for w in images if isinstance(w, widgets.Image)]
         return shown
 
+    @property
+    def studio(self) -> Any:
+        """The ``PromptStudio`` opened by "Generate with this tune" (``None`` before)."""
+        return self.studio_box.children[0] if self.studio_box.children else None
+
+    def open_studio(self) -> Any:
+        """Open a ``PromptStudio`` on the tune shown (below the details); return it."""
+        from astria_widgets.widgets.studio import PromptStudio
+
+        if self.tune_id is None or self._client is None:
+            raise ValueError("no tune with a client is shown")
+        studio = PromptStudio(client=self._client, tune=self.tune_id)
+        old = self.studio_box.children
+        self.studio_box.children = (studio,)
+        for child in old:
+            close_tree(child)
+        return studio
+
+    def _on_generate_click(self) -> None:
+        try:
+            self.open_studio()
+        except Exception as exc:  # noqa: BLE001 - shown, never a traceback
+            self._note.value = render.note_html(f"Could not open the studio: {exc}")
+
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the current load finished; False if ``timeout`` ran out (scripts, tests)."""
         return self._done.wait(timeout)
@@ -119,6 +150,7 @@ class TuneDetail(widgets.VBox):
             self._generation += 1
             self._done.set()
             self.tune_id = None
+            self.generate_button.disabled = True
             self._fields.value = render.note_html("Choose a tune to see its details.")
             self._reset_media()
             self.state = "empty"
@@ -131,6 +163,8 @@ class TuneDetail(widgets.VBox):
             self.tune_id = int(tune_id)
             self._fields.value = render.detail_html(tune_id, row)
             self._reset_media()
+            self.generate_button.disabled = client is None or row.get("status") in (
+                "failed", "expired")
             if client is None:
                 self._note.value = render.note_html(NO_CLIENT_NOTE)
                 self.state = "fields"

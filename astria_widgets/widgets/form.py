@@ -203,6 +203,12 @@ class TuneForm(w.VBox):
         self.message.add_class("astria-form-message")
         self.progress_box = w.VBox()
         self.progress_box.add_class("astria-form-progress")
+        self.generate_button = w.Button(description="Generate with this tune", icon="magic",
+                                        layout=w.Layout(display="none", width="auto"))
+        self.generate_button.add_class("astria-form-generate")
+        self.generate_button.on_click(lambda _b: self._on_generate_click())
+        self.studio_box = w.VBox()
+        self.studio_box.add_class("astria-form-studio")
 
         field_rows = [
             w.HBox(
@@ -225,6 +231,8 @@ class TuneForm(w.VBox):
                 ),
                 self.message,
                 self.progress_box,
+                self.generate_button,
+                self.studio_box,
             ]
         )
         self.add_class("astria-tune-form")
@@ -503,6 +511,7 @@ class TuneForm(w.VBox):
             watch = TuneWatch(client, existing, fetch_images=True)
             progress = TuneProgress(watch=watch, title=title)
             handle = SubmitHandle(title, watch, progress)
+            self._offer_generate(watch)
             self._handle = handle
             watch.subscribe(lambda _watch: self._on_watch_change(handle))
             self.progress_box.children = (progress,)
@@ -619,6 +628,34 @@ class TuneForm(w.VBox):
         except Exception as exc:  # noqa: BLE001 - a click never dumps a traceback
             logger.exception("submit failed")
             self._set_message(f"Could not submit: {short_error(exc)}", error=True)
+
+    # ------------------------------------------------------------------ generating
+    def _offer_generate(self, watch: TuneWatch) -> None:
+        """Show "Generate with this tune" once the submitted tune is trained."""
+        self.generate_button.layout.display = "none"
+
+        def on_change(changed: TuneWatch) -> None:
+            if changed.status == "trained" and changed.tune_id is not None:
+                self.generate_button.layout.display = ""
+
+        watch.subscribe(on_change)
+
+    def open_studio(self) -> Any:
+        """Open a ``PromptStudio`` on the tune this form created (below the form); return it."""
+        from astria_widgets.widgets.studio import PromptStudio
+
+        tune = self._handle.tune if self._handle is not None else None
+        if tune is None:
+            raise ValueError("no tune was created yet")
+        studio = PromptStudio(client=self._client, tune=tune)
+        self.studio_box.children = (studio,)
+        return studio
+
+    def _on_generate_click(self) -> None:
+        try:
+            self.open_studio()
+        except Exception as exc:  # noqa: BLE001 - a click never dumps a traceback
+            self._set_message(f"Could not open the studio: {short_error(exc)}", error=True)
 
     def __repr__(self) -> str:
         values = self.values

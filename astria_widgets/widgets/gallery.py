@@ -14,19 +14,13 @@ import threading
 import ipywidgets as w
 import traitlets
 
-from astria_widgets.widgets.formatting import image_format
+from astria_widgets.client.uploads import video_format
+from astria_widgets.widgets.formatting import format_size, image_format, shown_thumbnail
 
 _THUMBNAIL_SIZE = 256
-
-
-def _shrink(data: bytes) -> bytes:
-    """A thumbnail of ``data`` (keeps widget state small); the original when Pillow can't."""
-    try:
-        from astria_widgets.imaging.thumbnails import make_thumbnail
-
-        return make_thumbnail(data, size=_THUMBNAIL_SIZE)
-    except Exception:  # noqa: BLE001 - a gallery must show *something*
-        return data
+#: Videos up to this size play inline; a bigger one would not fit one widget message (the
+#: server's websocket cap is 10 MiB by default), so it gets a card saying how to keep it.
+MAX_INLINE_VIDEO_BYTES = 8 * 1024 * 1024
 
 
 class Gallery(w.Box):
@@ -49,12 +43,14 @@ class Gallery(w.Box):
         with self._lock:
             return list(self._urls)
 
-    def add(self, data: bytes, caption: str = "", url: str = "") -> w.Image:
-        """Show the image ``data`` with ``caption``; return its ``ipywidgets.Image``."""
-        thumb = _shrink(data)
-        image = w.Image(value=thumb, format=image_format(thumb) or "png",
-                        layout=w.Layout(width="160px"))
-        image.add_class("astria-gallery-image")
+    def add(self, data: bytes, caption: str = "", url: str = "") -> w.DOMWidget:
+        """Show the image (or video) ``data`` with ``caption``; return the widget showing it.
+
+        Pictures become an ``ipywidgets.Image`` thumbnail, videos an ``ipywidgets.Video``
+        player (or, past :data:`MAX_INLINE_VIDEO_BYTES`, a card pointing at
+        ``client.download``).
+        """
+        image = self._view(data)
         label = w.HTML(f"<small>{html.escape(caption)}</small>") if caption else w.HTML()
         item = w.VBox([image, label], layout=w.Layout(align_items="center", margin="3px"))
         item.add_class("astria-gallery-item")
@@ -63,6 +59,26 @@ class Gallery(w.Box):
             self.children = (*self.children, item)
             self.count = len(self.children)
         return image
+
+    @staticmethod
+    def _view(data: bytes) -> w.DOMWidget:
+        kind = video_format(data)
+        if kind and len(data) <= MAX_INLINE_VIDEO_BYTES:
+            view: w.DOMWidget = w.Video(value=data, format=kind, autoplay=False, loop=False,
+                                        controls=True, layout=w.Layout(width="160px"))
+            view.add_class("astria-gallery-video")
+        elif kind:
+            view = w.HTML(
+                f"<div style='width:160px;padding:8px;border:1px solid #ccc'>{kind.upper()} "
+                f"video, {format_size(len(data))}: too big to play here; keep it with "
+                "<code>client.download(prompts, folder)</code></div>")
+            view.add_class("astria-gallery-video")
+        else:
+            thumb = shown_thumbnail(data, _THUMBNAIL_SIZE)
+            view = w.Image(value=thumb, format=image_format(thumb) or "png",
+                           layout=w.Layout(width="160px"))
+            view.add_class("astria-gallery-image")
+        return view
 
     def clear(self) -> None:
         """Remove every image."""

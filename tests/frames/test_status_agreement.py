@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 from frames_examples import DOC_TUNES, canonical, json_values, moments, records, timestamps
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -178,3 +179,41 @@ def test_the_vectorised_table_picks_what_first_matching_picks(data):
         arrays = {n: np.array([row[n] for row in rows], dtype=bool) for n in names}
         codes = frame_status.status_codes(rules, arrays, list(states), len(rows))
         assert [states[c] for c in codes] == [first_matching(rules, row) for row in rows]
+
+
+def test_forms_pandas_accepts_but_the_client_rule_rejects_stay_missing():
+    # pandas' ISO-8601 parser (used for the canonical shape) is laxer than fromisoformat;
+    # the shape gate in frames/isotime.py must keep these out of it
+    values = [
+        "0000-01-01T00:00:00Z",  # year 0
+        "2023",
+        "2023-10",
+        "2023-10-02T14:32:05.123456789Z",  # nanoseconds: pandas keeps them, Python truncates
+        "2023-10-02T14:32:60Z",
+        "2023-10-02T14:3２:05Z",  # a non-ASCII digit, right length
+        "2023-1-02T14:32:05.00Z",  # right length, wrong shape
+    ]
+    parsed = to_datetime(values)
+    for value, got in zip(values, parsed, strict=True):
+        assert _same_time(got, parse_time(value)), value
+    assert parsed[3] == pd.Timestamp("2023-10-02T14:32:05.123456Z")
+    assert parsed.isna().sum() == len(values) - 1
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        # lengths that add up to whole canonical rows, but the values are not those rows
+        ["2023-10-02T14:32:05Z", "2023-10-02T14:32:05", "Z2023-10-02T14:32:05Z"],
+        # a newline inside a value (the joiner of the one-length fast path)
+        ["2023-10-02T14:32:05Z", "2023-10-02T14:32:05Z\n2023-10-02T14:32:05Z", "x"],
+        ["2023-10-02T14:32:05Z", "2023-10-\n02T14:32Z"],
+        ["2023-10-02T14:32:05.067Z"] * 3 + ["2023-10-02T14:32:05.067Z "],
+        # every value of the canonical shape, one an impossible date
+        ["2023-02-30T00:00:00Z", "2023-02-28T00:00:00Z"],
+    ],
+)
+def test_canonical_rows_are_the_values_themselves(values):
+    parsed = to_datetime(values)
+    for value, got in zip(values, parsed, strict=True):
+        assert _same_time(got, parse_time(value)), value

@@ -257,3 +257,17 @@ def test_non_dict_items_count_as_empty_records():
     frame = tunes_dataframe([DOC_TUNES[0], None, 5, "x"])
     assert len(frame) == 4
     assert frame.index[0] == 1 and frame.index[1:].isna().all()
+
+
+def test_building_a_frame_leaves_the_garbage_collector_alone(monkeypatch):
+    # the package runs threads beside the user's code: no process-wide gc switch, ever
+    import gc
+
+    def refuse() -> None:
+        raise AssertionError("gc.disable() called while building a frame")
+
+    monkeypatch.setattr(gc, "disable", refuse)
+    monkeypatch.setattr(gc, "freeze", refuse)
+    records = [{"id": i, "title": f"t{i}", "orig_images": [f"u{i}"]} for i in range(20_000)]
+    frame = tunes_dataframe(records)
+    assert len(frame) == 20_000 and gc.isenabled()

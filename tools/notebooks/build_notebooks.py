@@ -2,7 +2,7 @@
 
 Usage (from the repository root)::
 
-    python tools/notebooks/build_notebooks.py            # rebuild and execute all four notebooks
+    python tools/notebooks/build_notebooks.py            # rebuild and execute all the notebooks
     python tools/notebooks/build_notebooks.py 03         # only those whose name contains "03"
     python tools/notebooks/build_notebooks.py --images   # (re)draw the training images first
 
@@ -625,11 +625,143 @@ if TRAIN_FROM_PACK:
 '''),
 ]
 
+# --------------------------------------------------------------------------- 05 generating
+GENERATE: list[Cell] = [
+    md('''
+# Generating with a trained tune
+
+A trained tune is for generating. This notebook prompts a LoRA tune with `client.generate`,
+compares variations as a seed by cfg-scale grid in the `PromptStudio`, makes an image-to-image
+variation of a result, and downloads everything into a folder: the service deletes generated
+images 30 days after training, so downloading is how you keep them.
+
+Without `ASTRIA_API_KEY` everything runs against the local sandbox, which trains a Flux LoRA in
+a few simulated seconds for free. With the key set, the notebook uses your newest trained tune
+instead of training one, and each prompt is billed (the cost is printed).
+'''),
+    CONNECT,
+    md('''
+## A trained LoRA tune
+'''),
+    code('''
+from pathlib import Path
+
+from astria_widgets import tune_status
+
+if client.is_sandbox:  # a Flux LoRA from the portraits in images/ (simulated, free)
+    tune = client.create_tune(name="woman", images=sorted(Path("images").glob("*.jpg")),
+                              branch="flux1", model_type="lora", title="generating notebook")
+    tune = client.wait_for_tune(tune["id"], timeout=900)
+else:  # the real API: your newest trained tune
+    tune = next(t for t in client.iter_tunes() if tune_status(t) == "trained")
+{key: tune[key] for key in ("id", "name", "branch", "model_type", "token", "base_tune_id")}
+'''),
+    md('''
+## Where the prompt runs
+
+A LoRA (or FaceID) tune is an adapter: its prompts run on a base model, here Flux1.dev
+(gallery tune 1504944), and the text references the tune as `<lora:ID:1>` followed by its token
+and class. A checkpoint tune would run on itself with `TOKEN CLASS` in the text.
+`plan_prompt` shows where a prompt would run and its text as it will be sent, without sending:
+'''),
+    code('''
+plan = client.plan_prompt(tune, "portrait in a sunlit studio, 85mm")
+plan.tune_id, plan.text
+'''),
+    md('''
+`generate` does the same and creates the prompt. Every documented image parameter can be
+given; values are checked before anything is sent, each message naming its parameter:
+'''),
+    code('''
+from astria_widgets import InputError
+
+try:
+    client.generate(tune, "portrait", cfg_scale=20, inpaint_faces=True, aspect_ratio="16/9")
+except InputError as error:
+    print(error)
+'''),
+    code('''
+from IPython.display import Image, display
+
+from astria_widgets.client.generation import dollars
+
+prompt = client.generate(tune, "portrait in a sunlit studio, 85mm", seed=42, num_images=2,
+                         aspect_ratio="3:4")
+prompt = client.wait_for_prompt(prompt["tune_id"], prompt["id"], timeout=600)
+print(prompt["text"])
+print(len(prompt["images"]), "images, cost", dollars(prompt["cost_mc"]))
+for url in prompt["images"]:
+    display(Image(data=client.fetch_bytes(url), width=240))
+'''),
+    md('''
+## Variations: a seed by cfg-scale grid
+
+The `PromptStudio` picks the tune (yours newest first, or a gallery model), shows the text as
+it will be sent, groups the parameters, and runs a sweep: one prompt per combination, laid out
+as a labelled grid. `submit` returns at once with a handle; the kernel stays free.
+'''),
+    code('''
+from astria_widgets import PromptStudio
+
+studio = PromptStudio(client, tune=tune["id"], text="portrait in a sunlit studio, 85mm")
+run = studio.submit(sweep={"seed": [1, 2], "cfg_scale": [3, 7]})
+studio
+'''),
+    md('''
+In JupyterLab the studio looks like this once the four prompts have finished (each result
+opens at full size with its seed and parameters, can be liked, used as the next input image,
+and "Download all" keeps them):
+
+![PromptStudio with a 2x2 seed by cfg_scale grid](images/screenshots/prompt-studio.png)
+
+A saved notebook keeps no live widgets, so here is the same grid as one picture, and the
+prompts as a table:
+'''),
+    code('''
+from astria_widgets import prompts_dataframe
+
+prompts = run.wait(timeout=600)
+display(Image(data=run.contact_sheet(tile=200)))
+prompts_dataframe(prompts)[["seed", "cfg_scale", "status", "n_images"]].sort_index()
+'''),
+    md('''
+## Image to image
+
+A result can be the input of the next prompt: the input image (a path, bytes, an open file or a
+URL, like training images) is restyled by the text, and `denoising_strength` says how far
+(1 follows the text, 0 keeps the image). In the studio, "Use as input" does the same.
+'''),
+    code('''
+start = run.images[prompts[0]["id"]][0].data
+variation = client.generate(tune, "as an oil painting", input_image=start,
+                            denoising_strength=0.6, seed=7)
+variation = client.wait_for_prompt(variation["tune_id"], variation["id"], timeout=600)
+display(Image(data=start, width=240), Image(data=client.fetch_bytes(variation["images"][0]),
+                                            width=240))
+'''),
+    md('''
+## Keep them
+
+`download` saves every image of the given prompts as `prompt-<id>-<NN>.<ext>` (the extension
+from the content type). Files already complete are skipped, so running it again only fetches
+what is missing; `zip=True` writes one archive instead.
+'''),
+    code('''
+kept = client.download([prompt, *prompts, variation], "generated")
+[path.name for path in kept]
+'''),
+    code('''
+archive = client.download(prompts, "generated/grid.zip", zip=True)
+archive.name, archive.stat().st_size > 0
+'''),
+]
+
 NOTEBOOKS: dict[str, list[Cell]] = {
     "01_quickstart.ipynb": QUICKSTART,
     "02_training_with_the_form.ipynb": FORM,
     "03_tune_history_analysis.ipynb": HISTORY,
     "04_prompts_and_packs.ipynb": PROMPTS,
+    "05_generating_with_a_trained_tune.ipynb": GENERATE,
 }
 
 

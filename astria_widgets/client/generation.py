@@ -1,0 +1,272 @@
+"""``GenerationRun``: the handle of a studio submit, one prompt per sweep cell, on a PromptsWatch.
+
+``GenerationRun.start(...)`` checks everything first (the tune plan, every parameter, the sweep)
+and raises :class:`InputError` before anything is sent; then it returns at once while the
+prompts are created and followed in the watch's one thread
+(:class:`~astria_widgets.client.watch.PromptsWatch`, which waits through
+``client.wait_for_prompts`` and downloads the images of finished prompts). The kernel stays
+free. Views ``subscribe`` and read ``status``, ``cells``, ``images`` and ``cost_mc``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from astria_widgets.client.errors import InputError
+from astria_widgets.client.prompt_params import param_problems, problem_list
+from astria_widgets.client.references import PromptPlan, plan_prompt
+from astria_widgets.client.sweep import SweepCell, SweepPlan, plan_sweep
+
+if TYPE_CHECKING:
+    from astria_widgets.client.api import AstriaClient
+    from astria_widgets.client.watch import PromptsWatch, WatchedImage
+
+logger = logging.getLogger(__name__)
+Record = dict[str, Any]
+MILLICENTS_PER_DOLLAR = 100_000
+"""1,000 mc = 1 cent (API notes section 5.7)."""
+
+
+def dollars(millicents: float | None) -> str:
+    """Millicents as dollars, e.g. ``$0.0092`` (4 decimals below a dollar), ``—`` when unknown."""
+    if millicents is None:
+        return "—"
+    value = millicents / MILLICENTS_PER_DOLLAR
+    return f"${value:,.2f}" if abs(value) >= 1 else f"${value:.4f}"
+
+
+class BackgroundDownload:
+    """A download running in its own daemon thread: ``progress``, ``done``, ``result``,
+    ``error``, ``wait()``. ``on_change(job)`` is called in that thread after each file and at
+    the end (a raising callback is logged, never ends the download)."""
+
+    def __init__(self, on_change: Callable[[BackgroundDownload], Any] | None = None) -> None:
+        self.progress: tuple[int, int] = (0, 0)
+        self.result: list[Path] | Path | None = None
+        self.error: BaseException | None = None
+        self._on_change = on_change
+        self._finished = False  # set before the last on_change, so views see the end
+        self._done = threading.Event()
+
+    @property
+    def done(self) -> bool:
+        """True once the download finished or failed."""
+        return self._finished
+
+    def start(self, job: Callable[[Callable[[int, int], None]], Any]) -> None:
+        """Run ``job(progress)`` in a daemon thread."""
+        threading.Thread(target=self._run, args=(job,), name="astria-download",
+                         daemon=True).start()
+
+    def _run(self, job: Callable[[Callable[[int, int], None]], Any]) -> None:
+        try:
+            self.result = job(self._progress)
+        except Exception as exc:  # noqa: BLE001 - kept as .error, re-raised by wait()
+            self.error = exc
+        finally:
+            self._finished = True
+            self._changed()  # views show the end before wait() returns
+            self._done.set()
+
+    def _progress(self, done: int, total: int) -> None:
+        self.progress = (done, total)
+        self._changed()
+
+    def _changed(self) -> None:
+        if self._on_change is None:
+            return
+        try:
+            self._on_change(self)
+        except Exception:  # noqa: BLE001
+            logger.exception("a download subscriber raised")
+
+    def wait(self, timeout: float | None = None) -> list[Path] | Path:
+        """The saved paths once finished (re-raises the error); ``TimeoutError`` if not yet."""
+        if not self._done.wait(timeout):
+            raise TimeoutError(f"the download is still running after {timeout} s")
+        if self.error is not None:
+            raise self.error
+        assert self.result is not None
+        return self.result
+
+
+class GenerationRun:
+    """One submit: the planned grid, the prompts as they are created and finish, the images.
+
+    Use :meth:`start` (it validates, then returns the running handle). ``status`` is the
+    watch's: ``creating``, ``pending``, ``done``, ``failed`` (all settled, some failed),
+    ``error`` (``.error`` says why) or ``stopped``.
+    """
+
+    def __init__(self, client: AstriaClient, tunes: list[Record], plan: PromptPlan,
+                 text: str, sweep: SweepPlan, *, timeout: float | None = None) -> None:
+        from astria_widgets.client.watch import PromptsWatch
+
+        self.client = client
+        self.tunes = tunes
+        self.plan = plan
+        self.text = text
+        self.sweep = sweep
+        self._created: list[Record] = []
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self.watch: PromptsWatch = PromptsWatch(client, plan.tune_id, timeout=timeout,
+                                                fetch_images=True)
+
+    @classmethod
+    def start(cls, client: AstriaClient, tunes: list[Record], text: str,
+              params: Mapping[str, Any] | None = None,
+              sweep: Mapping[str, Any] | None = None, *,
+              timeout: float | None = None) -> GenerationRun:
+        """Check the inputs, start creating one prompt per sweep cell, return at once.
+
+        ``tunes`` are tune records (see :meth:`AstriaClient.plan_prompt`). Raises
+        :class:`InputError` listing every problem before anything is sent.
+        """
+        return cls.prepare(client, tunes, text, params, sweep, timeout=timeout).begin()
+
+    @classmethod
+    def prepare(cls, client: AstriaClient, tunes: list[Record], text: str,
+                params: Mapping[str, Any] | None = None,
+                sweep: Mapping[str, Any] | None = None, *,
+                timeout: float | None = None) -> GenerationRun:
+        """Check the inputs and plan the run without starting it (views subscribe, then
+        :meth:`begin`, so that no change is missed). Raises :class:`InputError`."""
+        params = {k: v for k, v in (params or {}).items() if v is not None}
+        problems = problem_list(param_problems(params))
+        if not isinstance(text, str) or not text.strip():
+            problems.append("text: the prompt text is empty")
+        plan = None
+        try:
+            plan = plan_prompt(tunes, text or "")
+        except ValueError as exc:
+            problems.append(f"tune: {exc}")
+        try:
+            grid = plan_sweep(sweep, params)
+        except InputError as exc:
+            problems.extend(exc.problems)
+        if problems or plan is None:
+            raise InputError(problems, context="generate")
+        return cls(client, tunes, plan, text, grid, timeout=timeout)
+
+    def begin(self) -> GenerationRun:
+        """Start creating and following the prompts (in the watch's thread); return at once."""
+        self.watch.start(create=self._create_all)
+        return self
+
+    def _create_all(self) -> list[Record]:
+        for cell in self.sweep.cells:
+            if self._stopping.is_set():
+                break
+            record = self.client.generate(self.tunes, self.text, **cell.params)
+            with self._lock:
+                self._created.append(record)
+        return list(self._created)
+
+    # -- state -------------------------------------------------------------------------------
+    @property
+    def status(self) -> str:
+        """See the class docstring."""
+        return self.watch.status
+
+    @property
+    def done(self) -> bool:
+        """True once everything settled, or the run stopped or failed."""
+        return self.watch.done
+
+    @property
+    def error(self) -> BaseException | None:
+        """What ended the run early (a refused create, an API error, a timeout)."""
+        return self.watch.error
+
+    @property
+    def prompts(self) -> list[Record]:
+        """The latest record of each prompt made so far, in cell order."""
+        latest = {int(p["id"]): p for p in self.watch.prompts}
+        with self._lock:
+            created = list(self._created)
+        return [latest.get(int(p["id"]), p) for p in created]
+
+    @property
+    def cells(self) -> list[tuple[SweepCell, Record | None]]:
+        """Every grid cell with its prompt record (``None`` until it was created)."""
+        prompts = self.prompts
+        return [(cell, prompts[i] if i < len(prompts) else None)
+                for i, cell in enumerate(self.sweep.cells)]
+
+    @property
+    def images(self) -> dict[int, list[WatchedImage]]:
+        """Downloaded images by prompt id, in image order."""
+        found: dict[int, list[WatchedImage]] = {}
+        for image in self.watch.images:
+            found.setdefault(image.prompt_id, []).append(image)
+        for images in found.values():
+            images.sort(key=lambda i: i.index)
+        return found
+
+    @property
+    def cost_mc(self) -> int | None:
+        """What the prompts cost, in millicents, where the API states it (``None`` if not)."""
+        costs = [p.get("cost_mc") for p in self.prompts]
+        known = [c for c in costs if isinstance(c, (int, float))]
+        return int(sum(known)) if known else None
+
+    # -- control -----------------------------------------------------------------------------
+    def wait(self, timeout: float | None = None) -> list[Record]:
+        """Block until every prompt settled; return the prompts (re-raises ``.error``)."""
+        self.watch.wait(timeout)
+        return self.prompts
+
+    def stop(self) -> None:
+        """Stop creating and following (prompts already sent go on in the service)."""
+        self._stopping.set()
+        self.watch.stop()
+
+    def subscribe(self, callback: Callable[[GenerationRun], Any]) -> Callable[[], None]:
+        """``callback(run)`` after every change, in the watch thread; returns unsubscribe."""
+        return self.watch.subscribe(lambda _watch: callback(self))
+
+    def like(self, prompt_id: int) -> None:
+        """Like one of the run's prompts."""
+        self.client.like_prompt(prompt_id)
+
+    def download(self, dest: str | Path, *, zip: bool = False,
+                 progress: Callable[[int, int], Any] | None = None) -> list[Path] | Path:
+        """Save every finished image of the run (``client.download``); blocks."""
+        done = [p for p in self.prompts if p.get("images")]
+        return self.client.download(done, dest, zip=zip, progress=progress or (lambda *_: None))
+
+    def start_download(self, dest: str | Path, *, zip: bool = False,
+                       on_change: Callable[[BackgroundDownload], Any] | None = None
+                       ) -> BackgroundDownload:
+        """:meth:`download` in a daemon thread (the kernel stays free); returns at once."""
+        job = BackgroundDownload(on_change)
+        job.start(lambda progress: self.download(dest, zip=zip, progress=progress))
+        return job
+
+    def contact_sheet(self, tile: int = 256) -> bytes:
+        """The grid as one labelled PNG (first image of each prompt), for a saved notebook."""
+        from astria_widgets.imaging.contact_sheet import contact_sheet
+
+        plan = self.sweep
+        rows, cols = plan.shape
+        images = self.images
+        cells: list[list[bytes | None]] = [[None] * cols for _ in range(rows)]
+        captions = [[""] * cols for _ in range(rows)]
+        for cell, prompt in self.cells:
+            shown = images.get(int(prompt["id"]), []) if prompt is not None else []
+            cells[cell.row][cell.col] = shown[0].data if shown else None
+            captions[cell.row][cell.col] = f"#{prompt['id']}" if prompt is not None else ""
+        return contact_sheet(
+            cells, tile=tile, captions=captions,
+            row_labels=[f"{plan.row_param} = {v}" for v in plan.row_values],
+            col_labels=[f"{plan.col_param} = {v}" for v in plan.col_values])
+
+    def __repr__(self) -> str:
+        rows, cols = self.sweep.shape
+        return (f"GenerationRun(tune={self.plan.tune_id}, prompts={len(self.sweep.cells)} "
+                f"({rows}x{cols}), status={self.status!r})")

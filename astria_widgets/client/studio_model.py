@@ -1,0 +1,160 @@
+"""``StudioModel``: what the PromptStudio shows and does, without any widget.
+
+It holds the tunes a user can pick (their own usable tunes, newest first, then the gallery's
+base models and LoRAs), the selected tune, and answers the studio's questions through the
+client: the text as it will be sent (:func:`~astria_widgets.client.references.plan_prompt`),
+the problems of the current values (:mod:`~astria_widgets.client.prompt_params`), the account
+balance, and ``submit`` (a :class:`~astria_widgets.client.generation.GenerationRun`). The widget
+only renders it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from astria_widgets.client.errors import InputError
+from astria_widgets.client.generation import GenerationRun
+from astria_widgets.client.prompt_params import param_problems
+from astria_widgets.client.references import PromptPlan, plan_prompt
+from astria_widgets.client.status import tune_status
+from astria_widgets.client.sweep import plan_sweep
+
+if TYPE_CHECKING:
+    from astria_widgets.client.api import AstriaClient
+
+Record = dict[str, Any]
+OWN_TUNES_LIMIT = 120
+GALLERY_LIMIT = 200
+UNUSABLE = ("failed", "expired")
+
+
+def tune_label(tune: Mapping[str, Any], *, gallery: bool = False) -> str:
+    """How a tune reads in the picker, e.g. ``#12 Anna (woman, flux1 lora) · trained``."""
+    kind_text = tune.get("model_type") or "checkpoint"
+    if gallery:
+        return f"Gallery: {tune.get('title')} (#{tune.get('id')}, {tune.get('branch')} {kind_text})"
+    parts = [p for p in (tune.get("name"), f"{tune.get('branch')} {kind_text}") if p]
+    state = tune_status(tune)
+    shown = "" if state == "trained" else f" · {state}"
+    return f"#{tune.get('id')} {tune.get('title')} ({', '.join(parts)}){shown}"
+
+
+def filter_options(options: list[tuple[str, int]], search: str) -> list[tuple[str, int]]:
+    """The options whose label contains every word of ``search`` (case-insensitive)."""
+    words = search.lower().split()
+    return [o for o in options if all(w in o[0].lower() for w in words)]
+
+
+class StudioModel:
+    """The studio's state and actions (see the module docstring).
+
+    ``client`` may be ``None``: :meth:`resolve_client` then calls ``connect()`` once.
+    """
+
+    def __init__(self, client: AstriaClient | None = None) -> None:
+        self._client = client
+        self.own: list[Record] = []
+        self.gallery: list[Record] = []
+        self.tune: Record | None = None
+        self.note = ""
+
+    @property
+    def client(self) -> AstriaClient | None:
+        """The client (``None`` until resolved)."""
+        return self._client
+
+    def resolve_client(self) -> AstriaClient:
+        """The client, connecting (real API with a key, else the sandbox) the first time."""
+        if self._client is None:
+            from astria_widgets.connect import connect
+
+            self._client = connect(quiet=True)
+            if self._client.is_sandbox:
+                self.note = ("No ASTRIA_API_KEY: using the local sandbox at "
+                             f"{self._client.base_url}.")
+        return self._client
+
+    # -- tunes -------------------------------------------------------------------------------
+    def load_tunes(self) -> None:
+        """Fetch your usable tunes (newest first) and the gallery's tunes."""
+        client = self.resolve_client()
+        now = client.transport.server_now()
+        self.own = [t for t in client.list_tunes(limit=OWN_TUNES_LIMIT)
+                    if tune_status(t, now) not in UNUSABLE]
+        self.gallery = client.list_gallery_tunes(limit=GALLERY_LIMIT)
+
+    def options(self, search: str = "") -> list[tuple[str, int]]:
+        """(label, tune id) of every pickable tune matching ``search``: yours, then gallery."""
+        found = [(tune_label(t), int(t["id"])) for t in self.own]
+        found += [(tune_label(t, gallery=True), int(t["id"])) for t in self.gallery]
+        return filter_options(found, search)
+
+    def select(self, tune: int | Mapping[str, Any] | None) -> Record | None:
+        """Pick a tune by id or record (an id not loaded is fetched); ``None`` clears."""
+        if tune is None:
+            self.tune = None
+        elif isinstance(tune, Mapping):
+            self.tune = dict(tune)
+        else:
+            known = {int(t["id"]): t for t in (*self.own, *self.gallery)}
+            tid = int(tune)
+            self.tune = known.get(tid) or self.resolve_client().get_tune(tid)
+            if tid not in known:
+                self.own.insert(0, self.tune)
+        return self.tune
+
+    # -- checks and preview ------------------------------------------------------------------
+    def preview(self, text: str) -> PromptPlan | None:
+        """Where the prompt runs and its text as sent (``None`` without a usable tune)."""
+        if self.tune is None:
+            return None
+        try:
+            return plan_prompt(self.tune, text)
+        except ValueError:
+            return None
+
+    def problems(self, text: str, params: Mapping[str, Any],
+                 sweep: Mapping[str, Any] | None = None) -> dict[str, list[str]]:
+        """Every problem by field (``tune``, ``text``, a parameter, or ``sweep``)."""
+        found = param_problems({k: v for k, v in params.items() if v is not None})
+        if self.tune is None:
+            found.setdefault("tune", []).append("choose a tune to generate with")
+        elif tune_status(self.tune) in UNUSABLE:
+            found.setdefault("tune", []).append(
+                f"tune {self.tune.get('id')} is {tune_status(self.tune)}; choose another")
+        if not text.strip():
+            found.setdefault("text", []).append("type what to generate")
+        if sweep:
+            try:
+                plan_sweep(sweep, {k: v for k, v in params.items()
+                                   if v is not None and k not in sweep})
+            except InputError as exc:
+                found.setdefault("sweep", []).extend(exc.problems)
+        return found
+
+    def balance_mc(self) -> int | None:
+        """The account balance in millicents (``GET /users`` ``usd_balance_mc``)."""
+        value = self.resolve_client().account().get("usd_balance_mc")
+        return int(value) if isinstance(value, (int, float)) else None
+
+    # -- running -----------------------------------------------------------------------------
+    def submit(self, text: str, params: Mapping[str, Any],
+               sweep: Mapping[str, Any] | None = None, *,
+               timeout: float | None = None) -> GenerationRun:
+        """Start one prompt per sweep combination; returns the running handle at once.
+
+        A swept parameter overrides the same fixed parameter. Raises :class:`InputError`
+        listing every problem before anything is sent.
+        """
+        return self.prepare(text, params, sweep, timeout=timeout).begin()
+
+    def prepare(self, text: str, params: Mapping[str, Any],
+                sweep: Mapping[str, Any] | None = None, *,
+                timeout: float | None = None) -> GenerationRun:
+        """Like :meth:`submit`, but not started yet (a view subscribes, then ``begin()``)."""
+        if self.tune is None:
+            raise InputError("tune: choose a tune to generate with", context="generate")
+        fixed = {k: v for k, v in params.items() if v is not None and k not in (sweep or {})}
+        return GenerationRun.prepare(self.resolve_client(), [self.tune], text, fixed, sweep,
+                                     timeout=timeout)

@@ -1,0 +1,282 @@
+"""The studio's results: a labelled grid of a run's prompts, a full-size viewer, Download all.
+
+:class:`StudioResults` renders a :class:`~astria_widgets.client.generation.GenerationRun`: one
+row per value of the first swept parameter and one column per value of the second, each cell
+showing its prompt's first image (or its state), with buttons to view it at full size (all its
+images, its seed and parameters), like it, or use it as the next input image. It subscribes to
+the run (updates arrive in the run's thread and only set widget traits) and owns no thread and
+no rule: states come from ``client.status``, costs from the run.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import ipywidgets as w
+
+from astria_widgets.client.generation import dollars
+from astria_widgets.client.prompt_params import PARAMS
+from astria_widgets.client.status import prompt_status
+from astria_widgets.widgets.formatting import (
+    error_html,
+    image_format,
+    short_error,
+    shown_thumbnail,
+)
+
+if TYPE_CHECKING:
+    from astria_widgets.client.generation import BackgroundDownload, GenerationRun
+
+logger = logging.getLogger(__name__)
+logger.addHandler(logging.NullHandler())
+THUMB = 192
+UseAsInput = Callable[[str, bytes], Any]
+
+
+def shown_params(prompt: dict[str, Any]) -> list[tuple[str, Any]]:
+    """The documented parameters a prompt record echoes back (seed first), for the viewer."""
+    names = ["seed"] + [n for n in PARAMS if n != "seed"]
+    return [(n, prompt[n]) for n in names if prompt.get(n) not in (None, "", [], False)]
+
+
+def _guarded(action: Callable[[], None]) -> None:
+    try:
+        action()
+    except Exception:  # noqa: BLE001 - a click never dumps a traceback into the notebook
+        logger.exception("studio result action failed")
+
+
+def _header(param: str | None, value: Any, axis: str) -> w.HTML:
+    label = w.HTML(f"<b>{html.escape(f'{param} = {value}')}</b>")
+    label.add_class(f"astria-studio-{axis}-label")
+    return label
+
+
+class ResultCell:
+    """The widgets of one grid cell."""
+
+    def __init__(self, label: str, on_view: Callable[[], None], on_like: Callable[[], None],
+                 on_use: Callable[[], None]) -> None:
+        self.image = w.Image(format="png", layout=w.Layout(width=f"{THUMB}px",
+                                                           height=f"{THUMB}px"))
+        self.image.add_class("astria-studio-cell-image")
+        self.caption = w.HTML(f"<small>{html.escape(label)}</small>")
+        self.caption.add_class("astria-studio-cell-label")
+        self.state = w.HTML("<small>waiting...</small>")
+        self.state.add_class("astria-studio-cell-state")
+
+        def button(text: str, icon: str, css: str, action: Callable[[], None]) -> w.Button:
+            b = w.Button(description=text, icon=icon, disabled=True,
+                         layout=w.Layout(width="auto"))
+            b.add_class(css)
+            b.on_click(lambda _b: _guarded(action))
+            return b
+
+        self.view = button("View", "search-plus", "astria-studio-view", on_view)
+        self.like = button("Like", "heart", "astria-studio-like", on_like)
+        self.use = button("Use as input", "arrow-up", "astria-studio-use", on_use)
+        self.box = w.VBox([self.image, self.caption, self.state,
+                           w.HBox([self.view, self.like, self.use])],
+                          layout=w.Layout(border="1px solid #ddd", padding="4px",
+                                          align_items="center"))
+        self.box.add_class("astria-studio-cell")
+        self.shown: tuple[int, int] | None = None  # (prompt id, image count) displayed
+
+
+class StudioResults(w.VBox):
+    """The results of the latest run (see the module docstring)."""
+
+    def __init__(self, on_use_as_input: UseAsInput | None = None,
+                 on_change: Callable[[GenerationRun], Any] | None = None) -> None:
+        self._run: GenerationRun | None = None
+        self._lock = threading.RLock()  # renders come from the run's thread and the kernel's
+        self._unsubscribe: Callable[[], None] | None = None
+        #: the grid's cells (row-major) and its row/column headers
+        self.cells: list[ResultCell] = []
+        self.row_labels: list[w.HTML] = []
+        self.col_labels: list[w.HTML] = []
+        self._on_use_as_input = on_use_as_input
+        self._on_change = on_change
+        self.status = w.HTML()
+        self.status.add_class("astria-studio-status")
+        self.grid = w.GridBox()
+        self.grid.add_class("astria-studio-grid")
+        self.viewer = w.VBox()
+        self.viewer.add_class("astria-studio-viewer")
+        self.folder = w.Text(value="astria-downloads", description="Folder",
+                             style={"description_width": "60px"}, layout=w.Layout(width="300px"))
+        self.folder.add_class("astria-studio-folder")
+        self.download_button = w.Button(description="Download all", icon="download",
+                                        disabled=True)
+        self.download_button.add_class("astria-studio-download")
+        self.download_button.on_click(self._on_download_click)
+        self.message = w.HTML()
+        self.message.add_class("astria-studio-results-message")
+        #: the latest "Download all" (``.wait()`` gives the paths)
+        self.download: BackgroundDownload | None = None
+        super().__init__(children=[
+            self.status, self.grid,
+            w.HBox([self.folder, self.download_button], layout=w.Layout(align_items="center")),
+            self.message, self.viewer,
+        ])
+        self.add_class("astria-studio-results")
+
+    @property
+    def run(self) -> GenerationRun | None:
+        """The run shown."""
+        return self._run
+
+    def show(self, run: GenerationRun) -> None:
+        """Render ``run`` from now on (the previous run is let go, not stopped)."""
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        self._run = run
+        plan = run.sweep
+        self.cells = [
+            ResultCell(cell.label or "result", lambda i=i: self._view(i), lambda i=i: self._like(i),
+                  lambda i=i: self._use(i))
+            for i, cell in enumerate(plan.cells)]
+        rows, cols = plan.shape
+        children: list[w.Widget] = []
+        headers = plan.col_param is not None
+        self.col_labels = [_header(plan.col_param, v, "col") for v in plan.col_values]
+        self.row_labels = [_header(plan.row_param, v, "row") for v in plan.row_values]
+        if headers:
+            children.append(w.HTML(""))
+            children.extend(self.col_labels)
+        for r in range(rows):
+            if self.row_labels:
+                children.append(self.row_labels[r])
+            children.extend(c.box for c in self.cells[r * cols:(r + 1) * cols])
+        label_col = "max-content " if plan.row_param is not None else ""
+        self.grid.layout = w.Layout(
+            grid_template_columns=f"{label_col}repeat({cols}, max-content)",
+            grid_gap="6px", align_items="center")
+        self.grid.children = tuple(children)
+        self.viewer.children = ()
+        self.message.value = ""
+        self._unsubscribe = run.subscribe(self._on_run_change)
+        self._render()
+
+    # -- rendering ---------------------------------------------------------------------------
+    def _on_run_change(self, run: GenerationRun) -> None:
+        if run is not self._run:
+            return
+        try:
+            self._render()
+            if self._on_change is not None:
+                self._on_change(run)
+        except Exception:  # noqa: BLE001 - a view never breaks the run
+            logger.exception("studio results update failed")
+
+    def _render(self) -> None:
+        with self._lock:
+            self._render_locked()
+
+    def _render_locked(self) -> None:
+        run = self._run
+        if run is None:
+            return
+        images = run.images
+        cells = run.cells
+        for widgets, (_cell, prompt) in zip(self.cells, cells, strict=True):
+            if prompt is None:
+                widgets.state.value = "<small>creating...</small>"
+                continue
+            state = prompt_status(prompt)
+            pid = int(prompt["id"])
+            got = [i for i in images.get(pid, []) if i.data]
+            if state == "failed":
+                widgets.state.value = error_html(str(prompt.get("user_error") or "failed"))
+            elif state == "pending":
+                widgets.state.value = f"<small>#{pid} generating...</small>"
+            else:
+                count = len(prompt.get("images") or [])
+                widgets.state.value = (f"<small>#{pid} · seed {prompt.get('seed')} · "
+                                       f"{count} image{'s' if count != 1 else ''}</small>")
+            if got and widgets.shown != (pid, len(got)):
+                thumb = shown_thumbnail(got[0].data or b"", THUMB)
+                widgets.image.format = image_format(thumb) or "png"
+                widgets.image.value = thumb
+                widgets.shown = (pid, len(got))
+            widgets.view.disabled = widgets.use.disabled = not got
+            widgets.like.disabled = state != "done" or widgets.like.description == "Liked"
+        done = sum(1 for _c, p in cells if p is not None and prompt_status(p) != "pending")
+        cost = run.cost_mc
+        text = (f"{done} of {len(cells)} prompts finished · status {run.status} · "
+                f"cost of this run {dollars(cost)}")
+        if run.error is not None:
+            self.status.value = html.escape(text) + "<br>" + error_html(short_error(run.error))
+        else:
+            self.status.value = html.escape(text)
+        self.download_button.disabled = not any(p and p.get("images") for _c, p in cells)
+
+    # -- actions -----------------------------------------------------------------------------
+    def _prompt(self, index: int) -> dict[str, Any] | None:
+        cells = self._run.cells if self._run is not None else []
+        return cells[index][1] if index < len(cells) else None
+
+    def _view(self, index: int) -> None:
+        prompt = self._prompt(index)
+        if prompt is None or self._run is None:
+            return
+        images = [i for i in self._run.images.get(int(prompt["id"]), []) if i.data]
+        full = []
+        for image in images:
+            widget = w.Image(value=image.data, format=image_format(image.data or b"") or "png")
+            widget.add_class("astria-studio-full-image")
+            full.append(widget)
+        params = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(str(v))}</td></tr>"
+                         for k, v in shown_params(prompt))
+        info = w.HTML(f"<b>Prompt #{prompt['id']}</b>: {html.escape(str(prompt.get('text')))}"
+                      f"<table>{params}</table>")
+        info.add_class("astria-studio-viewer-info")
+        self.viewer.children = (info, *full)
+
+    def _like(self, index: int) -> None:
+        prompt = self._prompt(index)
+        if prompt is None or self._run is None:
+            return
+        try:
+            self._run.like(int(prompt["id"]))
+        except Exception as exc:  # noqa: BLE001 - shown, never a traceback
+            self.message.value = error_html(f"Could not like #{prompt['id']}: "
+                                            f"{short_error(exc)}")
+            return
+        button = self.cells[index].like
+        button.description, button.disabled = "Liked", True
+
+    def _use(self, index: int) -> None:
+        prompt = self._prompt(index)
+        if prompt is None or self._run is None or self._on_use_as_input is None:
+            return
+        images = [i for i in self._run.images.get(int(prompt["id"]), []) if i.data]
+        if images:
+            name = f"prompt-{prompt['id']}-{images[0].index:02d}.png"
+            self._on_use_as_input(name, images[0].data or b"")
+            self.message.value = html.escape(f"{name} is now the input image.")
+
+    def _on_download_click(self, _button: w.Button) -> None:
+        if self._run is None:
+            return
+        folder = self.folder.value.strip() or "astria-downloads"
+        self.download_button.disabled = True
+        self.message.value = html.escape(f"Downloading to {folder}...")
+        self.download = self._run.start_download(
+            folder, on_change=lambda job: self._on_download_change(job, folder))
+
+    def _on_download_change(self, job: BackgroundDownload, folder: str) -> None:
+        if not job.done:
+            done, total = job.progress
+            self.message.value = html.escape(f"Downloading to {folder}: {done} of {total}")
+            return
+        if job.error is not None:
+            self.message.value = error_html(f"Download failed: {short_error(job.error)}")
+        else:
+            count = len(job.result) if isinstance(job.result, list) else 1
+            self.message.value = html.escape(f"Saved {count} files to {folder}.")
+        self.download_button.disabled = False
