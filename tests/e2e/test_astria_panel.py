@@ -297,3 +297,26 @@ def test_new_astria_tune_in_the_launcher_opens_a_notebook_with_the_form(
     expect(first.locator(".jp-OutputArea .astria-form-images")).to_be_visible()
     assert "Traceback" not in first.locator(".jp-OutputArea").inner_text()
     page.screenshot(path=str(artifacts / "astria-panel-new-tune.png"))
+
+
+def test_notebook_7_shows_the_panel_and_inserts_into_its_notebook(
+    page: Any, panel_lab: LabServer, training_tune: dict[str, Any], artifacts: Path,
+) -> None:
+    """Notebook 7 loads the same prebuilt extension: the panel opens in its left area."""
+    tune_id = training_tune["id"]
+    write_notebook(panel_lab.root / "nb7.ipynb", ["# Notebook 7"])
+    page.goto(f"{panel_lab.url}/notebooks/nb7.ipynb?token={panel_lab.token}")
+    page.wait_for_function(
+        """() => !!window.jupyterapp && window.jupyterapp.name === 'Jupyter Notebook'
+             && window.jupyterapp.commands.hasCommand('astria-widgets:open-panel')
+             && !!document.querySelector('.jp-NotebookPanel .jp-Cell')""", timeout=60_000)
+    page.evaluate("() => window.jupyterapp.commands.execute('astria-widgets:open-panel')")
+    panel = page.locator(PANEL)
+    expect(panel.locator(".jp-AstriaPanel-tune").first).to_be_visible(timeout=60_000)
+    panel.locator(f'.jp-AstriaPanel-tune[data-id="{tune_id}"]').click()
+    panel.locator(".jp-AstriaPanel-insertStudio").click()
+    page.wait_for_function(
+        """(code) => Array.from(document.querySelectorAll('.jp-NotebookPanel .jp-Cell'))
+             .some(c => c.textContent.includes(code))""",
+        arg=f"PromptStudio(tune={tune_id})", timeout=30_000)
+    page.screenshot(path=str(artifacts / "astria-panel-notebook7.png"))
