@@ -54,6 +54,7 @@ _EXPORTS: dict[str, str] = {
     "FormInvalid": "astria_widgets.widgets",
     "TuneProgress": "astria_widgets.widgets",
     "ImagePicker": "astria_widgets.widgets",
+    "PackPicker": "astria_widgets.widgets",
     "PromptStudio": "astria_widgets.widgets",
     "InputError": "astria_widgets.client",
     # sandbox
@@ -67,6 +68,7 @@ __all__ = [
     "ImagePicker",
     "InputError",
     "LoginWidget",
+    "PackPicker",
     "PollPolicy",
     "PromptStudio",
     "PromptsWatch",
@@ -109,6 +111,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         FormInvalid,
         ImagePicker,
         LoginWidget,
+        PackPicker,
         PromptStudio,
         SubmitHandle,
         TuneBrowser,

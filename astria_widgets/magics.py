@@ -39,8 +39,10 @@ HELP: dict[str, str] = {
     "form": """\
 %astria form [FIELD=VALUE ...] [prompt=TEXT ...]
     A TuneForm to pick images, fill in the fields and prompts, submit and watch it train.
-    FIELD is one of title, name, token, branch, model_type, base_tune_id, steps, face_crop,
-    callback; each prompt=TEXT adds a prompt row. Example:
+    FIELD is one of title, name, token, branch, model_type, preset, base_tune_id, steps,
+    face_crop, training_face_correct, auto_extend, characteristics ("key: value"), callback,
+    image_urls; fields left out follow the docs' recommendations (shown in the form); each
+    prompt=TEXT adds a prompt row. Example:
         form = %astria form name=man branch=fast prompt="ohwx man as an astronaut\"""",
     "watch": """\
 %astria watch TUNE_ID
@@ -64,7 +66,8 @@ HELP: dict[str, str] = {
     running sandbox keeps its own speed (the printed line says so).""",
     "status": """\
 %astria status
-    Which API the magic talks to (the real API or the sandbox, its URL) and which account.""",
+    Which API the magic talks to (the real API or the sandbox, its URL), which account,
+    and its balance in dollars.""",
     "login": """\
 %astria login
     A LoginWidget: paste an API key for the real API (cleared from the widget at once);
@@ -112,6 +115,10 @@ class ConnectionStatus:
         else:
             shown = ", ".join(f"{k}={v}" for k, v in self.account.items() if v not in (None, ""))
             lines.append(f"Account: {shown or 'ok'}")
+            from astria_widgets.client.costs import balance_mc, usd
+
+            if balance_mc(self.account) is not None:  # usd_balance_mc, in dollars
+                lines.append(f"Balance: {usd(balance_mc(self.account))}")
         return "\n".join(lines)
 
 

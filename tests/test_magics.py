@@ -74,6 +74,8 @@ def test_status_names_the_api_and_the_account(shell, magics, client):
     text = repr(status)
     assert text.startswith(f"API: {client.base_url} (the local sandbox)")
     assert "Account:" in text
+    balance = client.account()["usd_balance_mc"]
+    assert f"Balance: ${balance / 100_000:,.2f}" in text.splitlines()
 
 
 def test_login_returns_a_login_widget(shell, magics, monkeypatch):

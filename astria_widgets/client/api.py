@@ -464,7 +464,11 @@ class AstriaClient:
             problems.append("images: give at least one training image or image URL")
         if problems:
             raise InputError(problems, context="create_tune")
-        parts = uploads.prepare_training_images(image_inputs) if image_inputs else []
+        # the service's branch: the one given, else the base tune's (unknown here), else sd15
+        known_branch = branch if branch is not None else (
+            "flux1" if base_tune_id is not None else "sd15")
+        parts = uploads.prepare_training_images(image_inputs, branch=known_branch) \
+            if image_inputs else []
         tune: dict[str, Any] = {
             "title": title, "name": name.strip(), "callback": _stripped(callback), "branch": branch,
             "steps": steps, "token": token, "face_crop": face_crop,
@@ -838,6 +842,41 @@ class AstriaClient:
     def account(self) -> Record:
         """The account behind the key (``GET /users``)."""
         return self._get("/users")
+
+    # -- images and packs ------------------------------------------------------------------
+    def inspect_image(self, image: Any, name: str) -> Record:
+        """Ask Astria's inspector about one training photo (``POST /images/inspect``).
+
+        ``image`` is a path, bytes, an open file, a ``(filename, bytes)`` pair, or an
+        ``https://`` URL (sent as ``file_url``); ``name`` is the tune's class. Files are
+        checked first and shrunk to at most 512 px, as the docs advise. Returns the flat
+        answer (flags such as ``blurry``, ``wearing_sunglasses``; strings such as
+        ``eye_color``); :mod:`astria_widgets.client.inspect` interprets it.
+        """
+        problems = _name_title_problems(name, None)
+        fields: list[tuple[str, Any]] = [("name", name.strip() if isinstance(name, str) else "")]
+        if isinstance(image, str) and is_http_url(image):
+            fields.append(("file_url", image.strip()))
+        else:
+            named, found = uploads.read_images([image])
+            problems.extend(found)
+            if len(named) != 1 and not found:
+                problems.append("image: give one picture (a folder holds several)")
+            elif named:
+                from astria_widgets.imaging import downscale, inspect_image
+
+                file_name, data = named[0]
+                problems.extend(inspect_image(data, file_name).problems)
+                if not problems:
+                    fields.append(("file", uploads.file_part(file_name, downscale(data))))
+        if problems:
+            raise InputError(problems, context="inspect_image")
+
+        def body() -> dict[str, Any]:
+            monitor, content_type = uploads.multipart_body(fields)
+            return {"data": monitor, "headers": {"Content-Type": content_type}}
+
+        return self._transport.create("/images/inspect", body, resend_safe=True)
 
     # -- waits -----------------------------------------------------------------------------
     def wait_for_tune(self, tune_id: int, *, timeout: float | None = None,

@@ -187,3 +187,21 @@ def tune_is_stalled(
         return (now - eta).total_seconds() > STALL_GRACE_SECONDS
     start = parse_time(record.get("started_training_at")) or parse_time(record.get("created_at"))
     return start is not None and (now - start).total_seconds() > stall_factor * duration
+
+
+EXPIRING_SOON_DAYS = 7
+"""A trained tune whose storage ends within this many days is "expiring soon"."""
+
+
+def tune_expires_soon(record: Mapping[str, Any], now: datetime | None = None, *,
+                      within_days: float = EXPIRING_SOON_DAYS) -> bool:
+    """True for a trained tune whose ``expires_at`` is within ``within_days`` of ``now``.
+
+    Its model, training and generated images are deleted at ``expires_at`` (§5.6 of the API
+    notes); a tune with ``auto_extend`` is extended instead, so it is not expiring.
+    """
+    now = now or utcnow()
+    if tune_status(record, now) != "trained" or record.get("auto_extend"):
+        return False
+    expires = parse_time(record.get("expires_at"))
+    return expires is not None and (expires - now).total_seconds() <= within_days * 86_400

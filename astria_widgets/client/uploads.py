@@ -1,7 +1,10 @@
 """Image inputs -> named bytes -> checked upload parts, and the streamed multipart body.
 
 ``create_tune`` accepts images as file paths (``str`` / ``Path``; a folder means the image
-files in it), raw ``bytes``, open binary files, or ``(filename, bytes)`` pairs. They are read
+files in it, plus each ``name.txt`` caption beside a ``name.jpg``), raw ``bytes``, open binary
+files, or ``(filename, bytes)`` pairs. A caption (``name.txt`` next to ``name.jpg``, Flux only)
+is sent like an image, as a ``tune[images][]`` part of type ``text/plain`` with its file name:
+the docs do not describe captions in the API, and this is the reading chosen. They are read
 into ``(name, bytes)`` pairs, checked with ``imaging.checks.check_training_set`` (the same
 rules as in the form), converted when a check says so (CMYK, 16-bit, alpha:
 ``imaging.convert.prepare_for_upload``), and become ``(filename, bytes, content_type)`` parts.
@@ -97,8 +100,7 @@ def _read_one(item: Any, index: int) -> list[tuple[str, bytes]]:
         if path.is_dir():
             from astria_widgets.imaging.checks import IMAGE_EXTENSIONS  # the picker's list
 
-            files = sorted(p for p in path.iterdir()
-                           if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
+            files = folder_files(path, IMAGE_EXTENSIONS)
             if not files:
                 raise InputError(f"{path}: folder contains no image files")
             return [(p.name, p.read_bytes()) for p in files]
@@ -134,6 +136,19 @@ def _read_one(item: Any, index: int) -> list[tuple[str, bytes]]:
     )
 
 
+def folder_files(path: Path, image_extensions: Sequence[str]) -> list[Path]:
+    """The images of a folder, each followed by its caption (``name.txt``) when there is one."""
+    entries = sorted((p for p in path.iterdir() if p.is_file()), key=lambda p: p.name.casefold())
+    images = [p for p in entries if p.suffix.lower() in image_extensions]
+    captions = {p.stem: p for p in entries if p.suffix.lower() == ".txt"}
+    out: list[Path] = []
+    for image in images:
+        out.append(image)
+        if image.stem in captions:
+            out.append(captions.pop(image.stem))
+    return out
+
+
 def check_images(named: Sequence[tuple[str, bytes]]) -> list[Any]:
     """The ``ImageReport`` of every image, set-level checks included (imaging.checks)."""
     from astria_widgets.imaging.checks import check_training_set
@@ -150,9 +165,17 @@ def _converted(data: bytes, report: Any) -> bytes:
     return prepare_for_upload(data)
 
 
-def prepare_training_images(items: Any, *, context: str = "create_tune") -> list[FilePart]:
-    """Read, check and convert training images; raise :class:`InputError` listing problems."""
+def prepare_training_images(items: Any, *, context: str = "create_tune",
+                            branch: str | None = "flux1") -> list[FilePart]:
+    """Read, check and convert training images; raise :class:`InputError` listing problems.
+
+    ``branch`` is the tune's branch when known (captions are refused off ``flux1``); pass
+    ``"flux1"`` when it is not known.
+    """
+    from astria_widgets.imaging.checks import caption_branch_problems
+
     named, problems = read_images(items)
+    problems.extend(caption_branch_problems([name for name, _ in named], branch))
     reports = check_images(named) if named else []
     problems.extend(problem for report in reports for problem in report.problems)
     if problems:

@@ -123,6 +123,7 @@ TUNE_SCHEMA: tuple[Column, ...] = (
     Column("queue_wait", "derived", TIMEDELTA),  # started_training_at - created_at
     Column("days_until_expiry", "derived", FLOAT),  # (expires_at - now) in days
     Column("expired", "derived", "bool"),  # expires_at < now (False when unknown)
+    Column("expiring_soon", "derived", "bool"),  # trained, expires within 7 days, no auto_extend
 )
 
 PROMPT_SCHEMA: tuple[Column, ...] = (

@@ -1,6 +1,7 @@
 """Image checks, conversion and thumbnails for training images (Pillow only: no widgets, no HTTP).
 
 - ``inspect_image`` / ``check_training_set``: what blocks or needs a warning (``ImageReport``)
+- ``downscale``: a copy of at most 512 px for the inspector
 - ``prepare_for_upload``: CMYK, 16-bit, transparent and animated images made plain 8-bit
 - ``make_thumbnail``: fast, EXIF-upright, cached thumbnails
 - ``contact_sheet``: a labelled grid of images as one PNG (a sweep's results)
@@ -16,13 +17,14 @@ from astria_widgets.imaging.checks import (
     ImageReport,
     apply_set_checks,
     blocked_report,
+    caption_branch_problems,
     check_training_set,
     format_size,
     inspect_image,
     size_problem,
 )
 from astria_widgets.imaging.contact_sheet import contact_sheet
-from astria_widgets.imaging.convert import flatten, prepare_for_upload
+from astria_widgets.imaging.convert import downscale, flatten, prepare_for_upload
 from astria_widgets.imaging.thumbnails import clear_thumbnail_cache, make_thumbnail
 
 __all__ = [
@@ -35,9 +37,11 @@ __all__ = [
     "ImageReport",
     "apply_set_checks",
     "blocked_report",
+    "caption_branch_problems",
     "check_training_set",
     "clear_thumbnail_cache",
     "contact_sheet",
+    "downscale",
     "flatten",
     "format_size",
     "inspect_image",

@@ -17,6 +17,11 @@ Decisions (also in the README):
 - A picture with more than ``MAX_PIXELS`` pixels is a possible decompression bomb and is
   blocked, whether Pillow warns or refuses; it is never decoded.
 - An EXIF-rotated photo is fine; sizes are reported upright.
+- A caption is a UTF-8 text file ``name.txt`` beside the image ``name.jpg`` (any image
+  ending): Flux trains on it as that photo's description. Its report has ``format`` ``"TXT"``;
+  a caption without its image, an empty or non-UTF-8 one, or one over
+  ``MAX_CAPTION_BYTES`` is blocked; captions do not count as images, and on a branch other
+  than ``flux1`` they are a problem (``caption_branch_problems``).
 """
 
 from __future__ import annotations
@@ -39,6 +44,11 @@ RECOMMENDED_SIDE = 512
 """Shorter side below this (pixels) gives a warning (Astria's FAQ asks for 512 px or more)."""
 MAX_FILE_BYTES = 30 * 1024 * 1024
 """Files larger than this (30 MiB) are blocked."""
+MAX_CAPTION_BYTES = 16 * 1024
+"""A caption file larger than this (16 KiB) is blocked (a description, not a document)."""
+CAPTION_EXTENSION = ".txt"
+CAPTION_BRANCHES = ("flux1",)
+"""The branches that train on captions."""
 MAX_PIXELS = 89_478_485
 """Pillow's default decompression-bomb threshold (about 9459 x 9459 px); above it: blocked."""
 
@@ -80,6 +90,46 @@ class ImageReport:
         """Problems first, then warnings."""
         return self.problems + self.warnings
 
+    @property
+    def is_caption(self) -> bool:
+        """True for a caption file (``name.txt`` beside ``name.jpg``), not a picture."""
+        return self.format == "TXT"
+
+
+def is_caption_name(name: str) -> bool:
+    """True for a file name that is a caption (``.txt``)."""
+    return name.lower().endswith(CAPTION_EXTENSION)
+
+
+def caption_stem(name: str) -> str:
+    """``"me 1.jpg"`` / ``"me 1.txt"`` -> ``"me 1"``: what pairs a caption with its image."""
+    return name.rsplit(".", 1)[0] if "." in name else name
+
+
+def caption_branch_problems(names: Sequence[str], branch: str | None) -> list[str]:
+    """A problem per caption file when ``branch`` does not train on captions."""
+    if branch in CAPTION_BRANCHES:
+        return []
+    return [f"{name}: captions (.txt) are used by Flux only; choose branch flux1 or remove it"
+            for name in names if is_caption_name(name)]
+
+
+def _inspect_caption(data: bytes, name: str, digest: str) -> ImageReport:
+    problems: list[str] = []
+    if len(data) > MAX_CAPTION_BYTES:
+        problems.append(f"{name}: caption is {format_size(len(data))}, over the "
+                        f"{format_size(MAX_CAPTION_BYTES)} limit; describe the photo briefly")
+    else:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            text = None
+            problems.append(f"{name}: caption is not UTF-8 text; save it as UTF-8")
+        if text is not None and not text.strip():
+            problems.append(f"{name}: caption is empty; describe the photo or remove the file")
+    return ImageReport(name=name, ok=not problems, problems=tuple(problems), warnings=(),
+                       width=None, height=None, format="TXT", sha256=digest, size=len(data))
+
 
 def format_size(size: float) -> str:
     """A byte count in binary (IEC) units: ``"31.5 MiB"``, ``"740 KiB"``, ``"12 bytes"``.
@@ -120,6 +170,8 @@ def inspect_image(data: bytes, name: str) -> ImageReport:
     """Check one image file's bytes; never raises for bad data, never decodes a bomb."""
     data = bytes(data)
     digest = hashlib.sha256(data).hexdigest()
+    if is_caption_name(name) and data:
+        return _inspect_caption(data, name, digest)
     problems: list[str] = []
     found: list[str] = []
     width = height = None
@@ -151,10 +203,19 @@ def apply_set_checks(
 
     The second and later copies of identical content are blocked, naming the first copy.
     Past ``max_images`` usable images, the extra ones are blocked (the first ones are kept).
+    A caption whose image is not in the set is blocked; captions are not images.
     """
     first_by_hash: dict[str, str] = {}
     out: list[ImageReport] = []
+    image_stems = {caption_stem(r.name) for r in reports if not r.is_caption}
     for report in reports:
+        if report.is_caption:
+            if caption_stem(report.name) not in image_stems:
+                report = _block(report, (
+                    f"{report.name}: a caption needs its photo beside it (a picture named "
+                    f"{caption_stem(report.name)}.jpg or .png); add it or remove the caption"))
+            out.append(report)
+            continue
         if report.size and report.sha256:
             first = first_by_hash.setdefault(report.sha256, report.name)
             if first != report.name:
@@ -164,7 +225,7 @@ def apply_set_checks(
                 ))
         out.append(report)
 
-    usable = [i for i, r in enumerate(out) if r.ok]
+    usable = [i for i, r in enumerate(out) if r.ok and not r.is_caption]
     extra = len(usable) - max_images
     for position, index in enumerate(usable[max_images:], start=max_images + 1):
         report = out[index]

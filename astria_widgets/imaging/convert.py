@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 
-from PIL import Image, ImageOps
+from PIL import Image, ImageOps, PngImagePlugin
 
 from astria_widgets.imaging.checks import has_alpha, is_animated, is_sixteen_bit
 
@@ -62,4 +62,30 @@ def prepare_for_upload(data: bytes) -> bytes:
         out = flatten(ImageOps.exif_transpose(im))  # first frame only
     buffer = io.BytesIO()
     out.save(buffer, format=fmt, **_SAVE_OPTIONS[fmt])
+    return buffer.getvalue()
+
+
+def downscale(data: bytes, max_side: int = 512) -> bytes:
+    """``data`` shrunk so its longer side is at most ``max_side`` px (unchanged when it is).
+
+    Upright (EXIF applied) and flattened to 8-bit; a PNG stays a PNG with its text chunks,
+    anything else becomes a JPEG. Astria's inspector asks for pictures of 512 px or less.
+    """
+    with Image.open(io.BytesIO(data)) as im:
+        if max(im.size) <= max_side and not needs_conversion(im, data):
+            return data
+        is_png = im.format == "PNG"
+        text = dict(getattr(im, "text", {}) or {}) if is_png else {}
+        if im.format in ("JPEG", "MPO") and im.mode in ("RGB", "L"):
+            im.draft(im.mode, (max_side, max_side))  # decode at 1/2..1/8 scale, still >= side
+        out = flatten(ImageOps.exif_transpose(im))
+    out.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    if is_png:
+        info = PngImagePlugin.PngInfo()
+        for key, value in text.items():
+            info.add_text(str(key), str(value))
+        out.save(buffer, format="PNG", pnginfo=info)
+    else:
+        out.save(buffer, format="JPEG", quality=90)
     return buffer.getvalue()

@@ -23,6 +23,7 @@ from werkzeug.exceptions import HTTPException
 
 from . import (
     api_catalogue,
+    api_images,
     api_misc,
     api_packs,
     api_prompts,
@@ -84,7 +85,7 @@ def create_app(config: SandboxConfig, state: SandboxState | None = None) -> Flas
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["astria_sandbox"] = st
     for module in (api_misc, api_tunes, api_prompts, api_packs, api_workspaces, api_catalogue,
-                   api_themes, api_video):
+                   api_themes, api_video, api_images):
         app.register_blueprint(module.bp)
 
     app.before_request(_authenticate)

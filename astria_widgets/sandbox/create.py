@@ -186,6 +186,10 @@ def resolve_tune_defaults(st: SandboxState, user: dict, inp: TuneInput) -> dict 
     elif p["branch"] == "flux1" and p.get("model_type") is None:
         p["model_type"] = "lora"
     p.setdefault("token", "sks" if p["branch"] == "sd15" else "ohwx")
+    if p.get("captions") and p["branch"] != "flux1":
+        raise ValidationFailed({"images": [
+            f"captions ({', '.join(f'{s}.txt' for s in p['captions'])}) are used by Flux "
+            "only (branch flux1)"]})
     return base
 
 

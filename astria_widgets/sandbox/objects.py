@@ -6,7 +6,8 @@ set of section 3.1/3.2 with nulls). The lifecycle fields are derived from planne
 (``base`` is the address the client used, or the sandbox URL for callbacks).
 
 Sandbox extensions: tune ``error`` (nullable string, set once training failed); tune echoes
-``auto_extend``, ``preset`` and ``characteristics``; prompt ``user_error`` is always present.
+``auto_extend``, ``preset``, ``characteristics`` and ``captions`` (``{image stem: text}`` of
+the ``name.txt`` caption parts received, or null); prompt ``user_error`` is always present.
 """
 
 from __future__ import annotations
@@ -99,6 +100,7 @@ def tune_json(row: dict[str, Any], now: float, base: str) -> dict[str, Any]:
         "auto_extend": attrs.get("auto_extend", False),
         "preset": attrs.get("preset"),
         "characteristics": attrs.get("characteristics"),
+        "captions": attrs.get("captions"),
         "error": row["error"] if failed else None,
         "workspace_id": attrs.get("workspace_id"),
     }

@@ -134,6 +134,22 @@ def clean_prompt(v: Validator, *, nested: bool = False) -> PromptInput:
     return PromptInput({k: val for k, val in p.items() if val is not None}, files)
 
 
+def read_caption(upload: Any) -> tuple[str, str | None] | None:
+    """A ``name.txt`` caption part -> ``(stem, text)`` (text ``None`` when unusable); else None.
+
+    Sandbox reading (the docs do not describe captions in the API): a caption is a
+    ``text/plain`` ``tune[images][]`` part named like its image; Flux (``flux1``) only.
+    """
+    name = getattr(upload, "filename", None) or ""
+    if not isinstance(name, str) or not name.lower().endswith(".txt"):
+        return None
+    try:
+        text = upload.read().decode("utf-8").strip()
+    except (UnicodeDecodeError, AttributeError):
+        text = ""
+    return name[: -len(".txt")], text or None
+
+
 def clean_tune(v: Validator, *, for_pack: bool = False) -> TuneInput:
     """Validate a ``tune`` hash (``for_pack``: the ``POST /p/:id/tunes`` variant)."""
     p: dict[str, Any] = {}
@@ -153,14 +169,28 @@ def clean_tune(v: Validator, *, for_pack: bool = False) -> TuneInput:
     p["preset"] = v.enum("preset", PRESETS)
     p["characteristics"] = v.string_map("characteristics")
     images: list[Upload] = []
+    captions: dict[str, str] = {}
     for i, item in enumerate(as_list(v.params.get("images"))):
         if item is None or item == "":
+            continue
+        caption = read_caption(item)
+        if caption is not None:
+            stem, text = caption
+            if text is None:
+                v.error("images", f"{stem}.txt: a caption must be non-empty UTF-8 text")
+            else:
+                captions[stem] = text
             continue
         checked = check_image(item, f"images[{i}]")
         if isinstance(checked, str):
             v.error("images", checked)
         else:
             images.append(checked)
+    stems = {name.rsplit(".", 1)[0] for _, _, name in images}
+    for stem in captions:
+        if stem not in stems:
+            v.error("images", f"{stem}.txt: a caption needs an image named {stem} (.jpg, .png...)")
+    p["captions"] = captions or None
     image_urls = v.url_list("image_urls")
     if not images and not image_urls and "images" not in v.errors:
         v.error("images", "can't be blank (send tune[images][] files or tune[image_urls][])")

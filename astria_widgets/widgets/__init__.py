@@ -9,6 +9,7 @@ importing one widget does not pull in the others.
 - ``LoginWidget`` -- an API key in, cleared at once (``login.py``)
 - ``TuneBrowser`` -- filterable paged history (``browser.py``)
 - ``ImagePicker`` -- training images with checks and thumbnails (``images.py``)
+- ``PackPicker`` -- packs with their prices and prompts, ordered with the cost shown (``packs.py``)
 - ``PromptStudio`` -- generate with a tune, sweep parameters, keep results (``studio*.py``)
 """
 
@@ -28,6 +29,7 @@ _EXPORTS: dict[str, str] = {
     "LoginWidget": "astria_widgets.widgets.login",
     "TuneBrowser": "astria_widgets.widgets.browser",
     "ImagePicker": "astria_widgets.widgets.images",
+    "PackPicker": "astria_widgets.widgets.packs",
     "PromptStudio": "astria_widgets.widgets.studio",
     "StudioInvalid": "astria_widgets.widgets.studio",
 }
@@ -37,6 +39,7 @@ __all__ = [
     "Gallery",
     "ImagePicker",
     "LoginWidget",
+    "PackPicker",
     "PromptStudio",
     "StudioInvalid",
     "SubmitHandle",
@@ -52,6 +55,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from astria_widgets.widgets.gallery import Gallery
     from astria_widgets.widgets.images import ImagePicker
     from astria_widgets.widgets.login import LoginWidget
+    from astria_widgets.widgets.packs import PackPicker
     from astria_widgets.widgets.progress import TuneProgress, watch_tune
     from astria_widgets.widgets.studio import PromptStudio, StudioInvalid
 

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 _KEEP: Any = object()  # set_filter: "leave this filter as it is"
 _ANY = ""  # the "no filter" value of the dropdowns
-_ROW_COLUMNS = tuple(c for c, _h, _w in render.ROW_COLUMNS)
+_ROW_COLUMNS = (*(c for c, _h, _w in render.ROW_COLUMNS), "expiring_soon")  # + the mark
 _ID_WIDTH = "92px"
 
 
@@ -140,6 +140,11 @@ class TuneBrowser(widgets.VBox):
         return self._client
 
     @property
+    def page_rows_html(self) -> list[str]:
+        """The HTML of each row shown on the current page, in order."""
+        return [cells.value for _button, cells in self._slots[:len(self.page_ids)]]
+
+    @property
     def page_ids(self) -> list[int]:
         """Tune ids of the rows on the current page, top to bottom."""
         return list(self._page_ids)
@@ -163,15 +168,17 @@ class TuneBrowser(widgets.VBox):
         return self.load_state == "ready"  # False when closed before the tunes came
 
     def set_filter(self, *, status: Any = _KEEP, branch: Any = _KEEP, name: Any = _KEEP,
-                   since: Any = _KEEP, until: Any = _KEEP, search: Any = _KEEP) -> None:
+                   since: Any = _KEEP, until: Any = _KEEP, search: Any = _KEEP,
+                   expiring_soon: Any = _KEEP) -> None:
         """Change some filters (``None`` clears one; the others stay) and go to page 1.
 
         ``status``/``branch``/``name``: a value or a list of accepted values. ``since``/``until``:
         a date, datetime or ISO string bounding ``created_at`` (a date-only ``until`` includes
         that day). ``search``: text found in titles (case-insensitive), or a tune id.
+        ``expiring_soon``: True keeps only the trained tunes whose storage ends within 7 days.
         """
         given = {"status": status, "branch": branch, "name": name, "since": since,
-                 "until": until, "search": search}
+                 "until": until, "search": search, "expiring_soon": expiring_soon}
         with self._lock:
             self._apply(self._filter.updated(**{k: v for k, v in given.items()
                                                 if v is not _KEEP}))
@@ -254,6 +261,10 @@ class TuneBrowser(widgets.VBox):
         self._until.style.description_width = "36px"
         self._until.add_class("astria-browser-until")
         self._until.observe(lambda c: self._on_control("until", c["new"]), "value")
+        self.expiring_box = widgets.Checkbox(description="expiring soon (7 days)", indent=False,
+                                          layout=_layout(width="auto"))
+        self.expiring_box.add_class("astria-browser-expiring")
+        self.expiring_box.observe(lambda c: self._on_control("expiring_soon", c["new"]), "value")
         self._reset = widgets.Button(description="Clear filters", icon="times",
                                      layout=_layout(width="auto"))
         self._reset.add_class("astria-browser-reset")
@@ -263,7 +274,8 @@ class TuneBrowser(widgets.VBox):
         dates = widgets.HBox([self._since, self._until, self._reset],  # wrap as one group
                              layout=_layout(align_items="center"))
         self._controls = widgets.HBox(
-            [self._search, self._status, self._branch, self._name, dates, self._error],
+            [self._search, self._status, self._branch, self._name, self.expiring_box, dates,
+             self._error],
             layout=_layout(flex_flow="row wrap", align_items="center"))
         self._controls.add_class("astria-browser-filters")
 
@@ -446,6 +458,7 @@ class TuneBrowser(widgets.VBox):
                 self._search.value = flt.search
             self._since.value = None if flt.since is None else flt.since.date()
             self._until.value = None if flt.until is None else flt.until.date()
+            self.expiring_box.value = flt.expiring_soon
             self._error.value = ""
 
         self._with_sync(write)

@@ -31,6 +31,8 @@ class TuneFilter:
 
     ``since``/``until`` bound ``created_at`` (UTC). A date-only ``until`` includes that whole day.
     ``search`` matches titles case-insensitively as plain text, and a number also matches the id.
+    ``expiring_soon`` keeps the tunes of the frame's ``expiring_soon`` column (trained, storage
+    ending within 7 days: the client's ``tune_expires_soon``).
     """
 
     status: Choice = None
@@ -39,6 +41,7 @@ class TuneFilter:
     since: pd.Timestamp | None = None
     until: pd.Timestamp | None = None
     search: str = ""
+    expiring_soon: bool = False
 
     def updated(self, **changes: Any) -> TuneFilter:
         """A copy with the given filters normalised and replaced (``None`` clears one)."""
@@ -54,6 +57,8 @@ class TuneFilter:
                 clean[key] = to_utc_bound(value, end_of_day=True)
             elif key == "search":
                 clean[key] = "" if value is None else str(value).strip()
+            elif key == "expiring_soon":
+                clean[key] = bool(value)
             else:
                 raise TypeError(f"unknown filter {key!r}; use one of {sorted(FILTERS)}")
         since, until = clean.get("since", self.since), clean.get("until", self.until)
@@ -68,7 +73,8 @@ class TuneFilter:
         return self != TuneFilter()
 
 
-FILTERS: frozenset[str] = frozenset(("status", "branch", "name", "since", "until", "search"))
+FILTERS: frozenset[str] = frozenset(("status", "branch", "name", "since", "until", "search",
+                                     "expiring_soon"))
 
 
 def normalise_choice(value: Any, label: str, allowed: Iterable[str] | None = None) -> Choice:
@@ -154,6 +160,11 @@ def filter_mask(frame: pd.DataFrame, flt: TuneFilter) -> np.ndarray:
             ids = pd.to_numeric(pd.Series(frame.index), errors="coerce")
             hit |= (ids == int(flt.search.lstrip("#"))).fillna(False).to_numpy(dtype=bool)
         mask &= hit
+    if flt.expiring_soon:
+        if "expiring_soon" in frame.columns:
+            mask &= frame["expiring_soon"].fillna(False).to_numpy(dtype=bool)
+        else:
+            mask[:] = False
     return mask
 
 

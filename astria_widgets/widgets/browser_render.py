@@ -108,12 +108,23 @@ def _cell(content: str, width: str, title: str = "") -> str:
     return f'<span style="{_CELL}width:{width}"{tip}>{content}</span>'
 
 
+def _expiring(row: Mapping[str, Any]) -> bool:
+    value = row.get("expiring_soon")
+    return not is_missing(value) and bool(value)
+
+
 def row_html(row: Mapping[str, Any]) -> str:
     """One table row (after its id button) as fixed-width cells; every value escaped."""
     cells = []
     for column, _header, width in ROW_COLUMNS:
         value = row.get(column)
-        if column == "status":
+        if column == "status" and _expiring(row):
+            cells.append(_cell(
+                status_badge(value) + '<span class="astria-expiring-soon" '
+                'style="color:#b45309;font-weight:600"> &#9888;</span>', width,
+                title=f"expiring soon ({expiry_text(row.get('days_until_expiry'))}): its "
+                      "model and images are deleted then"))
+        elif column == "status":
             cells.append(_cell(status_badge(value), width))
         elif column == "created_at":
             text = format_value(value).removesuffix(" UTC")

@@ -3,7 +3,9 @@
 Everything the form knows about a field that is not layout lives here, so it can be read and
 tested without a front end: the documented class names, branches and model types, the trigger
 token default of each branch, a unique default title, the parsing of the optional numeric and URL
-fields, and the mapping of the API's 422 error keys onto the form's fields.
+fields, the characteristics rows (``key: value``, usable as ``{{key}}`` in prompts) and image-URL
+lines, and the mapping of the API's 422 error keys onto the form's fields. What the docs
+recommend per branch and model type lives in :mod:`astria_widgets.client.recommend`.
 """
 
 from __future__ import annotations
@@ -55,22 +57,43 @@ FACE_CROP_CHOICES: tuple[tuple[str, str], ...] = (
     ("no", "no"),
 )
 
-#: The form's fields in display order (``prompts`` and images are edited separately).
+#: (label, value) pairs of the training face-correction choice (``"default"`` -> ``null``).
+TRAINING_FACE_CORRECT_CHOICES: tuple[tuple[str, str], ...] = (
+    ("account default", "default"),
+    ("yes (GFPGAN on the training photos)", "yes"),
+    ("no", "no"),
+)
+
+#: (label, value) pairs of the presets; ``"none"`` is sent as ``null`` (the "high" preset).
+PRESET_CHOICES: tuple[tuple[str, str], ...] = (
+    ("flux-lora-portrait (27 steps/image)", "flux-lora-portrait"),
+    ("flux-lora-focus", "flux-lora-focus"),
+    ("flux-lora-fast (legacy)", "flux-lora-fast"),
+    ("none ('high' on Flux: 100 steps/image)", "none"),
+)
+
+#: The form's fields in display order (``prompts`` and image files are edited separately).
 FIELD_NAMES: tuple[str, ...] = (
     "title",
     "name",
     "token",
     "branch",
     "model_type",
+    "preset",
     "base_tune_id",
     "steps",
     "face_crop",
+    "training_face_correct",
+    "auto_extend",
+    "characteristics",
     "callback",
+    "image_urls",
 )
 
 DEFAULT_BRANCH = "flux1"
 DEFAULT_MODEL_TYPE = "lora"
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9_]+$")
+_KEY_RE = re.compile(r"^[A-Za-z0-9_]+$")  # what a {{key}} placeholder can name
 MAX_TITLE_LENGTH = 255
 
 
@@ -99,6 +122,52 @@ def parse_optional_int(text: str, *, minimum: int = 1) -> int | None:
     return value
 
 
+def parse_characteristics(text: str) -> tuple[dict[str, str], list[str]]:
+    """``"key: value"`` rows (or ``key=value``) -> ``({key: value}, problems)``.
+
+    Blank rows are skipped; a key is letters, digits or ``_`` so that ``{{key}}`` can name it.
+    """
+    found: dict[str, str] = {}
+    problems: list[str] = []
+    for number, line in enumerate((text or "").splitlines(), start=1):
+        if not line.strip():
+            continue
+        key, sep, value = line.partition(":")
+        if not sep:
+            key, sep, value = line.partition("=")
+        key, value = key.strip(), value.strip()
+        if not sep or not value:
+            problems.append(f"row {number}: write key: value (e.g. eye_color: blue eyes)")
+        elif not _KEY_RE.match(key):
+            problems.append(f"row {number}: {key!r} must be one word of letters, digits or _ "
+                            "(it is used as {{" + "key}} in prompts)")
+        elif key in found:
+            problems.append(f"row {number}: {key!r} is given twice")
+        else:
+            found[key] = value
+    return found, problems
+
+
+def characteristics_text(values: Mapping[str, object] | None) -> str:
+    """``{key: value}`` -> the rows :func:`parse_characteristics` reads."""
+    return "\n".join(f"{k}: {v}" for k, v in (values or {}).items())
+
+
+def parse_image_urls(text: str) -> tuple[list[str], list[str]]:
+    """One URL per row (blank rows skipped) -> ``(urls, problems)``."""
+    urls: list[str] = []
+    problems: list[str] = []
+    for number, line in enumerate((text or "").splitlines(), start=1):
+        url = line.strip()
+        if not url:
+            continue
+        if is_http_url(url):
+            urls.append(url)
+        else:
+            problems.append(f"row {number}: {url!r} {HTTP_URL_RULE}")
+    return urls, problems
+
+
 def choice_problem(value: object, choices: tuple[tuple[str, str], ...]) -> str:
     """The message for a value that is not one of ``choices`` ((label, value) pairs)."""
     allowed = ", ".join(v for _, v in choices)
@@ -125,7 +194,8 @@ def field_problems(values: Mapping[str, str]) -> dict[str, list[str]]:
     if token and not _TOKEN_RE.match(token):
         add("token", "must be one word of letters, digits or _")
     for field, choices in (("branch", BRANCHES), ("model_type", MODEL_TYPES),
-                           ("face_crop", FACE_CROP_CHOICES)):
+                           ("face_crop", FACE_CROP_CHOICES), ("preset", PRESET_CHOICES),
+                           ("training_face_correct", TRAINING_FACE_CORRECT_CHOICES)):
         known = {value for _, value in choices}
         if (field == "branch" or field in values) and values.get(field) not in known:
             add(field, choice_problem(values.get(field), choices))
@@ -137,6 +207,10 @@ def field_problems(values: Mapping[str, str]) -> dict[str, list[str]]:
     callback = values.get("callback", "").strip()
     if callback and not is_http_url(callback):
         add("callback", HTTP_URL_RULE)
+    for message in parse_characteristics(values.get("characteristics", ""))[1]:
+        add("characteristics", message)
+    for message in parse_image_urls(values.get("image_urls", ""))[1]:
+        add("image_urls", message)
     return problems
 
 
@@ -161,7 +235,9 @@ def map_server_error_key(key: str) -> tuple[str, int | None]:
         index = match.group(1) or match.group(2)
         return "prompts", int(index) if index is not None else None
     base = re.split(r"[\[.]", key, maxsplit=1)[0]
-    if base in ("images", "image_urls", "image", "orig_images"):
+    if base == "image_urls":
+        return "image_urls", None
+    if base in ("images", "image", "orig_images"):
         return "images", None
     if base in FIELD_NAMES:
         return base, None

@@ -27,22 +27,18 @@ from astria_widgets.client.errors import (
     TransportError,
     ValidationError,
 )
+from astria_widgets.client.recommend import RECOMMENDED_FIELDS, override_notes, recommend
 from astria_widgets.client.watch import TuneWatch
+from astria_widgets.imaging.checks import caption_branch_problems
 from astria_widgets.widgets.fields import (
-    BRANCHES,
-    CLASS_NAMES,
-    DEFAULT_BRANCH,
-    DEFAULT_MODEL_TYPE,
-    FACE_CROP_CHOICES,
     FIELD_NAMES,
-    MODEL_TYPES,
     choice_problem,
     default_title,
     default_token,
     field_problems,
     map_server_error_key,
-    parse_optional_int,
 )
+from astria_widgets.widgets.form_fields import build_fields, typed_values, widget_value
 from astria_widgets.widgets.formatting import error_html, errors_html, short_error
 from astria_widgets.widgets.images import ImagePicker
 from astria_widgets.widgets.progress import TuneProgress
@@ -58,18 +54,7 @@ logger = logging.getLogger(__name__)
 logger.addHandler(logging.NullHandler())
 
 INITIAL_VALUE_NAMES = (*FIELD_NAMES, "prompts", "images")
-_LABELS = {
-    "title": "Title",
-    "name": "Class name",
-    "token": "Token",
-    "branch": "Branch",
-    "model_type": "Model type",
-    "base_tune_id": "Base tune",
-    "steps": "Steps",
-    "face_crop": "Face crop",
-    "callback": "Callback URL",
-}
-_STYLE = {"description_width": "110px"}
+_NOTE_STYLE = "color: var(--jp-warn-color1, #ef6c00); font-size: smaller"
 
 
 def _choice_pairs(widget: w.Dropdown) -> tuple[tuple[str, str], ...]:
@@ -153,9 +138,15 @@ class TuneForm(w.VBox):
 
     ``TuneForm(client=None, **initial_values)``: ``client`` defaults to ``connect()`` at the first
     submit (constructing the form starts nothing); ``initial_values`` are any of ``title``,
-    ``name``, ``token``, ``branch``, ``model_type``, ``base_tune_id``, ``steps``, ``face_crop``,
-    ``callback``, ``prompts`` (strings or dicts) and ``images`` (anything
+    ``name``, ``token``, ``branch``, ``model_type``, ``preset``, ``base_tune_id``, ``steps``,
+    ``face_crop``, ``training_face_correct``, ``auto_extend``, ``characteristics`` (a dict),
+    ``callback``, ``image_urls``, ``prompts`` (strings or dicts) and ``images`` (anything
     :meth:`add_images` takes).
+
+    The branch, model type, class name and number of images fill ``model_type``, ``preset``
+    and ``base_tune_id`` as the docs recommend (:mod:`astria_widgets.client.recommend`), with
+    the reasons above the fields; a field the user changes keeps their value, and its row says
+    what the override means.
     """
 
     valid = traitlets.Bool(False, help="True when Submit is possible")
@@ -178,13 +169,21 @@ class TuneForm(w.VBox):
         self._token_typed = False
         self._setting_token = False
         self._note = ""  # said before every message (e.g. that the sandbox is used)
+        self._overridden: set[str] = set()  # recommended fields the user set themselves
+        self._applying = False  # True while the form itself writes recommended values
 
-        self.fields: dict[str, w.ValueWidget] = self._build_fields()
+        self.fields: dict[str, w.ValueWidget] = build_fields()
         self._field_messages = {name: w.HTML() for name in FIELD_NAMES}
         for name, message in self._field_messages.items():
             message.add_class("astria-field-message")
             message.add_class(f"astria-field-{name.replace('_', '-')}-message")
-        self.picker = ImagePicker()
+        self.picker = ImagePicker(client=client)
+        self.offer_label = w.HTML()
+        self.offer_label.add_class("astria-characteristics-offer")
+        self.offer_button = w.Button(description="Use as characteristics", icon="plus",
+                                      layout=w.Layout(width="auto", display="none"))
+        self.offer_button.add_class("astria-use-characteristics")
+        self.offer_button.on_click(self._on_offer_click)
         self._images_message = w.HTML()
         self._images_message.add_class("astria-images-message")
         self.prompt_editor = PromptsEditor()
@@ -203,6 +202,10 @@ class TuneForm(w.VBox):
         self.message.add_class("astria-form-message")
         self.progress_box = w.VBox()
         self.progress_box.add_class("astria-form-progress")
+        self.advice = w.HTML()
+        self.advice.add_class("astria-form-advice")
+        self.balance_label = w.HTML()
+        self.balance_label.add_class("astria-form-balance")
         self.generate_button = w.Button(description="Generate with this tune", icon="magic",
                                         layout=w.Layout(display="none", width="auto"))
         self.generate_button.add_class("astria-form-generate")
@@ -210,14 +213,18 @@ class TuneForm(w.VBox):
         self.studio_box = w.VBox()
         self.studio_box.add_class("astria-form-studio")
 
-        field_rows = [
-            w.HBox(
+        rows = {
+            name: w.HBox(
                 [self.fields[name], self._field_messages[name]],
                 layout=w.Layout(align_items="center"),
             )
             for name in FIELD_NAMES
-        ]
-        images_box = w.VBox([w.HTML("<b>Training images</b>"), self.picker, self._images_message])
+        }
+        field_rows = [self.advice] + [rows[n] for n in FIELD_NAMES if n != "image_urls"]
+        images_box = w.VBox([w.HTML("<b>Training images</b>"), self.picker,
+                             w.HBox([self.offer_label, self.offer_button],
+                                    layout=w.Layout(align_items="center")),
+                             rows["image_urls"], self._images_message])
         images_box.add_class("astria-form-images")
         super().__init__(
             children=[
@@ -226,7 +233,7 @@ class TuneForm(w.VBox):
                 w.VBox(field_rows),
                 self.prompt_editor,
                 w.HBox(
-                    [self.submit_button, self.reason_label],
+                    [self.submit_button, self.reason_label, self.balance_label],
                     layout=w.Layout(align_items="center"),
                 ),
                 self.message,
@@ -241,60 +248,18 @@ class TuneForm(w.VBox):
         self.set_values(**initial_values)
         if not self._token_typed:
             self._set_token(default_token(self.fields["branch"].value))
+        self._apply_recommendation()
         for name, widget in self.fields.items():
             widget.observe(
                 lambda change, name=name: self._on_field_change(name, change), names="value"
             )
         self.picker.observe(self._on_picker_version, names="version")
+        self.picker.observe(self._on_picker_characteristics, names="characteristics")
+        self.picker.class_name = self.values["name"]
+        if client is not None:
+            self.refresh_balance()
         self.prompt_editor.observe(self._on_prompts_version, names="version")
         self._refresh()
-
-    # ------------------------------------------------------------------ building
-    def _build_fields(self) -> dict[str, w.ValueWidget]:
-        def text(name: str, placeholder: str = "") -> w.Text:
-            return w.Text(
-                description=_LABELS[name],
-                placeholder=placeholder,
-                style=_STYLE,
-                layout=w.Layout(width="420px"),
-            )
-
-        fields: dict[str, w.ValueWidget] = {
-            "title": text("title", "a unique label (the API's idempotency key)"),
-            "name": w.Combobox(
-                description=_LABELS["name"],
-                options=list(CLASS_NAMES),
-                ensure_option=False,
-                placeholder="man, woman, dog... or your own class",
-                style=_STYLE,
-                layout=w.Layout(width="420px"),
-            ),
-            "token": text("token", "ohwx"),
-            "branch": w.Dropdown(
-                description=_LABELS["branch"],
-                options=list(BRANCHES),
-                value=DEFAULT_BRANCH,
-                style=_STYLE,
-            ),
-            "model_type": w.Dropdown(
-                description=_LABELS["model_type"],
-                options=list(MODEL_TYPES),
-                value=DEFAULT_MODEL_TYPE,
-                style=_STYLE,
-            ),
-            "base_tune_id": text("base_tune_id", "optional, e.g. 1504944 (Flux.1 dev)"),
-            "steps": text("steps", "optional: the service's default"),
-            "face_crop": w.Dropdown(
-                description=_LABELS["face_crop"],
-                options=list(FACE_CROP_CHOICES),
-                value="default",
-                style=_STYLE,
-            ),
-            "callback": text("callback", "optional: https://... POSTed when training ends"),
-        }
-        for name, widget in fields.items():
-            widget.add_class(f"astria-field-{name.replace('_', '-')}")
-        return fields
 
     # ------------------------------------------------------------------ values
     def set_values(self, **values: Any) -> None:
@@ -307,13 +272,13 @@ class TuneForm(w.VBox):
                 continue
             value = values[name]
             widget = self.fields[name]
-            if name == "model_type":
-                choice = "checkpoint" if value is None else str(value)
-            elif name == "face_crop":
-                known = value is None or isinstance(value, bool)
-                choice = {None: "default", True: "yes", False: "no"}[value] if known else str(value)
-            else:
-                choice = "" if value is None else str(value)
+            try:
+                choice = widget_value(name, value)
+            except ValueError as exc:  # kept out of the widget, said next to it
+                self._rejected[name] = str(exc)
+                continue
+            if name in RECOMMENDED_FIELDS:
+                self._overridden.add(name)  # the caller's choice; the row says what it means
             if isinstance(widget, w.Dropdown) and choice not in _choice_values(widget):
                 # a Dropdown cannot hold it: select nothing and say why (cleared on change)
                 widget.value = None
@@ -331,31 +296,14 @@ class TuneForm(w.VBox):
         if values.get("images"):
             self.add_images(values["images"])
         with self._lock:
+            self._apply_recommendation()
             self._refresh()
 
     @property
     def values(self) -> dict[str, Any]:
         """The tune parameters the form would send (without the images), typed."""
         raw = {name: self.fields[name].value for name in FIELD_NAMES}
-
-        def maybe_int(text: str) -> int | None:
-            try:
-                return parse_optional_int(text)
-            except ValueError:
-                return None
-
-        return {
-            "title": raw["title"].strip(),
-            "name": raw["name"].strip(),
-            "token": raw["token"].strip() or None,
-            "branch": raw["branch"],
-            "model_type": None if raw["model_type"] == "checkpoint" else raw["model_type"],
-            "base_tune_id": maybe_int(raw["base_tune_id"]),
-            "steps": maybe_int(raw["steps"]),
-            "face_crop": {"default": None, "yes": True, "no": False}.get(raw["face_crop"]),
-            "callback": raw["callback"].strip() or None,
-            "prompts": self.prompt_editor.value,
-        }
+        return {**typed_values(raw), "prompts": self.prompt_editor.value}
 
     def add_images(self, items: Any) -> list[ImageReport]:
         """Add training images (paths, folders, bytes, (name, bytes) pairs, open files)."""
@@ -364,6 +312,10 @@ class TuneForm(w.VBox):
     def add_prompt(self, text: str = "", **options: Any) -> None:
         """Add a prompt row (``num_images``, ``negative_prompt``, ``seed``... as options)."""
         self.prompt_editor.add_prompt(text, **options)
+
+    def field_message(self, name: str) -> str:
+        """The HTML shown next to field ``name``: its problems, else what an override means."""
+        return self._field_messages[name].value
 
     @property
     def client(self) -> AstriaClient | None:
@@ -386,9 +338,11 @@ class TuneForm(w.VBox):
             if name in FIELD_NAMES:
                 fields.setdefault(name, []).extend(messages)
         images: list[str] = []
-        if self.picker.count == 0:
-            images.append("images: add at least one training image")
+        if self.picker.count == 0 and not self.values["image_urls"]:
+            images.append("images: add at least one training image or image URL")
         images.extend(self.picker.errors)
+        images.extend(f"images: {m}" for m in caption_branch_problems(
+            [r.name for r in self.picker.reports if r.ok], self.fields["branch"].value))
         images.extend(f"images: {m}" for m in self._server_errors.get("images", []))
         prompts = self.prompt_editor.problems()
         for index, messages in self._server_prompt_errors.items():
@@ -422,8 +376,11 @@ class TuneForm(w.VBox):
         """Derive every message, the Submit button and ``valid`` from the current state."""
         with self._lock:
             fields, images, prompts, general = self._problems()
+            notes = self._override_notes()
             for name, message in self._field_messages.items():
-                message.value = errors_html(fields.get(name, []))
+                message.value = errors_html(fields.get(name, [])) or (
+                    f'<span style="{_NOTE_STYLE}">{html.escape(notes[name])}</span>'
+                    if name in notes else "")
             # the picker shows each file's problems and warnings itself, on its thumbnail
             picker_errors = set(self.picker.errors)
             self._images_message.value = errors_html(m for m in images if m not in picker_errors)
@@ -452,6 +409,12 @@ class TuneForm(w.VBox):
                     self._token_typed = bool(str(change["new"]).strip())
                 if name == "branch" and not self._token_typed:
                     self._set_token(default_token(change["new"]))
+                if name in RECOMMENDED_FIELDS and not self._applying:
+                    self._mark_override(name)
+                if name in ("branch", "model_type", "name", "image_urls"):
+                    self._apply_recommendation()
+                if name == "name":
+                    self.picker.class_name = str(change["new"] or "").strip()
                 self._server_errors.pop(name, None)
                 self._server_errors.pop("general", None)
                 self._rejected.pop(name, None)
@@ -462,6 +425,7 @@ class TuneForm(w.VBox):
     def _on_picker_version(self, _change: dict[str, Any]) -> None:
         try:
             with self._lock:
+                self._apply_recommendation()
                 self._server_errors.pop("images", None)
                 self._server_errors.pop("general", None)
                 self._refresh()
@@ -477,6 +441,74 @@ class TuneForm(w.VBox):
                 self._refresh()
         except Exception:  # noqa: BLE001
             logger.exception("form update failed")
+
+    def refresh_balance(self) -> str:
+        """Show the account's balance in dollars next to Submit (one ``GET /users``)."""
+        from astria_widgets.client.costs import balance_text
+
+        client = self._client or self.picker.client
+        if client is None:
+            return ""
+        try:
+            text = balance_text(client.account())
+        except Exception as exc:  # noqa: BLE001 - a balance is a courtesy, never a failure
+            text = f"balance unknown ({short_error(exc)})"
+        self.balance_label.value = f"<span style='font-size: smaller'>{html.escape(text)}</span>"
+        return text
+
+    # ------------------------------------------------------------------ recommendations
+    def _image_count(self) -> int:
+        return self.picker.count + len(self.values["image_urls"] or ())
+
+    def _recommendation(self) -> Any:
+        values = self.values
+        return recommend(values["branch"], values["model_type"], values["name"],
+                         self._image_count())
+
+    def _apply_recommendation(self) -> None:
+        """Fill the recommended fields the user did not set; show why above the fields."""
+        if self._applying or self.fields["branch"].value is None or \
+                self.fields["model_type"].value is None:
+            return  # re-entered from a field it set, or a refused value shows its message
+        rec = self._recommendation()
+        self._applying = True
+        try:
+            for name, value in rec.values.items():
+                if name not in self._overridden:
+                    self.fields[name].value = widget_value(name, value)
+        finally:
+            self._applying = False
+        rec = self._recommendation()  # the model type may have changed it
+        self.advice.value = "<div style='font-size: smaller'><b>Recommended:</b> " + " ".join(
+            html.escape(reason) for reason in rec.reasons) + "</div>"
+
+    def _on_picker_characteristics(self, change: dict[str, Any]) -> None:
+        """Offer what the inspector found in most photos (never applied without a click)."""
+        found = change["new"] or {}
+        self.offer_label.value = "" if not found else (
+            "Astria found in most photos: " + html.escape(
+                "; ".join(f"{k}: {v}" for k, v in found.items())))
+        self.offer_button.layout.display = None if found else "none"
+
+    def _on_offer_click(self, _button: w.Button) -> None:
+        """Add the offered characteristics to the field, keeping every row already there."""
+        text = self.fields["characteristics"].value
+        rows = [line for line in text.splitlines() if line.strip()]
+        have = {line.partition(":")[0].strip() for line in rows}
+        rows += [f"{k}: {v}" for k, v in self.picker.characteristics.items() if k not in have]
+        self.fields["characteristics"].value = "\n".join(rows)
+
+    def _mark_override(self, name: str) -> None:
+        rec = self._recommendation()
+        if name in rec.values and self.values[name] == rec.values[name]:
+            self._overridden.discard(name)  # back to the recommendation: follow it again
+        else:
+            self._overridden.add(name)
+
+    def _override_notes(self) -> dict[str, str]:
+        if self.fields["branch"].value is None or self.fields["model_type"].value is None:
+            return {}
+        return override_notes(self.values, self._recommendation(), self._image_count())
 
     def _set_token(self, token: str) -> None:
         self._setting_token = True
@@ -528,10 +560,14 @@ class TuneForm(w.VBox):
         return handle
 
     def _resolve_client(self) -> AstriaClient:
+        if self._client is None and self.picker.client is not None:
+            self._client = self.picker.client  # the one "Check with Astria" connected
         if self._client is None:
             from astria_widgets.connect import connect
 
             self._client = connect(quiet=True)
+            if self.picker.client is None:
+                self.picker.client = self._client
             if self._client.is_sandbox:
                 self._note = (
                     f"No ASTRIA_API_KEY: using the local sandbox at {self._client.base_url}. "

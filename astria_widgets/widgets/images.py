@@ -15,13 +15,20 @@ with their reason until removed; nothing picked is ever dropped silently. Thumbn
 in a worker thread that only sets ``ipywidgets.Image.value``; trait observers (``count``,
 ``version``) fire only on the thread that changed the set.
 
+*Check with Astria* (``check()``) sends the picked photos to Astria's inspector through
+``client.inspect.inspect_images`` (parallel, bounded, in the client layer) and shows each
+photo's flags with a one-line fix under its thumbnail; ``characteristics`` holds the values
+found in most photos (the form offers them).
+
 DOM classes for browser tests: ``astria-image-picker`` (the whole picker),
 ``astria-picker-chooser`` (the FileChooser), ``astria-upload`` (the uploader: click it inside
 ``page.expect_file_chooser()``), ``astria-picker-count``, ``astria-picker-status``,
 ``astria-picker-errors``, ``astria-thumb-grid``, ``astria-thumb`` (one card; plus
 ``astria-thumb-ok``, ``astria-thumb-warning`` or ``astria-thumb-blocked``),
 ``astria-thumb-image``, ``astria-thumb-name``, ``astria-thumb-message``,
-``astria-thumb-remove``, ``astria-picker-clear``.
+``astria-thumb-remove``, ``astria-picker-clear``, ``astria-picker-inspect`` (the Check button),
+``astria-thumb-inspect`` (a card's inspector verdict; the card also gets
+``astria-thumb-flagged`` or ``astria-thumb-passed``).
 """
 
 from __future__ import annotations
@@ -33,13 +40,14 @@ from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 import traitlets
 from ipyfilechooser import FileChooser
 
-from astria_widgets.client.uploads import image_suffix
+from astria_widgets.client.inspect import Inspection, majority_characteristics, start_inspection
+from astria_widgets.client.uploads import folder_files, image_suffix
 from astria_widgets.imaging import (
     IMAGE_EXTENSIONS,
     ImageReport,
@@ -55,10 +63,14 @@ from astria_widgets.imaging.checks import MAX_PIXELS
 from astria_widgets.widgets.formatting import ERROR_COLOR, error_html, short_error
 from astria_widgets.widgets.uploader import UploadedFile, make_uploader
 
+if TYPE_CHECKING:
+    from astria_widgets.client import AstriaClient
+
 __all__ = ["ImagePicker"]
 
 THUMB_SIZE = 128
-_FILTER = [f"*{ext}" for ext in IMAGE_EXTENSIONS] + [""]  # "" keeps folders selectable
+# "" keeps folders selectable; .txt files are Flux captions beside their photos
+_FILTER = [f"*{ext}" for ext in IMAGE_EXTENSIONS] + ["*.txt", ""]
 
 _executor: ThreadPoolExecutor | None = None
 _executor_lock = threading.Lock()
@@ -86,6 +98,8 @@ class _Entry:
     image: w.Image | None = None
     message: w.HTML | None = None
     prepared: bytes | None = field(default=None, repr=False)
+    verdict: w.HTML | None = None
+    inspection: Inspection | None = None
 
 
 class ImagePicker(w.VBox):
@@ -93,19 +107,24 @@ class ImagePicker(w.VBox):
 
     count = traitlets.Int(0, help="How many images would be sent (ok ones only).")
     version = traitlets.Int(0, help="Bumped on every change of the picked set.")
+    class_name = traitlets.Unicode("", help="The tune's class, asked about by the inspector.")
+    characteristics = traitlets.Dict(help="Values Astria's inspector found in most photos.")
 
     def __init__(self, *, path: str | None = None, uploader: bool | None = None,
-                 **kwargs: Any) -> None:
+                 client: AstriaClient | None = None, **kwargs: Any) -> None:
         """``path``: where the FileChooser starts (default: the current directory).
 
         ``uploader``: True for the chunked anywidget uploader, False for ``FileUpload``,
-        None to choose (chunked when anywidget is installed).
+        None to choose (chunked when anywidget is installed). ``client``: used by
+        *Check with Astria* (default: ``connect()`` at the first check).
         """
+        self.client = client
         start = os.getcwd() if path is None else os.fspath(path)
         if not os.path.isdir(start):
             raise ValueError(f"ImagePicker(path={start!r}): not a folder")
         self._entries: list[_Entry] = []
         self._futures: set[Future[None]] = set()
+        self._check_future: Future[list[Inspection]] | None = None
         self._lock = threading.Lock()
 
         self._chooser = FileChooser(
@@ -123,6 +142,11 @@ class ImagePicker(w.VBox):
                                       layout=w.Layout(width="auto"))
         self._clear_button.add_class("astria-picker-clear")
         self._clear_button.on_click(self._on_clear_click)
+        self.check_button = w.Button(description="Check with Astria", icon="search",
+                                      tooltip="Ask Astria's inspector about every photo",
+                                      layout=w.Layout(width="auto"))
+        self.check_button.add_class("astria-picker-inspect")
+        self.check_button.on_click(self._on_check_click)
         self._status = w.HTML()
         self._status.add_class("astria-picker-status")
         self._errors = w.HTML()
@@ -133,7 +157,7 @@ class ImagePicker(w.VBox):
         self._grid.add_class("astria-thumb-grid")
         super().__init__(children=[
             self._chooser, self._uploader,
-            w.HBox([self._count_label, self._clear_button],
+            w.HBox([self._count_label, w.HBox([self.check_button, self._clear_button])],
                    layout=w.Layout(align_items="center", justify_content="space-between")),
             self._status, self._errors, self._grid,
         ], **kwargs)
@@ -216,6 +240,88 @@ class ImagePicker(w.VBox):
         self._remove_entries(list(self._entries))
         self._status.value = ""
 
+    @property
+    def status_html(self) -> str:
+        """The status line under the buttons (what the last action did), as HTML."""
+        return self._status.value
+
+    @property
+    def count_html(self) -> str:
+        """The "N images ready" line, as HTML."""
+        return self._count_label.value
+
+    def card_html(self, name: str) -> dict[str, str]:
+        """The card of the picked file ``name``: ``{"message", "inspect", "classes"}``."""
+        entry = next((e for e in self._entries if e.name == name), None)
+        if entry is None or entry.card is None:
+            raise KeyError(f"no picked image is called {name!r}")
+        return {"message": entry.message.value if entry.message else "",
+                "inspect": entry.verdict.value if entry.verdict else "",
+                "classes": " ".join(entry.card._dom_classes)}
+
+    def check(self, client: AstriaClient | None = None) -> list[Inspection]:
+        """Inspect every accepted photo with Astria; show flags and fixes on the thumbnails.
+
+        Runs ``client.inspect.inspect_images`` (parallel, bounded) and waits for it; returns one
+        :class:`~astria_widgets.client.inspect.Inspection` per photo and sets
+        :attr:`characteristics` to the values found in most photos. The button uses
+        :meth:`start_check`, which returns at once.
+        """
+        future = self.start_check(client)
+        return future.result() if future is not None else []
+
+    def start_check(self, client: AstriaClient | None = None) -> Future[list[Inspection]] | None:
+        """Start checking the photos in the background; the ``Future`` of :meth:`check`'s list.
+
+        ``None`` when there is nothing to check (the reason is shown in the picker). Flags
+        appear on the thumbnails one by one as the answers arrive; the kernel stays free.
+        """
+        name = self.class_name.strip()
+        if not name:
+            self._status.value = error_html("Set the class name (man, woman, dog...) before "
+                                            "checking: the inspector compares photos with it.")
+            return None
+        entries = [e for e in self._entries
+                   if e.report.ok and e.data is not None and not e.report.is_caption]
+        if not entries:
+            self._status.value = error_html("No photo to check: add some first.")
+            return None
+        if client is None and self.client is None:
+            from astria_widgets.connect import connect
+
+            self.client = connect(quiet=True)
+        client = client or self.client
+        assert client is not None
+        by_name = {e.name: e for e in entries}
+        self._status.value = html.escape(f"Checking {len(entries)} photo"
+                                         f"{'s' if len(entries) != 1 else ''} with Astria...")
+        self.check_button.disabled = True
+        future = start_inspection(
+            client, [(e.name, e.data) for e in entries if e.data is not None], name,
+            on_result=lambda r: self._show_inspection(by_name.get(r.image), r),
+            on_done=self._show_check_summary)
+        future.add_done_callback(self._on_check_done)
+        self._check_future = future
+        return future
+
+    @property
+    def check_future(self) -> Future[list[Inspection]] | None:
+        """The running or last check started by the button or :meth:`start_check`."""
+        return self._check_future
+
+    def _on_check_done(self, future: Future[list[Inspection]]) -> None:
+        self.check_button.disabled = False
+        exc = future.exception()
+        if exc is not None:  # a widget never dumps a bare traceback
+            self._status.value = error_html(f"Could not check the photos: {short_error(exc)}")
+
+    def _show_check_summary(self, results: list[Inspection]) -> None:
+        flagged = sum(1 for r in results if not r.ok)
+        self._status.value = html.escape(
+            f"Checked {len(results)} photo{'s' if len(results) != 1 else ''} with Astria: "
+            + (f"{flagged} flagged (see the thumbnails)." if flagged else "no problem found."))
+        self._update_characteristics()
+
     def wait_for_thumbnails(self, timeout: float | None = 30.0) -> bool:
         """Block until the pending thumbnails are made; True if none is left pending."""
         with self._lock:
@@ -259,11 +365,13 @@ class ImagePicker(w.VBox):
     def _expand_path(path: Path, notes: list[str]) -> Iterable[tuple[str, bytes | None,
                                                                       str | None]]:
         if path.is_dir():
-            files = sorted((p for p in path.iterdir() if p.is_file()),
-                           key=lambda p: p.name.casefold())
-            images = [p for p in files if p.suffix.lower() in IMAGE_EXTENSIONS]
+            files = [p for p in path.iterdir() if p.is_file()]
+            images = folder_files(path, IMAGE_EXTENSIONS)  # each photo, then its caption
             skipped = len(files) - len(images)
-            note = f"{len(images)} image{'s' if len(images) != 1 else ''} in {path.name}/"
+            count = sum(1 for p in images if p.suffix.lower() != ".txt")
+            note = f"{count} image{'s' if count != 1 else ''} in {path.name}/"
+            if len(images) > count:
+                note += f" with {len(images) - count} caption(s)"
             if skipped:
                 note += f" ({skipped} other file{'s' if skipped != 1 else ''} ignored)"
             notes.append(note + ".")
@@ -337,6 +445,13 @@ class ImagePicker(w.VBox):
     def _on_clear_click(self, _button: w.Button) -> None:
         self.clear()
 
+    def _on_check_click(self, _button: w.Button) -> None:
+        try:
+            self.start_check()
+        except Exception as exc:  # a widget never dumps a bare traceback
+            self.check_button.disabled = False
+            self._status.value = error_html(f"Could not check the photos: {short_error(exc)}")
+
     def _guard(self, action: Any) -> None:
         """Run a UI action; show an unexpected error in the status line, never a traceback."""
         try:
@@ -357,7 +472,31 @@ class ImagePicker(w.VBox):
                     if child is not None:
                         child.close()
         self._recheck()
+        self._update_characteristics()
         self._refresh()
+
+    def _update_characteristics(self) -> None:
+        found = [e.inspection for e in self._entries if e.inspection is not None]
+        self.characteristics = majority_characteristics(found) if found else {}
+
+    @staticmethod
+    def _show_inspection(entry: _Entry | None, result: Inspection) -> None:
+        """Worker thread: only sets widget values (the verdict line and the card's class)."""
+        if entry is None or entry.card is None or entry.verdict is None:
+            return
+        entry.inspection = result
+        if result.error is not None:
+            lines = [(f"Astria could not check it: {result.error}", ERROR_COLOR)]
+        elif result.fixes:
+            lines = [(fix, "var(--jp-warn-color1,#ef6c00)") for fix in result.fixes]
+        else:
+            lines = [("Astria: looks good", "var(--jp-success-color1,#2e7d32)")]
+        entry.verdict.value = "<br>".join(
+            f'<span style="color:{color};font-size:smaller">&#9873; {html.escape(text)}</span>'
+            for text, color in lines)
+        flagged = not result.ok
+        entry.card.remove_class("astria-thumb-passed" if flagged else "astria-thumb-flagged")
+        entry.card.add_class("astria-thumb-flagged" if flagged else "astria-thumb-passed")
 
     def _recheck(self) -> None:
         """Re-apply the set-level checks (duplicates, too many) to the per-image reports."""
@@ -377,15 +516,17 @@ class ImagePicker(w.VBox):
         name.add_class("astria-thumb-name")
         message = w.HTML(layout=w.Layout(max_width=f"{THUMB_SIZE + 20}px"))
         message.add_class("astria-thumb-message")
+        verdict = w.HTML(layout=w.Layout(max_width=f"{THUMB_SIZE + 20}px"))
+        verdict.add_class("astria-thumb-inspect")
         remove = w.Button(description="Remove", icon="times", tooltip=f"Remove {entry.name}",
                           layout=w.Layout(width="auto"))
         remove.add_class("astria-thumb-remove")
         remove.on_click(lambda _b, entry=entry: self._remove_entries([entry]))
-        card = w.VBox([image, name, message, remove], layout=w.Layout(
+        card = w.VBox([image, name, message, verdict, remove], layout=w.Layout(
             border="1px solid var(--jp-border-color2, #ddd)", padding="4px",
             align_items="center"))
         card.add_class("astria-thumb")
-        entry.card, entry.image, entry.message = card, image, message
+        entry.card, entry.image, entry.message, entry.verdict = card, image, message, verdict
         self._show_verdict(entry)
         if entry.data is not None and entry.base.width is not None and (
                 entry.base.width * (entry.base.height or 0) <= MAX_PIXELS):
@@ -420,6 +561,10 @@ class ImagePicker(w.VBox):
         prefix = f"{entry.name}: "
         lines = [(p, ERROR_COLOR) for p in report.problems] + [
             (m, "var(--jp-warn-color1,#ef6c00)") for m in report.warnings]
+        if report.is_caption and report.ok and entry.data is not None:
+            snippet = entry.data.decode("utf-8", "replace").strip()
+            lines.append((f"caption: {snippet[:80]}{'...' if len(snippet) > 80 else ''}",
+                          "var(--jp-ui-font-color2,#666)"))
         entry.message.value = "<br>".join(
             f'<span style="color:{color};font-size:smaller">'
             f"{html.escape(text.removeprefix(prefix))}</span>" for text, color in lines)
@@ -430,13 +575,17 @@ class ImagePicker(w.VBox):
     def _refresh(self) -> None:
         """Derive the grid, the count and the errors area from the entries."""
         self._grid.children = [e.card for e in self._entries if e.card is not None]
-        ok = sum(1 for e in self._entries if e.report.ok)
-        rejected = len(self._entries) - ok
+        ok = sum(1 for e in self._entries if e.report.ok and not e.report.is_caption)
+        captions = sum(1 for e in self._entries if e.report.ok and e.report.is_caption)
+        rejected = sum(1 for e in self._entries if not e.report.ok)
         text = f"<b>{ok}</b> image{'s' if ok != 1 else ''} ready"
+        if captions:
+            text += f" with <b>{captions}</b> caption{'s' if captions != 1 else ''}"
         if rejected:
             text += f", <b>{rejected}</b> rejected"
         self._count_label.value = text
         self._clear_button.disabled = not self._entries
+        self.check_button.disabled = not ok
         problems = self.errors
         self._errors.value = "" if not problems else (
             f'<ul style="color:{ERROR_COLOR};margin:2px 0">'

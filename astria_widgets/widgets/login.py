@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as w
 import traitlets
 
+from astria_widgets.client.costs import balance_text
 from astria_widgets.client.errors import AuthenticationError
 from astria_widgets.widgets.formatting import error_html, short_error
 
@@ -140,7 +141,8 @@ class LoginWidget(w.VBox):
             return
         self._client = client
         self.status = "ok"
-        done = f"Logged in to {client.base_url} as {_account_label(account)}."
+        done = (f"Logged in to {client.base_url} as {_account_label(account)} "
+                f"({balance_text(account)}).")
         self._show(done)
         if self._on_login is not None:
             try:

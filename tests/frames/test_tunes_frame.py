@@ -108,11 +108,12 @@ def test_missing_and_null_fields_become_missing_values():
     assert_schema(frame)
     assert frame.shape[0] == 2
     for name in TUNE_COLUMNS:
-        if name in {"status", "expired"}:
+        if name in {"status", "expired", "expiring_soon"}:
             continue
         assert frame[name].isna().all(), name
     assert frame["status"].tolist() == ["queued", "queued"]
     assert frame["expired"].tolist() == [False, False]
+    assert frame["expiring_soon"].tolist() == [False, False]
 
 
 def test_unexpected_types_are_coerced_or_nulled():

@@ -252,7 +252,7 @@ def test_a_refused_prompt_is_marked_on_its_own_row(client, ready_form):
     [
         ("name", ("name", None)),
         ("tune[title]", ("title", None)),
-        ("image_urls", ("images", None)),
+        ("image_urls", ("image_urls", None)),
         ("prompts_attributes[2][seed]", ("prompts", 2)),
         ("prompts_attributes.0.text", ("prompts", 0)),
         ("prompts_attributes", ("prompts", None)),

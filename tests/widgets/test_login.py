@@ -42,7 +42,8 @@ def test_a_good_key_is_cleared_at_once_and_gives_a_checked_client(sandbox, no_en
     assert widget.status == "ok" and widget.children == (widget.status_line,)
     assert "Logged in" in widget.status_line.value
     assert isinstance(widget.client, AstriaClient) and logged_in == [widget.client]
-    assert widget.client.account() is not None
+    balance = widget.client.account()["usd_balance_mc"]
+    assert f"(balance ${balance / 100_000:,.2f})" in widget.status_line.value
     assert key not in repr(widget) and key not in repr(widget.client)
     assert key not in str(widget.get_state()) and key not in str(widget.key_field.get_state())
 

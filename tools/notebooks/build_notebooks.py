@@ -174,7 +174,7 @@ service's messages per field, `AuthenticationError`, `RateLimitError`...).
 from astria_widgets.client import InputError
 
 try:
-    client.create_tune(name="dog", images=[("notes.txt", b"not a photo"), *images], branch="fast")
+    client.create_tune(name="dog", images=[("notes.pdf", b"%PDF-1.4"), *images], branch="fast")
 except InputError as error:
     for problem in error.problems:
         print(problem)

@@ -1,0 +1,93 @@
+"""Money as the API states it: millicents, balances, pack prices and order totals (pure).
+
+The unit is the millicent: 1,000 mc = 1 cent, 100,000 mc = US$1 (§5.7 of the API notes;
+Ambiguity #14: the pack list's "200000 = $20" comment contradicts it and is not followed).
+Where a price comes from:
+
+- the balance: the account's ``usd_balance_mc`` (``GET /users``);
+- a pack, before ordering: ``costs.<class>.cost_mc`` of the pack detail (a fresh tune of that
+  class plus that class's prompts), else ``cost_mc_hash.<class>`` of the list; for a run on
+  existing tunes, the ``cost_mc`` of that class's ``template_prompts`` per tune;
+- an order, afterwards: ``order.total_cost_mc`` of the answer when the service gives it (the
+  charged total), else the sum of the ``cost_mc`` of the order's prompts (an estimate).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+MC_PER_USD = 100_000
+"""Millicents in one US dollar."""
+
+
+def usd(mc: float | None) -> str:
+    """``150000`` -> ``"$1.50"``; ``None`` -> ``"unknown"``."""
+    if mc is None:
+        return "unknown"
+    sign = "-" if mc < 0 else ""
+    return f"{sign}${abs(mc) / MC_PER_USD:,.2f}"
+
+
+def balance_mc(account: Mapping[str, Any]) -> int | None:
+    """The account's balance in millicents (``usd_balance_mc``), ``None`` when not given."""
+    value = account.get("usd_balance_mc")
+    return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def balance_text(account: Mapping[str, Any]) -> str:
+    """``"balance $98.50"`` (or ``"balance unknown"``) for one account record."""
+    return f"balance {usd(balance_mc(account))}"
+
+
+def pack_class_cost_mc(pack: Mapping[str, Any], class_name: str) -> int | None:
+    """A pack's price for a new tune of ``class_name`` (training and its prompts)."""
+    costs = pack.get("costs") or {}
+    entry = costs.get(class_name) if isinstance(costs, Mapping) else None
+    if isinstance(entry, Mapping) and isinstance(entry.get("cost_mc"), (int, float)):
+        return int(entry["cost_mc"])
+    by_class = pack.get("cost_mc_hash") or {}
+    value = by_class.get(class_name) if isinstance(by_class, Mapping) else None
+    return int(value) if isinstance(value, (int, float)) else None
+
+
+def pack_prompts_cost_mc(pack: Mapping[str, Any], class_name: str) -> int | None:
+    """What one run of a pack's ``class_name`` prompts costs on an existing tune."""
+    templates = [t for t in pack.get("template_prompts") or ()
+                 if isinstance(t, Mapping) and t.get("name") == class_name]
+    if not templates:
+        return None
+    return sum(int(t.get("cost_mc") or 0) for t in templates)
+
+
+def pack_order_estimate_mc(pack: Mapping[str, Any], class_name: str,
+                           tune_count: int = 0) -> int | None:
+    """The price shown before ordering: a new tune (``tune_count`` 0) or runs on tunes."""
+    if tune_count:
+        each = pack_prompts_cost_mc(pack, class_name)
+        return None if each is None else each * tune_count
+    return pack_class_cost_mc(pack, class_name)
+
+
+def order_total_mc(result: Mapping[str, Any],
+                   prompts: Iterable[Mapping[str, Any]] = ()) -> tuple[int | None, bool]:
+    """``(total, charged)`` of a pack order from its answer and (optionally) its prompts.
+
+    ``charged`` is True when the answer carries ``order.total_cost_mc``; otherwise the total is
+    the sum of the given prompts' ``cost_mc`` (``None`` without prompts).
+    """
+    order = result.get("order")
+    if isinstance(order, Mapping) and isinstance(order.get("total_cost_mc"), (int, float)):
+        return int(order["total_cost_mc"]), True
+    costs = [p.get("cost_mc") for p in prompts]
+    known = [int(c) for c in costs if isinstance(c, (int, float))]
+    return (sum(known), False) if known else (None, False)
+
+
+def order_id(result: Mapping[str, Any],
+             prompts: Iterable[Mapping[str, Any]] = ()) -> int | None:
+    """The order id of a pack run: from the answer's ``order`` or from its prompts."""
+    order = result.get("order")
+    if isinstance(order, Mapping) and order.get("id") is not None:
+        return int(order["id"])
+    return next((int(p["order_id"]) for p in prompts if p.get("order_id") is not None), None)

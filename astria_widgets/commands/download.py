@@ -1,0 +1,86 @@
+"""``astria-widgets download --expiring``: save the images of tunes about to be deleted.
+
+A trained tune's model, training images and generated images are deleted at its
+``expires_at`` (30 days after training, §5.6 of the API notes) unless ``auto_extend`` is on.
+This command finds the tunes expiring within ``--days`` (default 7: the client's
+``status.tune_expires_soon``), collects every prompt made with them (under the tune itself,
+or under a base tune with ``<lora:ID:w>`` / ``<faceid:ID:w>`` in its text) and saves their
+images through ``AstriaClient.download`` into ``--dest`` (one sub-folder per tune), or into one
+zip per tune with ``--zip``. Files already complete are skipped, so it can run every day.
+Exit status 0 when everything was saved (or nothing expires), 1 on an API error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+HELP = "save the images of tunes expiring soon (--expiring [--days N] [--dest DIR] [--zip])"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="astria-widgets download", description=HELP)
+    parser.add_argument("--expiring", action="store_true", required=True,
+                        help="the prompts of tunes whose storage ends soon (required)")
+    parser.add_argument("--days", type=float, default=None,
+                        help="how soon counts as soon, in days (default 7)")
+    parser.add_argument("--dest", default="astria-downloads",
+                        help="folder to save into (default ./astria-downloads)")
+    parser.add_argument("--zip", action="store_true", help="one zip archive per tune")
+    return parser
+
+
+def prompts_of_tune(prompts: Iterable[Mapping[str, Any]], tune_id: int) -> list[dict]:
+    """The prompts made with tune ``tune_id``: under it, or referencing it in their text."""
+    from astria_widgets.client.references import referenced_tune_ids
+
+    return [dict(p) for p in prompts
+            if p.get("tune_id") == tune_id or tune_id in referenced_tune_ids(
+                str(p.get("text") or ""))]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Save the images of the tunes expiring soon; 0 when done, 1 on an API error."""
+    args = _parser().parse_args(argv)
+    if args.days is not None and args.days <= 0:
+        print("astria-widgets download: --days must be positive", file=sys.stderr)
+        return 2
+    from astria_widgets.client import AstriaError
+    from astria_widgets.client.status import EXPIRING_SOON_DAYS, tune_expires_soon
+    from astria_widgets.connect import connect
+
+    days = EXPIRING_SOON_DAYS if args.days is None else args.days
+    dest = Path(args.dest).expanduser()
+    client = connect(quiet=False)
+    try:
+        with client:
+            now = client.transport.server_now()
+            tunes = [t for t in client.iter_tunes()
+                     if tune_expires_soon(t, now, within_days=days)]
+            if not tunes:
+                print(f"No tune expires within {days:g} days: nothing to save.")
+                return 0
+            prompts = list(client.iter_prompts())
+            saved = 0
+            for tune in tunes:
+                mine = [p for p in prompts_of_tune(prompts, int(tune["id"])) if p.get("images")]
+                folder = dest / f"tune-{tune['id']}"
+                target = folder.with_suffix(".zip") if args.zip else folder
+                if mine:
+                    result = client.download(mine, target, zip=args.zip)
+                    saved += 1 if args.zip else len(result)  # type: ignore[arg-type]
+                print(f"tune {tune['id']} ({tune.get('title')}) expires "
+                      f"{tune.get('expires_at')}: {len(mine)} prompt(s)"
+                      + (f" -> {target}" if mine else ", nothing to save"))
+    except AstriaError as exc:
+        print(f"astria-widgets download: {exc}", file=sys.stderr)
+        return 1
+    print(f"Saved {'archives' if args.zip else 'files'}: {saved} into {dest}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
