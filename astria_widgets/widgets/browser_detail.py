@@ -70,9 +70,11 @@ class TuneDetail(widgets.VBox):
         self._note = widgets.HTML("")
         self._note.add_class("astria-browser-detail-note")
         self._training_title = widgets.HTML("")
+        self._training_title.add_class("astria-browser-training-title")
         self._training = widgets.Box(layout=widgets.Layout(flex_flow="row wrap"))
         self._training.add_class("astria-browser-training")
         self._prompts_title = widgets.HTML("")
+        self._prompts_title.add_class("astria-browser-prompts-title")
         self._prompts = widgets.VBox()
         self._prompts.add_class("astria-browser-prompts")
         self._prompt_images: dict[int, widgets.Box] = {}  # prompt id -> its images row
