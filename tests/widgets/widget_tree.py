@@ -18,12 +18,17 @@ def dom_classes(widget: widgets.Widget) -> tuple[str, ...]:
     return tuple(widget.get_state("_dom_classes")["_dom_classes"])
 
 
+def descendants(root: widgets.Widget) -> list[widgets.Widget]:
+    """``root`` and every widget under it (through the public ``children`` trait), in tree order."""
+    found = [root]
+    for child in getattr(root, "children", ()):
+        found.extend(descendants(child))
+    return found
+
+
 def find(root: widgets.Widget, dom_class: str) -> list[widgets.Widget]:
     """Every widget under ``root`` (itself included) carrying ``dom_class``, in tree order."""
-    found = [root] if dom_class in dom_classes(root) else []
-    for child in getattr(root, "children", ()):
-        found.extend(find(child, dom_class))
-    return found
+    return [widget for widget in descendants(root) if dom_class in dom_classes(widget)]
 
 
 def one(root: widgets.Widget, dom_class: str) -> Any:
