@@ -10,6 +10,7 @@ Where things live (see docs/ARCHITECTURE.md):
 - ``astria_widgets.widgets``  -- ipywidgets: ``TuneForm``, ``watch_tune``, ``TuneBrowser``...
 - ``astria_widgets.magics``   -- the ``%astria`` IPython magic (``%load_ext astria_widgets``)
 - ``astria_widgets.sandbox``  -- a local Astria-compatible server (imports nothing from the rest)
+- ``astria_widgets.server``   -- the Jupyter Server extension behind JupyterLab's Astria panel
 
 Public names are imported lazily so that ``import astria_widgets`` stays cheap and a
 terminal user never pays for ipywidgets.
@@ -135,3 +136,13 @@ def unload_ipython_extension(ipython: Any) -> None:
     from astria_widgets.magics import unload_ipython_extension as _unload
 
     _unload(ipython)
+
+
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    """Where the prebuilt JupyterLab extension is (for ``jupyter labextension develop``)."""
+    return [{"src": "labextension", "dest": "astria-widgets"}]
+
+
+def _jupyter_server_extension_points() -> list[dict[str, str]]:
+    """The Jupyter Server extension serving the Astria panel (``astria_widgets.server``)."""
+    return [{"module": "astria_widgets.server"}]

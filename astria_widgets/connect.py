@@ -55,6 +55,29 @@ def _speed_note(speed: float | None, running: float | None) -> str:
     return f"; speed {speed:g} not applied (the running sandbox keeps speed {running:g})"
 
 
+def current_sandbox() -> Sandbox | None:
+    """The sandbox ``connect()`` started in this process, while it runs; else None.
+
+    A sandbox that ``connect()`` reuses from ``server.json`` (another process's) is not it.
+    """
+    with _lock:
+        return _sandbox if _sandbox is not None and _sandbox.running else None
+
+
+def stop_sandbox() -> bool:
+    """Stop the sandbox ``connect()`` started in this process; True if one was running.
+
+    The next ``connect()`` without a key reuses another live sandbox or starts a fresh one.
+    """
+    global _sandbox
+    with _lock:
+        started, _sandbox = _sandbox, None
+    if started is None or not started.running:
+        return False
+    started.stop()
+    return True
+
+
 def connect(*, api_key: str | None = None, base_url: str | None = None, quiet: bool = False,
             sandbox: bool = False, speed: float | None = None) -> AstriaClient:
     """A client for the real API when a key is given or set, else for the local sandbox.

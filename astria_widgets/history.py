@@ -222,6 +222,14 @@ class TuneHistory:
             self._client = connect()
         return self._client
 
+    @property
+    def attached_client(self) -> Any:
+        """The client already attached (given, or connected at a sync), else None.
+
+        Unlike :attr:`client` it never calls ``connect()``.
+        """
+        return self._client
+
     def sync(self, progress: Progress | None = None, *, full: bool = False) -> SyncResult:
         """Fetch new and changed tunes; see the module docstring for the rules and costs.
 
@@ -238,7 +246,7 @@ class TuneHistory:
         client = self.client
         with self._sync_lock:
             self._check_origin(client)
-            run = _SyncRun(self, kind, client, progress or _no_progress)
+            run = _SyncRun(self._db, self._lock, kind, client, progress or _no_progress)
             run.run(full)
             with self._lock, self._db:
                 self._db.execute(
@@ -281,14 +289,21 @@ def _no_progress(stage: str, done: int, total: int | None) -> None:
 
 
 class _SyncRun:
-    """One sync of one kind of record: listing, gap filling, re-fetching, counting."""
+    """One sync of one kind of record: listing, gap filling, re-fetching, counting.
+
+    The owning ``TuneHistory`` hands over its connection and the lock that guards it.
+    """
 
     def __init__(
-        self, history: TuneHistory, kind: _Kind, client: Any, progress: Progress
+        self,
+        db: sqlite3.Connection,
+        lock: threading.RLock,
+        kind: _Kind,
+        client: Any,
+        progress: Progress,
     ) -> None:
-        self.history = history
-        self.db = history._db
-        self.lock = history._lock
+        self.db = db
+        self.lock = lock
         self.kind = kind
         self.client = client
         self.progress = progress

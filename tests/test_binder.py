@@ -128,6 +128,10 @@ def test_binder_files_are_what_repo2docker_reads() -> None:
     assert (BINDER / "runtime.txt").read_text().strip() == "python-3.11"
     requirements = (BINDER / "requirements.txt").read_text().split("\n")
     assert "-e ." in requirements
+    # `-e .` builds the JupyterLab extension from TypeScript: the image needs Node.js and npm,
+    # which repo2docker installs from binder/apt.txt (one Debian/Ubuntu package a line)
+    apt = (BINDER / "apt.txt").read_text().split()
+    assert {"nodejs", "npm"} <= set(apt)
     for script in ("postBuild", "start"):
         assert os.access(BINDER / script, os.X_OK), f"binder/{script} is not executable"
     # repo2docker requires the entrypoint to hand over to the server command

@@ -32,7 +32,11 @@ import pytest
 import requests
 
 REPO = Path(__file__).resolve().parents[1]
-COPIED = ("pyproject.toml", "README.md", "LICENSE", "astria_widgets", "scripts", "notebooks")
+COPIED = ("pyproject.toml", "README.md", "LICENSE", "astria_widgets", "scripts", "notebooks",
+          # the side panel's build inputs (astria_widgets/labextension, built by the test
+          # venv's install, is copied with the package, so the build step is skipped)
+          ".gitignore", "package.json", "yarn.lock", ".yarnrc.yml", "tsconfig.json",
+          "install.json", "src", "style", "jupyter-config")
 LAUNCHERS = ("jupyter", "jupyter-lab", "jupyter-server")
 URL = re.compile(r"http://127\.0\.0\.1:(\d+)/lab")
 TOKEN = "lab-script-test"

@@ -85,15 +85,15 @@ def test_login_returns_a_login_widget(shell, magics, monkeypatch):
 
 def test_sandbox_goes_through_connect_even_with_a_key(shell, magics, monkeypatch, tmp_path,
                                                        capsys):
-    import astria_widgets.connect as connect_module
+    from astria_widgets.connect import current_sandbox, stop_sandbox
 
     monkeypatch.setenv("ASTRIA_SANDBOX_DIR", str(tmp_path))
     monkeypatch.setenv("ASTRIA_API_KEY", "sd_real_key_123")
-    monkeypatch.setattr(connect_module, "_sandbox", None)
+    stop_sandbox()
     magics.client = None
     client = shell.run_line_magic("astria", "sandbox --speed 600")
     try:
-        started = connect_module._sandbox
+        started = current_sandbox()
         assert started is not None and started.speed == 600  # started by connect()
         assert client.is_sandbox and magics.client is client and client.base_url == started.url
         assert "sandbox requested, started the local sandbox" in capsys.readouterr().out
@@ -106,8 +106,7 @@ def test_sandbox_goes_through_connect_even_with_a_key(shell, magics, monkeypatch
         with pytest.raises(UsageError, match="--speed must be positive"):
             shell.run_line_magic("astria", "sandbox --speed 0")
     finally:
-        if connect_module._sandbox is not None:
-            connect_module._sandbox.stop()
+        stop_sandbox()
 
 
 def test_the_magic_never_imports_the_sandbox_itself():

@@ -13,6 +13,7 @@ import importlib
 import inspect
 import json
 import pkgutil
+import re
 import shutil
 import subprocess
 import sys
@@ -156,7 +157,9 @@ def test_import_astria_widgets_is_cheap() -> None:
     ("from astria_widgets import AstriaClient, connect", {"ipywidgets", "pandas", "flask"}),
     ("from astria_widgets import tunes_dataframe, TuneHistory", {"ipywidgets", "flask"}),
     ("from astria_widgets import Sandbox", {"ipywidgets", "pandas", "IPython"}),
-    ("import astria_widgets.cli as cli; cli._usage()", {"ipywidgets", "pandas", "flask"}),
+    ("import contextlib, io\nimport astria_widgets.cli as cli\n"
+     "with contextlib.redirect_stdout(io.StringIO()):\n    assert cli.main(['--help']) == 0",
+     {"ipywidgets", "pandas", "flask"}),
 ])
 def test_each_export_imports_only_what_it_needs(statement: str, absent: set[str]) -> None:
     assert absent.isdisjoint(_imported_after(statement)["heavy"])
@@ -169,26 +172,124 @@ def test_the_sandbox_imports_nothing_else_from_the_package() -> None:
         "astria_widgets", "astria_widgets._lazy"]
 
 
-def test_the_wheel_ships_py_typed_and_every_module(tmp_path: Path) -> None:
+# What the package build reads besides astria_widgets/: metadata, the front end's sources and
+# build config, the labextension's install.json and the server extension's config file.
+BUILD_INPUTS = ("pyproject.toml", "README.md", "LICENSE", ".gitignore", "package.json",
+                "yarn.lock", ".yarnrc.yml", "tsconfig.json", "install.json", "src", "style",
+                "jupyter-config")
+LABEXTENSION = "share/jupyter/labextensions/astria-widgets"
+SERVER_CONFIG = "etc/jupyter/jupyter_server_config.d/astria_widgets.json"
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The wheel ``pip wheel`` builds from a copy of the project (the work tree stays clean).
+
+    The copy gets the front end already built by the install (``skip-if-exists``) and a link
+    to ``node_modules`` when present, so the build does not download npm packages again.
+    """
+    tmp_path = tmp_path_factory.mktemp("wheel")
     project = ROOT.parent
     source = tmp_path / "src"  # a copy, so the build leaves nothing in the work tree
     source.mkdir()
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy(project / name, source / name)
+    for name in BUILD_INPUTS:
+        if (project / name).is_dir():
+            shutil.copytree(project / name, source / name)
+        else:
+            shutil.copy(project / name, source / name)
     shutil.copytree(ROOT, source / "astria_widgets",
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    if (project / "node_modules").is_dir():
+        (source / "node_modules").symlink_to(project / "node_modules")
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet",
          "--disable-pip-version-check", "--wheel-dir", str(tmp_path / "dist"), str(source)],
-        check=True, capture_output=True, text=True, timeout=300,
+        check=True, capture_output=True, text=True, timeout=600,
     )
-    (wheel,) = (tmp_path / "dist").glob("astria_widgets-*.whl")
+    (built,) = (tmp_path / "dist").glob("astria_widgets-*.whl")
+    return built
+
+
+def test_the_wheel_ships_py_typed_and_every_module(wheel: Path) -> None:
+    project = ROOT.parent
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
         entry_points = next(archive.read(n).decode() for n in names
                             if n.endswith(".dist-info/entry_points.txt"))
     assert "astria_widgets/py.typed" in names
     assert "astria_widgets/widgets/uploader.js" in names
+    assert "astria_widgets/widgets/uploader.css" in names
     shipped = {n for n in names if n.endswith(".py")}
     assert shipped == {p.relative_to(project).as_posix() for p in ROOT.rglob("*.py")}
     assert "astria-widgets = astria_widgets.cli:main" in entry_points
+
+
+def test_the_wheel_ships_the_labextension_and_the_server_config(wheel: Path) -> None:
+    data = "astria_widgets-0.1.0.data/data/"
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+        package = json.loads(archive.read(f"{data}{LABEXTENSION}/package.json"))
+        install = json.loads(archive.read(f"{data}{LABEXTENSION}/install.json"))
+        config = json.loads(archive.read(f"{data}{SERVER_CONFIG}"))
+    static = [n for n in names if n.startswith(f"{data}{LABEXTENSION}/static/")]
+    assert any(n.rsplit("/", 1)[-1].startswith("remoteEntry.") for n in static)
+    assert f"{data}{LABEXTENSION}/static/style.js" in names
+    assert package["name"] == "astria-widgets"
+    assert package["jupyterlab"]["_build"]["load"].startswith("static/remoteEntry.")
+    assert install["packageName"] == "astria-widgets"
+    assert config == {"ServerApp": {"jpserver_extensions": {"astria_widgets": True}}}
+    # the built front end ships once, as data, not also inside the package
+    assert not [n for n in names if n.startswith("astria_widgets/labextension/")]
+    assert not [n for n in names if "node_modules" in n]
+
+
+def test_a_plain_install_of_the_wheel_enables_both_parts(wheel: Path, tmp_path: Path) -> None:
+    """``pip install`` (not editable) of the wheel into a fresh venv: the Jupyter commands
+    run from that venv list the labextension and the server extension as enabled and OK.
+
+    The venv borrows the dependencies from this interpreter's site-packages through a
+    ``.pth`` line (installing jupyterlab again would take minutes); the package itself,
+    its shared data and its config come from the wheel alone.
+    """
+    import sysconfig
+    import venv
+
+    env_dir = tmp_path / "venv"
+    venv.create(env_dir, with_pip=True)
+    python = env_dir / "bin" / "python"
+    site = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True, capture_output=True, text=True).stdout.strip()
+    # no PYTHONPATH: the work tree must not be importable, nor be taken as installed
+    env = {"PATH": f"{env_dir / 'bin'}:/usr/bin:/bin", "HOME": str(tmp_path / "home"),
+           "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
+           "JUPYTER_DATA_DIR": str(tmp_path / "data"), "JUPYTER_PLATFORM_DIRS": "1"}
+    subprocess.run([str(python), "-m", "pip", "install", "--no-deps", "--quiet",
+                    "--disable-pip-version-check", str(wheel)],
+                   check=True, capture_output=True, text=True, timeout=300, env=env)
+    # after the install, else pip would see the work tree's editable install as installed
+    deps = Path(sysconfig.get_paths()["purelib"])
+    (Path(site) / "zz_deps.pth").write_text(f"{deps}\n")
+
+    def run(module: str) -> str:
+        done = subprocess.run([str(python), "-m", module, "list"], capture_output=True,
+                              text=True, env=env, timeout=120, cwd=tmp_path)
+        return done.stdout + done.stderr
+
+    where = subprocess.run(
+        [str(python), "-c", "import astria_widgets; print(astria_widgets.__file__)"],
+        capture_output=True, text=True, env=env, cwd=tmp_path).stdout
+    assert where.startswith(site), where  # the installed copy, not the work tree
+    labextensions = run("jupyterlab.labextensions")
+    assert re.search(r"astria-widgets v0\.1\.0 .*enabled.*OK.*\(python, astria-widgets\)",
+                     _plain(labextensions)), labextensions
+    assert str(env_dir / LABEXTENSION.rsplit("/", 1)[0]) in labextensions
+    server = _plain(run("jupyter_server.extension.serverextension"))
+    assert re.search(r"astria_widgets enabled", server), server
+    assert re.search(r"astria_widgets 0\.1\.0 OK", server), server
+    assert str(env_dir / "etc" / "jupyter") in server
+
+
+def _plain(text: str) -> str:
+    """``text`` without ANSI colour codes."""
+    return re.sub(r"\x1b\[[0-9;]*m", "", text)

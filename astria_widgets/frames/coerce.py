@@ -63,7 +63,8 @@ def to_int(values: Sequence[Any]) -> pd.api.extensions.ExtensionArray:
     return pd.array([as_int(v) for v in values], dtype="Int64")
 
 
-def _as_float(value: Any) -> float | None:
+def as_float(value: Any) -> float | None:
+    """One value as a finite float, or None (numeric strings count; NaN and infinities do not)."""
     kind = type(value)
     if kind is float or kind is int:
         try:
@@ -82,10 +83,11 @@ def _as_float(value: Any) -> float | None:
 
 def to_float(values: Sequence[Any]) -> pd.api.extensions.ExtensionArray:
     """Nullable ``Float64`` array (NaN and infinities become missing)."""
-    return pd.array([_as_float(v) for v in values], dtype="Float64")
+    return pd.array([as_float(v) for v in values], dtype="Float64")
 
 
-def _as_bool(value: Any) -> bool | None:
+def as_bool(value: Any) -> bool | None:
+    """One value as a bool, or None: bools, 0/1, and strings like "true"/"no" (any case)."""
     kind = type(value)
     if kind is bool:
         return value
@@ -108,7 +110,7 @@ def to_bool(values: Sequence[Any]) -> pd.api.extensions.ExtensionArray:
     try:  # bools and nulls (and the 0/1 floats pandas also takes) in one C pass
         return pd.array(values, dtype="boolean")
     except Exception:  # anything else (pandas raises various types): the exact slow path
-        return pd.array([_as_bool(v) for v in values], dtype="boolean")
+        return pd.array([as_bool(v) for v in values], dtype="boolean")
 
 
 def _parse_times(values: Sequence[Any]) -> list[_dt.datetime | None]:

@@ -23,8 +23,11 @@ THUMBNAIL_CACHE_SIZE = 512
 """How many thumbnails the cache keeps (a 128 px JPEG is about 5 KB)."""
 
 
-class _LRU:
-    """A bounded mapping that forgets the least recently used entry; thread-safe."""
+class LRUCache:
+    """A bounded mapping that forgets the least recently used entry; thread-safe.
+
+    ``make_thumbnail`` keeps its results in one, keyed by ``(sha256 hex digest, size)``.
+    """
 
     def __init__(self, maxsize: int) -> None:
         self.maxsize = maxsize
@@ -32,6 +35,7 @@ class _LRU:
         self._lock = threading.Lock()
 
     def get(self, key: tuple[str, int]) -> bytes | None:
+        """The value stored under ``key`` (now the most recently used), or None."""
         with self._lock:
             value = self._data.get(key)
             if value is not None:
@@ -39,6 +43,7 @@ class _LRU:
             return value
 
     def put(self, key: tuple[str, int], value: bytes) -> None:
+        """Store ``value``; the least recently used entry goes when over ``maxsize``."""
         with self._lock:
             self._data[key] = value
             self._data.move_to_end(key)
@@ -46,6 +51,7 @@ class _LRU:
                 self._data.popitem(last=False)
 
     def clear(self) -> None:
+        """Forget every entry."""
         with self._lock:
             self._data.clear()
 
@@ -53,7 +59,7 @@ class _LRU:
         return len(self._data)
 
 
-_CACHE = _LRU(THUMBNAIL_CACHE_SIZE)
+_CACHE = LRUCache(THUMBNAIL_CACHE_SIZE)
 
 
 def make_thumbnail(data: bytes, size: int = 128) -> bytes:

@@ -154,15 +154,26 @@ class TuneBrowser(widgets.VBox):
         """True once the tunes are in (``load_state`` is ``ready``)."""
         return self.load_state == "ready"
 
+    @property
+    def load_running(self) -> bool:
+        """True while the background thread paging through a client source is running."""
+        worker = self._worker
+        return worker is not None and worker.is_alive()
+
     def wait_loaded(self, timeout: float | None = None) -> bool:
         """Block until the (re)load ends; True when the tunes are in, False if ``timeout`` ran out.
 
         Raises the error the load ended with (e.g. ``AuthenticationError``); the browser shows
         it too, with a *Retry* button. Returns True at once for list, DataFrame and history
-        sources, False when the browser was closed before the tunes came.
+        sources, False when the browser was closed before the tunes came. Once the load has
+        ended its worker thread has ended too (:attr:`load_running` is False).
         """
-        if not self._loaded.wait(timeout):
+        with self._lock:
+            done, worker = self._loaded, self._worker
+        if not done.wait(timeout):
             return False
+        if worker is not None and worker is not threading.current_thread():
+            worker.join()  # it ends right after setting ``done``
         if self._load_error is not None:
             raise self._load_error
         return self.load_state == "ready"  # False when closed before the tunes came
@@ -342,9 +353,10 @@ class TuneBrowser(widgets.VBox):
             if first:  # nothing to show yet: the table appears when the tunes are in
                 self._controls.layout.display = "none"
                 self._main.layout.display = "none"
-        self._worker = threading.Thread(target=self._load, args=(stop, done),
-                                        name="astria-browser-load", daemon=True)
-        self._worker.start()
+            # set with its ``done`` event, so wait_loaded() never pairs one with another's
+            self._worker = threading.Thread(target=self._load, args=(stop, done),
+                                            name="astria-browser-load", daemon=True)
+            self._worker.start()
 
     def _show_loading(self, count: int) -> None:
         so_far = f" {count:,} so far" if count else ""

@@ -70,11 +70,14 @@ class TuneDetail(widgets.VBox):
         self._note = widgets.HTML("")
         self._note.add_class("astria-browser-detail-note")
         self._training_title = widgets.HTML("")
+        self._training_title.add_class("astria-browser-training-title")
         self._training = widgets.Box(layout=widgets.Layout(flex_flow="row wrap"))
         self._training.add_class("astria-browser-training")
         self._prompts_title = widgets.HTML("")
+        self._prompts_title.add_class("astria-browser-prompts-title")
         self._prompts = widgets.VBox()
         self._prompts.add_class("astria-browser-prompts")
+        self._prompt_images: dict[int, widgets.Box] = {}  # prompt id -> its images row
         self.generate_button = widgets.Button(description="Generate with this tune",
                                               icon="magic", disabled=True,
                                               layout=widgets.Layout(width="auto"))
@@ -108,13 +111,10 @@ class TuneDetail(widgets.VBox):
     @property
     def prompt_thumbnails(self) -> dict[int, list[widgets.Image]]:
         """Generated-image thumbnails shown, by prompt id (newest prompt first)."""
-        shown: dict[int, list[widgets.Image]] = {}
-        for box in self._prompts.children:
-            pid = getattr(box, "_astria_prompt_id", None)
-            if pid is not None:
-                images = box.children[1].children if len(box.children) > 1 else ()
-                shown[pid] = [w for w in images if isinstance(w, widgets.Image)]
-        return shown
+        with self._lock:
+            rows = list(self._prompt_images.items())
+        return {pid: [w for w in row.children if isinstance(w, widgets.Image)]
+                for pid, row in rows}
 
     @property
     def studio(self) -> Any:
@@ -295,6 +295,7 @@ class TuneDetail(widgets.VBox):
             newest = " (newest shown)" if len(prompts) >= self.max_prompts else ""
             self._prompts_title.value = f"<b>Prompts</b> ({len(prompts)}{newest})"
         boxes: list[widgets.Widget] = []
+        rows: dict[int, widgets.Box] = {}
         for prompt in prompts:
             urls = image_urls(prompt.get("images"))[: self.max_images]
             results = self._thumbnails(urls)
@@ -303,19 +304,21 @@ class TuneDetail(widgets.VBox):
                                  layout=widgets.Layout(flex_flow="row wrap"))
             box = widgets.VBox([header, images], layout=widgets.Layout(margin="4px 0"))
             box.add_class("astria-browser-prompt")
-            box._astria_prompt_id = int(prompt["id"])  # type: ignore[attr-defined]
             boxes.append(box)
+            rows[int(prompt["id"])] = images
             with self._lock:  # show each prompt as soon as its images are in
                 if self._stale(generation):
                     for b in boxes:
                         close_tree(b)
                     return
                 self._prompts.children = tuple(boxes)
+                self._prompt_images = dict(rows)
 
     def _reset_media(self) -> None:
         old = (*self._training.children, *self._prompts.children)
         self._training.children = ()
         self._prompts.children = ()
+        self._prompt_images = {}
         self._training_title.value = ""
         self._prompts_title.value = ""
         self._note.value = ""

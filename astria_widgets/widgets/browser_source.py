@@ -55,7 +55,7 @@ def resolve_source(source: Any, client: AstriaClient | None) -> tuple[Any, Astri
     if isinstance(source, TuneHistory):
         # Only a client the history was given: its ``client`` property would call connect()
         # (maybe starting a sandbox) just to browse stored records.
-        return source, client if client is not None else getattr(source, "_client", None)
+        return source, client if client is not None else source.attached_client
     if isinstance(source, Iterable):
         records = list(source)
         _check_records(records)

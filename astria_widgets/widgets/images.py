@@ -257,7 +257,7 @@ class ImagePicker(w.VBox):
             raise KeyError(f"no picked image is called {name!r}")
         return {"message": entry.message.value if entry.message else "",
                 "inspect": entry.verdict.value if entry.verdict else "",
-                "classes": " ".join(entry.card._dom_classes)}
+                "classes": " ".join(entry.card.get_state("_dom_classes")["_dom_classes"])}
 
     def check(self, client: AstriaClient | None = None) -> list[Inspection]:
         """Inspect every accepted photo with Astria; show flags and fixes on the thumbnails.
@@ -555,8 +555,8 @@ class ImagePicker(w.VBox):
         state = ("astria-thumb-blocked" if not report.ok
                  else "astria-thumb-warning" if report.warnings else "astria-thumb-ok")
         for cls in ("astria-thumb-blocked", "astria-thumb-warning", "astria-thumb-ok"):
-            if cls != state and cls in entry.card._dom_classes:
-                entry.card.remove_class(cls)
+            if cls != state:
+                entry.card.remove_class(cls)  # a no-op when the card does not have it
         entry.card.add_class(state)
         prefix = f"{entry.name}: "
         lines = [(p, ERROR_COLOR) for p in report.problems] + [

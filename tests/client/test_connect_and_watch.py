@@ -6,10 +6,9 @@ import json
 
 import pytest
 
-import astria_widgets.connect as connect_module
 from astria_widgets.client import AstriaClient
 from astria_widgets.commands import watch
-from astria_widgets.connect import connect
+from astria_widgets.connect import connect, current_sandbox, stop_sandbox
 
 
 @pytest.fixture
@@ -43,24 +42,28 @@ def test_starts_a_sandbox_when_none_answers(tmp_path, no_key, monkeypatch, capsy
     monkeypatch.setenv("ASTRIA_SANDBOX_DIR", str(tmp_path))
     (tmp_path / "server.json").write_text(json.dumps(
         {"url": "http://127.0.0.1:9", "api_key": "x", "pid": 1}))  # stale: nobody answers
-    monkeypatch.setattr(connect_module, "_sandbox", None)
+    stop_sandbox()
     try:
         client = connect(quiet=True)
-        assert connect_module._sandbox is not None and client.account()["id"]
-        assert client.base_url == connect_module._sandbox.url
+        started = current_sandbox()
+        assert started is not None and client.account()["id"]
+        assert client.base_url == started.url
         assert connect(quiet=True).base_url == client.base_url  # kept for the process
+        assert current_sandbox() is started
         assert capsys.readouterr().out == ""
     finally:
-        if connect_module._sandbox is not None:
-            connect_module._sandbox.stop()
+        stop_sandbox()
+    assert not started.running and current_sandbox() is None
+    assert stop_sandbox() is False  # nothing left to stop
 
 
 def test_sandbox_true_wins_over_a_key_and_says_when_speed_is_not_applied(
         sandbox, monkeypatch, capsys):
     monkeypatch.setenv("ASTRIA_API_KEY", "sd_from_env_123")
     monkeypatch.setenv("ASTRIA_SANDBOX_DIR", str(sandbox.data_dir))
-    monkeypatch.setattr(connect_module, "_sandbox", None)
+    stop_sandbox()
     client = connect(sandbox=True)
+    assert current_sandbox() is None  # another process's sandbox is reused, not owned
     assert client.is_sandbox and client.base_url == sandbox.url
     line = capsys.readouterr().out.strip()
     assert line.startswith("astria-widgets: sandbox requested, reusing the local sandbox")
@@ -77,22 +80,24 @@ def test_sandbox_true_wins_over_a_key_and_says_when_speed_is_not_applied(
 def test_speed_applies_to_a_started_sandbox_and_a_stopped_one_is_replaced(
         tmp_path, no_key, monkeypatch, capsys):
     monkeypatch.setenv("ASTRIA_SANDBOX_DIR", str(tmp_path))
-    monkeypatch.setattr(connect_module, "_sandbox", None)
+    stop_sandbox()
     started = []
     try:
         first = connect(speed=600)
-        started.append(connect_module._sandbox)
-        assert connect_module._sandbox.speed == 600 and first.account()["id"]
+        started.append(current_sandbox())
+        assert started[0].speed == 600 and first.account()["id"]
         assert "started the local sandbox" in capsys.readouterr().out
         connect(speed=600)
         assert "not applied" not in capsys.readouterr().out  # same speed: nothing to say
         connect(speed=30)
         assert "speed 30 not applied (the running sandbox keeps speed 600)" in (
             capsys.readouterr().out)
-        connect_module._sandbox.stop()
+        started[0].stop()  # stopped by its owner, not through connect
+        assert current_sandbox() is None
         second = connect(quiet=True, speed=300)
-        started.append(connect_module._sandbox)
-        assert connect_module._sandbox.speed == 300 and second.account()["id"]
+        started.append(current_sandbox())
+        assert started[1] is not started[0]
+        assert started[1].speed == 300 and second.account()["id"]
     finally:
         for sb in started:
             sb.stop()

@@ -6,6 +6,7 @@ same behaviour is exercised over real HTTP against the sandbox in test_sandbox_*
 
 from __future__ import annotations
 
+import io
 import json
 import pickle
 
@@ -35,8 +36,8 @@ BASE = "https://api.test"
 def response(status, body=None, headers=None, text=None):
     r = requests.Response()
     r.status_code = status
-    r._content = text.encode() if text is not None else (
-        json.dumps(body).encode() if body is not None else b"")
+    r.raw = io.BytesIO(text.encode() if text is not None else (  # read like a socket's body
+        json.dumps(body).encode() if body is not None else b""))
     r.headers.update(headers or {})
     r.reason = {200: "OK", 201: "Created", 401: "Unauthorized"}.get(status, "Error")
     r.url = BASE + "/x"

@@ -45,16 +45,17 @@ PICKER_CELL = (
 )
 CHECK_CELL = """\
 import hashlib, json
-from ipywidgets.widgets.widget import _instances, _remove_buffers
+import ipywidgets
+from astria_widgets.widgets.uploader import ChunkedUploader
 expected = json.loads({expected!r})
 got = {{name: hashlib.sha256(data).hexdigest() for name, data in picker.accepted}}
 same = sum(got.get(name) == digest for name, digest in expected.items())
-sizes = []
-for widget in list(_instances.values()):
-    state, _paths, buffers = _remove_buffers(widget.get_state())
-    sizes.append(len(json.dumps(state, default=str)) + sum(len(b) for b in buffers))
+uploader = next(c for c in picker.children if isinstance(c, ChunkedUploader))
+# every live widget's state as a saved notebook embeds it (binary buffers base64-encoded)
+saved = ipywidgets.Widget.get_manager_state()["state"]
+sizes = [len(json.dumps(state, default=str)) for state in saved.values()]
 print(f"RESULT same={{same}} expected={{len(expected)}} received={{len(got)}} "
-      f"errors={{len(picker.errors)}} pending={{picker._uploader.pending}} "
+      f"errors={{len(picker.errors)}} pending={{uploader.pending}} "
       f"widgets={{len(sizes)}} state_bytes={{sum(sizes)}} largest={{max(sizes)}}")
 """
 RESULT = re.compile(

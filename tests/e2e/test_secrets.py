@@ -76,8 +76,8 @@ PROBE_CELLS = [
     "from astria_widgets import TuneForm\n"
     "form = TuneForm(client, name='dog', branch='fast')\n"
     "form",
-    "from ipywidgets.widgets.widget import _instances\n"
-    "states = {k: w.get_state() for k, w in list(_instances.items())}\n"
+    "import ipywidgets\n"
+    "states = ipywidgets.Widget.get_manager_state()['state']  # what a saved notebook embeds\n"
     "print(len(states), 'widgets')\n"
     "print(json.dumps(states, default=repr)[:200000])",
 ]

@@ -79,8 +79,8 @@ def test_fast_paths_equal_the_value_by_value_rules(values):
 
     for converter, one in (
         (coerce.to_int, coerce.as_int),
-        (coerce.to_float, coerce._as_float),
-        (coerce.to_bool, coerce._as_bool),
+        (coerce.to_float, coerce.as_float),
+        (coerce.to_bool, coerce.as_bool),
         (coerce.to_text, coerce.as_text),
         (coerce.to_category, coerce.as_text),
     ):

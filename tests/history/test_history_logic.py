@@ -201,3 +201,19 @@ def test_progress_reports_each_stage(path):
         api.tunes[record["id"]] = record
     history.sync(progress=lambda *event: events.append(event))
     assert events == [("list", 120, None), ("list", 240, None), ("refresh", 1, 1)]
+
+
+def test_attached_client_is_the_given_one_and_never_connects(path, tmp_path, monkeypatch):
+    import astria_widgets.connect
+
+    connected: list[FakeAPI] = []
+    monkeypatch.setattr(astria_widgets.connect, "connect",
+                        lambda **kw: connected.append(FakeAPI([])) or connected[-1])
+    history = TuneHistory(path)
+    assert history.attached_client is None and connected == []  # reading it connects nothing
+    assert history.client is connected[0] and history.attached_client is connected[0]
+    api = FakeAPI([])
+    given = TuneHistory(tmp_path / "given.sqlite3", api)
+    assert given.attached_client is api and connected == [connected[0]]
+    history.close()
+    given.close()

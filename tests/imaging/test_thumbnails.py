@@ -8,8 +8,7 @@ import pytest
 from corpus import photo
 from PIL import Image, ImageOps
 
-from astria_widgets.imaging import thumbnails
-from astria_widgets.imaging.thumbnails import _LRU, clear_thumbnail_cache, make_thumbnail
+from astria_widgets.imaging.thumbnails import LRUCache, clear_thumbnail_cache, make_thumbnail
 
 
 def _size(data: bytes) -> tuple[int, int]:
@@ -66,14 +65,14 @@ def test_cache_returns_the_same_bytes_without_decoding(monkeypatch: pytest.Monke
     clear_thumbnail_cache()
     data = photo(640, 480, seed=77)
     first = make_thumbnail(data)
-    monkeypatch.setattr(thumbnails, "_render", lambda *a: pytest.fail("decoded again"))
+    monkeypatch.setattr(Image, "open", lambda *a, **kw: pytest.fail("decoded again"))
     assert make_thumbnail(bytes(data)) is first
     with pytest.raises(pytest.fail.Exception):
         make_thumbnail(data, size=64)  # another size is another entry
 
 
 def test_lru_forgets_least_recently_used() -> None:
-    lru = _LRU(2)
+    lru = LRUCache(2)
     lru.put(("a", 1), b"a")
     lru.put(("b", 1), b"b")
     assert lru.get(("a", 1)) == b"a"

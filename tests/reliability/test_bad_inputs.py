@@ -157,7 +157,7 @@ def test_field_case_through_the_form(case: FieldCase, client):
     if case.touched == "prompts":
         assert detail in form.prompt_editor.rows[1].message.value
     else:
-        assert detail in form._field_messages[case.touched].value
+        assert detail in form.field_messages[case.touched].value
     after = snapshot(form)
     for name in FIELD_NAMES:
         if name != case.touched:

@@ -20,6 +20,7 @@ import ipywidgets as widgets
 import pandas as pd
 import pytest
 from PIL import Image
+from widget_tree import dom_classes, find, one
 
 from astria_widgets.client import AstriaClient, AuthenticationError, PollPolicy, RetrySettings
 from astria_widgets.frames import tunes_dataframe
@@ -31,25 +32,11 @@ SEED = 2000
 WAIT = 60.0  # upper bound for a detail load; the test proceeds as soon as it is done
 
 
-def find(root: widgets.Widget, dom_class: str) -> list[widgets.Widget]:
-    """Every widget under ``root`` carrying ``dom_class`` (what a browser test would select)."""
-    found = [root] if dom_class in getattr(root, "_dom_classes", ()) else []
-    for child in getattr(root, "children", ()):
-        found.extend(find(child, dom_class))
-    return found
-
-
-def one(root: widgets.Widget, dom_class: str) -> Any:
-    matches = find(root, dom_class)
-    assert len(matches) == 1, f"{dom_class}: {len(matches)} widgets"
-    return matches[0]
-
-
 def visible_rows(browser: TuneBrowser) -> list[tuple[widgets.Button, widgets.HTML]]:
     """(id button, cells) of each row shown in the table grid."""
     grid = one(browser, "astria-browser-grid")
-    buttons = [w for w in grid.children if "astria-browser-row-button" in w._dom_classes]
-    cells = [w for w in grid.children if "astria-browser-row" in w._dom_classes]
+    buttons = [w for w in grid.children if "astria-browser-row-button" in dom_classes(w)]
+    cells = [w for w in grid.children if "astria-browser-row" in dom_classes(w)]
     assert len(buttons) == len(cells)
     return list(zip(buttons, cells, strict=True))
 
@@ -340,7 +327,7 @@ def test_a_tune_the_server_does_not_know_is_reported_in_the_pane(
         assert b.detail.wait(WAIT)
         assert b.detail.state == "error"
         assert "Could not load the prompts: NotFoundError" in b.detail.note
-        assert "none stored" in b.detail._training_title.value
+        assert "none stored" in one(b.detail, "astria-browser-training-title").value
         assert capsys.readouterr() == ("", "")  # no traceback printed from the worker
     finally:
         b.close()
@@ -420,12 +407,11 @@ def test_closing_while_loading_stops_the_worker(seeded: Sandbox) -> None:
     client, paused, release = _paused_client(seeded, after=120)
     b = TuneBrowser(client)
     assert paused.wait(WAIT)
+    assert b.load_running  # paused after the first page
     b.close()
     release.set()
     assert b.wait_loaded(WAIT) is False  # ended, without the tunes
-    assert b._worker is not None
-    b._worker.join(WAIT)
-    assert not b._worker.is_alive() and b.n_loaded == 120
+    assert not b.load_running and b.n_loaded == 120
 
 
 # ---------------------------------------------------------------------- list sources

@@ -1,8 +1,9 @@
 """ImagePicker and its chunked uploader, driven from Python (no browser needed).
 
 The first half drives the picker (paths, folders, bytes, the FileChooser, removal); the second
-half calls the uploader's message handler directly with chunk messages and memoryview
-buffers, as the browser would send them.
+half feeds the uploader chunk messages with memoryview buffers through its comm, as the
+browser's messages arrive. Child widgets are found by DOM class (``widget_tree``), the
+FileChooser's parts by what a user sees (a Select button, a file name box, a folder listing).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import ipywidgets as w
 import pytest
 from corpus import build_image_corpus, photo
 from PIL import Image
+from widget_tree import descendants, dom_classes, find, one
 
 from astria_widgets.imaging import MAX_IMAGES, ImageReport
 from astria_widgets.widgets import uploader as uploader_module
@@ -42,7 +44,13 @@ def changes(picker: ImagePicker) -> list[tuple[str, int]]:
 
 
 def cards(picker: ImagePicker) -> list[w.VBox]:
-    return list(picker._grid.children)
+    return find(one(picker, "astria-thumb-grid"), "astria-thumb")
+
+
+def browser_sends(widget: w.Widget, content: Any, buffers: Any = ()) -> None:
+    """Deliver a custom message to ``widget`` the way the kernel does: through its comm."""
+    widget.comm.handle_msg({"content": {"data": {"method": "custom", "content": content}},
+                            "buffers": list(buffers)})
 
 
 def test_adds_paths_folders_bytes_pairs_and_files(picker: ImagePicker, tmp_path: Path) -> None:
@@ -59,7 +67,7 @@ def test_adds_paths_folders_bytes_pairs_and_files(picker: ImagePicker, tmp_path:
         str(single), folder, photo(seed=4), ("pair.jpg", photo(seed=5)),
         io.BytesIO(photo(seed=6)),
     ])
-    assert "2 images in holiday pics/ (1 other file ignored)" in picker._status.value
+    assert "2 images in holiday pics/ (1 other file ignored)" in picker.status_html
     with open(single, "rb") as handle:  # an open file whose name is a path
         reports += picker.add_images(handle)
 
@@ -72,7 +80,7 @@ def test_adds_paths_folders_bytes_pairs_and_files(picker: ImagePicker, tmp_path:
     assert [n for n, _ in picker.accepted][:3] == ["single.jpg", "A été.png", "b beach.jpg"]
     assert picker.accepted[1][1] == (folder / "A été.png").read_bytes()
     assert ("count", 6) in seen and [v for n, v in seen if n == "version"] == [2, 3]
-    assert "Added 0 of 1 file." in picker._status.value
+    assert "Added 0 of 1 file." in picker.status_html
     assert len(cards(picker)) == 7
 
 
@@ -88,13 +96,13 @@ def test_every_corpus_case_is_listed_with_its_reason(picker: ImagePicker,
         if case.expect == "problem":
             assert not target.ok and case.matches(picker.errors), (case.case, picker.errors)
             assert any(case.name in line for line in picker.errors)
-            assert "astria-thumb-blocked" in cards(picker)[-1]._dom_classes
+            assert "astria-thumb-blocked" in dom_classes(cards(picker)[-1])
         else:
             assert target.ok, (case.case, target.problems)
             assert case.name in dict(picker.accepted)
         if case.expect == "warning":
             assert case.matches(target.warnings)
-            assert "astria-thumb-warning" in cards(picker)[-1]._dom_classes
+            assert "astria-thumb-warning" in dom_classes(cards(picker)[-1])
         assert picker.wait_for_thumbnails(timeout=30)
 
 
@@ -127,7 +135,7 @@ def test_remove_and_clear_keep_everything_else(picker: ImagePicker) -> None:
     card.children[-1].click()  # the card's own remove button
     assert [r.name for r in picker.reports] == ["c.jpg"]
     assert card.comm is None  # closed: no widget left behind in the front end
-    picker._clear_button.click()
+    one(picker, "astria-picker-clear").click()
     assert picker.reports == [] and picker.count == 0 and picker.accepted == []
 
 
@@ -188,33 +196,45 @@ def test_file_chooser_selection_adds_a_file_then_a_folder(tmp_path: Path) -> Non
         (folder / f"p{i}.jpg").write_bytes(photo(seed=20 + i))
     (tmp_path / "one.jpg").write_bytes(photo(seed=30))
     picker = ImagePicker(path=str(tmp_path))
-    chooser = picker._chooser
-    assert chooser.layout is not ImagePicker(path=str(tmp_path))._chooser.layout
+    chooser = one(picker, "astria-picker-chooser")
+    assert chooser.layout is not one(ImagePicker(path=str(tmp_path)),
+                                     "astria-picker-chooser").layout
+    select, filename, listing = chooser_parts(chooser)
 
-    chooser._select.click()  # opens the dialog
-    chooser._filename.value = "one.jpg"
-    chooser._select.click()  # applies: the registered callback runs
+    select.click()  # opens the dialog
+    filename.value = "one.jpg"
+    select.click()  # applies: the registered callback runs
     assert [r.name for r in picker.reports] == ["one.jpg"]
 
-    chooser._select.click()
-    chooser._filename.value = ""
-    chooser._dircontent.value = chooser._map_name_to_disp["photos"]  # into the folder
-    assert not chooser._select.disabled  # a folder can be selected despite the image filter
-    chooser._select.click()
+    select.click()
+    filename.value = ""
+    listing.value = next(o for o in listing.options if o.endswith(" photos"))  # into the folder
+    assert not select.disabled  # a folder can be selected despite the image filter
+    select.click()
     assert [r.name for r in picker.reports] == ["one.jpg", "p0.jpg", "p1.jpg", "p2.jpg"]
     assert picker.count == 4
 
 
+def chooser_parts(chooser: w.Widget) -> tuple[w.Button, w.Text, w.Select]:
+    """The FileChooser's Select button, file name box and folder listing, as a user sees them."""
+    parts = descendants(chooser)
+    buttons = [x for x in parts if isinstance(x, w.Button) and x.description == "Select"]
+    texts = [x for x in parts if isinstance(x, w.Text)]
+    listings = [x for x in parts if isinstance(x, w.Select)]
+    assert len(buttons) == len(texts) == len(listings) == 1
+    return buttons[0], texts[0], listings[0]
+
+
 def test_upload_callbacks_add_files_and_list_refusals(picker: ImagePicker) -> None:
-    up = picker._uploader
-    assert isinstance(up, ChunkedUploader) and "astria-upload" in up._dom_classes
+    up = one(picker, "astria-upload")
+    assert isinstance(up, ChunkedUploader)
     up.send = lambda content, buffers=None: None  # type: ignore[method-assign]
     data = photo(seed=40)
-    up._handle_message(up, {"kind": "chunk", "id": "u1", "name": "phone 1.jpg", "index": 0,
+    browser_sends(up, {"kind": "chunk", "id": "u1", "name": "phone 1.jpg", "index": 0,
                             "total": 1, "size": len(data), "type": "image/jpeg"},
                        [memoryview(data)])
-    status_after_one = picker._status.value
-    up._handle_message(up, {"kind": "skipped", "id": "u2", "name": "video.mov",
+    status_after_one = picker.status_html
+    browser_sends(up, {"kind": "skipped", "id": "u2", "name": "video.mov",
                             "size": 200 * 1024 * 1024, "reason": "too-large"}, [])
     assert [r.name for r in picker.reports] == ["phone 1.jpg", "video.mov"]
     assert picker.accepted == [("phone 1.jpg", data)]
@@ -226,8 +246,8 @@ def test_upload_callbacks_add_files_and_list_refusals(picker: ImagePicker) -> No
 
 def test_fallback_file_upload_is_read_and_cleared(tmp_path: Path) -> None:
     picker = ImagePicker(path=str(tmp_path), uploader=False)
-    up = picker._uploader
-    assert isinstance(up, w.FileUpload) and "astria-upload" in up._dom_classes
+    up = one(picker, "astria-upload")
+    assert isinstance(up, w.FileUpload)
     data = photo(seed=50)
     up.set_state({"value": [{"name": "b.jpg", "type": "image/jpeg", "size": len(data),
                              "content": memoryview(data), "last_modified": 0}]})
@@ -238,10 +258,11 @@ def test_dom_classes_and_no_bytes_in_widget_state(picker: ImagePicker) -> None:
     marker = b"SECRET-PIXELS"
     picker.add_images([("x.jpg", photo(seed=60)), ("y.jpg", marker)])
     assert picker.wait_for_thumbnails()
-    assert "astria-image-picker" in picker._dom_classes
-    assert "astria-picker-count" in picker._count_label._dom_classes
-    assert "<b>1</b> image ready, <b>1</b> rejected" in picker._count_label.value
-    assert {"astria-thumb", "astria-thumb-ok"} <= set(cards(picker)[0]._dom_classes)
+    assert "astria-image-picker" in dom_classes(picker)
+    count_label = one(picker, "astria-picker-count")
+    assert "<b>1</b> image ready, <b>1</b> rejected" in count_label.value
+    assert count_label.value == picker.count_html
+    assert {"astria-thumb", "astria-thumb-ok"} <= set(dom_classes(cards(picker)[0]))
     states, todo = [], [picker]
     while todo:
         widget = todo.pop()
@@ -300,10 +321,10 @@ def test_twelve_mib_in_one_mib_chunks_arrives_whole(up: ChunkedUploader) -> None
     messages = chunk_messages("f1", "big photo é.jpg", data)
     assert len(messages) == 12
     for content, buffers in messages[:-1]:
-        up._handle_message(up, content, buffers)
+        browser_sends(up, content, buffers)
         assert rec.files == []
     assert up.progress[-1]["received"] == 11 * MiB and up.progress[-1]["state"] == "receiving"
-    up._handle_message(up, *messages[-1])
+    browser_sends(up, *messages[-1])
     assert len(rec.files) == 1 and rec.files[0].data == data
     assert rec.files[0].name == "big photo é.jpg" and rec.files[0].type == "image/jpeg"
     assert [m["index"] for m in rec.sent if m["kind"] == "ack"] == list(range(12))
@@ -320,7 +341,7 @@ def test_out_of_order_and_repeated_chunks(up: ChunkedUploader) -> None:
     random.Random(3).shuffle(order)
     order.insert(2, order[0])  # a chunk delivered twice is counted once
     for content, buffers in order:
-        up._handle_message(up, content, buffers)
+        browser_sends(up, content, buffers)
     assert [f.data for f in rec.files] == [data]
 
 
@@ -330,15 +351,15 @@ def test_interleaved_files_are_kept_apart(up: ChunkedUploader) -> None:
     ma, mb = chunk_messages("a", "a.jpg", a, 1000), chunk_messages("b", "b.jpg", b, 1000)
     for pair in zip(ma, mb, strict=False):
         for content, buffers in pair:
-            up._handle_message(up, content, buffers)
-    up._handle_message(up, *ma[-1])
+            browser_sends(up, content, buffers)
+    browser_sends(up, *ma[-1])
     assert {f.name: f.data for f in rec.files} == {"a.jpg": a, "b.jpg": b}
     assert [e["state"] for e in up.progress] == ["done", "done"]
 
 
 def test_zero_byte_file_is_delivered(up: ChunkedUploader) -> None:
     rec = Recorder(up)
-    up._handle_message(up, {"kind": "chunk", "id": "z", "name": "empty.jpg", "index": 0,
+    browser_sends(up, {"kind": "chunk", "id": "z", "name": "empty.jpg", "index": 0,
                             "total": 1, "size": 0, "type": ""}, [memoryview(b"")])
     assert [(f.name, f.data) for f in rec.files] == [("empty.jpg", b"")]
 
@@ -347,8 +368,8 @@ def test_oversized_and_skipped_files_are_rejected_without_data(up: ChunkedUpload
     rec = Recorder(up)
     up.max_file_bytes = 10
     content, buffers = chunk_messages("big", "big.jpg", b"x" * 11, chunk=4)[0]
-    up._handle_message(up, content, buffers)
-    up._handle_message(up, {"kind": "skipped", "id": "s", "name": "movie.mov",
+    browser_sends(up, content, buffers)
+    browser_sends(up, {"kind": "skipped", "id": "s", "name": "movie.mov",
                             "size": 900 * MiB, "type": "video/quicktime",
                             "reason": "too-large", "batch": "b1"}, [])
     assert rec.files == []
@@ -359,9 +380,9 @@ def test_oversized_and_skipped_files_are_rejected_without_data(up: ChunkedUpload
 
 def test_bad_numbering_and_excess_bytes_fail_the_file(up: ChunkedUploader) -> None:
     rec = Recorder(up)
-    up._handle_message(up, {"kind": "chunk", "id": "q", "name": "q.jpg", "index": 5,
+    browser_sends(up, {"kind": "chunk", "id": "q", "name": "q.jpg", "index": 5,
                             "total": 2, "size": 4}, [memoryview(b"ab")])
-    up._handle_message(up, {"kind": "chunk", "id": "r", "name": "r.jpg", "index": 0,
+    browser_sends(up, {"kind": "chunk", "id": "r", "name": "r.jpg", "index": 0,
                             "total": 2, "size": 3}, [memoryview(b"abcd")])
     assert rec.files == [] and up.pending == 0
     assert [r[0] for r in rec.rejected] == ["q.jpg", "r.jpg"]
@@ -371,37 +392,39 @@ def test_bad_numbering_and_excess_bytes_fail_the_file(up: ChunkedUploader) -> No
 def test_abort_and_unknown_messages(up: ChunkedUploader) -> None:
     rec = Recorder(up)
     content, buffers = chunk_messages("p", "p.jpg", b"abcdef", chunk=2)[0]
-    up._handle_message(up, content, buffers)
+    browser_sends(up, content, buffers)
     assert up.pending == 1
-    up._handle_message(up, {"kind": "abort", "id": "p"}, [])
-    up._handle_message(up, {"kind": "chunk", "id": "bad"}, [])  # malformed: ignored
-    up._handle_message(up, "not a dict", [])
+    browser_sends(up, {"kind": "abort", "id": "p"}, [])
+    browser_sends(up, {"kind": "chunk", "id": "bad"}, [])  # malformed: ignored
+    browser_sends(up, "not a dict", [])
     assert up.pending == 0 and rec.files == [] and up.progress[0]["state"] == "cancelled"
 
 
 def test_stale_partial_files_are_dropped(up: ChunkedUploader,
                                          monkeypatch: pytest.MonkeyPatch) -> None:
     Recorder(up)
-    up._handle_message(up, *chunk_messages("old", "old.jpg", b"abcd", chunk=2)[0])
+    browser_sends(up, *chunk_messages("old", "old.jpg", b"abcd", chunk=2)[0])
     clock = [uploader_module.time.monotonic() + uploader_module.STALE_SECONDS + 1]
     monkeypatch.setattr(uploader_module.time, "monotonic", lambda: clock[0])
-    up._handle_message(up, *chunk_messages("new", "new.jpg", b"abcd", chunk=2)[0])
-    assert list(up._partials) == ["new"]
+    browser_sends(up, *chunk_messages("new", "new.jpg", b"abcd", chunk=2)[0])
+    assert up.pending == 1  # "new" only: "old" went stale and was dropped
+    assert [(e["id"], e["state"]) for e in up.progress] == [("old", "cancelled"),
+                                                            ("new", "receiving")]
 
 
 def test_a_new_batch_replaces_finished_progress(up: ChunkedUploader) -> None:
     Recorder(up)
     for content, buffers in chunk_messages("one", "1.jpg", b"abc", chunk=2):
-        up._handle_message(up, content, buffers)
-    up._handle_message(up, *chunk_messages("two", "2.jpg", b"abc", chunk=2)[0])
+        browser_sends(up, content, buffers)
+    browser_sends(up, *chunk_messages("two", "2.jpg", b"abc", chunk=2)[0])
     assert [e["id"] for e in up.progress] == ["one", "two"]  # the same selection
-    up._handle_message(up, *chunk_messages("three", "3.jpg", b"abc", chunk=2, batch="b2")[0])
+    browser_sends(up, *chunk_messages("three", "3.jpg", b"abc", chunk=2, batch="b2")[0])
     assert [e["id"] for e in up.progress] == ["one", "two", "three"]  # "two" still running
     for content, buffers in chunk_messages("two", "2.jpg", b"abc", chunk=2)[1:]:
-        up._handle_message(up, content, buffers)
+        browser_sends(up, content, buffers)
     for content, buffers in chunk_messages("three", "3.jpg", b"abc", chunk=2, batch="b2")[1:]:
-        up._handle_message(up, content, buffers)
-    up._handle_message(up, *chunk_messages("four", "4.jpg", b"abc", chunk=2, batch="b3")[0])
+        browser_sends(up, content, buffers)
+    browser_sends(up, *chunk_messages("four", "4.jpg", b"abc", chunk=2, batch="b3")[0])
     assert [e["id"] for e in up.progress] == ["four"]  # everything before had finished
 
 
@@ -409,10 +432,10 @@ def test_bytes_never_enter_widget_state(up: ChunkedUploader) -> None:
     Recorder(up)
     secret = b"PHOTO-BYTES-" + os.urandom(64)
     for content, buffers in chunk_messages("s", "s.jpg", secret, chunk=16):
-        up._handle_message(up, content, buffers)
+        browser_sends(up, content, buffers)
     state = up.get_state()
     assert secret[:12] not in repr(state).encode()
-    assert "astria-upload" in up._dom_classes
+    assert "astria-upload" in dom_classes(up)
 
 
 def test_esm_and_css_ship_as_package_files() -> None:
@@ -422,13 +445,13 @@ def test_esm_and_css_ship_as_package_files() -> None:
 
 
 def up_esm_text() -> str:
-    return ChunkedUploader()._esm
+    return ChunkedUploader().get_state("_esm")["_esm"]  # the module the front end gets
 
 
 def test_make_uploader_fallback_reads_and_clears_file_upload() -> None:
     got: list[UploadedFile] = []
     widget = make_uploader(got.append, chunked=False)
-    assert isinstance(widget, w.FileUpload) and "astria-upload" in widget._dom_classes
+    assert isinstance(widget, w.FileUpload) and "astria-upload" in dom_classes(widget)
     # as the front end sends it: one state update with the files' bytes as buffers
     widget.set_state({"value": [{"name": "a.jpg", "type": "image/jpeg", "size": 3,
                                  "content": memoryview(b"abc"), "last_modified": 0}]})

@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import uuid
 
+import ipywidgets as w
 import pytest
-from ipywidgets.widgets.widget import _instances
+from widget_tree import find
 
 from astria_widgets.client import AstriaClient, PollPolicy, RetrySettings, tune_status
 from astria_widgets.widgets import LoginWidget, TuneForm, watch_tune
@@ -53,8 +54,11 @@ def test_a_wrong_key_says_so_and_allows_a_retry(sandbox, no_env_key):
     login(widget, "sd_not_a_real_key_123")
     assert widget.status == "failed" and widget.client is None
     assert "refused this key" in widget.status_line.value
-    assert widget.key_field.value == "" and widget.key_field in widget._form.children
-    assert widget._form in widget.children  # the form is back for another try
+    assert widget.key_field.value == ""
+    # the form is back for another try: key field and button are shown again, above the status
+    assert find(widget, "astria-login-key") == [widget.key_field]
+    assert find(widget, "astria-login-button") == [widget.login_button]
+    assert widget.children[-1] is widget.status_line and len(widget.children) == 2
     assert "sd_not_a_real_key_123" not in widget.status_line.value
 
     login(widget, canary_key(sandbox))
@@ -99,7 +103,9 @@ def test_no_live_widget_state_contains_the_key(sandbox, no_env_key, caplog, phot
     with pytest.raises(Exception):  # noqa: B017 - any refusal will do
         broken.submit().wait(timeout=WAIT)
 
-    states = [(type(w).__name__, str(w.get_state())) for w in list(_instances.values())]
+    # every live widget's state, as a saved notebook would embed it
+    saved = w.Widget.get_manager_state()["state"]
+    states = [(state["model_name"], str(state)) for state in saved.values()]
     assert len(states) > 50  # the form, progress views, gallery images and login are all live
     leaking = [name for name, state in states if key in state]
     assert leaking == []

@@ -1,0 +1,111 @@
+"""What the panel is sent: API records -> small JSON views (pure functions of record and time).
+
+The rules (status, progress, stall) are the client's (``client/status.py``); this module only
+picks fields, so the browser renders and decides nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from astria_widgets.client.status import (
+    parse_time,
+    prompt_status,
+    training_fraction,
+    tune_is_stalled,
+    tune_status,
+)
+
+Record = Mapping[str, Any]
+
+# The detail pane's fields, in this order (label, record key); absent or null keys are left out.
+DETAIL_FIELDS: tuple[tuple[str, str], ...] = (
+    ("Id", "id"),
+    ("Title", "title"),
+    ("Class", "name"),
+    ("Branch", "branch"),
+    ("Model type", "model_type"),
+    ("Token", "token"),
+    ("Steps", "steps"),
+    ("Base tune", "base_tune_id"),
+    ("Created", "created_at"),
+    ("Training started", "started_training_at"),
+    ("ETA", "eta"),
+    ("Trained", "trained_at"),
+    ("Expires", "expires_at"),
+    ("Error", "error"),
+)
+
+
+def _first_image(record: Record) -> str | None:
+    images = record.get("orig_images")
+    if isinstance(images, Sequence) and not isinstance(images, str) and images:
+        first = images[0]
+        return first if isinstance(first, str) else None
+    return None
+
+
+def seconds_left(record: Record, now: datetime) -> float | None:
+    """Seconds until the tune's ``eta`` while it is queued or training (never negative)."""
+    if tune_status(record, now) not in ("queued", "training"):
+        return None
+    eta = parse_time(record.get("eta"))
+    if eta is None:
+        return None
+    return max(0.0, (eta - now).total_seconds())
+
+
+def tune_summary(record: Record, now: datetime) -> dict[str, Any]:
+    """One row of the panel's list: id, title, class, status, progress, time left, thumbnail."""
+    return {
+        "id": record.get("id"),
+        "title": record.get("title") or "",
+        "name": record.get("name") or "",
+        "branch": record.get("branch") or "",
+        "created_at": record.get("created_at"),
+        "status": tune_status(record, now),
+        "progress": training_fraction(record, now),
+        "seconds_left": seconds_left(record, now),
+        "stalled": tune_is_stalled(record, now),
+        "thumbnail": _first_image(record),
+    }
+
+
+def prompt_view(record: Record) -> dict[str, Any]:
+    """A prompt as the detail pane shows it: text, status and image URLs."""
+    images = record.get("images")
+    return {
+        "id": record.get("id"),
+        "text": record.get("text") or "",
+        "status": prompt_status(record),
+        "created_at": record.get("created_at"),
+        "images": [url for url in images if isinstance(url, str)]
+        if isinstance(images, Sequence) and not isinstance(images, str)
+        else [],
+        "error": record.get("user_error"),
+    }
+
+
+def tune_detail(record: Record, prompts: Sequence[Record], now: datetime) -> dict[str, Any]:
+    """A tune's detail: its summary, its labelled fields and its prompts (newest first)."""
+    fields = [
+        [label, record[key]] for label, key in DETAIL_FIELDS if record.get(key) not in (None, "")
+    ]
+    return {
+        **tune_summary(record, now),
+        "fields": fields,
+        "prompts": [prompt_view(p) for p in prompts],
+    }
+
+
+def matches(record: Record, search: str) -> bool:
+    """True when ``search`` (case-insensitive) is in the tune's id, title, class or branch."""
+    needle = search.strip().lower()
+    if not needle:
+        return True
+    haystack = " ".join(
+        str(record.get(key) or "") for key in ("id", "title", "name", "branch")
+    ).lower()
+    return needle in haystack
