@@ -186,7 +186,9 @@ except InputError as error:
   `%astria` magic;
 - `03_tune_history_analysis.ipynb`: your tune history as a DataFrame, with pandas and
   matplotlib;
-- `04_prompts_and_packs.ipynb`: prompts across tunes, likes, and packs.
+- `04_prompts_and_packs.ipynb`: prompts across tunes, likes, and packs;
+- `05_generating_with_a_trained_tune.ipynb`: `PromptStudio`, seed x cfg-scale grids,
+  image-to-image, and downloading what you keep.
 '''),
 ]
 
