@@ -10,6 +10,7 @@ The recipe (flags, settings, readiness) is the one in the project's Jupyter note
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -17,7 +18,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -327,3 +328,15 @@ class NotebookPage:
             "() => !window.jupyterapp.shell.currentWidget.context.model.dirty",
             timeout=timeout_ms,
         )
+
+
+@contextlib.contextmanager
+def lab_on_sandbox(sandbox: Any, base: Path) -> Iterator[LabServer]:
+    """``jupyter lab`` whose ``connect()`` finds ``sandbox`` (no key), stopped on exit."""
+    server = LabServer(root=base / "root", workdir=base / "work")
+    server.start({"ASTRIA_SANDBOX_DIR": str(sandbox.data_dir),
+                  "ASTRIA_API_KEY": None, "ASTRIA_BASE_URL": None})
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -25,7 +25,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from .lab import LabServer, NotebookPage, write_notebook
+from .lab import LabServer, NotebookPage, lab_on_sandbox, write_notebook
 
 if TYPE_CHECKING:
     from astria_widgets.sandbox import Sandbox
@@ -107,14 +107,8 @@ def training_tune(panel_client: Any) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def panel_lab(panel_sandbox: Sandbox, training_tune: dict[str, Any],
               tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
-    base = tmp_path_factory.mktemp("panel-lab")
-    server = LabServer(root=base / "root", workdir=base / "work")
-    server.start({"ASTRIA_SANDBOX_DIR": str(panel_sandbox.data_dir),
-                  "ASTRIA_API_KEY": None, "ASTRIA_BASE_URL": None})
-    try:
+    with lab_on_sandbox(panel_sandbox, tmp_path_factory.mktemp("panel-lab")) as server:
         yield server
-    finally:
-        server.stop()
 
 
 def open_panel(page: Any) -> Any:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 import requests
-from e2e.lab import LabServer
+from e2e.lab import LabServer, lab_on_sandbox
 
 if TYPE_CHECKING:
     from astria_widgets.sandbox import Sandbox
@@ -32,14 +32,8 @@ def panel_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]
 def panel_server(panel_sandbox: Sandbox,
                  tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
     """``jupyter lab`` (the server part is what is tested) reaching the sandbox via connect()."""
-    base = tmp_path_factory.mktemp("panel-server")
-    server = LabServer(root=base / "root", workdir=base / "work")
-    server.start({"ASTRIA_SANDBOX_DIR": str(panel_sandbox.data_dir),
-                  "ASTRIA_API_KEY": None, "ASTRIA_BASE_URL": None})
-    try:
+    with lab_on_sandbox(panel_sandbox, tmp_path_factory.mktemp("panel-server")) as server:
         yield server
-    finally:
-        server.stop()
 
 
 class PanelAPI:
