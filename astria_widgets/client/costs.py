@@ -29,6 +29,15 @@ def usd(mc: float | None) -> str:
     return f"{sign}${abs(mc) / MC_PER_USD:,.2f}"
 
 
+def dollars(mc: float | None) -> str:
+    """Millicents as dollars with sub-cent precision for small amounts (a prompt's cost):
+    ``2300`` -> ``"$0.0230"``, ``1_234_500_000`` -> ``"$12,345.00"``, ``None`` -> ``"—"``."""
+    if mc is None:
+        return "—"
+    value = mc / MC_PER_USD
+    return f"${value:,.2f}" if abs(value) >= 1 else f"${value:.4f}"
+
+
 def balance_mc(account: Mapping[str, Any]) -> int | None:
     """The account's balance in millicents (``usd_balance_mc``), ``None`` when not given."""
     value = account.get("usd_balance_mc")

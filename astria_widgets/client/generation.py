@@ -27,18 +27,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 Record = dict[str, Any]
-MILLICENTS_PER_DOLLAR = 100_000
-"""1,000 mc = 1 cent (API notes section 5.7)."""
-
-
-def dollars(millicents: float | None) -> str:
-    """Millicents as dollars, e.g. ``$0.0092`` (4 decimals below a dollar), ``—`` when unknown."""
-    if millicents is None:
-        return "—"
-    value = millicents / MILLICENTS_PER_DOLLAR
-    return f"${value:,.2f}" if abs(value) >= 1 else f"${value:.4f}"
-
-
 class BackgroundDownload:
     """A download running in its own daemon thread: ``progress``, ``done``, ``result``,
     ``error``, ``wait()``. ``on_change(job)`` is called in that thread after each file and at

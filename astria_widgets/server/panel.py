@@ -30,6 +30,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from astria_widgets.client.costs import MC_PER_USD, balance_mc
 from astria_widgets.client.status import utcnow
 from astria_widgets.server import views
 from astria_widgets.server.errors import PanelInputError
@@ -234,7 +235,7 @@ class AstriaPanel:
         """Which API and account, the balance in dollars, and how fresh the list is."""
         client = self.client
         account = self._account_record()
-        balance_mc = account.get("usd_balance_mc")
+        balance = balance_mc(account)
         with self._lock:
             synced = self._synced_at
             error = self._sync_error
@@ -243,8 +244,7 @@ class AstriaPanel:
             "api": "sandbox" if client.is_sandbox else "astria",
             "base_url": client.base_url,
             "account": {key: account.get(key) for key in ("id", "name", "email")},
-            # usd_balance_mc is in millicents: 100,000 of them make a dollar
-            "balance_usd": balance_mc / 100_000 if isinstance(balance_mc, int | float) else None,
+            "balance_usd": None if balance is None else balance / MC_PER_USD,
             "refresh_seconds": client.poll.min_interval,
             "list_interval": self.list_interval,
             "synced_seconds_ago": None if synced is None else time.monotonic() - synced,

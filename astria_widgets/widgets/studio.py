@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as w
 import traitlets
 
+from astria_widgets.client.costs import dollars
 from astria_widgets.client.errors import InputError
-from astria_widgets.client.generation import dollars
 from astria_widgets.client.prompt_params import PARAMS
 from astria_widgets.client.studio_model import StudioModel
 from astria_widgets.client.sweep import SWEEPABLE, parse_values

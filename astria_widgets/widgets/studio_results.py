@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 
-from astria_widgets.client.generation import dollars
+from astria_widgets.client.costs import dollars
 from astria_widgets.client.prompt_params import PARAMS
 from astria_widgets.client.status import prompt_status
 from astria_widgets.widgets.formatting import (

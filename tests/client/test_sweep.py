@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from astria_widgets.client import InputError
-from astria_widgets.client.generation import dollars
+from astria_widgets.client.costs import dollars
 from astria_widgets.client.sweep import SWEEPABLE, parse_values, plan_sweep
 
 
