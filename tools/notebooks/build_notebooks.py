@@ -685,7 +685,7 @@ except InputError as error:
     code('''
 from IPython.display import Image, display
 
-from astria_widgets.client.generation import dollars
+from astria_widgets.client.costs import dollars
 
 prompt = client.generate(tune, "portrait in a sunlit studio, 85mm", seed=42, num_images=2,
                          aspect_ratio="3:4")
