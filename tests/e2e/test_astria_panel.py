@@ -204,7 +204,13 @@ def test_the_panel_follows_a_training_tune_with_no_notebook_open(
     assert 3 <= len(ours) <= span / floor + 2
 
     # more on scroll (keyset pages from the server's store), then a search
-    panel.locator(".jp-AstriaPanel-listBox").evaluate("b => { b.scrollTop = b.scrollHeight; }")
+    # (scrolled again until the next page shows: on a loaded machine the first scroll can come
+    # before the list box has laid out its rows, and the page can take longer than 5 s)
+    deadline = time.monotonic() + 30
+    while rows.count() < 40 and time.monotonic() < deadline:
+        panel.locator(".jp-AstriaPanel-listBox").evaluate(
+            "b => { b.scrollTop = b.scrollHeight; }")
+        page.wait_for_timeout(500)
     expect(rows).to_have_count(40)
     ids = [int(i) for i in rows.evaluate_all("rs => rs.map(r => r.dataset.id)")]
     assert ids == sorted(ids, reverse=True) and len(set(ids)) == 40
