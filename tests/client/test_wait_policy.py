@@ -6,11 +6,20 @@ import importlib.util
 import sys
 import threading
 from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
-from astria_widgets.client import PollPolicy, RateLimitError, ServerError, WaitTimeout
+from astria_widgets.client import (
+    AstriaClient,
+    PollPolicy,
+    RateLimitError,
+    RetrySettings,
+    ServerError,
+    TransportError,
+    WaitTimeout,
+)
 from astria_widgets.client.waiting import next_delay, next_prompt_delay, wait
 
 BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_wait.py"
@@ -170,39 +179,56 @@ def test_wait_stop_event_returns_last_record_at_once():
     assert len(calls) == 1
 
 
-def test_wait_backs_off_on_429_and_rides_out_server_errors():
+@pytest.mark.parametrize("error", [
+    RateLimitError("slow down", status_code=429, retry_after=7.0),
+    ServerError("boom", status_code=502),
+    TransportError("lost", method="GET", path="/tunes/1", maybe_processed=True),
+])
+def test_a_failed_fetch_ends_the_wait_without_a_second_layer_of_retries(error):
+    """The transport already retried the read: the wait passes its error on at once."""
     clock = VirtualClock()
-    outcomes = [
-        RateLimitError("slow down", status_code=429, retry_after=7.0),
-        RateLimitError("slow down", status_code=429, retry_after=None),
-        ServerError("boom", status_code=502),
-        {"done": True},
-    ]
+    calls = []
 
     def fetch():
-        item = outcomes.pop(0)
-        if isinstance(item, Exception):
-            raise item
-        return item
+        calls.append(1)
+        raise error
 
-    policy = PollPolicy(min_interval=5.0)
-    assert wait(fetch, lambda r: r.get("done"), policy=policy, clock=clock.now,
-                sleep=clock.sleep) == {"done": True}
-    assert clock.sleeps[0] == 7.0  # Retry-After honoured
-    assert clock.sleeps[1] == 14.0  # doubled without one
-    assert clock.sleeps[2] >= policy.min_interval
+    with pytest.raises(type(error)):
+        wait(fetch, lambda r: True, policy=PollPolicy(), clock=clock.now, sleep=clock.sleep)
+    assert calls == [1] and clock.sleeps == []
 
 
-def test_wait_gives_up_after_too_many_consecutive_errors():
-    clock = VirtualClock()
+def test_wait_for_tune_against_a_failing_server_sends_its_stated_budget(figures):
+    """``wait``'s docstring: ``read_attempts + 1`` requests, then the error (was 30)."""
+    seen: list[str] = []
 
-    def fetch():
-        raise ServerError("down", status_code=503)
+    class Failing(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            seen.append(self.path)
+            body = b'{"error": "down"}'
+            self.send_response(500)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
 
-    with pytest.raises(ServerError):
-        wait(fetch, lambda r: True, policy=PollPolicy(max_errors=3), clock=clock.now,
-             sleep=clock.sleep)
-    assert len(clock.sleeps) == 3
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Failing)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},
+                     daemon=True).start()
+    try:
+        retry = RetrySettings(read_backoff=0.0, read_backoff_max=0.0)  # default attempts
+        client = AstriaClient(api_key="k", base_url=f"http://127.0.0.1:{server.server_port}",
+                              retry=retry, poll=PollPolicy.fast())
+        with pytest.raises(ServerError):
+            client.wait_for_tune(1)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert len(seen) == retry.read_attempts + 1 == 5
+    figures("wait_for_tune against a server answering 500", requests=len(seen))
 
 
 def test_wait_notifies_when_watch_value_changes_even_if_record_does_not():
