@@ -141,10 +141,7 @@ def _image_part(value: Any, label: str) -> Any:
     """An input/mask image given like a training image, as an upload part (checked)."""
     if isinstance(value, str):
         value = Path(value)
-    try:
-        part = uploads.as_file_part(value, label)
-    except InputError as exc:
-        raise InputError([f"{label}: {p}" for p in exc.problems]) from None
+    part = uploads.as_file_part(value, label)  # its problems start with the label
     if part is None:
         raise InputError(f"{label}: give a path, bytes, an open binary file, a (name, bytes) "
                          f"pair or an http(s) URL, not {type(value).__name__}")
@@ -858,7 +855,7 @@ class AstriaClient:
         if isinstance(image, str) and is_http_url(image):
             fields.append(("file_url", image.strip()))
         else:
-            named, found = uploads.read_images([image])
+            named, found = uploads.read_images([image], label="image")
             problems.extend(found)
             if len(named) != 1 and not found:
                 problems.append("image: give one picture (a folder holds several)")
