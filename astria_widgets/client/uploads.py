@@ -139,36 +139,36 @@ def read_path(path: str | os.PathLike[str], *, max_bytes: int | None = None) -> 
     limit = _max_bytes() if max_bytes is None else max_bytes
     path = Path(path).expanduser()
     name = path.name or str(path)
-    where = f"{name} ({path})"
     try:
         kind = _not_regular(os.stat(path).st_mode)
         if kind is not None:
-            raise InputError(f"{where}: is {kind}, not an image file; give a photo file")
+            raise InputError(f"{name}: is {kind}, not an image file; give a photo file ({path})")
         flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
         fd = os.open(path, flags)
         with os.fdopen(fd, "rb") as handle:
             info = os.fstat(handle.fileno())
             kind = _not_regular(info.st_mode)
             if kind is not None:
-                raise InputError(f"{where}: is {kind}, not an image file; give a photo file")
-            too_big = size_problem(where, info.st_size, limit) if info.st_size else None
+                raise InputError(f"{name}: is {kind}, not an image file; give a photo file "
+                                 f"({path})")
+            too_big = size_problem(name, info.st_size, limit) if info.st_size else None
             if too_big is not None:
-                raise InputError(too_big)
+                raise InputError(f"{too_big} ({path})")
             data = handle.read(limit + 1)  # a file growing (or /proc's size 0) stops here
     except FileNotFoundError:
         raise InputError(f"{name}: file not found ({path})") from None
     except OSError as exc:
-        raise InputError(f"{where}: cannot be read ({exc.strerror or exc})") from None
+        raise InputError(f"{name}: cannot be read: {exc.strerror or exc} ({path})") from None
     if len(data) > limit:
-        raise InputError(_over_limit(where, limit))
+        raise InputError(f"{_over_limit(name, limit)} ({path})")
     return data
 
 
-def _over_limit(where: str, limit: int) -> str:
+def _over_limit(name: str, limit: int) -> str:
     """The message of an input found larger than ``limit`` while reading (size unknown)."""
     from astria_widgets.imaging.checks import format_size
 
-    return (f"{where}: more than {format_size(limit)}, the limit of an image; export a "
+    return (f"{name}: more than {format_size(limit)}, the limit of an image; export a "
             "smaller copy")
 
 
