@@ -37,6 +37,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from astria_widgets.client import AstriaClient, InputError, PollPolicy, RetrySettings
+from astria_widgets.client.downloads import DownloadCounts
 
 WAIT = 60  # seconds; a guard against hangs, not a timing assertion
 SCRIPT = Path(sys.executable).with_name("astria-widgets")
@@ -109,6 +110,19 @@ def test_a_second_download_adds_to_our_archive_and_a_rerun_rewrites_nothing(done
     assert keep.read_bytes() == before and keep.stat().st_mtime_ns == stamp  # not rewritten
     assert seen[-1] == (3, 3)  # every file accounted for
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.zip"]  # no .part left
+    probe("archive")
+
+
+def test_an_archive_from_before_the_marker_is_still_ours(done, tmp_path):
+    old = tmp_path / "old.zip"
+    with zipfile.ZipFile(old, "w") as zf:  # what earlier versions wrote: no comment
+        for name in expected_names(done.p1):
+            zf.writestr(name, b"saved earlier")
+    counts = DownloadCounts()
+    done.client.download([done.p1, done.p2], old, zip=True, counts=counts)
+    assert names_in(old) == expected_names(done.p1, done.p2)
+    assert zipfile.ZipFile(old).read(expected_names(done.p1)[0]) == b"saved earlier"
+    assert (counts.saved, counts.present) == (1, 2)
     probe("archive")
 
 
