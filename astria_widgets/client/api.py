@@ -141,10 +141,7 @@ def _image_part(value: Any, label: str) -> Any:
     """An input/mask image given like a training image, as an upload part (checked)."""
     if isinstance(value, str):
         value = Path(value)
-    try:
-        part = uploads.as_file_part(value, label)
-    except InputError as exc:
-        raise InputError([f"{label}: {p}" for p in exc.problems]) from None
+    part = uploads.as_file_part(value, label)  # its problems start with the label
     if part is None:
         raise InputError(f"{label}: give a path, bytes, an open binary file, a (name, bytes) "
                          f"pair or an http(s) URL, not {type(value).__name__}")
@@ -806,20 +803,37 @@ class AstriaClient:
         return self.create_prompt(plan.tune_id, plan.text, **params)
 
     def download(self, prompts: Any, dest: str | os.PathLike[str], *, zip: bool = False,
-                 progress: Callable[[int, int], Any] | None = None) -> list[Path] | Path:
+                 progress: Callable[[int, int], Any] | None = None,
+                 counts: downloads.DownloadCounts | None = None) -> list[Path] | Path:
         """Save every image (or video) of ``prompts`` into the folder ``dest``.
 
         ``prompts``: prompt records or ids (a single one too). Files are named
         ``prompt-<id>-<NN>.<ext>`` (see :mod:`.downloads`); files already complete are skipped.
         Returns the paths, or with ``zip=True`` the path of one archive (``dest`` itself when
-        it ends in ``.zip``). ``progress(done, total)`` replaces the tqdm bar shown in a
-        terminal.
+        it ends in ``.zip`` and is not a folder, else ``prompts-<first>-<last>.zip`` in it).
+        An archive of ours already there is added to (what it holds is skipped); any other
+        file is refused and left as it is. ``progress(done, total)`` replaces the tqdm bar
+        shown in a terminal; ``counts`` (a :class:`~.downloads.DownloadCounts`) is told how
+        many files were saved and how many were already there. Raises :class:`InputError`
+        naming ``prompts`` or ``dest`` before anything is fetched when they are unusable.
         """
+        try:
+            return self._download(prompts, dest, zip=zip, progress=progress, counts=counts)
+        except InputError as exc:
+            raise InputError(exc.problems, context="download") from None
+
+    def _download(self, prompts: Any, dest: Any, *, zip: bool,
+                  progress: Callable[[int, int], Any] | None,
+                  counts: downloads.DownloadCounts | None) -> list[Path] | Path:
+        target = downloads.destination(dest, zip=zip)
+        if prompts is None or isinstance(prompts, (bool, float, bytes)) or not isinstance(
+                prompts, (Mapping, int, str, Iterable)):
+            raise InputError(f"prompts: give prompt records or ids, not "
+                             f"{type(prompts).__name__}")
         items = [prompts] if isinstance(prompts, (Mapping, int, str)) else list(prompts)
-        records = [dict(p) if isinstance(p, Mapping) else
-                   self.get_prompt(None, _record_id(p, "prompts")) for p in items]
+        records = [{**p, "id": _record_id(p.get("id"), "prompts")} if isinstance(p, Mapping)
+                   else self.get_prompt(None, _record_id(p, "prompts")) for p in items]
         outputs = downloads.outputs_of(records)
-        target = Path(dest).expanduser()
         from tqdm import tqdm  # the terminal bar: disable=None hides it off a terminal
 
         with tqdm(total=len(outputs), unit="file", desc="download",
@@ -831,8 +845,10 @@ class AstriaClient:
 
             if zip:
                 return downloads.save_to_zip(self._transport.send, outputs,
-                                             downloads.archive_path(target, outputs), report)
-            return downloads.save_to_folder(self._transport.send, outputs, target, report)
+                                             downloads.archive_path(target, outputs), report,
+                                             counts)
+            return downloads.save_to_folder(self._transport.send, outputs, target, report,
+                                            counts)
 
     # -- other -----------------------------------------------------------------------------
     def fetch_bytes(self, url: str) -> bytes:
@@ -858,7 +874,7 @@ class AstriaClient:
         if isinstance(image, str) and is_http_url(image):
             fields.append(("file_url", image.strip()))
         else:
-            named, found = uploads.read_images([image])
+            named, found = uploads.read_images([image], label="image")
             problems.extend(found)
             if len(named) != 1 and not found:
                 problems.append("image: give one picture (a folder holds several)")

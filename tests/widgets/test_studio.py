@@ -7,7 +7,7 @@ import io
 import pytest
 from PIL import Image
 
-from astria_widgets.client import ValidationError, prompt_status
+from astria_widgets.client import InputError, ValidationError, prompt_status
 from astria_widgets.client.studio_model import tune_label
 from astria_widgets.widgets import PromptStudio, StudioInvalid
 
@@ -137,9 +137,10 @@ def test_a_2x2_sweep_makes_four_prompts_in_a_labelled_grid(client, tmp_path):
     blocker.write_text("not a folder")
     studio.results.folder.value = str(blocker)
     studio.results.download_button.click()
-    with pytest.raises(FileExistsError):
+    with pytest.raises(InputError, match="dest: .*a-file is a file, not a folder"):
         studio.results.download.wait(timeout=WAIT)
-    assert "Download failed: FileExistsError" in studio.results.message.value
+    assert "Download failed: InputError: download: dest:" in studio.results.message.value
+    assert "a-file is a file, not a folder" in studio.results.message.value
     assert not studio.results.download_button.disabled
 
 
