@@ -249,9 +249,19 @@ def read_prompt_files(params: Mapping[str, Any]) -> tuple[dict[str, Any], list[s
             out[name] = _image_part(value, name)
         except InputError as exc:
             problems.extend(exc.problems)
+    if isinstance(out.get("image_references"), (list, tuple)) and not out["image_references"]:
+        del out["image_references"]  # none given
     if out.get("image_references") is not None:
+        given = out["image_references"]
+        try:
+            items = [] if isinstance(given, Mapping) else uploads.as_list(given)
+        except TypeError:  # not a list at all, e.g. True
+            items = []
+        if not items:
+            problems.append(f"image_references: give a list of pictures (paths, bytes, open "
+                            f"files or (name, bytes) pairs), not {given!r:.60}")
         parts: list[Any] = []
-        for index, item in enumerate(uploads.as_list(out["image_references"])):
+        for index, item in enumerate(items):
             label = f"image_references[{index}]"
             if isinstance(item, str) and is_http_url(item):
                 problems.append(f"{label}: {item.strip()!r} is a URL; give URLs as "
