@@ -15,6 +15,7 @@ from __future__ import annotations
 import html
 import logging
 import threading
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
@@ -63,6 +64,24 @@ def _choice_pairs(widget: w.Dropdown) -> tuple[tuple[str, str], ...]:
 
 def _choice_values(widget: w.Dropdown) -> set[str]:
     return {value for _, value in _choice_pairs(widget)}
+
+
+def _prompt_list(prompts: Any) -> list[Any]:
+    """``prompts`` given to the form as a list of rows: one text or dict is one row, ``None``
+    none; anything else is an :class:`InputError` naming ``prompts`` (never iterated as
+    characters, never a bare ``TypeError``)."""
+    if prompts is None:
+        return []
+    if isinstance(prompts, (str, Mapping)):
+        return [prompts]
+    if not isinstance(prompts, (list, tuple)):
+        raise InputError(f"prompts: give a list of prompt texts or dicts, not "
+                         f"{type(prompts).__name__}", context="TuneForm")
+    bad = [f"prompts[{i}]: give a text or a dict, not {type(p).__name__}"
+           for i, p in enumerate(prompts) if not isinstance(p, (str, Mapping))]
+    if bad:
+        raise InputError(bad, context="TuneForm")
+    return list(prompts)
 
 
 class FormInvalid(InputError):
@@ -267,6 +286,8 @@ class TuneForm(w.VBox):
         unknown = set(values) - set(INITIAL_VALUE_NAMES)
         if unknown:
             raise TypeError(f"unknown field(s): {', '.join(sorted(unknown))}")
+        if "prompts" in values:  # checked before any field changes: all or nothing
+            values = {**values, "prompts": _prompt_list(values["prompts"])}
         for name in FIELD_NAMES:
             if name not in values or name == "token":
                 continue
@@ -287,12 +308,13 @@ class TuneForm(w.VBox):
             widget.value = choice
             self._rejected.pop(name, None)
         if "token" in values:
-            self._token_typed = bool(values["token"])
-            self._set_token(values["token"] or "")
+            token = widget_value("token", values["token"])  # text, shown and checked as typed
+            self._token_typed = bool(token)
+            self._set_token(token)
             if not self._token_typed:
                 self._set_token(default_token(self.fields["branch"].value))
         if "prompts" in values:
-            self.prompt_editor.set_prompts(values["prompts"] or ())
+            self.prompt_editor.set_prompts(values["prompts"])
         if values.get("images"):
             self.add_images(values["images"])
         with self._lock:

@@ -27,6 +27,7 @@ from astria_widgets.widgets.formatting import error_html, errors_html, short_err
 from astria_widgets.widgets.studio_params import (
     STUDIO_GROUPS,
     build_groups,
+    field_value,
     read_field,
     studio_params,
     write_field,
@@ -67,6 +68,15 @@ class PromptStudio(w.VBox):
         if unknown:
             raise TypeError(f"PromptStudio got unknown value(s) {', '.join(sorted(unknown))}; "
                             f"known: text, {', '.join(self.params)}")
+        # refused before anything is built: a value the studio cannot show is never replaced
+        problems = self._value_problems(initial_values)
+        if tune is not None:
+            try:
+                StudioModel.tune_id_of(tune)
+            except InputError as exc:
+                problems = exc.problems + problems
+        if problems:
+            raise InputError(problems, context="PromptStudio")
         self.model = StudioModel(client)
         self._run: GenerationRun | None = None
         self._refreshing = False
@@ -147,20 +157,37 @@ class PromptStudio(w.VBox):
 
     # -- values ------------------------------------------------------------------------------
     def set_values(self, **values: Any) -> None:
-        """Set ``text`` and parameter fields (same names as the constructor)."""
+        """Set ``text`` and parameter fields (same names as the constructor).
+
+        All or nothing: a value a field cannot show (a switch that is not a clear yes/no, a
+        choice the catalogue does not have, text that is not text) raises :class:`InputError`
+        naming each such parameter, and no field changes.
+        """
+        unknown = set(values) - {"text", *self.params}
+        if unknown:
+            raise TypeError(f"unknown value(s) {', '.join(sorted(unknown))}")
+        problems = self._value_problems(values)
+        if problems:
+            raise InputError(problems, context="PromptStudio")
+        for name, value in values.items():
+            if name == "text":
+                self.text.value = value or ""
+            else:
+                write_field(self.params[name], self.fields[name], value)
+
+    def _value_problems(self, values: Mapping[str, Any]) -> list[str]:
+        """Why each value cannot be shown by its field (image files are checked by theirs)."""
         problems = []
         for name, value in values.items():
             if name == "text":
-                self.text.value = str(value or "")
-            elif name in self.params:
+                if value is not None and not isinstance(value, str):
+                    problems.append(f"text: must be text, not {type(value).__name__}")
+            elif self.params[name].kind != "file":
                 try:
-                    write_field(self.params[name], self.fields[name], value)
+                    field_value(self.params[name], value)
                 except ValueError as exc:
                     problems.append(str(exc))
-            else:
-                raise TypeError(f"unknown value {name!r}")
-        if problems:
-            self.message.value = errors_html(problems)
+        return problems
 
     def select_tune(self, tune: Any) -> None:
         """Start on a tune (id or record), loading it if the picker does not list it."""
@@ -322,7 +349,11 @@ class PromptStudio(w.VBox):
         if problems:
             self._refresh()
             raise StudioInvalid(problems)
-        run = self.model.prepare(self.text.value, self.values, sweep)
+        try:  # every cell checked, every image read: nothing is sent if one would fail
+            run = self.model.prepare(self.text.value, self.values, sweep)
+        except InputError as exc:
+            self.message.value = errors_html(exc.problems)
+            raise StudioInvalid(exc.problems) from None
         self._run = run
         self.results.show(run)  # subscribed before it starts: no change is missed
         run.begin()
