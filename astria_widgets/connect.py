@@ -18,6 +18,8 @@ import requests
 
 from astria_widgets.client import AstriaClient, PollPolicy
 from astria_widgets.sandbox.cli import default_data_dir as sandbox_dir
+from astria_widgets.sandbox.options import argument as setting_argument
+from astria_widgets.sandbox.options import check as check_setting
 
 if TYPE_CHECKING:
     from astria_widgets.sandbox import Sandbox
@@ -78,6 +80,15 @@ def stop_sandbox() -> bool:
     return True
 
 
+_SPEED = setting_argument("speed")
+
+
+def speed_argument(text: str) -> float:
+    """An argparse ``type=`` for a sandbox speed typed by a user (``%astria sandbox --speed``):
+    the sandbox's own rule, refusing NaN, infinities, zero and negatives with a message."""
+    return float(_SPEED(text))
+
+
 def connect(*, api_key: str | None = None, base_url: str | None = None, quiet: bool = False,
             sandbox: bool = False, speed: float | None = None) -> AstriaClient:
     """A client for the real API when a key is given or set, else for the local sandbox.
@@ -87,8 +98,11 @@ def connect(*, api_key: str | None = None, base_url: str | None = None, quiet: b
     in-process sandbox is started; a running sandbox that is reused keeps its own speed, and
     the printed line says so. Unless ``quiet``, one line tells which sandbox is used.
     """
-    if speed is not None and speed <= 0:
-        raise ValueError("connect(): speed must be positive")
+    if speed is not None:  # the sandbox's own rule, even for a running sandbox kept as is
+        try:
+            speed = check_setting("speed", speed)
+        except ValueError as exc:
+            raise ValueError(f"connect(): {exc}") from None
     if sandbox and (api_key is not None or base_url is not None):
         raise ValueError("connect(): sandbox=True picks the local sandbox; "
                          "api_key and base_url cannot be given with it")

@@ -272,12 +272,11 @@ class AstriaMagics(Magics):
             raise UsageError(f"%astria generate: {exc}") from None
 
     def _sandbox(self, args: list[str]) -> AstriaClient:
+        from astria_widgets.connect import connect, speed_argument
+
         parser = _Parser(prog="sandbox", add_help=False)
-        parser.add_argument("--speed", type=float, default=None)
+        parser.add_argument("--speed", type=speed_argument, default=None)  # the sandbox's rule
         options = parser.parse_args(args)
-        if options.speed is not None and options.speed <= 0:
-            raise UsageError("%astria sandbox: --speed must be positive")
-        from astria_widgets.connect import connect
 
         # Reuses the running sandbox or starts one, even with ASTRIA_API_KEY set; says which.
         self.client = connect(sandbox=True, speed=options.speed)

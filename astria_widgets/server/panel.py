@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from astria_widgets.client.costs import MC_PER_USD, balance_mc
 from astria_widgets.client.status import utcnow
+from astria_widgets.history import MAX_ID
 from astria_widgets.server import views
 from astria_widgets.server.errors import PanelInputError
 
@@ -260,7 +261,8 @@ class AstriaPanel:
         store (see :meth:`refresh` for when it is synced).
         """
         count = _int_param("limit", limit, 1, MAX_PAGE)
-        below = None if before_id in (None, "") else _int_param("before_id", before_id, 1)
+        below = None if before_id in (None, "") else _int_param("before_id", before_id, 1,
+                                                                MAX_ID)
         self.refresh(force=refresh)
         now = self._clock()
         with self._lock:
@@ -285,7 +287,7 @@ class AstriaPanel:
     def tune(self, tune_id: Any) -> dict[str, Any]:
         """One tune with its fields and prompts (one request for the prompts; the record from
         its watch or the store, else one request)."""
-        tid = _int_param("tune id", tune_id, 1)
+        tid = _int_param("tune id", tune_id, 1, MAX_ID)  # no larger id exists: a 400
         with self._lock:
             record = self._live.get(tid)
             history = self._history

@@ -117,6 +117,8 @@ def test_a_tunes_detail_lists_its_prompts_with_images(panel_api: PanelAPI, canar
         ("tunes", {"limit": "0"}, 400, "limit"),
         ("tunes", {"before_id": "x"}, 400, "before_id"),
         ("tunes/999999999", {}, 404, "404"),
+        ("tunes/" + "9" * 31, {}, 400, "tune id"),  # was a 500 (SQLite integer overflow)
+        ("tunes", {"before_id": "9" * 31}, 400, "before_id"),
     ],
 )
 def test_errors_map_to_status_codes_with_a_message(
