@@ -2,7 +2,8 @@
 
 Without ``ASTRIA_API_KEY`` (or with ``sandbox=True``) it reuses a live sandbox described by
 ``server.json`` in ``$ASTRIA_SANDBOX_DIR`` (default ``~/.astria-widgets/sandbox``), or starts
-one in-process and keeps it for the life of the Python process. This is the only place the
+one in-process and keeps it for the life of the Python process (``start_sandbox_process``
+starts one as a process of its own instead). This is the only place the
 client side imports the sandbox (its default data directory; the server only when one starts).
 """
 
@@ -10,7 +11,10 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -87,6 +91,50 @@ def speed_argument(text: str) -> float:
     """An argparse ``type=`` for a sandbox speed typed by a user (``%astria sandbox --speed``):
     the sandbox's own rule, refusing NaN, infinities, zero and negatives with a message."""
     return float(_SPEED(text))
+def running_sandbox_url(directory: Path | None = None) -> str | None:
+    """The URL of the live sandbox described by ``server.json`` in ``directory``, else None.
+
+    ``directory`` defaults to the default sandbox folder (``sandbox_dir()``); "live" means its
+    ``/sandbox/health`` answers. The key in ``server.json`` is never returned.
+    """
+    found = _live_sandbox(sandbox_dir() if directory is None else Path(directory))
+    return None if found is None else found[0]
+
+
+def start_sandbox_process(directory: Path | None = None, *, seed_history: int = 300,
+                          timeout: float = 60.0) -> tuple[subprocess.Popen[bytes], str]:
+    """Start ``astria-widgets sandbox`` on ``directory`` in a process of its own: (process, url).
+
+    For a program whose kernels come and go (``astria-widgets app``: a kernel per page), so
+    that the sandbox is not tied to one of them. It runs in its own session (a terminal's
+    Ctrl-C does not reach it), logs to ``sandbox.log`` in ``directory``
+    (default ``sandbox_dir()``), and its default account is topped up to ``seed_history``
+    historical tunes, as ``scripts/lab`` does. Returns once it answers; the caller stops it
+    (SIGTERM). ``RuntimeError`` (with the log's tail) if it exits or stays silent for
+    ``timeout`` seconds.
+    """
+    directory = sandbox_dir() if directory is None else Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    log_path = directory / "sandbox.log"
+    cmd = [sys.executable, "-m", "astria_widgets.sandbox", "--data-dir", str(directory),
+           "--seed-history", str(int(seed_history))]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + timeout
+    while True:
+        url = running_sandbox_url(directory)
+        if url is not None:
+            return process, url
+        exited = process.poll() is not None
+        if exited or time.monotonic() > deadline:
+            if not exited:
+                process.terminate()
+                process.wait(timeout=15)
+            tail = log_path.read_text(errors="replace")[-2000:]
+            why = "exited" if exited else f"did not answer within {timeout:g} s"
+            raise RuntimeError(f"the sandbox {why}; its log ({log_path}):\n{tail}")
+        time.sleep(0.25)
 
 
 def connect(*, api_key: str | None = None, base_url: str | None = None, quiet: bool = False,
