@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import threading
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
+from wait_simulation import promise, simulate, sweep
 
 from astria_widgets.client import (
     AstriaClient,
@@ -22,18 +20,7 @@ from astria_widgets.client import (
 )
 from astria_widgets.client.waiting import next_delay, next_prompt_delay, wait
 
-BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_wait.py"
 T0 = datetime(2025, 1, 1, tzinfo=timezone.utc)
-
-
-def _load_bench():
-    if "bench_wait" in sys.modules:
-        return sys.modules["bench_wait"]
-    spec = importlib.util.spec_from_file_location("bench_wait", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_wait"] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def _iso(seconds: float) -> str:
@@ -46,9 +33,8 @@ FINE = [round(0.3 + 0.005 * i, 3) for i in range(541)]  # 0.300, 0.305, ..., 3.0
 
 @pytest.mark.parametrize("estimate", ESTIMATES)
 def test_an_end_in_the_band_is_noticed_within_3_percent_of_the_estimate(estimate):
-    bench = _load_bench()
     for factor in [f for f in FINE if 0.8 <= f <= 1.2]:
-        requests, late = bench.simulate(factor, estimate)
+        requests, late = simulate(factor, estimate)
         assert 0 <= late <= max(5.0, 0.03 * estimate), f"{factor}: noticed {late:.1f} s late"
         # 10 polls cover 0.3x-0.8x at 10% and 13 the band at 3%: 23 is the floor at 1.2x.
         assert requests <= 26, f"{factor}: {requests} status requests"
@@ -56,27 +42,25 @@ def test_an_end_in_the_band_is_noticed_within_3_percent_of_the_estimate(estimate
 
 @pytest.mark.parametrize("estimate", ESTIMATES)
 def test_any_end_from_0_3_to_3x_is_noticed_within_10_percent_of_the_actual_duration(estimate):
-    bench = _load_bench()
     worst = 0
     for factor in FINE:
-        requests, late = bench.simulate(factor, estimate)
+        requests, late = simulate(factor, estimate)
         actual = factor * estimate
         assert 0 <= late <= max(5.0, 0.1 * actual), f"{factor}: noticed {late:.1f} s late"
-        assert late <= bench.promise(factor, estimate)
+        assert late <= promise(factor, estimate)
         worst = max(worst, requests)
     assert worst <= 36
 
 
 def test_an_early_end_is_no_longer_noticed_hundreds_of_seconds_late():
     # the measurement that opened the issue: half the estimate, 20 minutes -> 390 s late
-    requests, late = _load_bench().simulate(0.5, 1200.0)
+    requests, late = simulate(0.5, 1200.0)
     assert late <= 60.0 and requests <= 10
 
 
 def test_eta_policy_uses_far_fewer_requests_than_a_fixed_poll():
-    bench = _load_bench()
     for estimate in ESTIMATES:
-        rows = bench.sweep(estimate, step=0.25)
+        rows = sweep(estimate, step=0.25)
         assert max(r["requests"] for r in rows) * 5 < min(r["fixed_requests"] for r in rows
                                                           if r["factor"] >= 1.0)
 

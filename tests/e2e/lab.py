@@ -47,7 +47,7 @@ LAB_SETTINGS: dict[str, dict[str, Any]] = {
         "doNotDisturbMode": True,
     },
     # the leaky setting on purpose: saved notebooks carry every widget's state, so the
-    # tests can prove no secret is in it
+    # tests can prove no secret is in it (test_lab_smoke.py proves the state is written)
     "@jupyter-widgets/jupyterlab-manager/plugin": {"saveState": True},
 }
 
