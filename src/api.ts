@@ -62,7 +62,8 @@ export interface ITunePage {
  * header, as every JupyterLab request). */
 async function get(
   endPoint: string,
-  params: Record<string, string>
+  params: Record<string, string>,
+  init: RequestInit = {}
 ): Promise<Response> {
   const settings = ServerConnection.makeSettings();
   const query = new URLSearchParams(params).toString();
@@ -70,7 +71,7 @@ async function get(
     URLExt.join(settings.baseUrl, 'astria-widgets/api', endPoint) +
     (query ? `?${query}` : '');
   try {
-    return await ServerConnection.makeRequest(url, {}, settings);
+    return await ServerConnection.makeRequest(url, init, settings);
   } catch (error) {
     throw new ServerConnection.NetworkError(error as TypeError);
   }
@@ -85,7 +86,9 @@ export async function requestImage(
   endPoint: string,
   params: Record<string, string> = {}
 ): Promise<Blob> {
-  const response = await get(endPoint, params);
+  // the browser's HTTP cache may answer (JupyterLab's default, `no-store`, adds a
+  // cache-busting query to every GET)
+  const response = await get(endPoint, params, { cache: 'default' });
   if (!response.ok) {
     throw new ServerConnection.ResponseError(response);
   }
