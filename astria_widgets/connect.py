@@ -5,6 +5,12 @@ Without ``ASTRIA_API_KEY`` (or with ``sandbox=True``) it reuses a live sandbox d
 one in-process and keeps it for the life of the Python process (``start_sandbox_process``
 starts one as a process of its own instead). This is the only place the
 client side imports the sandbox (its default data directory; the server only when one starts).
+
+A long-lived host that must not run a Flask server in its own process (the Jupyter server
+behind the Astria panel) calls ``connect(start_sandbox=False)``, which raises
+:class:`NoSandboxRunning` instead of starting one, and then :func:`start_sandbox_process`: the
+default sandbox as a process of its own (``python -m astria_widgets.sandbox --data-dir DIR``,
+as ``scripts/lab`` starts it), found again through ``server.json`` like any other.
 """
 
 from __future__ import annotations
@@ -28,6 +34,9 @@ from astria_widgets.sandbox.options import check as check_setting
 if TYPE_CHECKING:
     from astria_widgets.sandbox import Sandbox
 
+# The history a default sandbox started as a process is seeded with (as ``scripts/lab`` does).
+PROCESS_SEED_HISTORY = 300
+
 _lock = threading.Lock()
 _sandbox: Sandbox | None = None  # the in-process sandbox started by connect(), kept for the process
 
@@ -46,6 +55,14 @@ def _live_sandbox(directory: Path) -> tuple[str, str] | None:
     except (requests.RequestException, ValueError, AttributeError):
         return None
     return None
+
+
+class NoSandboxRunning(RuntimeError):
+    """``connect(start_sandbox=False)`` found no key and no live sandbox to reuse."""
+
+
+class SandboxStartError(RuntimeError):
+    """:func:`start_sandbox_process` could not start the sandbox (the message says why)."""
 
 
 def _sandbox_client(url: str, key: str) -> AstriaClient:
@@ -101,50 +118,17 @@ def running_sandbox_url(directory: Path | None = None) -> str | None:
     return None if found is None else found[0]
 
 
-def start_sandbox_process(directory: Path | None = None, *, seed_history: int = 300,
-                          timeout: float = 60.0) -> tuple[subprocess.Popen[bytes], str]:
-    """Start ``astria-widgets sandbox`` on ``directory`` in a process of its own: (process, url).
-
-    For a program whose kernels come and go (``astria-widgets app``: a kernel per page), so
-    that the sandbox is not tied to one of them. It runs in its own session (a terminal's
-    Ctrl-C does not reach it), logs to ``sandbox.log`` in ``directory``
-    (default ``sandbox_dir()``), and its default account is topped up to ``seed_history``
-    historical tunes, as ``scripts/lab`` does. Returns once it answers; the caller stops it
-    (SIGTERM). ``RuntimeError`` (with the log's tail) if it exits or stays silent for
-    ``timeout`` seconds.
-    """
-    directory = sandbox_dir() if directory is None else Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    log_path = directory / "sandbox.log"
-    cmd = [sys.executable, "-m", "astria_widgets.sandbox", "--data-dir", str(directory),
-           "--seed-history", str(int(seed_history))]
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.monotonic() + timeout
-    while True:
-        url = running_sandbox_url(directory)
-        if url is not None:
-            return process, url
-        exited = process.poll() is not None
-        if exited or time.monotonic() > deadline:
-            if not exited:
-                process.terminate()
-                process.wait(timeout=15)
-            tail = log_path.read_text(errors="replace")[-2000:]
-            why = "exited" if exited else f"did not answer within {timeout:g} s"
-            raise RuntimeError(f"the sandbox {why}; its log ({log_path}):\n{tail}")
-        time.sleep(0.25)
-
-
 def connect(*, api_key: str | None = None, base_url: str | None = None, quiet: bool = False,
-            sandbox: bool = False, speed: float | None = None) -> AstriaClient:
+            sandbox: bool = False, speed: float | None = None,
+            start_sandbox: bool = True) -> AstriaClient:
     """A client for the real API when a key is given or set, else for the local sandbox.
 
     ``sandbox=True`` uses the local sandbox even when ``ASTRIA_API_KEY`` is set (an explicit
     ``api_key`` or ``base_url`` with it is a ``ValueError``). ``speed`` applies only when a new
     in-process sandbox is started; a running sandbox that is reused keeps its own speed, and
     the printed line says so. Unless ``quiet``, one line tells which sandbox is used.
+    ``start_sandbox=False`` never starts one in this process: with no live sandbox to reuse it
+    raises :class:`NoSandboxRunning` (see :func:`start_sandbox_process`).
     """
     if speed is not None:  # the sandbox's own rule, even for a running sandbox kept as is
         try:
@@ -170,6 +154,9 @@ def connect(*, api_key: str | None = None, base_url: str | None = None, quiet: b
             if found is not None:
                 url, key = found
                 how, note = "reusing the local sandbox", _speed_note(speed, None)
+            elif not start_sandbox:
+                raise NoSandboxRunning(f"no local sandbox is running in {directory} "
+                                       "(and start_sandbox=False)")
             else:
                 from astria_widgets.sandbox import Sandbox
 
@@ -183,3 +170,95 @@ def connect(*, api_key: str | None = None, base_url: str | None = None, quiet: b
         why = "sandbox requested" if sandbox else "no ASTRIA_API_KEY set"
         print(f"astria-widgets: {why}, {how} at {url} (simulated, free){note}")
     return _sandbox_client(url, key)
+
+
+class SandboxProcess:
+    """A sandbox running as its own process, started by :func:`start_sandbox_process`.
+
+    ``url`` is where it answers, ``pid`` its process id, ``log_path`` its output;
+    :meth:`stop` ends it (SIGTERM, then SIGKILL after ``timeout`` seconds).
+    """
+
+    def __init__(self, process: subprocess.Popen[bytes], url: str, data_dir: Path,
+                 log_path: Path) -> None:
+        self.process = process
+        self.url = url
+        self.data_dir = data_dir
+        self.log_path = log_path
+
+    @property
+    def pid(self) -> int:
+        """The sandbox process's id."""
+        return self.process.pid
+
+    @property
+    def running(self) -> bool:
+        """True while the process has not exited."""
+        return self.process.poll() is None
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """End the process (it removes its ``server.json``); idempotent."""
+        if not self.running:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=timeout)
+
+    def __repr__(self) -> str:
+        state = "running" if self.running else "stopped"
+        return f"SandboxProcess(pid={self.pid}, url={self.url!r}, {state})"
+
+
+def _server_pid(directory: Path) -> int | None:
+    try:
+        pid = json.loads((directory / "server.json").read_text()).get("pid")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return pid if isinstance(pid, int) else None
+
+
+def _log_tail(path: Path, lines: int = 5) -> str:
+    try:
+        text = path.read_text(errors="replace").strip().splitlines()
+    except OSError:
+        return ""
+    return "\n".join(text[-lines:])
+
+
+def start_sandbox_process(directory: Path | None = None, *, timeout: float = 60.0,
+                          seed_history: int = PROCESS_SEED_HISTORY) -> SandboxProcess:
+    """Start the default sandbox as a process of its own and wait until it answers.
+
+    Runs ``python -m astria_widgets.sandbox --data-dir DIR --seed-history N`` (``DIR``:
+    ``directory``, else ``$ASTRIA_SANDBOX_DIR`` or ``~/.astria-widgets/sandbox``) in a session
+    of its own, its output in ``DIR/sandbox.log``, and returns once its ``server.json`` names
+    it and ``/sandbox/health`` answers; ``connect()`` anywhere then reuses it. Raises
+    :class:`SandboxStartError` when it exits or does not answer within ``timeout`` seconds
+    (the process is ended then). The caller owns it: :meth:`SandboxProcess.stop`.
+    """
+    directory = Path(directory) if directory is not None else sandbox_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    log_path = directory / "sandbox.log"
+    command = [sys.executable, "-m", "astria_widgets.sandbox", "--data-dir", str(directory),
+               "--seed-history", str(int(seed_history))]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            tail = _log_tail(log_path)
+            raise SandboxStartError(
+                f"the local sandbox exited at start (status {process.returncode}); "
+                f"its log ({log_path}) ends with: {tail or '(nothing)'}")
+        if _server_pid(directory) == process.pid:
+            found = _live_sandbox(directory)
+            if found is not None:
+                return SandboxProcess(process, found[0], directory, log_path)
+        time.sleep(0.2)
+    SandboxProcess(process, "", directory, log_path).stop()
+    raise SandboxStartError(f"the local sandbox did not answer within {timeout:g} s; "
+                            f"see its log {log_path}")

@@ -118,7 +118,8 @@ def main(argv: list[str] | None = None) -> int:
             if url is not None:
                 how = "reusing the local sandbox"
             else:
-                sandbox, url = start_sandbox_process(directory)
+                started = start_sandbox_process(directory)
+                sandbox, url = started.process, started.url
                 how = "started the local sandbox"
             print(f"astria-widgets app: no ASTRIA_API_KEY set, {how} at {url} (simulated, "
                   f"free; data in {directory})", file=sys.stderr)

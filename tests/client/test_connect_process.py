@@ -34,7 +34,8 @@ def test_the_default_folder_is_the_one_connect_uses(tmp_path: Path,
 
 
 def test_a_sandbox_process_of_its_own_seeded_and_stopped(tmp_path: Path) -> None:
-    process, url = start_sandbox_process(tmp_path / "sb", seed_history=25)
+    started = start_sandbox_process(tmp_path / "sb", seed_history=25)
+    process, url = started.process, started.url
     try:
         assert running_sandbox_url(tmp_path / "sb") == url
         info = json.loads((tmp_path / "sb" / "server.json").read_text())
@@ -52,6 +53,6 @@ def test_a_sandbox_process_of_its_own_seeded_and_stopped(tmp_path: Path) -> None
 
 
 def test_a_sandbox_that_does_not_answer_in_time_is_stopped_and_reported(tmp_path: Path) -> None:
-    with pytest.raises(RuntimeError, match=r"did not answer within 0 s; its log"):
+    with pytest.raises(RuntimeError, match=r"did not answer within 0 s; see its log"):
         start_sandbox_process(tmp_path / "sb", timeout=0.0)
     assert running_sandbox_url(tmp_path / "sb") is None
