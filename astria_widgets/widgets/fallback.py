@@ -10,7 +10,8 @@ shows the view and ignores it.
 
 The bundle is captured when the output is displayed, so the widget is displayed with a
 ``display_id`` (``_ipython_display_``) and each later change sends ``update_display_data``
-with a fresh bundle (:meth:`StaticFallback.refresh_static`): at most one per
+with a fresh ``text/html`` (:meth:`StaticFallback.refresh_static`; the ``text/plain`` repr
+and the view stay as displayed): at most one per
 ``static_interval`` seconds (each travels to the front end and is saved in the notebook), the
 last change always sent (a trailing timer), and at once when the model reaches its end
 (``now=True``), so that a notebook executed by nbclient saves the final state. Updates are sent
@@ -119,17 +120,23 @@ class StaticDisplay:
         self.send()
 
     def send(self) -> None:
-        """Send the current bundle as ``update_display_data`` unless it is unchanged."""
+        """Send the current static copy as ``update_display_data`` unless it is unchanged.
+
+        Only ``text/html`` changes: the update repeats the bundle as displayed otherwise, so
+        the ``text/plain`` repr stays the one shown at display time, as for any widget (nbval
+        compares it).
+        """
         if not _in_kernel():
             return
         from IPython.display import update_display
 
         try:
             with self._send_lock:
-                bundle = self._bundle()
+                fresh = self._bundle().get("text/html", "")
                 self._sent_at = time.monotonic()
-                if bundle == self._last:
+                if self._last is None or fresh == self._last.get("text/html"):
                     return
+                bundle = {**self._last, "text/html": fresh}
                 update_display(bundle, display_id=self.display_id, raw=True)
                 self._last = bundle
                 self.updates += 1

@@ -1,12 +1,13 @@
 """A finished studio run survives saving and exporting: nbclient -> nbconvert -> no-JS Chromium.
 
 A notebook displays a ``PromptStudio``, then submits a 3x2 sweep against a sandbox and waits
-for it in the next cell. It is executed with ``nbclient`` without widget state (as JupyterLab saves by
-default), so no widget can render on reopening; the studio's output carries the static HTML copy,
-kept current by ``update_display_data`` until the run's final grid. ``jupyter nbconvert --to
-html`` picks that copy, and Chromium with JavaScript disabled (like GitHub's and nbviewer's
-static views) shows the six thumbnails and the status line. The page's screenshot is kept in
-``artifacts/e2e/static-fallback-grid.png`` (``docs/screenshots/`` holds a copy).
+for it in the next cell. It is executed with ``nbclient`` without widget state (as JupyterLab
+saves by default), so no widget can render on reopening; the studio's output carries the
+static HTML copy, kept current by ``update_display_data`` until the run's final grid.
+``jupyter nbconvert --to html`` picks that copy, and Chromium with JavaScript disabled (like
+GitHub's and nbviewer's static views) shows the six thumbnails and the status line. The page's
+screenshot is kept in ``artifacts/e2e/static-fallback-grid.png`` (``docs/screenshots/`` holds
+a copy).
 """
 
 from __future__ import annotations
