@@ -63,7 +63,9 @@ class TuneBrowser(StaticFallback, widgets.VBox):
     ``frame`` (every tune), ``filters`` (a :class:`~.browser_filters.TuneFilter`).
 
     Its output also carries a static copy (the page, the chosen tune and a few of its
-    generated images) for saved notebooks (:mod:`astria_widgets.widgets.fallback`).
+    generated images) for saved notebooks (:mod:`astria_widgets.widgets.fallback`), made when
+    it is displayed and when the tunes are in; :meth:`refresh_static` (``now=True``) saves the
+    current page and selection into it.
     """
 
     page = traitlets.Int(1)
@@ -73,7 +75,7 @@ class TuneBrowser(StaticFallback, widgets.VBox):
     load_state = traitlets.Unicode("ready")
     n_loaded = traitlets.Int(0)
     static_kind = "tune-browser"
-    static_traits = ("page", "n_matching", "selected_id", "load_state", "detail.state")
+    static_traits = ("load_state",)  # the copy follows the load, not every click
     static_thumbnails = 6  # generated images of the chosen tune in the static copy
 
     def __init__(self, source: Any = None, *, client: AstriaClient | None = None,

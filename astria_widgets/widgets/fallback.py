@@ -9,18 +9,23 @@ nbconvert and the others pick it when no widget state is saved (the default); a 
 shows the view and ignores it.
 
 The bundle is captured when the output is displayed, so the widget is displayed with a
-``display_id`` (``_ipython_display_``) and each later change sends ``update_display_data``
-with a fresh ``text/html`` (:meth:`StaticFallback.refresh_static`; the ``text/plain`` repr
-and the view stay as displayed): at most one per
-``static_interval`` seconds (each travels to the front end and is saved in the notebook), the
-last change always sent (a trailing timer), and at once when the model reaches its end
-(``now=True``), so that a notebook executed by nbclient saves the final state. Updates are sent
-only in a kernel (a terminal IPython would print every update); a widget never displayed sends
-nothing. Changes come from the models' threads: the sending is serialised by a lock and never
-raises into the caller.
+``display_id`` (``_ipython_display_``; every display of one widget shares it) and a later
+change is sent as ``update_display_data`` carrying a fresh ``text/html``
+(:meth:`StaticFallback.refresh_static`); the ``text/plain`` repr and the view stay as
+displayed. Sends are throttled to one per ``static_interval`` seconds, the last change always
+sent (a trailing timer); ``now=True`` sends at once, before the model's ``wait()`` returns, so
+a notebook executed by nbclient saves the final state. Updates go only to a kernel's front end
+(a terminal IPython would print each one); a widget never displayed sends nothing; the
+models' threads call in, sends are serialised and never raise into the caller.
 
-Widgets with synced traits can instead name them in ``static_traits`` (dotted paths reach
-child widgets, e.g. ``"detail.state"``): they are observed from the first display on.
+**When copies update.** JupyterLab answers an ``update_display_data`` by rendering the output
+again, which builds a new widget view (the text field being typed in loses focus, the scroll
+position goes, and the old view lingers detached). So the widgets ask for an update only when
+background work ends, not at every change: a studio run or a watched tune when it is done,
+the tune form when its submission's watch is done, the pack picker when an order is placed,
+the browser when its tunes are in (``static_traits`` names traits whose changes update the
+copy), a standalone gallery at most every few seconds. The copy shows the whole current state
+each time; ``refresh_static(now=True)`` saves it on demand.
 """
 
 from __future__ import annotations
@@ -156,8 +161,9 @@ class StaticFallback:
 
     A subclass implements :meth:`static_sections` (its model as
     :class:`~astria_widgets.widgets.fallback_html.Section` values) and calls
-    :meth:`refresh_static` when the model changes (or lists traits in ``static_traits``).
-    ``static_kind`` names it in the HTML; ``static_interval`` is the update throttle.
+    :meth:`refresh_static` when its background work ends (see "When copies update" in the
+    module docstring), or names traits in ``static_traits``. ``static_kind`` names it in the
+    HTML; ``static_interval`` is the update throttle.
     """
 
     static_kind: ClassVar[str] = "widget"
@@ -221,9 +227,5 @@ class StaticFallback:
         if not self.static_traits or self.__dict__.get("_static_following"):
             return
         self.__dict__["_static_following"] = True
-        for path in self.static_traits:
-            *parents, name = path.split(".")
-            owner: Any = self
-            for part in parents:
-                owner = getattr(owner, part)
-            owner.observe(lambda _change: self.refresh_static(), names=name)
+        self.observe(lambda _change: self.refresh_static(),  # type: ignore[attr-defined]
+                     names=list(self.static_traits))

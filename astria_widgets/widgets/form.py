@@ -626,8 +626,8 @@ class TuneForm(StaticFallback, w.VBox):
                     self._refresh()
         except Exception:  # noqa: BLE001 - a subscriber must never raise
             logger.exception("form update failed")
-        if handle is self._handle:
-            self.refresh_static(now=handle.done)
+        if handle is self._handle and handle.done:  # once (widgets/fallback.py: when copies update)
+            self.refresh_static(now=True)
 
     def static_sections(self) -> list[Section]:
         """The form's title, class and counts, then its submission's progress (static copy)."""

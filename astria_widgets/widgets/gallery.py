@@ -34,6 +34,7 @@ class Gallery(StaticFallback, w.Box):
 
     count = traitlets.Int(0, help="number of images shown")
     static_kind = "gallery"
+    static_interval = 5.0  # a copy update rebuilds the live view: not at every image
 
     def __init__(self) -> None:
         self._lock = threading.Lock()

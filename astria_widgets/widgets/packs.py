@@ -56,7 +56,6 @@ class PackPicker(StaticFallback, w.VBox):
     estimate_mc = traitlets.Int(None, allow_none=True, help="Price before ordering (mc).")
     last_total_mc = traitlets.Int(None, allow_none=True, help="Total of the last order (mc).")
     static_kind = "pack-picker"
-    static_traits = ("pack", "estimate_mc", "class_name.value")
 
     def __init__(self, client: AstriaClient | None = None, **kwargs: Any) -> None:
         if client is None:

@@ -292,7 +292,8 @@ class TuneProgress(StaticFallback, w.VBox):
                     self.message.value = "Stopped watching; the tune goes on in the service."
                     if self.bar.bar_style == "info":
                         self.bar.bar_style = ""
-        self.refresh_static(now=watch.done)
+        if watch.done:  # the end, once (see widgets/fallback.py: when copies update)
+            self.refresh_static(now=True)
 
     def static_sections(self) -> list[Section]:
         """The tune's status, its prompts and the generated images, for the static copy."""

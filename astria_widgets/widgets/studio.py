@@ -328,7 +328,8 @@ class PromptStudio(StaticFallback, w.VBox):
         if run.done:
             self._guard(self._show_balance)
         self._refresh()
-        self.refresh_static(now=run.done)
+        if run.done:  # the finished grid, once (see widgets/fallback.py: when copies update)
+            self.refresh_static(now=True)
 
     def static_sections(self) -> list[Section]:
         """The tune, the prompt as sent and the latest run's grid, for the static copy."""

@@ -168,7 +168,6 @@ class StudioResults(StaticFallback, w.VBox):
         self.message.value = ""
         self._unsubscribe = run.subscribe(self._on_run_change)
         self._render()
-        self.refresh_static()
 
     # -- rendering ---------------------------------------------------------------------------
     def _on_run_change(self, run: GenerationRun) -> None:
@@ -180,7 +179,8 @@ class StudioResults(StaticFallback, w.VBox):
                 self._on_change(run)
         except Exception:  # noqa: BLE001 - a view never breaks the run
             logger.exception("studio results update failed")
-        self.refresh_static(now=run.done)
+        if run.done:  # the finished grid, once (see widgets/fallback.py: when copies update)
+            self.refresh_static(now=True)
 
     def static_sections(self) -> list[Section]:
         """The grid of the run shown, for the static copy."""

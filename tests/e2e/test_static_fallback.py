@@ -114,3 +114,72 @@ def test_an_exported_studio_run_shows_its_grid_without_javascript(
         page.screenshot(path=str(artifacts / "static-fallback-grid.png"), full_page=True)
     finally:
         context.close()
+
+
+WATCH_CELL = (
+    "from astria_widgets import connect, watch_tune\n"
+    "progress = watch_tune({tune_id}, connect(quiet=True))\n"
+    "progress"
+)
+_JS_VIEW = """() => {
+  const view = document.querySelector('.astria-tune-progress');
+  if (!view) return null;
+  const status = view.querySelector('.astria-tune-status');
+  return {same: view.__astriaMark === 1, status: status ? status.textContent.trim() : ''};
+}"""
+_JS_SAVED_COPY = """() => {
+  const outputs = window.jupyterapp.shell.currentWidget.content.widgets[0].model.outputs;
+  for (let i = 0; i < outputs.length; i++) {
+    const html = outputs.get(i).data['text/html'];
+    if (html) return html;
+  }
+  return '';
+}"""
+
+
+@pytest.mark.timeout(300)
+def test_in_jupyterlab_the_view_is_left_alone_while_it_runs_and_the_copy_ends_current(
+    notebook: Any, page: Any, lab: Any, e2e_sandbox: Sandbox,
+) -> None:
+    import time
+
+    from astria_widgets.client import AstriaClient
+
+    from .conftest import E2E_KEY
+    from .lab import write_notebook
+
+    client = AstriaClient(api_key=E2E_KEY, base_url=e2e_sandbox.url, sandbox=True)
+    tune = client.create_tune(name="dog", image_urls=["https://example.com/a.jpg"],
+                              branch="flux1", model_type="lora", title="static copy e2e",
+                              prompts=[{"text": "ohwx dog on a beach", "num_images": 1}])
+    write_notebook(lab.root / "watch.ipynb", [WATCH_CELL.format(tune_id=tune["id"])])
+    notebook.open("watch.ipynb")
+    notebook.run_all()
+    page.wait_for_selector(".astria-tune-progress", timeout=60_000)
+    page.evaluate("() => { document.querySelector('.astria-tune-progress').__astriaMark = 1; }")
+    # JupyterLab renders an output again on update_display_data, building a new view: none
+    # may come while the tune trains (the user may be typing or clicking Stop)
+    seen: list[tuple[bool, str]] = []
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        view = page.evaluate(_JS_VIEW)
+        if view is not None:
+            seen.append((view["same"], view["status"]))
+        if "status trained" in page.evaluate(_JS_SAVED_COPY):
+            break
+        time.sleep(0.25)
+    running = [same for same, status in seen if status in ("queued", "training")]
+    assert running and all(running), seen  # the view the user had all along
+    copy = page.evaluate(_JS_SAVED_COPY)
+    assert "status trained · 1 prompt: 1 done, 0 failed · 1 image" in copy
+    assert copy.count("<img") == 1
+    # the final update rebuilt the view once: it is a live widget again, not an error
+    page.wait_for_function("() => { const s = document.querySelector("
+                           "'.astria-tune-progress .astria-tune-status');"
+                           " return s && s.textContent.trim() === 'trained'; }",
+                           timeout=30_000)
+    assert "Error displaying widget" not in page.inner_text(".jp-Notebook")
+    notebook.save()
+    saved = nbformat.read(str(lab.root / "watch.ipynb"), as_version=4)
+    (output,) = saved.cells[0].outputs
+    assert WIDGET_VIEW in output.data and "status trained" in output.data["text/html"]
