@@ -226,8 +226,8 @@ form
     md('''
 A saved notebook does not keep live widgets, so on GitHub or nbviewer the cell above shows a
 static copy instead: its fields, then the submission's status and small thumbnails of the
-results (kept current as they arrive). In JupyterLab the form looks like this (here after a
-submission, with its upload and training progress and the generated images):
+results (brought up to date when the watch ends). In JupyterLab the form looks like this
+(here after a submission, with its upload and training progress and the generated images):
 
 ![TuneForm in JupyterLab after a submission](images/screenshots/tune-form.png)
 '''),
