@@ -19,8 +19,9 @@ The rules live in :func:`render`, once for every widget:
   :data:`MAX_FALLBACK_BYTES`: texts are cut, and tiles past the budget keep their caption
   without an image.
 - **No secrets.** The only URLs in a fallback are ``data:`` URIs: an image is embedded, never
-  linked, and any URL inside a text (an error message, a prompt) is replaced by ``[link]``, so
-  a signed URL's signature never gets in. No key is ever passed here.
+  linked, and any URL inside a text (an error message, a prompt) is replaced by ``[link]`` (a
+  bare query string by ``?[query]``), so a signed URL's signature never gets in. No key is
+  ever passed here.
 - **One line.** The HTML holds no newline, so one sanitize rule can mask it whole (nbval).
 """
 
@@ -58,6 +59,7 @@ MAX_CAPTION = 80
 MAX_TILES = 48  # the studio's largest grid
 MAX_NOTE = 160
 _URL = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://\S+")
+_QUERY = re.compile(r"\?\S*=\S*")  # "...with url: /files/x.png?sig=..." (no scheme)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 _SLOT = re.compile(r"\x00(\d+)\x00")
 _NO_PREVIEW = '<div style="color:#6b7280"><small>(no preview)</small></div>'
@@ -98,9 +100,10 @@ class Section:
 
 # -- building blocks ---------------------------------------------------------------------------
 def text(value: Any, limit: int = MAX_LINE) -> str:
-    """``value`` as escaped one-line HTML text: URLs replaced by ``[link]``, whitespace and
-    control characters folded to one space, cut to ``limit`` characters."""
-    plain = _URL.sub("[link]", str(value))
+    """``value`` as escaped one-line HTML text: URLs replaced by ``[link]`` and query strings
+    by ``?[query]``, whitespace and control characters folded to one space, cut to ``limit``
+    characters."""
+    plain = _QUERY.sub("?[query]", _URL.sub("[link]", str(value)))
     plain = " ".join(_CONTROL.sub(" ", plain).split())
     if len(plain) > limit:
         plain = plain[:max(0, limit - 1)] + "…"

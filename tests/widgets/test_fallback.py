@@ -110,6 +110,8 @@ def test_text_is_escaped_one_line_and_keeps_no_url() -> None:
     signed = "https://bucket.example/x.png?X-Amz-Signature=abc123&token=s3cr3t"
     shown = text(f"<b>oops</b>\nfetch {signed} failed\x00")
     assert shown == "&lt;b&gt;oops&lt;/b&gt; fetch [link] failed"
+    path = "HTTPConnectionPool(host='h', port=1): Max retries with url: /f/1.png?sig=abc&x=1"
+    assert text(path).endswith("with url: /f/1.png?[query]") and "sig" not in text(path)
     assert text("x" * 500, 10) == "x" * 9 + "…"
 
 
