@@ -31,6 +31,8 @@ from astria_widgets.client.errors import (
 from astria_widgets.client.recommend import RECOMMENDED_FIELDS, override_notes, recommend
 from astria_widgets.client.watch import TuneWatch
 from astria_widgets.imaging.checks import caption_branch_problems
+from astria_widgets.widgets.fallback import StaticFallback
+from astria_widgets.widgets.fallback_html import Section, form_section
 from astria_widgets.widgets.fields import (
     FIELD_NAMES,
     choice_problem,
@@ -152,7 +154,7 @@ class SubmitHandle:
         return f"SubmitHandle(title={self.title!r}, status={self.status!r}, tune={tune_id})"
 
 
-class TuneForm(w.VBox):
+class TuneForm(StaticFallback, w.VBox):
     """A form to create a tune: training images, fields, prompts, Submit and live progress.
 
     ``TuneForm(client=None, **initial_values)``: ``client`` defaults to ``connect()`` at the first
@@ -170,6 +172,7 @@ class TuneForm(w.VBox):
 
     valid = traitlets.Bool(False, help="True when Submit is possible")
     reason = traitlets.Unicode("", help="why Submit is disabled ('' when it is not)")
+    static_kind = "tune-form"  # its output's static copy: widgets/fallback.py
 
     def __init__(self, client: AstriaClient | None = None, **initial_values: Any) -> None:
         unknown = set(initial_values) - set(INITIAL_VALUE_NAMES)
@@ -623,6 +626,16 @@ class TuneForm(w.VBox):
                     self._refresh()
         except Exception:  # noqa: BLE001 - a subscriber must never raise
             logger.exception("form update failed")
+        if handle is self._handle and handle.done:  # once (widgets/fallback.py: when copies update)
+            self.refresh_static(now=True)
+
+    def static_sections(self) -> list[Section]:
+        """The form's title, class and counts, then its submission's progress (static copy)."""
+        raw = {name: self.fields[name].value for name in ("title", "name", "branch")}
+        heading = form_section({**raw, "prompts": self.prompt_editor.value}, self.picker.count,
+                               submitted=self._handle is not None)
+        progress = self._handle.progress.static_sections() if self._handle is not None else []
+        return [heading, *progress]
 
     def _on_submit_failed(self, handle: SubmitHandle, title: str, exc: BaseException) -> None:
         logger.warning(

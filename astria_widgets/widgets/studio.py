@@ -23,6 +23,8 @@ from astria_widgets.client.errors import InputError
 from astria_widgets.client.prompt_params import PARAMS
 from astria_widgets.client.studio_model import StudioModel
 from astria_widgets.client.sweep import SWEEPABLE, parse_values
+from astria_widgets.widgets.fallback import StaticFallback
+from astria_widgets.widgets.fallback_html import Section, studio_section
 from astria_widgets.widgets.formatting import error_html, errors_html, short_error
 from astria_widgets.widgets.studio_params import (
     STUDIO_GROUPS,
@@ -50,7 +52,7 @@ class StudioInvalid(InputError):
         super().__init__(problems, context=context or "The studio is not ready to submit")
 
 
-class PromptStudio(w.VBox):
+class PromptStudio(StaticFallback, w.VBox):
     """Generate with a trained tune (or a gallery model), sweep parameters, keep the results.
 
     ``PromptStudio(client=None, tune=None, **initial_values)``: ``client`` defaults to
@@ -60,6 +62,7 @@ class PromptStudio(w.VBox):
 
     valid = traitlets.Bool(False, help="True when Submit is possible")
     reason = traitlets.Unicode("", help="why Submit is disabled ('' when it is not)")
+    static_kind = "prompt-studio"  # its output's static copy: widgets/fallback.py
 
     def __init__(self, client: AstriaClient | None = None, tune: Any = None,
                  **initial_values: Any) -> None:
@@ -325,6 +328,14 @@ class PromptStudio(w.VBox):
         if run.done:
             self._guard(self._show_balance)
         self._refresh()
+        if run.done:  # the finished grid, once (see widgets/fallback.py: when copies update)
+            self.refresh_static(now=True)
+
+    def static_sections(self) -> list[Section]:
+        """The tune, the prompt as sent and the latest run's grid, for the static copy."""
+        plan = self.model.preview(self.text.value)
+        return [studio_section(self.model.tune, plan.text if plan is not None else None),
+                *self.results.static_sections()]
 
     # -- submitting --------------------------------------------------------------------------
     @property
