@@ -142,6 +142,13 @@ def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds")
 
 
+def _tune_id(value: Any) -> int:
+    """A tune id given by a user, by the one id rule (``InputError`` naming ``tune_id``)."""
+    from astria_widgets.client.api import record_id
+
+    return record_id(value, "tune_id")
+
+
 class TuneHistory:
     """A local, persistent copy of an account's tunes, synced incrementally.
 
@@ -163,20 +170,25 @@ class TuneHistory:
         return self._load("SELECT json FROM tunes ORDER BY id DESC")
 
     def prompt_records(self, tune_id: int | None = None) -> list[dict[str, Any]]:
-        """Stored prompts, newest first; only those of ``tune_id`` when given (no request)."""
+        """Stored prompts, newest first; only those of ``tune_id`` when given (no request).
+
+        ``tune_id`` is read by the one id rule (``client.api.record_id``: ``True`` or ``5.7``
+        is an ``InputError`` naming it, never tune 1 or 5).
+        """
         if tune_id is None:
             return self._load("SELECT json FROM prompts ORDER BY id DESC")
-        if not _storable(tune_id):
+        tid = _tune_id(tune_id)
+        if not _storable(tid):
             return []
-        return self._load(
-            "SELECT json FROM prompts WHERE tune_id = ? ORDER BY id DESC", (int(tune_id),)
-        )
+        return self._load("SELECT json FROM prompts WHERE tune_id = ? ORDER BY id DESC", (tid,))
 
     def get(self, tune_id: int) -> dict[str, Any] | None:
-        """The stored record of one tune, or None."""
-        if not _storable(tune_id):
+        """The stored record of one tune, or None (``tune_id`` read as in
+        :meth:`prompt_records`)."""
+        tid = _tune_id(tune_id)
+        if not _storable(tid):
             return None
-        rows = self._load("SELECT json FROM tunes WHERE id = ?", (int(tune_id),))
+        rows = self._load("SELECT json FROM tunes WHERE id = ?", (tid,))
         return rows[0] if rows else None
 
     def unfinished_ids(self) -> list[int]:

@@ -53,20 +53,22 @@ def record_id(value: Any, label: str) -> int:
     """An object id as int, or :class:`InputError` naming the argument ``label``.
 
     The one id rule of the package: a whole number (``int``, a numpy integer, an integral
-    float such as ``5.0``) or its digits as text, at least 1. ``True``/``False``, ``5.7``,
-    ``"1e3"`` and the like are refused, never truncated or read as 1.
+    float such as ``5.0`` or ``numpy.float32(5)``) or its digits as text, at least 1.
+    ``True``/``False``, ``5.7``, ``"1e3"`` and the like are refused, never truncated or read
+    as 1. Every id a user gives (the client's calls, the studio, the browser, the watches,
+    ``watch_tune``, the magic and the commands) goes through it.
     """
     number: int | None = None
     if isinstance(value, bool) or type(value).__name__ == "bool_":
         number = None
     elif isinstance(value, numbers.Integral):
         number = int(value)
-    elif isinstance(value, float) and math.isfinite(value) and value.is_integer():
+    elif isinstance(value, numbers.Real) and math.isfinite(value) and float(value).is_integer():
         number = int(value)
     elif isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
         number = int(value.strip())
     if number is None:
-        if isinstance(value, float):
+        if isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral):
             raise InputError(f"{label}: {value!r} is not a whole number (ids are whole "
                              "numbers)")
         raise InputError(f"{label}: {value!r} is not a numeric id")

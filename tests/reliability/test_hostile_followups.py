@@ -18,6 +18,7 @@ Every input tried is counted with :func:`hostile.probe`.
 from __future__ import annotations
 
 import functools
+import importlib
 import io
 import os
 import re
@@ -268,6 +269,20 @@ def test_a_whole_id_of_another_type_is_watched_as_that_tune(client):
         probe("lost or changed")
 
 
+@pytest.mark.parametrize("given", BAD_IDS, ids=repr)
+def test_the_history_reads_no_tune_for_an_id_it_would_truncate(tmp_path, given):
+    from astria_widgets.history import TuneHistory
+
+    history = TuneHistory(tmp_path / "h.sqlite")
+    with pytest.raises(InputError, match="tune_id"):
+        history.get(given)
+    with pytest.raises(InputError, match="tune_id"):
+        history.prompt_records(given)
+    assert (given in history) is False
+    history.close()
+    probe("lost or changed")
+
+
 @pytest.fixture(scope="module")
 def shell():
     ip = InteractiveShell.instance()
@@ -292,7 +307,8 @@ def test_the_watch_command_refuses_a_bad_id_before_connecting(monkeypatch, capsy
     def no_connect(**_kw: Any) -> None:
         raise AssertionError("connected for an id that cannot be a tune")
 
-    monkeypatch.setattr("astria_widgets.connect.connect", no_connect)
+    monkeypatch.setattr(importlib.import_module("astria_widgets.connect"), "connect",
+                        no_connect)
     with pytest.raises(SystemExit) as info:
         watch.main(["--", arg])
     assert info.value.code == 2
