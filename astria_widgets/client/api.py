@@ -898,6 +898,7 @@ class AstriaClient:
         if not isinstance(text, str) or not text.strip():
             problems.append("text: the prompt text is empty")
         params, file_problems = read_prompt_files(params)
+        params = prompt_params.plain_params(params)  # np.int64(3) -> 3, seed=1.0 -> 1
         problems.extend(prompt_params.problem_list(prompt_params.param_problems(params)))
         problems.extend(file_problems)
         records: list[Record] = []
