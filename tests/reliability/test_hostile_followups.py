@@ -270,16 +270,21 @@ def test_a_whole_id_of_another_type_is_watched_as_that_tune(client):
 
 
 @pytest.mark.parametrize("given", BAD_IDS, ids=repr)
-def test_the_history_reads_no_tune_for_an_id_it_would_truncate(tmp_path, given):
+def test_the_history_reads_no_tune_for_an_id_it_would_truncate(client, tmp_path, given):
     from astria_widgets.history import TuneHistory
 
-    history = TuneHistory(tmp_path / "h.sqlite")
-    with pytest.raises(InputError, match="tune_id"):
-        history.get(given)
-    with pytest.raises(InputError, match="tune_id"):
-        history.prompt_records(given)
-    assert (given in history) is False
-    history.close()
+    for title in ("one", "two"):
+        client.create_tune(name="man", title=title, image_urls=["https://example.com/a.jpg"],
+                           branch="fast", prompts=["ohwx man, portrait"])
+    with TuneHistory(tmp_path / "h.sqlite", client) as history:
+        history.sync()
+        history.sync_prompts()
+        first = min(r["id"] for r in history.records())
+        assert history.get(first) is not None and history.prompt_records(first)
+        for wrong in (given, True, first + 0.7):  # never tune 1, never a truncated id
+            assert history.get(wrong) is None
+            assert history.prompt_records(wrong) == []
+            assert (wrong in history) is False
     probe("lost or changed")
 
 
