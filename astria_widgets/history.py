@@ -142,6 +142,19 @@ def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds")
 
 
+def _held_id(value: Any) -> int | None:
+    """The tune id ``value`` stands for by the one id rule (``client.api.record_id``), or None
+    when it is no id a history could hold: ``True`` is not tune 1, ``5.7`` not tune 5."""
+    from astria_widgets.client.api import record_id
+    from astria_widgets.client.errors import InputError
+
+    try:
+        number = record_id(value, "tune_id")
+    except InputError:
+        return None
+    return number if _storable(number) else None
+
+
 class TuneHistory:
     """A local, persistent copy of an account's tunes, synced incrementally.
 
@@ -163,20 +176,26 @@ class TuneHistory:
         return self._load("SELECT json FROM tunes ORDER BY id DESC")
 
     def prompt_records(self, tune_id: int | None = None) -> list[dict[str, Any]]:
-        """Stored prompts, newest first; only those of ``tune_id`` when given (no request)."""
+        """Stored prompts, newest first; only those of ``tune_id`` when given (no request).
+
+        ``tune_id`` is read by the one id rule (``client.api.record_id``): a value that is no
+        id a history holds (``True``, ``5.7``, ``0``, ``10**30``) has no prompts; it is never
+        read as tune 1 or 5.
+        """
         if tune_id is None:
             return self._load("SELECT json FROM prompts ORDER BY id DESC")
-        if not _storable(tune_id):
+        tid = _held_id(tune_id)
+        if tid is None:
             return []
-        return self._load(
-            "SELECT json FROM prompts WHERE tune_id = ? ORDER BY id DESC", (int(tune_id),)
-        )
+        return self._load("SELECT json FROM prompts WHERE tune_id = ? ORDER BY id DESC", (tid,))
 
     def get(self, tune_id: int) -> dict[str, Any] | None:
-        """The stored record of one tune, or None."""
-        if not _storable(tune_id):
+        """The stored record of one tune, or None (``tune_id`` read as in
+        :meth:`prompt_records`: ``get(True)`` is None, not tune 1)."""
+        tid = _held_id(tune_id)
+        if tid is None:
             return None
-        rows = self._load("SELECT json FROM tunes WHERE id = ?", (int(tune_id),))
+        rows = self._load("SELECT json FROM tunes WHERE id = ?", (tid,))
         return rows[0] if rows else None
 
     def unfinished_ids(self) -> list[int]:

@@ -228,9 +228,13 @@ class AstriaMagics(Magics):
         parser = _Parser(prog="watch", add_help=False)
         parser.add_argument("tune_id", type=int)
         options = parser.parse_args(args)
+        from astria_widgets.client.errors import InputError
         from astria_widgets.widgets.progress import watch_tune
 
-        return watch_tune(options.tune_id, client=self.client)
+        try:
+            return watch_tune(options.tune_id, client=self.client)
+        except InputError as exc:  # the one id rule: 0 or -5 is no tune
+            raise UsageError(f"%astria watch: {exc}\n\n{HELP['watch']}") from None
 
     def _generate(self, args: list[str]) -> GenerationRun:
         from astria_widgets.client.errors import AstriaError

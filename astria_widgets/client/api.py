@@ -53,20 +53,22 @@ def record_id(value: Any, label: str) -> int:
     """An object id as int, or :class:`InputError` naming the argument ``label``.
 
     The one id rule of the package: a whole number (``int``, a numpy integer, an integral
-    float such as ``5.0``) or its digits as text, at least 1. ``True``/``False``, ``5.7``,
-    ``"1e3"`` and the like are refused, never truncated or read as 1.
+    float such as ``5.0`` or ``numpy.float32(5)``) or its digits as text, at least 1.
+    ``True``/``False``, ``5.7``, ``"1e3"`` and the like are refused, never truncated or read
+    as 1. Every id a user gives (the client's calls, the studio, the browser, the watches,
+    ``watch_tune``, the magic and the commands) goes through it.
     """
     number: int | None = None
     if isinstance(value, bool) or type(value).__name__ == "bool_":
         number = None
     elif isinstance(value, numbers.Integral):
         number = int(value)
-    elif isinstance(value, float) and math.isfinite(value) and value.is_integer():
+    elif isinstance(value, numbers.Real) and math.isfinite(value) and float(value).is_integer():
         number = int(value)
     elif isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
         number = int(value.strip())
     if number is None:
-        if isinstance(value, float):
+        if isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral):
             raise InputError(f"{label}: {value!r} is not a whole number (ids are whole "
                              "numbers)")
         raise InputError(f"{label}: {value!r} is not a numeric id")
@@ -200,37 +202,32 @@ def check_characteristics(value: Any, label: str = "characteristics"
     return found, problems
 
 
-def _image_part(value: Any, label: str) -> Any:
-    """An input/mask image given like a training image, as an upload part (checked)."""
-    if isinstance(value, str):
-        if not value.strip():
-            raise InputError(f"{label}: the path is empty")
-        value = Path(value)
-    part = uploads.as_file_part(value, label)  # its problems start with the label
-    if part is None:
-        raise InputError(f"{label}: give a path, bytes, an open binary file, a (name, bytes) "
-                         f"pair or an http(s) URL, not {type(value).__name__}")
-    if not uploads.image_format(part[1]):
-        raise InputError(f"{label}: {part[0]} is not an image (JPEG, PNG, WebP, GIF or BMP)")
-    return part
+FILE_INPUTS: dict[str, str] = {
+    "input_image": "image", "mask_image": "image", "video_first_frame": "image",
+    "video_last_frame": "image", "input_video": "video", "audio_reference": "audio",
+}
+"""The single-file inputs of a prompt and what each holds (``uploads.read_media``'s kind).
 
-
-_IMAGE_INPUTS = ("input_image", "mask_image")
+The API notes (section 2.7) document each as "file / URL": a multipart file upload, or its
+``<name>_url`` parameter. That is the reading chosen: a local path (or bytes, an open file, a
+``(name, bytes)`` pair) is read and uploaded; an http(s) URL goes in ``<name>_url``. Never is
+a path sent as text."""
 
 
 def read_prompt_files(params: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
-    """``(params with their local image inputs read and checked, problems naming each)``.
+    """``(params with their local file inputs read and checked, problems naming each)``.
 
-    Nothing is sent. ``input_image`` / ``mask_image``: an http(s) URL moves to
-    ``input_image_url`` / ``mask_image_url``; a path, bytes, an open binary file or a
-    ``(name, bytes)`` pair is read once (``uploads``) and must be a picture.
-    ``image_references``: a list of the same, each read like ``input_image`` (URLs belong in
-    ``image_reference_urls``). Values already read pass unchanged, so reading twice is cheap.
-    ``None`` values are dropped.
+    Nothing is sent. Each input of :data:`FILE_INPUTS` (``input_image``, ``mask_image``,
+    ``video_first_frame``, ``video_last_frame``: pictures; ``input_video``: a video;
+    ``audio_reference``: a sound): an http(s) URL moves to ``<name>_url``; a path, bytes, an
+    open binary file or a ``(name, bytes)`` pair is read once (``uploads.read_media``: regular
+    files only, with a size limit) and must hold its kind. ``image_references``: a list of
+    pictures, each read like ``input_image`` (URLs belong in ``image_reference_urls``). Values
+    already read pass unchanged, so reading twice is cheap. ``None`` values are dropped.
     """
     out = {k: v for k, v in params.items() if v is not None}
     problems: list[str] = []
-    for name in _IMAGE_INPUTS:
+    for name, kind in FILE_INPUTS.items():
         value = out.get(name)
         if value is None:
             continue
@@ -241,7 +238,7 @@ def read_prompt_files(params: Mapping[str, Any]) -> tuple[dict[str, Any], list[s
                 out[f"{name}_url"] = out.pop(name).strip()
             continue
         try:
-            out[name] = _image_part(value, name)
+            out[name] = uploads.read_media(value, name, kind)
         except InputError as exc:
             problems.extend(exc.problems)
     if isinstance(out.get("image_references"), (list, tuple)) and not out["image_references"]:
@@ -263,7 +260,7 @@ def read_prompt_files(params: Mapping[str, Any]) -> tuple[dict[str, Any], list[s
                                 "image_reference_urls")
                 continue
             try:
-                parts.append(_image_part(item, label))
+                parts.append(uploads.read_media(item, label, "image"))
             except InputError as exc:
                 problems.extend(exc.problems)
         out["image_references"] = parts
@@ -901,6 +898,7 @@ class AstriaClient:
         if not isinstance(text, str) or not text.strip():
             problems.append("text: the prompt text is empty")
         params, file_problems = read_prompt_files(params)
+        params = prompt_params.plain_params(params)  # np.int64(3) -> 3, seed=1.0 -> 1
         problems.extend(prompt_params.problem_list(prompt_params.param_problems(params)))
         problems.extend(file_problems)
         records: list[Record] = []

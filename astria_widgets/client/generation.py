@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from astria_widgets.client.downloads import DownloadCounts
 from astria_widgets.client.errors import InputError
 from astria_widgets.client.prompt_params import param_problems, problem_list
 from astria_widgets.client.references import PromptPlan, plan_prompt
@@ -68,11 +69,13 @@ def _ready_cells(client: AstriaClient, tunes: list[Record], text: str,
 
 class BackgroundDownload:
     """A download running in its own daemon thread: ``progress``, ``done``, ``result``,
-    ``error``, ``wait()``. ``on_change(job)`` is called in that thread after each file and at
-    the end (a raising callback is logged, never ends the download)."""
+    ``error``, ``counts`` (a :class:`~.downloads.DownloadCounts`: files saved now and files
+    already there), ``wait()``. ``on_change(job)`` is called in that thread after each file
+    and at the end (a raising callback is logged, never ends the download)."""
 
     def __init__(self, on_change: Callable[[BackgroundDownload], Any] | None = None) -> None:
         self.progress: tuple[int, int] = (0, 0)
+        self.counts = DownloadCounts()
         self.result: list[Path] | Path | None = None
         self.error: BaseException | None = None
         self._on_change = on_change
@@ -275,17 +278,21 @@ class GenerationRun:
         self.client.like_prompt(prompt_id)
 
     def download(self, dest: str | Path, *, zip: bool = False,
-                 progress: Callable[[int, int], Any] | None = None) -> list[Path] | Path:
-        """Save every finished image of the run (``client.download``); blocks."""
+                 progress: Callable[[int, int], Any] | None = None,
+                 counts: DownloadCounts | None = None) -> list[Path] | Path:
+        """Save every finished image of the run (``client.download``); blocks. ``counts`` is
+        told how many files were saved and how many were already there."""
         done = [p for p in self.prompts if p.get("images")]
-        return self.client.download(done, dest, zip=zip, progress=progress or (lambda *_: None))
+        return self.client.download(done, dest, zip=zip, progress=progress or (lambda *_: None),
+                                    counts=counts)
 
     def start_download(self, dest: str | Path, *, zip: bool = False,
                        on_change: Callable[[BackgroundDownload], Any] | None = None
                        ) -> BackgroundDownload:
         """:meth:`download` in a daemon thread (the kernel stays free); returns at once."""
         job = BackgroundDownload(on_change)
-        job.start(lambda progress: self.download(dest, zip=zip, progress=progress))
+        job.start(lambda progress: self.download(dest, zip=zip, progress=progress,
+                                                 counts=job.counts))
         return job
 
     def contact_sheet(self, tile: int = 256) -> bytes:

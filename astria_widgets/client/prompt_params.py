@@ -13,10 +13,15 @@ Choices made where the docs are loose (see the API notes' ambiguity table):
   ``controlnet_txt2img`` and a mask act on an input image, so they need one (the docs say so for
   ``controlnet``; for the others the parameter means nothing without it).
 - ``inpaint_faces`` and ``hires_fix`` need ``super_resolution=True`` (docs).
+- Numbers (:func:`plain_value`): numpy scalars (a DataFrame's ``np.int64``) are taken where
+  Python numbers are, and sent as Python's; an integral float for an integer parameter is
+  sent as the int (``seed=1.0`` sends ``1``), a non-integral one is refused naming it.
 """
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -157,12 +162,61 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+def _is_bool(value: Any) -> bool:
+    """True for ``True``/``False`` and numpy's booleans (never numbers here)."""
+    kind = type(value)
+    return isinstance(value, bool) or (kind.__module__ == "numpy"
+                                       and kind.__name__ in ("bool_", "bool"))
+
+
+def _whole_numbers(param: Param) -> bool:
+    """An ``int`` parameter, or an enum whose choices are whole numbers (``backend_version``)."""
+    return param.kind == "int" or (param.kind == "enum" and bool(param.choices) and all(
+        isinstance(c, int) and not isinstance(c, bool) for c in param.choices))
+
+
+def plain_value(param: Param, value: Any) -> Any:
+    """``value`` as it is sent for ``param``: the one number rule of prompt parameters.
+
+    A numpy scalar (``np.int64(3)`` from a DataFrame column, ``np.float32``, ``np.bool_``)
+    becomes the Python number (or bool) it is; for a whole-number parameter (``int``, an enum
+    of whole numbers) an integral float is the int (``1.0`` -> ``1``, sent as ``"1"``, not
+    ``"1.0"``). Anything else comes back as given for :func:`value_problem` to judge
+    (``seed=1.5`` stays 1.5 and is refused naming ``seed``; nothing is rounded).
+    """
+    if param.kind == "bool":
+        return bool(value) if _is_bool(value) else value
+    whole = _whole_numbers(param)
+    if not whole and param.kind != "float":
+        return value
+    if _is_bool(value):
+        return value  # a switch is not a number: refused by value_problem
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        number = float(value)
+        if whole and math.isfinite(number) and number.is_integer():
+            return int(number)
+        return number
+    return value
+
+
+def plain_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    """``params`` with every catalogue parameter's value as :func:`plain_value` sends it."""
+    return {name: plain_value(PARAMS[name], value) if isinstance(name, str) and name in PARAMS
+            else value for name, value in params.items()}
+
+
 def _shown(bound: float | None) -> float | int | None:
     return int(bound) if bound is not None and float(bound).is_integer() else bound
 
 
 def value_problem(param: Param, value: Any) -> str | None:
-    """Why ``value`` is not valid for ``param`` (``None`` when it is). No name prefix."""
+    """Why ``value`` is not valid for ``param`` (``None`` when it is). No name prefix.
+
+    ``value`` is judged as :func:`plain_value` sends it (``np.int64(3)`` is the seed 3).
+    """
+    value = plain_value(param, value)
     if param.kind == "bool":
         return None if isinstance(value, bool) else f"must be True or False, not {value!r}"
     if param.kind in ("int", "float"):
@@ -183,7 +237,7 @@ def value_problem(param: Param, value: Any) -> str | None:
             return f"{value!r} is not a multiple of {param.multiple_of}"
         return None
     if param.kind == "enum":
-        if value in param.choices and not isinstance(value, bool):
+        if not _is_bool(value) and _hashable(value) and value in param.choices:
             return None
         return f"{value!r} is not one of {', '.join(str(c) for c in param.choices)}"
     if param.kind == "text":
@@ -203,6 +257,14 @@ def value_problem(param: Param, value: Any) -> str | None:
     return None  # files: read (and their problems named) when the request is built
 
 
+def _hashable(value: Any) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
 TRUE_WORDS = ("yes", "true", "on", "1")
 FALSE_WORDS = ("no", "false", "off", "0")
 """The words a user may type for a switch (any case, surrounding spaces ignored)."""
@@ -211,12 +273,12 @@ FALSE_WORDS = ("no", "false", "off", "0")
 def read_bool(value: Any) -> bool:
     """A switch given by a user as a bool: the one boolean rule of user input.
 
-    ``True``/``False``, the whole numbers 1/0, or a word of :data:`TRUE_WORDS` /
-    :data:`FALSE_WORDS` (``"no"`` is False, never "a non-empty string, so True"). Anything
+    ``True``/``False`` (numpy's too), the whole numbers 1/0, or a word of :data:`TRUE_WORDS`
+    / :data:`FALSE_WORDS` (``"no"`` is False, never "a non-empty string, so True"). Anything
     else raises ``ValueError`` saying what was given; the caller names the parameter.
     """
-    if isinstance(value, bool):
-        return value
+    if _is_bool(value):
+        return bool(value)
     if type(value) is int and value in (0, 1):
         return bool(value)
     if isinstance(value, str):

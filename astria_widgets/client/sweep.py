@@ -15,7 +15,7 @@ from itertools import product
 from typing import Any
 
 from astria_widgets.client.errors import InputError
-from astria_widgets.client.prompt_params import PARAMS, param_problems, parse_text
+from astria_widgets.client.prompt_params import PARAMS, param_problems, parse_text, plain_value
 
 MAX_SWEEP_PARAMS = 2
 MAX_SWEEP_PROMPTS = 48
@@ -86,7 +86,9 @@ def plan_sweep(sweep: Mapping[str, Sequence[Any]] | None,
 
     Raises :class:`InputError` listing every problem: a sweep that is not a dict, more than
     two parameters, an empty value list, a value repeated (``1`` and ``1.0`` are the same
-    seed), too many prompts, or a value the catalogue refuses.
+    seed), too many prompts, or a value the catalogue refuses. A numpy array (or a pandas
+    Series) is a list of values; each value is planned as
+    :func:`~astria_widgets.client.prompt_params.plain_value` sends it (``np.int64(1)`` -> 1).
     """
     base = dict(base or {})
     if sweep is not None and not isinstance(sweep, Mapping):
@@ -104,10 +106,13 @@ def plan_sweep(sweep: Mapping[str, Sequence[Any]] | None,
     axes: list[tuple[str, tuple[Any, ...]]] = []
     for name, values in sweep.items():
         label = f"sweep[{name}]"
+        if hasattr(values, "tolist") and not isinstance(values, (str, bytes)):
+            values = values.tolist()  # a numpy array or a pandas Series: its values
         if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
             problems.append(f"{label}: give a list of values, e.g. [1, 2, 3]")
             continue
-        values = tuple(values)
+        param = PARAMS.get(name)
+        values = tuple(values if param is None else (plain_value(param, v) for v in values))
         if not values:
             problems.append(f"{label}: the list of values is empty")
             continue

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from astria_widgets.client.api import record_id
 from astria_widgets.client.errors import AstriaError, WaitTimeout
 from astria_widgets.client.status import (
     PROMPT_TERMINAL,
@@ -220,10 +221,10 @@ class TuneWatch(_Watch):
         self._upload: tuple[int, int] | None = None
         self._upload_step = -1
         if isinstance(tune, dict):
-            self._tune, self._tune_id = dict(tune), int(tune["id"])
+            self._tune, self._tune_id = dict(tune), record_id(tune.get("id"), "tune['id']")
             self._status = tune_status(tune)
         elif tune is not None:
-            self._tune_id = int(tune)
+            self._tune_id = record_id(tune, "tune")
 
     # -- public state ------------------------------------------------------------------------
     @property
@@ -389,8 +390,9 @@ class PromptsWatch(_Watch):
     def __init__(self, client: AstriaClient, tune_id: int, prompt_ids: Iterable[int] = (), *,
                  timeout: float | None = None, fetch_images: bool = False) -> None:
         super().__init__(client, timeout=timeout, fetch_images=fetch_images)
-        self.tune_id = int(tune_id)
-        self._ids: list[int] = [int(p) for p in prompt_ids]
+        self.tune_id = record_id(tune_id, "tune_id")
+        self._ids: list[int] = [record_id(p, f"prompt_ids[{i}]")
+                                for i, p in enumerate(prompt_ids)]
         self._records: dict[int, Record] = {}
         self._status = "pending"
 

@@ -212,15 +212,21 @@ class TuneBrowser(StaticFallback, widgets.VBox):
     def select(self, tune_id: int | None) -> None:
         """Show tune ``tune_id`` in the detail pane (``None`` clears it); ``KeyError`` if unknown.
 
-        The tune need not be on the current page or pass the filters.
+        The tune need not be on the current page or pass the filters. The id is read by the
+        one id rule (``client.api.record_id``): ``True`` or ``5.7`` is an ``InputError`` naming
+        ``tune_id`` and the selection stays.
         """
+        from astria_widgets.client.api import record_id
+
+        if tune_id is not None:
+            tune_id = record_id(tune_id, "tune_id")
         with self._lock:
-            if tune_id is not None and int(tune_id) not in self._frame.index:
+            if tune_id is not None and tune_id not in self._frame.index:
                 if self.load_state == "loading" and self._frame.empty:
                     raise KeyError(f"no tune {tune_id} yet: the tunes are still loading "
                                    "(call wait_loaded() first)")
                 raise KeyError(f"no tune {tune_id} in this browser ({len(self._frame):,} tunes)")
-            self.selected_id = None if tune_id is None else int(tune_id)
+            self.selected_id = tune_id
 
     def refresh(self) -> None:
         """Reload the source, keeping filters, page and selection where possible.

@@ -156,11 +156,18 @@ class TuneDetail(widgets.VBox):
             self.state = "empty"
 
     def show(self, tune_id: int, row: Mapping[str, Any], client: AstriaClient | None) -> None:
-        """Show ``row``'s fields now and, with a client, load images and prompts in a worker."""
+        """Show ``row``'s fields now and, with a client, load images and prompts in a worker.
+
+        ``tune_id`` is read by the one id rule (``client.api.record_id``; ``InputError`` naming
+        it, nothing changed).
+        """
+        from astria_widgets.client.api import record_id
+
+        tune_id = record_id(tune_id, "tune_id")
         with self._lock:
             self._generation += 1
             generation = self._generation
-            self.tune_id = int(tune_id)
+            self.tune_id = tune_id
             self._fields.value = render.detail_html(tune_id, row)
             self._reset_media()
             self.generate_button.disabled = client is None or row.get("status") in (
@@ -178,7 +185,7 @@ class TuneDetail(widgets.VBox):
             self.state = "loading"
             self._done = done = threading.Event()
         worker = threading.Thread(
-            target=self._load, args=(generation, int(tune_id), urls, client, done),
+            target=self._load, args=(generation, tune_id, urls, client, done),
             name=f"astria-browser-detail-{tune_id}", daemon=True,
         )
         worker.start()

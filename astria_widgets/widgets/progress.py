@@ -166,6 +166,10 @@ class TuneProgress(StaticFallback, w.VBox):
             ]
         )
         self.add_class("astria-tune-progress")
+        if tune_id is not None:  # the one id rule: True is not tune 1, 5.7 not tune 5
+            from astria_widgets.client.api import record_id
+
+            tune_id = record_id(tune_id, "tune_id")
         self.tune_id = tune_id
         if tune_id is not None:
             self.heading.value = f"<b>Tune #{tune_id}</b>"
@@ -466,4 +470,6 @@ def watch_tune(tune_id: int, client: AstriaClient | None = None) -> TuneProgress
     its prompts settle, and ``.stop()`` to stop watching. The view renders a
     :class:`~astria_widgets.client.watch.TuneWatch` (``.watch``).
     """
-    return TuneProgress(int(tune_id)).start(client)
+    from astria_widgets.client.api import record_id
+
+    return TuneProgress(record_id(tune_id, "tune_id")).start(client)

@@ -14,7 +14,13 @@ from typing import Any
 
 import ipywidgets as w
 
-from astria_widgets.client.prompt_params import Param, group_params, parse_text, read_bool
+from astria_widgets.client.prompt_params import (
+    Param,
+    group_params,
+    parse_text,
+    plain_value,
+    read_bool,
+)
 
 STUDIO_GROUPS: tuple[tuple[str, str], ...] = (
     ("everyday", "Everyday"),
@@ -118,6 +124,7 @@ def field_value(param: Param, value: Any) -> Any:
             return read_bool(value)
         except ValueError as exc:
             raise ValueError(f"{param.name}: {exc}") from None
+    value = plain_value(param, value)  # np.int64(3) shows 3, seed=1.0 shows 1
     if param.kind == "enum":
         if value is None:
             return UNSET

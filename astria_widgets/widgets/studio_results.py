@@ -289,6 +289,7 @@ class StudioResults(StaticFallback, w.VBox):
         if job.error is not None:
             self.message.value = error_html(f"Download failed: {short_error(job.error)}")
         else:
-            count = len(job.result) if isinstance(job.result, list) else 1
-            self.message.value = html.escape(f"Saved {count} files to {folder}.")
+            saved, present = job.counts.saved, job.counts.present  # a re-run saves nothing
+            self.message.value = html.escape(f"Saved {saved} files to {folder}, {present} "
+                                             "already there.")
         self.download_button.disabled = False

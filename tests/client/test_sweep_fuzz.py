@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -29,6 +30,11 @@ scalars = st.one_of(
     st.text(max_size=12), st.binary(max_size=6),
     st.sampled_from([c for p in PARAMS.values() for c in p.choices] + ["1:1 ", "Euler", "yes",
                                                                         "no", "maybe"]),
+    # what a DataFrame's column gives: numpy numbers, integral floats
+    st.integers(min_value=-2, max_value=70).map(np.int64), st.booleans().map(np.bool_),
+    st.floats(min_value=-1, max_value=20).map(np.float64),
+    st.floats(min_value=-1, max_value=20, width=32).map(np.float32),
+    st.integers(min_value=-2, max_value=70).map(float),
 )
 values = st.one_of(scalars, st.lists(scalars, max_size=3),
                    st.dictionaries(st.text(max_size=3), scalars, max_size=2))
@@ -126,6 +132,11 @@ def test_prepare_prompt_sends_nothing_and_names_every_problem(client, params, te
         assert_named(exc.problems)
     else:
         assert plan.tune_id == 1504944 and param_problems(ready) == {}
+        for name, value in ready.items():  # numbers go out as Python's, whole ones as int
+            kind = PARAMS[name].kind if name in PARAMS else ""
+            if kind in ("int", "float", "bool"):
+                assert type(value) in {"int": (int,), "float": (int, float),
+                                       "bool": (bool,)}[kind], (name, value)
     finally:
         del transport.send
     assert sent == []

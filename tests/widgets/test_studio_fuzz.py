@@ -13,11 +13,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from astria_widgets.client import InputError
+from astria_widgets.client.prompt_params import plain_value
 from astria_widgets.client.sweep import MAX_SWEEP_PROMPTS, SWEEPABLE
 from astria_widgets.widgets import PromptStudio, StudioInvalid
 
@@ -31,6 +33,9 @@ scalars = st.one_of(
     st.text(max_size=10), st.binary(max_size=4),
     st.sampled_from(["1:1", "16:9", "2:1", "euler", "Euler", "Cinematic", "pose", "yes", "no",
                      "off", "maybe", "0", "1", "4K", " 7 ", "1e3", "²"]),
+    # what a DataFrame's column gives (issue 16 follow-up: numbers taken as Python's)
+    st.integers(min_value=-2, max_value=70).map(np.int64), st.booleans().map(np.bool_),
+    st.floats(min_value=0, max_value=16).map(np.float64), st.integers(0, 70).map(float),
 )
 values = st.one_of(scalars, st.lists(scalars, max_size=2))
 
@@ -85,8 +90,11 @@ def shown(studio: PromptStudio, name: str) -> Any:
 
 
 def expected(studio: PromptStudio, name: str, value: Any) -> Any:
-    """What the field must show for an accepted value: exactly what was given."""
+    """What the field must show for an accepted value: what was given, as it is sent
+    (``prompt_params.plain_value``: ``np.int64(3)`` shows 3, ``seed=1.0`` shows 1)."""
     kind = "text" if name == "text" else studio.params[name].kind
+    if name != "text":
+        value = plain_value(studio.params[name], value)
     if kind == "bool":
         if isinstance(value, str):
             assert value.strip().lower() in YES + NO
