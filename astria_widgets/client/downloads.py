@@ -282,6 +282,8 @@ def folder_problem(folder: Path, label: str = "dest", *, shown: Path | None = No
     gave when it is not ``folder`` itself (an archive in it).
     """
     shown = folder if shown is None else shown
+    if "\x00" in str(folder):  # the file system cannot name it (os.stat raises ValueError)
+        return f"{label}: {str(shown)!r} contains a NUL character; give a folder path"
     existing = folder
     while not existing.exists() and existing != existing.parent:
         if existing.is_symlink():  # a dangling link: mkdir would fail on it

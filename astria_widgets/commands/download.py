@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from astria_widgets.commands.arguments import path_text, positive_number
+from astria_widgets.commands.arguments import positive_number
 
 HELP = "save the images of tunes expiring soon (--expiring [--days N] [--dest DIR] [--zip])"
 
@@ -35,7 +35,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--days", type=positive_number("a positive number of days"),
                         default=None,
                         help="how soon counts as soon, in days (default 7)")
-    parser.add_argument("--dest", type=path_text, default="astria-downloads",
+    parser.add_argument("--dest", default="astria-downloads",
                         help="folder to save into (default ./astria-downloads)")
     parser.add_argument("--zip", action="store_true", help="one zip archive per tune")
     return parser

@@ -319,6 +319,8 @@ BAD_DESTS: dict[str, tuple[Callable[[Path], Any], bool]] = {
     "None": (lambda t: None, False),
     "a number": (lambda t: 5, True),
     "our archive, zip=False": (lambda t: t / "ours.zip", False),
+    "a NUL in it": (lambda t: "a\x00b", False),
+    "a NUL in it, zip=True": (lambda t: "a\x00b.zip", True),
 }
 
 
