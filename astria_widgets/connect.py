@@ -2,14 +2,18 @@
 
 Without ``ASTRIA_API_KEY`` (or with ``sandbox=True``) it reuses a live sandbox described by
 ``server.json`` in ``$ASTRIA_SANDBOX_DIR`` (default ``~/.astria-widgets/sandbox``), or starts
-one in-process and keeps it for the life of the Python process. This is the only place the
-client side imports the sandbox (its default data directory; the server only when one starts).
+one in-process and keeps it for the life of the Python process; one started on a new data
+folder seeds the documented history (300 tunes over the past year), as the
+``astria-widgets sandbox`` command does. This is the only place the client side imports the
+sandbox (its default data directory; the server only when one starts). Its one-line notice
+goes to stderr, so ``ID=$(python -c ...)`` captures only what the code prints.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import sys
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,6 +22,7 @@ import requests
 
 from astria_widgets.client import AstriaClient, PollPolicy
 from astria_widgets.sandbox.cli import default_data_dir as sandbox_dir
+from astria_widgets.sandbox.cli import history_to_seed
 
 if TYPE_CHECKING:
     from astria_widgets.sandbox import Sandbox
@@ -79,16 +84,25 @@ def stop_sandbox() -> bool:
 
 
 def connect(*, api_key: str | None = None, base_url: str | None = None, quiet: bool = False,
-            sandbox: bool = False, speed: float | None = None) -> AstriaClient:
+            sandbox: bool = False, speed: float | None = None,
+            seed_history: int | None = None) -> AstriaClient:
     """A client for the real API when a key is given or set, else for the local sandbox.
 
     ``sandbox=True`` uses the local sandbox even when ``ASTRIA_API_KEY`` is set (an explicit
     ``api_key`` or ``base_url`` with it is a ``ValueError``). ``speed`` applies only when a new
     in-process sandbox is started; a running sandbox that is reused keeps its own speed, and
-    the printed line says so. Unless ``quiet``, one line tells which sandbox is used.
+    the printed line says so. ``seed_history`` too applies only to a sandbox started here:
+    None (the default) seeds the documented history (300 tunes) into a new data folder and
+    nothing into an existing one, 0 starts a new folder empty, N tops the account up to N
+    tunes. Unless ``quiet``, one line on stderr tells which sandbox is used.
     """
     if speed is not None and speed <= 0:
         raise ValueError("connect(): speed must be positive")
+    if seed_history is not None:  # checked before anything starts, whichever sandbox is used
+        try:
+            history_to_seed(sandbox_dir(), seed_history)
+        except ValueError as exc:
+            raise ValueError(f"connect(): {exc}") from None
     if sandbox and (api_key is not None or base_url is not None):
         raise ValueError("connect(): sandbox=True picks the local sandbox; "
                          "api_key and base_url cannot be given with it")
@@ -113,11 +127,15 @@ def connect(*, api_key: str | None = None, base_url: str | None = None, quiet: b
 
                 directory.mkdir(parents=True, exist_ok=True)
                 options = {} if speed is None else {"speed": speed}
-                _sandbox = Sandbox(data_dir=directory, **options)
+                seed = history_to_seed(directory, seed_history)  # before the database exists
+                _sandbox = Sandbox(data_dir=directory, seed_history=seed, **options)
                 _sandbox.start()
                 url, key = _sandbox.url, _sandbox.api_key
                 how, note = "started the local sandbox", f"; speed {_sandbox.speed:g}"
+                if seed and seed_history is None:
+                    note += f"; a new data folder: seeded a history of {seed} tunes"
     if not quiet:
         why = "sandbox requested" if sandbox else "no ASTRIA_API_KEY set"
-        print(f"astria-widgets: {why}, {how} at {url} (simulated, free){note}")
+        print(f"astria-widgets: {why}, {how} at {url} (simulated, free){note}",
+              file=sys.stderr)
     return _sandbox_client(url, key)

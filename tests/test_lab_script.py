@@ -225,7 +225,7 @@ def test_lab_stops_cleanly_and_shares_its_sandbox(checkout: Checkout, figures) -
         assert probe.stdout.strip().splitlines()[-1].rstrip("/") == info["url"].rstrip("/")
         sync = checkout.run("astria-widgets", "sync")
         assert sync.returncode == 0, sync.stderr
-        assert f"reusing the local sandbox at {info['url'].rstrip('/')}" in sync.stdout
+        assert f"reusing the local sandbox at {info['url'].rstrip('/')}" in sync.stderr
         assert "300 stored" in sync.stdout  # the lab's seeded history, not an empty sandbox
 
         running = _marked_processes(checkout.mark)

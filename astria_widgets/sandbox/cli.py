@@ -2,7 +2,9 @@
 
 Prints one line with the URL (``Astria sandbox running at http://HOST:PORT``), flushed at once
 so a parent process can read it, then serves until Ctrl-C or SIGTERM. The API key is not
-printed; it is in ``<data dir>/server.json`` while the server runs.
+printed; it is in ``<data dir>/server.json`` while the server runs. A new data dir starts with
+the documented history (``DEFAULT_HISTORY`` tunes, see ``history_to_seed``), an existing one as
+it was; ``--seed-history 0`` starts a new one empty.
 """
 
 from __future__ import annotations
@@ -16,12 +18,29 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 HELP = "run a local Astria-compatible sandbox server (until Ctrl-C)"
+DEFAULT_HISTORY = 300  # the default sandbox's documented history: 300 tunes over the past year
 
 
 def default_data_dir() -> Path:
     """``$ASTRIA_SANDBOX_DIR``, else ``~/.astria-widgets/sandbox``."""
     env = os.environ.get("ASTRIA_SANDBOX_DIR")
     return Path(env).expanduser() if env else Path.home() / ".astria-widgets" / "sandbox"
+
+
+def history_to_seed(data_dir: str | os.PathLike[str], requested: int | None = None) -> int:
+    """How many historical tunes a default sandbox on ``data_dir`` seeds at its start.
+
+    ``requested`` None (the default): ``DEFAULT_HISTORY`` when the folder is new (no sandbox
+    database in it yet), else 0: an existing folder is never re-seeded. A number is used as
+    given (0: no seeding; N: top the account up to N tunes, as ``Sandbox(seed_history=N)``).
+    """
+    if requested is not None:
+        if isinstance(requested, bool) or not isinstance(requested, int) or requested < 0:
+            raise ValueError(f"seed_history must be a whole number >= 0, got {requested!r}")
+        return requested
+    from .state import DB_NAME
+
+    return 0 if (Path(data_dir).expanduser() / DB_NAME).exists() else DEFAULT_HISTORY
 
 
 def start_time(text: str) -> datetime:
@@ -45,8 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--api-key", default=None, help="the key to accept (default 'sandbox')")
     parser.add_argument("--speed", type=float, default=60.0,
                         help="times faster than the real service (default 60)")
-    parser.add_argument("--seed-history", type=int, default=0, metavar="N",
-                        help="add N realistic historical tunes to the default account")
+    parser.add_argument("--seed-history", type=int, default=None, metavar="N",
+                        help=f"top the default account up to N realistic historical tunes "
+                             f"(default: {DEFAULT_HISTORY} when the data dir is new, none in "
+                             f"an existing one; 0: no seeding)")
     parser.add_argument("--faults", type=float, default=0.0, metavar="RATE",
                         help="random faults on this fraction of API requests (0..1)")
     parser.add_argument("--allow-remote-callbacks", action="store_true",
@@ -85,11 +106,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.speed <= 0:
         print("astria-widgets sandbox: --speed must be positive", file=sys.stderr)
         return 2
+    if args.seed_history is not None and args.seed_history < 0:
+        print("astria-widgets sandbox: --seed-history must be 0 or more", file=sys.stderr)
+        return 2
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    data_dir = args.data_dir or default_data_dir()
     sandbox = Sandbox(
-        port=args.port, data_dir=args.data_dir or default_data_dir(), api_key=args.api_key,
-        speed=args.speed, seed_history=args.seed_history, faults=args.faults, host=args.host,
+        port=args.port, data_dir=data_dir, api_key=args.api_key, speed=args.speed,
+        seed_history=history_to_seed(data_dir, args.seed_history), faults=args.faults,
+        host=args.host,
         allow_remote_callbacks=args.allow_remote_callbacks, access_log=args.access_log,
         now=args.now,
         duration_spread=args.duration_spread,
