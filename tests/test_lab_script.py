@@ -237,7 +237,9 @@ def test_lab_stops_cleanly_and_shares_its_sandbox(checkout: Checkout, figures) -
             "python", "-c", "from astria_widgets import connect; print(connect().base_url)"
         )
         assert probe.returncode == 0, probe.stderr
-        assert probe.stdout.strip().splitlines()[-1].rstrip("/") == info["url"].rstrip("/")
+        # only what the code printed: connect()'s notice is on stderr (ID=$(python -c ...))
+        assert probe.stdout.strip().rstrip("/") == info["url"].rstrip("/")
+        assert "reusing the local sandbox" in probe.stderr
         sync = checkout.run("astria-widgets", "sync")
         assert sync.returncode == 0, sync.stderr
         assert f"reusing the local sandbox at {info['url'].rstrip('/')}" in sync.stderr
