@@ -10,6 +10,7 @@ import importlib
 import sys
 
 COMMANDS = {
+    "app": "astria_widgets.commands.app",
     "download": "astria_widgets.commands.download",
     "sandbox": "astria_widgets.commands.sandbox",
     "sync": "astria_widgets.commands.sync",

@@ -2,19 +2,29 @@
 
 Without ``ASTRIA_API_KEY`` (or with ``sandbox=True``) it reuses a live sandbox described by
 ``server.json`` in ``$ASTRIA_SANDBOX_DIR`` (default ``~/.astria-widgets/sandbox``), or starts
-one in-process and keeps it for the life of the Python process; one started on a new data
-folder seeds the documented history (300 tunes over the past year), as the
-``astria-widgets sandbox`` command does. This is the only place the client side imports the
-sandbox (its default data directory; the server only when one starts). Its one-line notice
-goes to stderr, so ``ID=$(python -c ...)`` captures only what the code prints.
+one in-process and keeps it for the life of the Python process (``start_sandbox_process``
+starts one as a process of its own instead). Either way a sandbox started on a new data folder
+seeds the documented history (300 tunes over the past year), as the ``astria-widgets sandbox``
+command does, and one on an existing folder adds nothing (``sandbox.cli.history_to_seed``).
+This is the only place the client side imports the sandbox (its default data directory; the
+server only when one starts). Its one-line notice goes to stderr, so ``ID=$(python -c ...)``
+captures only what the code prints.
+
+A long-lived host that must not run a Flask server in its own process (the Jupyter server
+behind the Astria panel) calls ``connect(start_sandbox=False)``, which raises
+:class:`NoSandboxRunning` instead of starting one, and then :func:`start_sandbox_process`: the
+default sandbox as a process of its own (``python -m astria_widgets.sandbox --data-dir DIR``,
+as ``scripts/lab`` starts it), found again through ``server.json`` like any other.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,6 +33,8 @@ import requests
 from astria_widgets.client import AstriaClient, PollPolicy
 from astria_widgets.sandbox.cli import default_data_dir as sandbox_dir
 from astria_widgets.sandbox.cli import history_to_seed
+from astria_widgets.sandbox.options import argument as setting_argument
+from astria_widgets.sandbox.options import check as check_setting
 
 if TYPE_CHECKING:
     from astria_widgets.sandbox import Sandbox
@@ -45,6 +57,14 @@ def _live_sandbox(directory: Path) -> tuple[str, str] | None:
     except (requests.RequestException, ValueError, AttributeError):
         return None
     return None
+
+
+class NoSandboxRunning(RuntimeError):
+    """``connect(start_sandbox=False)`` found no key and no live sandbox to reuse."""
+
+
+class SandboxStartError(RuntimeError):
+    """:func:`start_sandbox_process` could not start the sandbox (the message says why)."""
 
 
 def _sandbox_client(url: str, key: str) -> AstriaClient:
@@ -83,9 +103,26 @@ def stop_sandbox() -> bool:
     return True
 
 
+_SPEED = setting_argument("speed")
+
+
+def speed_argument(text: str) -> float:
+    """An argparse ``type=`` for a sandbox speed typed by a user (``%astria sandbox --speed``):
+    the sandbox's own rule, refusing NaN, infinities, zero and negatives with a message."""
+    return float(_SPEED(text))
+def running_sandbox_url(directory: Path | None = None) -> str | None:
+    """The URL of the live sandbox described by ``server.json`` in ``directory``, else None.
+
+    ``directory`` defaults to the default sandbox folder (``sandbox_dir()``); "live" means its
+    ``/sandbox/health`` answers. The key in ``server.json`` is never returned.
+    """
+    found = _live_sandbox(sandbox_dir() if directory is None else Path(directory))
+    return None if found is None else found[0]
+
+
 def connect(*, api_key: str | None = None, base_url: str | None = None, quiet: bool = False,
             sandbox: bool = False, speed: float | None = None,
-            seed_history: int | None = None) -> AstriaClient:
+            start_sandbox: bool = True, seed_history: int | None = None) -> AstriaClient:
     """A client for the real API when a key is given or set, else for the local sandbox.
 
     ``sandbox=True`` uses the local sandbox even when ``ASTRIA_API_KEY`` is set (an explicit
@@ -95,12 +132,17 @@ def connect(*, api_key: str | None = None, base_url: str | None = None, quiet: b
     None (the default) seeds the documented history (300 tunes) into a new data folder and
     nothing into an existing one, 0 starts a new folder empty, N tops the account up to N
     tunes. Unless ``quiet``, one line on stderr tells which sandbox is used.
+    ``start_sandbox=False`` never starts one in this process: with no live sandbox to reuse it
+    raises :class:`NoSandboxRunning` (see :func:`start_sandbox_process`).
     """
-    if speed is not None and speed <= 0:
-        raise ValueError("connect(): speed must be positive")
+    if speed is not None:  # the sandbox's own rule, even for a running sandbox kept as is
+        try:
+            speed = check_setting("speed", speed)
+        except ValueError as exc:
+            raise ValueError(f"connect(): {exc}") from None
     if seed_history is not None:  # checked before anything starts, whichever sandbox is used
         try:
-            history_to_seed(sandbox_dir(), seed_history)
+            seed_history = check_setting("seed_history", seed_history)
         except ValueError as exc:
             raise ValueError(f"connect(): {exc}") from None
     if sandbox and (api_key is not None or base_url is not None):
@@ -122,6 +164,9 @@ def connect(*, api_key: str | None = None, base_url: str | None = None, quiet: b
             if found is not None:
                 url, key = found
                 how, note = "reusing the local sandbox", _speed_note(speed, None)
+            elif not start_sandbox:
+                raise NoSandboxRunning(f"no local sandbox is running in {directory} "
+                                       "(and start_sandbox=False)")
             else:
                 from astria_widgets.sandbox import Sandbox
 
@@ -139,3 +184,100 @@ def connect(*, api_key: str | None = None, base_url: str | None = None, quiet: b
         print(f"astria-widgets: {why}, {how} at {url} (simulated, free){note}",
               file=sys.stderr)
     return _sandbox_client(url, key)
+
+
+class SandboxProcess:
+    """A sandbox running as its own process, started by :func:`start_sandbox_process`.
+
+    ``url`` is where it answers, ``pid`` its process id, ``log_path`` its output;
+    :meth:`stop` ends it (SIGTERM, then SIGKILL after ``timeout`` seconds).
+    """
+
+    def __init__(self, process: subprocess.Popen[bytes], url: str, data_dir: Path,
+                 log_path: Path) -> None:
+        self.process = process
+        self.url = url
+        self.data_dir = data_dir
+        self.log_path = log_path
+
+    @property
+    def pid(self) -> int:
+        """The sandbox process's id."""
+        return self.process.pid
+
+    @property
+    def running(self) -> bool:
+        """True while the process has not exited."""
+        return self.process.poll() is None
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """End the process (it removes its ``server.json``); idempotent."""
+        if not self.running:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=timeout)
+
+    def __repr__(self) -> str:
+        state = "running" if self.running else "stopped"
+        return f"SandboxProcess(pid={self.pid}, url={self.url!r}, {state})"
+
+
+def _server_pid(directory: Path) -> int | None:
+    try:
+        pid = json.loads((directory / "server.json").read_text()).get("pid")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return pid if isinstance(pid, int) else None
+
+
+def _log_tail(path: Path, lines: int = 5) -> str:
+    try:
+        text = path.read_text(errors="replace").strip().splitlines()
+    except OSError:
+        return ""
+    return "\n".join(text[-lines:])
+
+
+def start_sandbox_process(directory: Path | None = None, *, timeout: float = 60.0,
+                          seed_history: int | None = None) -> SandboxProcess:
+    """Start the default sandbox as a process of its own and wait until it answers.
+
+    Runs ``python -m astria_widgets.sandbox --data-dir DIR`` (``DIR``: ``directory``, else
+    ``$ASTRIA_SANDBOX_DIR`` or ``~/.astria-widgets/sandbox``; a new folder gets the documented
+    history, an existing one nothing; ``seed_history=N`` passes ``--seed-history N``) in a
+    session of its own, its output in ``DIR/sandbox.log``, and returns once its
+    ``server.json`` names it and ``/sandbox/health`` answers; ``connect()`` anywhere then
+    reuses it. Raises :class:`SandboxStartError` when it exits or does not answer within
+    ``timeout`` seconds (the process is ended then). The caller owns it:
+    :meth:`SandboxProcess.stop`.
+    """
+    if seed_history is not None:
+        seed_history = check_setting("seed_history", seed_history)  # ValueError naming it
+    directory = Path(directory) if directory is not None else sandbox_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    log_path = directory / "sandbox.log"
+    command = [sys.executable, "-m", "astria_widgets.sandbox", "--data-dir", str(directory)]
+    if seed_history is not None:
+        command += ["--seed-history", str(seed_history)]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            tail = _log_tail(log_path)
+            raise SandboxStartError(
+                f"the local sandbox exited at start (status {process.returncode}); "
+                f"its log ({log_path}) ends with: {tail or '(nothing)'}")
+        if _server_pid(directory) == process.pid:
+            found = _live_sandbox(directory)
+            if found is not None:
+                return SandboxProcess(process, found[0], directory, log_path)
+        time.sleep(0.2)
+    SandboxProcess(process, "", directory, log_path).stop()
+    raise SandboxStartError(f"the local sandbox did not answer within {timeout:g} s; "
+                            f"see its log {log_path}")

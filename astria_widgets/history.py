@@ -42,6 +42,14 @@ from astria_widgets.client.errors import NotFoundError
 from astria_widgets.client.status import prompt_is_terminal, tune_is_terminal
 
 PAGE_SIZE = 120
+MAX_ID = 2**63 - 1  # the largest id a history can hold (an SQLite INTEGER); none is larger
+
+
+class HistoryFileError(ValueError):
+    """The history file cannot be used: a folder, not a history database, or not writable.
+
+    The message names the file and says why.
+    """
 
 Progress = Callable[[str, int, "int | None"], None]
 """``progress(stage, done, total)``: stage ``"list"`` (records listed so far, total unknown),
@@ -93,7 +101,7 @@ class SyncResult:
         return (
             f"{self.kind}: {self.new} new, {self.updated} updated, {self.refreshed} re-fetched, "
             f"{self.deleted} deleted; {self.total} stored ({self.unfinished} unfinished); "
-            f"{self.requests} requests"
+            f"{self.requests} request{'' if self.requests == 1 else 's'}"
         )
 
 
@@ -143,16 +151,11 @@ class TuneHistory:
     """
 
     def __init__(self, path: str | os.PathLike[str], client: Any = None) -> None:
-        self.path = Path(path).expanduser()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = _usable_path(path)
         self._client = client
         self._lock = threading.RLock()
         self._sync_lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, check_same_thread=False)
-        with self._lock:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(_SCHEMA)
+        self._db = _open(self.path)
 
     # -- reading ----------------------------------------------------------------------------
     def records(self) -> list[dict[str, Any]]:
@@ -163,12 +166,16 @@ class TuneHistory:
         """Stored prompts, newest first; only those of ``tune_id`` when given (no request)."""
         if tune_id is None:
             return self._load("SELECT json FROM prompts ORDER BY id DESC")
+        if not _storable(tune_id):
+            return []
         return self._load(
             "SELECT json FROM prompts WHERE tune_id = ? ORDER BY id DESC", (int(tune_id),)
         )
 
     def get(self, tune_id: int) -> dict[str, Any] | None:
         """The stored record of one tune, or None."""
+        if not _storable(tune_id):
+            return None
         rows = self._load("SELECT json FROM tunes WHERE id = ?", (int(tune_id),))
         return rows[0] if rows else None
 
@@ -191,7 +198,7 @@ class TuneHistory:
             return int(self._db.execute("SELECT COUNT(*) FROM tunes").fetchone()[0])
 
     def __contains__(self, tune_id: object) -> bool:
-        if type(tune_id) is not int:
+        if type(tune_id) is not int or not _storable(tune_id):
             return False
         with self._lock:
             row = self._db.execute("SELECT 1 FROM tunes WHERE id = ?", (tune_id,)).fetchone()
@@ -245,13 +252,15 @@ class TuneHistory:
     def _sync(self, kind: _Kind, progress: Progress | None, full: bool) -> SyncResult:
         client = self.client
         with self._sync_lock:
-            self._check_origin(client)
-            run = _SyncRun(self._db, self._lock, kind, client, progress or _no_progress)
-            run.run(full)
-            with self._lock, self._db:
-                self._db.execute(
-                    "INSERT OR REPLACE INTO meta VALUES (?, ?)", (f"{kind.table}_synced_at", _now())
-                )
+            try:
+                self._check_origin(client)
+                run = _SyncRun(self._db, self._lock, kind, client, progress or _no_progress)
+                run.run(full)
+                with self._lock, self._db:
+                    self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                                     (f"{kind.table}_synced_at", _now()))
+            except sqlite3.Error as exc:  # read-only, disk full...: what was stored stays
+                raise HistoryFileError(f"{self.path}: cannot write the history ({exc})") from exc
             return run.result()
 
     def _check_origin(self, client: Any) -> None:
@@ -286,6 +295,58 @@ class TuneHistory:
 
 def _no_progress(stage: str, done: int, total: int | None) -> None:
     pass
+
+
+def _storable(record_id: Any) -> bool:
+    """Whether ``record_id`` is an id a history could hold (1 to :data:`MAX_ID`)."""
+    try:
+        return 1 <= int(record_id) <= MAX_ID
+    except (TypeError, ValueError, OverflowError):
+        return False
+
+
+def _usable_path(path: str | os.PathLike[str]) -> Path:
+    """``path`` expanded, with its folder made; :class:`HistoryFileError` when it cannot be a
+    history file (empty, a folder, a NUL, a parent that is a file...)."""
+    text = os.fspath(path)
+    if not str(text).strip():
+        raise HistoryFileError("the history file path is empty")
+    try:
+        resolved = Path(text).expanduser()
+        if resolved.is_dir():
+            raise HistoryFileError(f"{resolved} is a folder, not a history file")
+        resolved.parent.mkdir(parents=True, exist_ok=True)
+    except (OSError, ValueError) as exc:  # ValueError: a NUL, an unencodable name
+        if isinstance(exc, HistoryFileError):
+            raise
+        raise HistoryFileError(f"{text!r}: cannot make a history file there ({exc})") from None
+    return resolved
+
+
+def _open(path: Path) -> sqlite3.Connection:
+    """The history database at ``path`` (created when missing), its schema in place.
+
+    A file that is not a SQLite database, or one that cannot be written, is a
+    :class:`HistoryFileError`; the file is left as it was.
+    """
+    try:
+        db = sqlite3.connect(path, check_same_thread=False)
+    except sqlite3.Error as exc:
+        raise HistoryFileError(f"{path}: cannot open it as a history file ({exc})") from exc
+    try:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.executescript(_SCHEMA)
+    except sqlite3.DatabaseError as exc:
+        db.close()
+        if "readonly" in str(exc).replace("read-only", "readonly"):
+            raise HistoryFileError(f"{path} is read-only; a history file must be writable"
+                                   ) from exc
+        if "not a database" in str(exc):
+            raise HistoryFileError(f"{path} is not a history file (not a SQLite database)"
+                                   ) from exc
+        raise HistoryFileError(f"{path}: cannot use it as a history file ({exc})") from exc
+    return db
 
 
 class _SyncRun:

@@ -54,8 +54,10 @@ HELP: dict[str, str] = {
     Generate with a tune (yours or a gallery model): the prompt runs where the tune's kind
     says, with its reference and token added (client.generate). Every documented image
     parameter is an option (--aspect-ratio 16:9, --super-resolution, --input-image PATH...).
-    --sweep makes one prompt per combination (rows x columns). Returns the running handle
-    at once (.status, .prompts, .wait(), .stop()); the kernel stays free. Example:
+    --sweep makes one prompt per combination (rows x columns); give each PARAM once.
+    Everything (every value, every image) is checked before the first prompt is sent.
+    Returns the running handle at once (.status, .prompts, .wait(), .stop()); the kernel
+    stays free. Example:
         run = %astria generate 123 "in a navy suit" --sweep seed=1,2 --sweep cfg_scale=3,7""",
     "sandbox": """\
 %astria sandbox [--speed S]
@@ -251,10 +253,14 @@ class AstriaMagics(Magics):
         sweep: dict[str, list[Any]] = {}
         for item in options.pop("sweep"):
             name, sep, values = item.partition("=")
+            name = name.strip()
+            if sep and name in sweep:  # refused, not merged or replaced: say how to give it
+                raise UsageError(f"%astria generate: --sweep {name} is given twice; give all "
+                                 f"its values once, e.g. --sweep {name}=V1,V2,V3")
             try:
                 if not sep:
                     raise ValueError("expected PARAM=V1,V2")
-                sweep[name.strip()] = parse_values(name.strip(), values)
+                sweep[name] = parse_values(name, values)
             except ValueError as exc:
                 raise UsageError(f"%astria generate: --sweep {item!r}: {exc}") from None
         tune_id, text = options.pop("tune_id"), options.pop("text")
@@ -266,12 +272,11 @@ class AstriaMagics(Magics):
             raise UsageError(f"%astria generate: {exc}") from None
 
     def _sandbox(self, args: list[str]) -> AstriaClient:
+        from astria_widgets.connect import connect, speed_argument
+
         parser = _Parser(prog="sandbox", add_help=False)
-        parser.add_argument("--speed", type=float, default=None)
+        parser.add_argument("--speed", type=speed_argument, default=None)  # the sandbox's rule
         options = parser.parse_args(args)
-        if options.speed is not None and options.speed <= 0:
-            raise UsageError("%astria sandbox: --speed must be positive")
-        from astria_widgets.connect import connect
 
         # Reuses the running sandbox or starts one, even with ASTRIA_API_KEY set; says which.
         self.client = connect(sandbox=True, speed=options.speed)

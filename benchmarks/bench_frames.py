@@ -18,20 +18,21 @@ would use for the same column (same interleaving); a fast path earns its place a
 pandas' ISO-8601 parser behind a shape gate, shown here with the gate's cost.)
 
 Prints seconds, the ratios (targets: naive / frame >= 2, frame / json.loads <= 0.6) and the
-peak memory (tracemalloc) of each step. Run: ``python benchmarks/bench_frames.py``.
+peak memory (tracemalloc) of each step. The records and the naive recipe come from
+``tests/tune_records.py`` (the tests use them too). Run: ``python benchmarks/bench_frames.py``.
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import gc
 import json
-import random
 import statistics
+import sys
 import time
 import tracemalloc
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -40,65 +41,8 @@ import pandas as pd
 from astria_widgets.frames import TUNE_COLUMNS, coerce, tunes_dataframe
 from astria_widgets.frames.build import RawValues
 
-TIMESTAMPS = ["eta", "started_training_at", "trained_at", "expires_at", "created_at", "updated_at"]
-MOCK = "https://sdbooth2-production.s3.amazonaws.com"
-
-
-def _iso(t: dt.datetime) -> str:
-    return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
-
-
-def make_tunes(n: int, seed: int = 0) -> list[dict[str, Any]]:
-    """``n`` realistic tune records, newest first."""
-    rnd = random.Random(seed)
-    base = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
-    tunes = []
-    for i in range(n):
-        tune_id = 3_000_000 - i
-        created = base + dt.timedelta(milliseconds=rnd.randrange(0, 600 * 86_400_000))
-        started = created + dt.timedelta(milliseconds=rnd.randrange(5_000, 60_000))
-        trained = started + dt.timedelta(milliseconds=rnd.randrange(30_000, 1_500_000))
-        branch = rnd.choice(["flux1", "sdxl1", "sd15", "fast"])
-        tunes.append(
-            {
-                "id": tune_id,
-                "title": f"portrait {rnd.getrandbits(64):016x}",
-                "name": rnd.choice(["man", "woman", "cat", "dog", "style"]),
-                "token": "ohwx",
-                "base_tune_id": 1504944 if branch == "flux1" else None,
-                "args": None,
-                "steps": rnd.choice([None, 500, 1000]),
-                "face_crop": rnd.choice([None, True, False]),
-                "training_face_correct": rnd.choice([True, False]),
-                "ckpt_url": f"{MOCK}/models/{tune_id}/model.safetensors",
-                "ckpt_urls": [f"{MOCK}/models/{tune_id}/model.safetensors"],
-                "eta": _iso(trained + dt.timedelta(seconds=rnd.randrange(-60, 60))),
-                "started_training_at": _iso(started),
-                "trained_at": _iso(trained),
-                "expires_at": _iso(trained + dt.timedelta(days=30)),
-                "created_at": _iso(created),
-                "updated_at": _iso(trained),
-                "branch": branch,
-                "model_type": rnd.choice(["lora", "pti", "faceid", None]),
-                "url": f"https://www.astria.ai/tunes/{tune_id}.json",
-                "orig_images": [
-                    f"{MOCK}/uploads/{tune_id:x}/{j}-{rnd.getrandbits(32):08x}.jpg"
-                    for j in range(rnd.randint(4, 20))
-                ],
-                "is_api": True,
-                "callback": None,
-                "error": None,
-            }
-        )
-    return tunes
-
-
-def recipe(records: list[dict[str, Any]]) -> pd.DataFrame:
-    """The naive recipe: json_normalize + to_datetime (format inferred) per timestamp column."""
-    frame = pd.json_normalize(records)
-    for column in TIMESTAMPS:
-        frame[column] = pd.to_datetime(frame[column], utc=True)
-    return frame.set_index("id")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from tune_records import TIMESTAMPS, make_tunes, recipe  # noqa: E402  (shared with the tests)
 
 
 def expert(records: list[dict[str, Any]]) -> pd.DataFrame:

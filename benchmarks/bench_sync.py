@@ -2,7 +2,7 @@
 
 Starts an in-process sandbox with ``seed_history=N`` (default 10,000 tunes), then syncs a
 fresh history file three times and counts requests on the client's own ``requests`` session
-(a response hook, plus urllib3's transparent retries), independently of what
+(``tests/counting.py``: each send, plus urllib3's transparent retries), independently of what
 ``SyncResult.requests`` reports:
 
 1. first sync -- target: at most ceil(N/120) + 1 requests;
@@ -16,33 +16,19 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from astria_widgets.client import AstriaClient, PollPolicy, RetrySettings
+from astria_widgets.client import PollPolicy, RetrySettings
 from astria_widgets.frames import tunes_dataframe
 from astria_widgets.history import TuneHistory
 from astria_widgets.sandbox import Sandbox
 
-
-class RequestCounter:
-    """Counts every HTTP exchange of a client's session (also used by tests/history)."""
-
-    def __init__(self, client: AstriaClient) -> None:
-        self.count = 0
-        client.transport.session.hooks["response"].append(self._hook)
-
-    def _hook(self, response: Any, *args: Any, **kwargs: Any) -> Any:
-        retries = getattr(getattr(response.raw, "retries", None), "history", ()) or ()
-        self.count += 1 + len(retries)
-        return response
-
-    def take(self) -> int:
-        """The count since the last call."""
-        count, self.count = self.count, 0
-        return count
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from counting import counting_client  # noqa: E402  (shared with the tests)
 
 
 def _line(label: str, result: Any, counted: int, seconds: float, target: int | None) -> None:
@@ -67,14 +53,9 @@ def main(argv: list[str] | None = None) -> int:
         tempfile.TemporaryDirectory() as tmp,
         Sandbox(data_dir=Path(tmp) / "sandbox", speed=600, seed_history=n) as sandbox,
     ):
-        client = AstriaClient(
-            api_key=sandbox.api_key,
-            base_url=sandbox.url,
-            sandbox=True,
-            retry=RetrySettings.fast(),
-            poll=PollPolicy.fast(),
+        client, counter = counting_client(
+            sandbox.url, sandbox.api_key, retry=RetrySettings.fast(), poll=PollPolicy.fast()
         )
-        counter = RequestCounter(client)
         history = TuneHistory(Path(tmp) / "history.sqlite3", client)
         print(f"sandbox history of {n} tunes; page size 120")
 

@@ -6,7 +6,8 @@ estimate x a factor swept from 0.3 to 3, and runs the client's real ``wait()`` l
 default ``PollPolicy`` against each. Prints, per factor, the status requests used and how late
 the end was noticed, against the promise (``waiting.lateness_bound``: 3% of the estimate inside
 the 0.8x-1.2x band, 10% of the actual duration elsewhere, at least 5 s), and the same for a
-fixed 5-second poll as the naive baseline.
+fixed 5-second poll as the naive baseline. The simulation lives in ``tests/wait_simulation.py``
+(the wait-policy tests run it too).
 
     python benchmarks/bench_wait.py              # the table
     python benchmarks/bench_wait.py --step 0.01  # a finer sweep
@@ -15,97 +16,13 @@ fixed 5-second poll as the naive baseline.
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Any
+import sys
+from pathlib import Path
 
-from astria_widgets.client.waiting import (
-    PollPolicy,
-    is_tune_done,
-    lateness_bound,
-    next_delay,
-    wait,
-)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from wait_simulation import sweep  # noqa: E402  (shared with the tests)
 
-EPOCH = datetime(2025, 1, 1, tzinfo=timezone.utc)
-QUEUE = 30.0
 ESTIMATES = {"20 min": 1200.0, "2 h": 7200.0}
-
-
-def _iso(seconds: float) -> str:
-    return (EPOCH + timedelta(seconds=seconds)).isoformat().replace("+00:00", "Z")
-
-
-def factors(step: float = 0.05, low: float = 0.3, high: float = 3.0) -> list[float]:
-    """``low``, ``low + step``, ..., ``high`` (rounded), plus the band's edges."""
-    count = round((high - low) / step)
-    values = {round(low + step * i, 4) for i in range(count + 1)} | {0.8, 1.2, high}
-    return sorted(values)
-
-
-@dataclass
-class SimulatedTune:
-    """A tune on a virtual clock: queued, then training for ``estimate * factor`` seconds."""
-
-    factor: float
-    estimate: float = 1200.0
-    queue: float = QUEUE
-    t: float = 0.0
-    requests: int = 0
-    log: list[float] = field(default_factory=list)
-
-    @property
-    def finish(self) -> float:
-        """Service time at which training really ends."""
-        return self.queue + self.estimate * self.factor
-
-    def clock(self) -> datetime:
-        """The virtual service clock."""
-        return EPOCH + timedelta(seconds=self.t)
-
-    def sleep(self, seconds: float) -> None:
-        """Advance the virtual clock."""
-        self.t += seconds
-
-    def fetch(self) -> dict[str, Any]:
-        """``GET /tunes/:id`` at the current virtual time."""
-        self.requests += 1
-        self.log.append(self.t)
-        started = self.t >= self.queue
-        trained = self.t >= self.finish
-        return {
-            "id": 1, "title": "bench", "created_at": _iso(0.0),
-            "eta": _iso(self.queue + self.estimate),
-            "started_training_at": _iso(self.queue) if started else None,
-            "trained_at": _iso(self.finish) if trained else None,
-        }
-
-
-def simulate(factor: float, estimate: float = 1200.0, policy: PollPolicy | None = None,
-             fixed: float | None = None) -> tuple[int, float]:
-    """(status requests, lateness in s) of one wait on a simulated tune."""
-    tune = SimulatedTune(factor, estimate)
-    delay = (lambda record, now, p: fixed) if fixed is not None else next_delay
-    wait(tune.fetch, is_tune_done, policy=policy or PollPolicy(), clock=tune.clock,
-         sleep=tune.sleep, delay=delay)
-    return tune.requests, tune.t - tune.finish
-
-
-def promise(factor: float, estimate: float, policy: PollPolicy | None = None) -> float:
-    """The lateness the policy promises for an end at ``factor`` x the estimate."""
-    return lateness_bound(factor * estimate, estimate, policy or PollPolicy())
-
-
-def sweep(estimate: float, step: float = 0.05) -> list[dict[str, float]]:
-    """One row per factor: requests and lateness of the policy and of a fixed 5 s poll."""
-    rows = []
-    for factor in factors(step):
-        requests, late = simulate(factor, estimate)
-        fixed_requests, fixed_late = simulate(factor, estimate, fixed=5.0)
-        rows.append({"factor": factor, "requests": requests, "late": late,
-                     "promise": promise(factor, estimate), "fixed_requests": fixed_requests,
-                     "fixed_late": fixed_late})
-    return rows
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -13,7 +13,8 @@ export interface IAccount {
 
 export interface IStatus {
   api: 'sandbox' | 'astria';
-  base_url: string;
+  /** True when this Jupyter server started the local sandbox (as a process of its own). */
+  sandbox_started: boolean;
   account: IAccount;
   balance_usd: number | null;
   refresh_seconds: number;
@@ -33,6 +34,7 @@ export interface ITuneRow {
   progress: number | null;
   seconds_left: number | null;
   stalled: boolean;
+  /** The route (under `astria-widgets/api`) of the tune's first image, or null. */
   thumbnail: string | null;
 }
 
@@ -41,6 +43,7 @@ export interface IPrompt {
   text: string;
   status: 'pending' | 'done' | 'failed';
   created_at: string | null;
+  /** The routes (under `astria-widgets/api`) of its images. */
   images: string[];
   error: string | null;
 }
@@ -55,6 +58,43 @@ export interface ITunePage {
   next_before_id: number | null;
 }
 
+/** GET `astria-widgets/api/<endPoint>?<params>` with the server's credentials (its token
+ * header, as every JupyterLab request). */
+async function get(
+  endPoint: string,
+  params: Record<string, string>,
+  init: RequestInit = {}
+): Promise<Response> {
+  const settings = ServerConnection.makeSettings();
+  const query = new URLSearchParams(params).toString();
+  const url =
+    URLExt.join(settings.baseUrl, 'astria-widgets/api', endPoint) +
+    (query ? `?${query}` : '');
+  try {
+    return await ServerConnection.makeRequest(url, init, settings);
+  } catch (error) {
+    throw new ServerConnection.NetworkError(error as TypeError);
+  }
+}
+
+/**
+ * A picture route's answer (a small JPEG the server made from the API's image) as a Blob.
+ * An `<img src>` could not send the token header, so pictures are fetched like the JSON and
+ * shown through `URL.createObjectURL`; the browser's HTTP cache keeps them (`private`).
+ */
+export async function requestImage(
+  endPoint: string,
+  params: Record<string, string> = {}
+): Promise<Blob> {
+  // the browser's HTTP cache may answer (JupyterLab's default, `no-store`, adds a
+  // cache-busting query to every GET)
+  const response = await get(endPoint, params, { cache: 'default' });
+  if (!response.ok) {
+    throw new ServerConnection.ResponseError(response);
+  }
+  return response.blob();
+}
+
 /**
  * GET `astria-widgets/api/<endPoint>?<params>` with the server's credentials; an error
  * answer throws a `ResponseError` carrying the server's message.
@@ -63,17 +103,7 @@ export async function requestAPI<T>(
   endPoint: string,
   params: Record<string, string> = {}
 ): Promise<T> {
-  const settings = ServerConnection.makeSettings();
-  const query = new URLSearchParams(params).toString();
-  const url =
-    URLExt.join(settings.baseUrl, 'astria-widgets/api', endPoint) +
-    (query ? `?${query}` : '');
-  let response: Response;
-  try {
-    response = await ServerConnection.makeRequest(url, {}, settings);
-  } catch (error) {
-    throw new ServerConnection.NetworkError(error as TypeError);
-  }
+  const response = await get(endPoint, params);
   const text = await response.text();
   let data: any = text;
   try {

@@ -1,6 +1,12 @@
 /**
  * astria-widgets' JupyterLab extension: the "Astria" panel in the left sidebar, the
  * insert-cell commands its buttons run, and "New Astria tune" in the palette and launcher.
+ *
+ * Other front ends load this labextension too (Voila loads every installed one), and they
+ * lack some of JupyterLab's packages and services: Voila has no @jupyterlab/launcher and no
+ * notebook tracker. So every token is optional, @jupyterlab/launcher is shared with a bundled
+ * fallback (package.json "sharedPackages": the documented setting for an optional service),
+ * and without a notebook tracker (no notebooks to insert cells into) the plugin does nothing.
  */
 import {
   ILayoutRestorer,
@@ -41,15 +47,18 @@ const plugin: JupyterFrontEndPlugin<void> = {
   id: 'astria-widgets:plugin',
   description: 'The Astria side panel: tunes with live status, insert-cell buttons.',
   autoStart: true,
-  requires: [INotebookTracker],
-  optional: [ICommandPalette, ILauncher, ILayoutRestorer],
+  optional: [INotebookTracker, ICommandPalette, ILauncher, ILayoutRestorer],
   activate: (
     app: JupyterFrontEnd,
-    tracker: INotebookTracker,
+    maybeTracker: INotebookTracker | null,
     palette: ICommandPalette | null,
     launcher: ILauncher | null,
     restorer: ILayoutRestorer | null
   ) => {
+    if (!maybeTracker) {
+      return; // not a notebook front end (e.g. a Voila page): no panel, no commands
+    }
+    const tracker = maybeTracker;
     const { commands, shell } = app;
 
     commands.addCommand(CommandIDs.newTune, {

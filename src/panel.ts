@@ -14,6 +14,7 @@ import {
   IPrompt,
   requestAPI
 } from './api';
+import { Pictures } from './images';
 
 const PAGE = 20;
 const MAX_RELOAD = 100; // the server's largest page
@@ -37,10 +38,6 @@ function el<K extends keyof HTMLElementTagNameMap>(
     node.textContent = text;
   }
   return node;
-}
-
-function isHttp(url: string | null): url is string {
-  return !!url && /^https?:\/\//.test(url);
 }
 
 /** "12 s left", "3 min left", "1 h 5 min left". */
@@ -114,6 +111,7 @@ export class AstriaPanel extends Widget {
   dispose(): void {
     window.clearTimeout(this._timer);
     window.clearTimeout(this._searchTimer);
+    this._pictures.dispose();
     super.dispose();
   }
 
@@ -172,7 +170,12 @@ export class AstriaPanel extends Widget {
       `jp-AstriaPanel-api jp-AstriaPanel-api-${status.api}`,
       status.api === 'sandbox' ? 'Sandbox' : 'Astria API'
     );
-    api.title = status.base_url;
+    api.title =
+      status.api === 'sandbox'
+        ? status.sandbox_started
+          ? 'The local sandbox (simulated, free), started by this Jupyter server'
+          : 'The local sandbox (simulated, free)'
+        : 'The Astria API';
     this._account.appendChild(api);
     const who = status.account.email || status.account.name || '';
     this._account.appendChild(el('span', 'jp-AstriaPanel-who', who));
@@ -272,15 +275,40 @@ export class AstriaPanel extends Widget {
     }
   }
 
-  private _thumb(url: string | null, className: string): HTMLElement {
-    if (isHttp(url)) {
-      const img = el('img', className);
-      img.src = url;
-      img.alt = '';
-      img.loading = 'lazy';
-      return img;
+  /** A picture from the server's picture route (`route`), or an empty box. */
+  private _thumb(route: string | null, className: string): HTMLElement {
+    if (!route) {
+      return el('div', `${className} jp-AstriaPanel-noThumb`);
     }
-    return el('div', `${className} jp-AstriaPanel-noThumb`);
+    const img = el('img', className);
+    img.alt = '';
+    img.dataset.route = route;
+    const ready = this._pictures.ready(route);
+    if (ready) {
+      img.src = ready; // already here: no flicker when the list is drawn again
+    }
+    void this._pictures.url(route).then(url => {
+      if (!url) {
+        img.classList.add('jp-mod-failed');
+      } else if (!ready) {
+        img.src = url;
+      }
+    });
+    return img;
+  }
+
+  /** Open a larger copy of a picture in a new tab (the tab opens at the click, so no popup
+   * blocker stops it, and shows the picture once it is here). */
+  private async _openLarge(route: string): Promise<void> {
+    const tab = window.open('', '_blank');
+    const url = await this._pictures.url(route, 'large');
+    if (tab) {
+      if (url) {
+        tab.location.href = url;
+      } else {
+        tab.close();
+      }
+    }
   }
 
   private _stateNode(row: ITuneRow): HTMLElement {
@@ -441,21 +469,23 @@ export class AstriaPanel extends Widget {
       );
     }
     const images = el('div', 'jp-AstriaPanel-images');
-    for (const url of prompt.images) {
-      if (isHttp(url)) {
-        const link = el('a');
-        link.href = url;
-        link.target = '_blank';
-        link.rel = 'noopener';
-        link.appendChild(this._thumb(url, 'jp-AstriaPanel-image'));
-        images.appendChild(link);
-      }
+    for (const route of prompt.images) {
+      const link = el('a', 'jp-AstriaPanel-imageLink');
+      link.href = '#';
+      link.title = 'Open a larger copy in a new tab';
+      link.onclick = event => {
+        event.preventDefault();
+        void this._openLarge(route);
+      };
+      link.appendChild(this._thumb(route, 'jp-AstriaPanel-image'));
+      images.appendChild(link);
     }
     item.appendChild(images);
     return item;
   }
 
   private _actions: IPanelActions;
+  private _pictures = new Pictures();
   private _account: HTMLDivElement;
   private _error: HTMLDivElement;
   private _search: HTMLInputElement;

@@ -65,10 +65,10 @@ def test_python_m_sandbox_is_the_same_command() -> None:
 
 @pytest.mark.parametrize(("args", "message"), [
     (["frobnicate"], "unknown command 'frobnicate'"),
-    (["sandbox", "--faults", "2"], "--faults must be between 0 and 1"),
-    (["sandbox", "--speed", "0"], "--speed must be positive"),
-    (["sandbox", "--seed-history", "-1"], "--seed-history must be 0 or more"),
-    (["watch", "not-a-number"], "invalid int value"),
+    (["sandbox", "--faults", "2"], "--faults: must be a rate between 0 and 1"),
+    (["sandbox", "--speed", "0"], "--speed: must be a positive number"),
+    (["sandbox", "--seed-history", "-1"], "--seed-history: must be a whole number from 0"),
+    (["watch", "not-a-number"], "tune_id: must be an id"),
     (["sync", "--no-such-option"], "unrecognized arguments"),
 ])
 def test_usage_errors_exit_2_with_a_message(args: list[str], message: str) -> None:

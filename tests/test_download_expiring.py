@@ -79,4 +79,4 @@ def test_usage_errors(tmp_path: Path) -> None:
     missing = run(tmp_path, "--dest", str(tmp_path))
     assert missing.returncode == 2 and "--expiring" in missing.stderr
     bad = run(tmp_path, "--expiring", "--days", "0")
-    assert bad.returncode == 2 and "--days must be positive" in bad.stderr
+    assert bad.returncode == 2 and "--days: must be a positive number of days" in bad.stderr

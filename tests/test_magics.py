@@ -103,7 +103,7 @@ def test_sandbox_goes_through_connect_even_with_a_key(shell, magics, monkeypatch
         again = shell.run_line_magic("astria", "sandbox --speed 60")
         assert again.base_url == client.base_url  # the running one is reused
         assert "speed 60 not applied" in capsys.readouterr().err
-        with pytest.raises(UsageError, match="--speed must be positive"):
+        with pytest.raises(UsageError, match="--speed: must be a positive number"):
             shell.run_line_magic("astria", "sandbox --speed 0")
     finally:
         stop_sandbox()

@@ -8,6 +8,8 @@ Records are returned as the JSON came (plain ``dict``).
 from __future__ import annotations
 
 import json
+import math
+import numbers
 import os
 import re
 import threading
@@ -47,18 +49,33 @@ _PROMPT_FILE_PARAMS = frozenset({
 })
 
 
-def _record_id(value: Any, label: str) -> int:
-    """An object id as int, or :class:`InputError` naming the argument."""
+def record_id(value: Any, label: str) -> int:
+    """An object id as int, or :class:`InputError` naming the argument ``label``.
+
+    The one id rule of the package: a whole number (``int``, a numpy integer, an integral
+    float such as ``5.0``) or its digits as text, at least 1. ``True``/``False``, ``5.7``,
+    ``"1e3"`` and the like are refused, never truncated or read as 1.
+    """
     number: int | None = None
-    if isinstance(value, int) and not isinstance(value, bool):
-        number = value
+    if isinstance(value, bool) or type(value).__name__ == "bool_":
+        number = None
+    elif isinstance(value, numbers.Integral):
+        number = int(value)
+    elif isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        number = int(value)
     elif isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
         number = int(value.strip())
     if number is None:
+        if isinstance(value, float):
+            raise InputError(f"{label}: {value!r} is not a whole number (ids are whole "
+                             "numbers)")
         raise InputError(f"{label}: {value!r} is not a numeric id")
     if number < 1:
         raise InputError(f"{label}: {value!r} is not a valid id (ids are positive numbers)")
     return number
+
+
+_record_id = record_id  # the short name used throughout this module
 
 
 _PROMPT_UPDATES = ("pack_id", "base_pack_id", "workspace_id")
@@ -137,20 +154,120 @@ def _name_title_problems(name: Any, title: Any) -> list[str]:
     return problems
 
 
+CHARACTERISTIC_KEY = re.compile(r"[A-Za-z0-9_]+")
+"""What a characteristic's key may be: one word, so that ``{{key}}`` can name it in prompts."""
+_LINE_BREAKS = ("\n", "\r")
+
+
+def characteristic_problem(key: Any, value: Any) -> str | None:
+    """Why one characteristic cannot be sent (``None`` when it can); the message names it.
+
+    The one characteristics rule of the package (the client's creates and ``update_tune``,
+    the form's dict and its typed rows): the key is one word of ASCII letters, digits or
+    ``_``; the value is one line of non-empty text (a whole or decimal number is taken as its
+    text). Line breaks would make one value two rows of the form, so they are refused.
+    """
+    if not isinstance(key, str) or not CHARACTERISTIC_KEY.fullmatch(key):
+        return (f"{key!r} must be one word of letters, digits or _ (it is used as "
+                "{{" + "key}} in prompts)")
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)) or (
+            isinstance(value, float) and not math.isfinite(value)):
+        return f"{key!r}: the value must be text, not {value!r}"
+    text = str(value)
+    if not text.strip():
+        return f"{key!r}: the value is empty"
+    if any(mark in text for mark in _LINE_BREAKS):
+        return f"{key!r}: the value must be one line (no line breaks): {text!r}"
+    return None
+
+
+def check_characteristics(value: Any, label: str = "characteristics"
+                          ) -> tuple[dict[str, str], list[str]]:
+    """``(characteristics as {key: text}, problems naming ``label``)`` by
+    :func:`characteristic_problem`; ``value`` must be a dict (``None`` is "not given")."""
+    if value is None:
+        return {}, []
+    if not isinstance(value, Mapping):
+        return {}, [f"{label}: give a dict of name -> value, not {type(value).__name__}"]
+    found: dict[str, str] = {}
+    problems: list[str] = []
+    for key, item in value.items():
+        problem = characteristic_problem(key, item)
+        if problem:
+            problems.append(f"{label}: {problem}")
+        else:
+            found[key] = str(item)
+    return found, problems
+
+
 def _image_part(value: Any, label: str) -> Any:
     """An input/mask image given like a training image, as an upload part (checked)."""
     if isinstance(value, str):
+        if not value.strip():
+            raise InputError(f"{label}: the path is empty")
         value = Path(value)
-    try:
-        part = uploads.as_file_part(value, label)
-    except InputError as exc:
-        raise InputError([f"{label}: {p}" for p in exc.problems]) from None
+    part = uploads.as_file_part(value, label)  # its problems start with the label
     if part is None:
         raise InputError(f"{label}: give a path, bytes, an open binary file, a (name, bytes) "
                          f"pair or an http(s) URL, not {type(value).__name__}")
     if not uploads.image_format(part[1]):
         raise InputError(f"{label}: {part[0]} is not an image (JPEG, PNG, WebP, GIF or BMP)")
     return part
+
+
+_IMAGE_INPUTS = ("input_image", "mask_image")
+
+
+def read_prompt_files(params: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """``(params with their local image inputs read and checked, problems naming each)``.
+
+    Nothing is sent. ``input_image`` / ``mask_image``: an http(s) URL moves to
+    ``input_image_url`` / ``mask_image_url``; a path, bytes, an open binary file or a
+    ``(name, bytes)`` pair is read once (``uploads``) and must be a picture.
+    ``image_references``: a list of the same, each read like ``input_image`` (URLs belong in
+    ``image_reference_urls``). Values already read pass unchanged, so reading twice is cheap.
+    ``None`` values are dropped.
+    """
+    out = {k: v for k, v in params.items() if v is not None}
+    problems: list[str] = []
+    for name in _IMAGE_INPUTS:
+        value = out.get(name)
+        if value is None:
+            continue
+        if isinstance(value, str) and is_http_url(value):
+            if out.get(f"{name}_url") is not None:
+                problems.append(f"{name}: give one of {name} and {name}_url, not both")
+            else:
+                out[f"{name}_url"] = out.pop(name).strip()
+            continue
+        try:
+            out[name] = _image_part(value, name)
+        except InputError as exc:
+            problems.extend(exc.problems)
+    if isinstance(out.get("image_references"), (list, tuple)) and not out["image_references"]:
+        del out["image_references"]  # none given
+    if out.get("image_references") is not None:
+        given = out["image_references"]
+        try:
+            items = [] if isinstance(given, Mapping) else uploads.as_list(given)
+        except TypeError:  # not a list at all, e.g. True
+            items = []
+        if not items:
+            problems.append(f"image_references: give a list of pictures (paths, bytes, open "
+                            f"files or (name, bytes) pairs), not {given!r:.60}")
+        parts: list[Any] = []
+        for index, item in enumerate(items):
+            label = f"image_references[{index}]"
+            if isinstance(item, str) and is_http_url(item):
+                problems.append(f"{label}: {item.strip()!r} is a URL; give URLs as "
+                                "image_reference_urls")
+                continue
+            try:
+                parts.append(_image_part(item, label))
+            except InputError as exc:
+                problems.extend(exc.problems)
+        out["image_references"] = parts
+    return out, problems
 
 
 def _stripped(value: Any) -> Any:
@@ -339,10 +456,9 @@ class AstriaClient:
             else:
                 fields[label] = value.strip()
         if characteristics is not None:
-            if not isinstance(characteristics, Mapping):
-                problems.append("characteristics: give a dict of name -> value")
-            else:
-                fields["characteristics"] = {str(k): str(v) for k, v in characteristics.items()}
+            found, bad = check_characteristics(characteristics)
+            problems.extend(bad)
+            fields["characteristics"] = found
         if not fields and not problems:
             problems.append("give at least one of title, name, characteristics")
         if problems:
@@ -475,7 +591,7 @@ class AstriaClient:
             "training_face_correct": training_face_correct,
             "base_tune_id": None if base_tune_id is None else int(base_tune_id),
             "model_type": model_type, "auto_extend": auto_extend, "preset": preset,
-            "characteristics": dict(characteristics) if characteristics else None,
+            "characteristics": check_characteristics(characteristics)[0] or None,
             "image_urls": [u.strip() for u in urls] or None,
             "prompts_attributes": prompt_list or None,
         }
@@ -499,8 +615,7 @@ class AstriaClient:
                 _record_id(base_tune_id, "base_tune_id")
             except InputError as exc:
                 problems.extend(exc.problems)
-        if characteristics is not None and not isinstance(characteristics, Mapping):
-            problems.append("characteristics: give a dict of name -> value")
+        problems.extend(check_characteristics(characteristics)[1])
         return problems
 
     def _body(self, root: str, fields: Mapping[str, Any], parts: Sequence[Any], key: str,
@@ -688,6 +803,7 @@ class AstriaClient:
                 problems.append("images: give at least one training image or image URL")
         problems.extend(_url_problems("image_urls", urls))
         problems.extend(_callback_problems(callback=callback, prompts_callback=prompts_callback))
+        problems.extend(check_characteristics(characteristics)[1])
         if problems:
             raise InputError(problems, context="create_tune_from_pack")
         parts = uploads.prepare_training_images(image_inputs, context="create_tune_from_pack") \
@@ -695,7 +811,7 @@ class AstriaClient:
         tune = {
             "name": name, "title": title, "image_urls": [u.strip() for u in urls] or None,
             "callback": _stripped(callback), "prompts_callback": _stripped(prompts_callback),
-            "characteristics": dict(characteristics) if characteristics else None,
+            "characteristics": check_characteristics(characteristics)[0] or None,
             "prompt_attributes": dict(prompt_attributes) if prompt_attributes else None,
             "tune_ids": [int(t) for t in tune_ids] if tune_ids else None,
             "prompt_ids": [int(p) for p in prompt_ids] if prompt_ids else None,
@@ -758,10 +874,23 @@ class AstriaClient:
 
         Picks where the prompt runs and writes the reference and token for the tune's kind
         (:func:`~astria_widgets.client.references.plan_prompt`); ``tune`` may be a list for a
-        multi-subject prompt. ``params`` are the documented image parameters
+        multi-subject prompt (each tune once). ``params`` are the documented image parameters
         (:mod:`~astria_widgets.client.prompt_params`), checked before sending; ``input_image``
-        and ``mask_image`` take a path, bytes, an open file, a (name, bytes) pair or a URL.
+        and ``mask_image`` take a path, bytes, an open file, a (name, bytes) pair or a URL, and
+        ``image_references`` a list of the same (not URLs: ``image_reference_urls``).
         ``weight`` is the adapter strength written into the reference (``<lora:ID:weight>``).
+        Raises :class:`InputError` listing every problem, each naming its parameter.
+        """
+        plan, ready = self.prepare_prompt(tune, text, weight=weight, **params)
+        return self.create_prompt(plan.tune_id, plan.text, **ready)
+
+    def prepare_prompt(self, tune: Any, text: str, *, weight: float = 1,
+                       **params: Any) -> tuple[PromptPlan, dict[str, Any]]:
+        """Everything :meth:`generate` checks and reads, without creating the prompt.
+
+        Returns ``(plan, params ready to send)``; ``create_prompt(plan.tune_id, plan.text,
+        **params)`` is then what :meth:`generate` does. Tune ids are fetched
+        (records are used as given); image inputs are read (:func:`read_prompt_files`).
         Raises :class:`InputError` listing every problem, each naming its parameter.
         """
         problems: list[str] = []
@@ -771,18 +900,9 @@ class AstriaClient:
             weight = 1
         if not isinstance(text, str) or not text.strip():
             problems.append("text: the prompt text is empty")
-        params = {k: v for k, v in params.items() if v is not None}
-        for name in ("input_image", "mask_image"):
-            if isinstance(params.get(name), str) and is_http_url(params[name]):
-                params[f"{name}_url"] = params.pop(name).strip()
-        by_param = prompt_params.param_problems(params)
-        problems.extend(prompt_params.problem_list(by_param))
-        for name in ("input_image", "mask_image"):
-            if name in params and name not in by_param:
-                try:
-                    params[name] = _image_part(params[name], name)
-                except InputError as exc:
-                    problems.extend(exc.problems)
+        params, file_problems = read_prompt_files(params)
+        problems.extend(prompt_params.problem_list(prompt_params.param_problems(params)))
+        problems.extend(file_problems)
         records: list[Record] = []
         try:
             records = self._tune_records(tune)
@@ -802,24 +922,41 @@ class AstriaClient:
             except ValueError as exc:
                 problems.append(f"tune: {exc}")
         if problems or plan is None:
-            raise InputError(problems, context="generate")
-        return self.create_prompt(plan.tune_id, plan.text, **params)
+            raise InputError(list(dict.fromkeys(problems)), context="generate")
+        return plan, params
 
     def download(self, prompts: Any, dest: str | os.PathLike[str], *, zip: bool = False,
-                 progress: Callable[[int, int], Any] | None = None) -> list[Path] | Path:
+                 progress: Callable[[int, int], Any] | None = None,
+                 counts: downloads.DownloadCounts | None = None) -> list[Path] | Path:
         """Save every image (or video) of ``prompts`` into the folder ``dest``.
 
         ``prompts``: prompt records or ids (a single one too). Files are named
         ``prompt-<id>-<NN>.<ext>`` (see :mod:`.downloads`); files already complete are skipped.
         Returns the paths, or with ``zip=True`` the path of one archive (``dest`` itself when
-        it ends in ``.zip``). ``progress(done, total)`` replaces the tqdm bar shown in a
-        terminal.
+        it ends in ``.zip`` and is not a folder, else ``prompts-<first>-<last>.zip`` in it).
+        An archive of ours already there is added to (what it holds is skipped); any other
+        file is refused and left as it is. ``progress(done, total)`` replaces the tqdm bar
+        shown in a terminal; ``counts`` (a :class:`~.downloads.DownloadCounts`) is told how
+        many files were saved and how many were already there. Raises :class:`InputError`
+        naming ``prompts`` or ``dest`` before anything is fetched when they are unusable.
         """
+        try:
+            return self._download(prompts, dest, zip=zip, progress=progress, counts=counts)
+        except InputError as exc:
+            raise InputError(exc.problems, context="download") from None
+
+    def _download(self, prompts: Any, dest: Any, *, zip: bool,
+                  progress: Callable[[int, int], Any] | None,
+                  counts: downloads.DownloadCounts | None) -> list[Path] | Path:
+        target = downloads.destination(dest, zip=zip)
+        if prompts is None or isinstance(prompts, (bool, float, bytes)) or not isinstance(
+                prompts, (Mapping, int, str, Iterable)):
+            raise InputError(f"prompts: give prompt records or ids, not "
+                             f"{type(prompts).__name__}")
         items = [prompts] if isinstance(prompts, (Mapping, int, str)) else list(prompts)
-        records = [dict(p) if isinstance(p, Mapping) else
-                   self.get_prompt(None, _record_id(p, "prompts")) for p in items]
+        records = [{**p, "id": _record_id(p.get("id"), "prompts")} if isinstance(p, Mapping)
+                   else self.get_prompt(None, _record_id(p, "prompts")) for p in items]
         outputs = downloads.outputs_of(records)
-        target = Path(dest).expanduser()
         from tqdm import tqdm  # the terminal bar: disable=None hides it off a terminal
 
         with tqdm(total=len(outputs), unit="file", desc="download",
@@ -831,8 +968,10 @@ class AstriaClient:
 
             if zip:
                 return downloads.save_to_zip(self._transport.send, outputs,
-                                             downloads.archive_path(target, outputs), report)
-            return downloads.save_to_folder(self._transport.send, outputs, target, report)
+                                             downloads.archive_path(target, outputs), report,
+                                             counts)
+            return downloads.save_to_folder(self._transport.send, outputs, target, report,
+                                            counts)
 
     # -- other -----------------------------------------------------------------------------
     def fetch_bytes(self, url: str) -> bytes:
@@ -858,7 +997,7 @@ class AstriaClient:
         if isinstance(image, str) and is_http_url(image):
             fields.append(("file_url", image.strip()))
         else:
-            named, found = uploads.read_images([image])
+            named, found = uploads.read_images([image], label="image")
             problems.extend(found)
             if len(named) != 1 and not found:
                 problems.append("image: give one picture (a folder holds several)")

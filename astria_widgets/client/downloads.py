@@ -8,18 +8,35 @@ never leaves a truncated file under the final name; a file already there whose s
 Content-Length (asked with a HEAD request) is not downloaded again. Requests go through the
 client's transport (the key is sent only to the API's own host). A tqdm bar shows progress in a
 terminal (it stays silent where stderr is not a terminal, e.g. in a kernel or a worker thread).
+
+**Archives.** With ``zip=True`` the outputs go into one zip. An archive already there is added
+to when it is one of ours: the outputs it holds (by ``prompt-<id>-<NN>``) are skipped, so a
+re-run adds nothing and leaves the file untouched; new ones are written into a copy that then
+replaces it (an interrupted run leaves the archive as it was). *Ours* means: the zip comment
+is :data:`ARCHIVE_COMMENT` (written into every archive we write), or, for archives written
+before the comment existed, no comment and every member named ``prompt-<id>-<NN>.<ext>``.
+Any other file there (not a zip, a user's own zip, another tool's) is refused with
+:class:`InputError` naming ``dest``, and never overwritten.
+
+**Destinations** are checked before anything is fetched (:func:`destination`): a path (not
+empty), not a file where a folder is wanted, not under a file, writable.
 """
 
 from __future__ import annotations
 
 import mimetypes
 import os
+import re
+import secrets
+import shutil
 import zipfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import IO, Any
 from urllib.parse import urlsplit
+
+from astria_widgets.client.errors import InputError
 
 CHUNK = 256 * 1024
 _EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp",
@@ -27,6 +44,18 @@ _EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp",
 
 Progress = Callable[[int, int], Any]
 """``progress(files_done, files_total)``."""
+
+ARCHIVE_COMMENT = b"astria-widgets download archive"
+"""The zip comment that marks an archive as ours (see the module docstring)."""
+_OUR_MEMBER = re.compile(r"prompt-\d+-\d{2,}\.[A-Za-z0-9]{1,6}")
+
+
+@dataclass
+class DownloadCounts:
+    """Filled in by a download: files ``saved`` now, and files ``present`` already (skipped)."""
+
+    saved: int = 0
+    present: int = 0
 
 
 @dataclass(frozen=True)
@@ -43,12 +72,36 @@ class Output:
         return f"prompt-{self.prompt_id}-{self.index:02d}"
 
 
+def output_urls(prompt_id: int, images: Any) -> list[str]:
+    """The output URLs of a prompt's ``images``; :class:`InputError` naming it when they are
+    not http(s) URLs.
+
+    The API gives a list. A single string is read as one URL, not as a sequence of
+    characters: a record written by hand with ``"images": "https://..."`` means that one
+    image, and no reading of a string as several URLs makes sense.
+    """
+    from astria_widgets.client.api import is_http_url  # the one URL rule (lazy: no cycle)
+
+    if images is None:
+        return []
+    urls = [images] if isinstance(images, str) else images
+    if not isinstance(urls, (list, tuple)):
+        raise InputError(f"prompts: prompt {prompt_id}: images must be a list of http(s) "
+                         f"URLs, not {type(images).__name__}")
+    bad = [u for u in urls if not is_http_url(u)]
+    if bad:
+        raise InputError(f"prompts: prompt {prompt_id}: images must be http(s) URLs; "
+                         f"{bad[0]!r} is not one")
+    return [u.strip() for u in urls]
+
+
 def outputs_of(prompts: Iterable[Mapping[str, Any]]) -> list[Output]:
-    """Every output URL of the given prompt records, in order."""
+    """Every output URL of the given prompt records (with integer ``id``), in order."""
     found = []
     for prompt in prompts:
-        for index, url in enumerate(prompt.get("images") or (), start=1):
-            found.append(Output(int(prompt["id"]), index, str(url)))
+        prompt_id = int(prompt["id"])
+        for index, url in enumerate(output_urls(prompt_id, prompt.get("images")), start=1):
+            found.append(Output(prompt_id, index, url))
     return found
 
 
@@ -71,8 +124,12 @@ def _expected_size(response: Any) -> int | None:
 
 
 def save_to_folder(send: Callable[..., Any], items: list[Output], dest: Path,
-                   progress: Progress) -> list[Path]:
-    """Stream every output into ``dest``; skip files already complete. Returns the paths."""
+                   progress: Progress, counts: DownloadCounts | None = None) -> list[Path]:
+    """Stream every output into ``dest``; skip files already complete. Returns the paths.
+
+    ``counts`` (when given) is told how many files were saved and how many were there.
+    """
+    counts = counts if counts is not None else DownloadCounts()
     dest.mkdir(parents=True, exist_ok=True)
     paths = []
     for done, item in enumerate(items, start=1):
@@ -85,22 +142,27 @@ def save_to_folder(send: Callable[..., Any], items: list[Output], dest: Path,
             size = _expected_size(head)
             if path.exists() and size is not None and path.stat().st_size == size:
                 paths.append(path)
+                counts.present += 1
                 progress(done, len(items))
                 continue
         response = send("GET", item.url, stream=True)
         try:
             path = dest / (item.stem + extension(response.headers.get("Content-Type"), item.url))
             size = _expected_size(response)
-            if not (path.exists() and size is not None and path.stat().st_size == size):
+            if path.exists() and size is not None and path.stat().st_size == size:
+                counts.present += 1
+            else:
                 part = path.with_name(path.name + ".part")
                 with part.open("wb") as fh:
                     for chunk in response.iter_content(CHUNK):
                         fh.write(chunk)
                 if size is not None and part.stat().st_size != size:
+                    got = part.stat().st_size
                     part.unlink()
-                    raise OSError(f"{path.name}: the download stopped after "
-                                  f"{part.stat().st_size if part.exists() else 0} of {size} bytes")
+                    raise OSError(f"{path.name}: the download stopped after {got} of {size} "
+                                  "bytes")
                 os.replace(part, path)
+                counts.saved += 1
         finally:
             response.close()
         paths.append(path)
@@ -109,31 +171,165 @@ def save_to_folder(send: Callable[..., Any], items: list[Output], dest: Path,
 
 
 def save_to_zip(send: Callable[..., Any], items: list[Output], archive: Path,
-                progress: Progress) -> Path:
-    """Stream every output into one zip archive (written aside, then renamed)."""
+                progress: Progress, counts: DownloadCounts | None = None) -> Path:
+    """Stream every output into the zip ``archive``, adding to it when it is one of ours.
+
+    Outputs the archive holds already are skipped; when none is left to add, the file is not
+    touched. Otherwise a copy is written aside (a fresh hidden ``.part`` name, never a
+    user's file) and renamed over it when complete. A file that is not an archive of ours
+    raises :class:`InputError` naming ``dest`` and is left as it is.
+    """
+    counts = counts if counts is not None else DownloadCounts()
+    problem = archive_problem(archive)
+    if problem:
+        raise InputError(problem)
+    held = {PurePosixPath(name).stem for name in member_names(archive)} \
+        if archive.exists() else set()
+    todo = [item for item in items if item.stem not in held]
+    counts.present += len(items) - len(todo)
+    if not todo and archive.exists():
+        progress(len(items), len(items))
+        return archive
     archive.parent.mkdir(parents=True, exist_ok=True)
-    part = archive.with_name(archive.name + ".part")
+    part, handle = _fresh_part(archive)
     try:
-        with zipfile.ZipFile(part, "w", compression=zipfile.ZIP_STORED) as zf:
-            for done, item in enumerate(items, start=1):
-                response = send("GET", item.url, stream=True)
-                try:
-                    name = item.stem + extension(response.headers.get("Content-Type"), item.url)
-                    with zf.open(name, "w", force_zip64=True) as member:
-                        for chunk in response.iter_content(CHUNK):
-                            member.write(chunk)
-                finally:
-                    response.close()
-                progress(done, len(items))
+        with handle:
+            if archive.exists():
+                with archive.open("rb") as source:
+                    shutil.copyfileobj(source, handle, CHUNK)
+                shutil.copymode(archive, part)
+                handle.seek(0)
+            with zipfile.ZipFile(handle, "a" if archive.exists() else "w",
+                                 compression=zipfile.ZIP_STORED) as zf:
+                zf.comment = ARCHIVE_COMMENT
+                for done, item in enumerate(items, start=1):
+                    if item.stem not in held:
+                        _add_member(send, zf, item)
+                        counts.saved += 1
+                    progress(done, len(items))
         os.replace(part, archive)
     finally:
         part.unlink(missing_ok=True)
     return archive
 
 
+def _add_member(send: Callable[..., Any], zf: zipfile.ZipFile, item: Output) -> None:
+    response = send("GET", item.url, stream=True)
+    try:
+        name = item.stem + extension(response.headers.get("Content-Type"), item.url)
+        size, written = _expected_size(response), 0
+        with zf.open(name, "w", force_zip64=True) as member:
+            for chunk in response.iter_content(CHUNK):
+                member.write(chunk)
+                written += len(chunk)
+        if size is not None and written != size:
+            raise OSError(f"{name}: the download stopped after {written} of {size} bytes")
+    finally:
+        response.close()
+
+
+def _fresh_part(path: Path) -> tuple[Path, IO[bytes]]:
+    """A new hidden file beside ``path`` to write into (created exclusively: never a user's)."""
+    while True:
+        part = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
+        try:
+            return part, part.open("x+b")
+        except FileExistsError:  # pragma: no cover - 32 random bits taken
+            continue
+
+
+def member_names(archive: Path) -> list[str]:
+    """The member names of a zip archive (``[]`` when it cannot be read as one)."""
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            return zf.namelist()
+    except (OSError, zipfile.BadZipFile, EOFError, ValueError):
+        return []
+
+
+def is_our_archive(path: Path) -> bool:
+    """True for a zip we wrote: our comment, or (older archives) no comment and every
+    member named ``prompt-<id>-<NN>.<ext>``."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            comment, names = zf.comment, zf.namelist()
+    except (OSError, zipfile.BadZipFile, EOFError, ValueError):
+        return False
+    if comment == ARCHIVE_COMMENT:
+        return True
+    return comment == b"" and bool(names) and all(_OUR_MEMBER.fullmatch(n) for n in names)
+
+
+def archive_problem(archive: Path, label: str = "dest") -> str | None:
+    """Why ``archive`` cannot be written or added to (naming ``label``), else None."""
+    if not archive.exists() and not archive.is_symlink():
+        return folder_problem(archive.parent, label, shown=archive)
+    if archive.is_dir():
+        return f"{label}: {archive} is a folder, not an archive; give another name"
+    if not archive.is_file():
+        return f"{label}: {archive} is not a regular file; give another name"
+    if not is_our_archive(archive):
+        return (f"{label}: {archive} exists and is not an archive written by astria-widgets "
+                "download (it was left as it is); give another name or move it away")
+    return folder_problem(archive.parent, label, shown=archive)
+
+
+def folder_problem(folder: Path, label: str = "dest", *, shown: Path | None = None) -> str | None:
+    """Why files cannot be saved into ``folder`` (made if missing), naming ``label``; else None.
+
+    A file where the folder (or one of its parents) should be, or no permission to write
+    where it would be made. Nothing is created to find out. ``shown`` is the path the user
+    gave when it is not ``folder`` itself (an archive in it).
+    """
+    shown = folder if shown is None else shown
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        if existing.is_symlink():  # a dangling link: mkdir would fail on it
+            return f"{label}: {shown} cannot be made: {existing} is a broken link"
+        existing = existing.parent
+    if not existing.is_dir():
+        if existing == shown:
+            return f"{label}: {shown} is a file, not a folder; give a folder to save into"
+        return f"{label}: {shown} cannot be made: {existing} is a file, not a folder"
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return f"{label}: {shown}: no permission to write in {existing}"
+    return None
+
+
+def destination(dest: Any, *, zip: bool) -> Path:
+    """``dest`` checked as where to save: a path, not empty, not a file where a folder goes.
+
+    Raises :class:`InputError` naming ``dest``. With ``zip=True`` an existing folder (even one
+    named ``x.zip``) receives the archive; a path ending in ``.zip`` is the archive itself,
+    checked by :func:`archive_problem` once the outputs are known (see :func:`archive_path`).
+    """
+    if not isinstance(dest, (str, os.PathLike)):
+        raise InputError(f"dest: give a folder path{' or a .zip path' if zip else ''}, not "
+                         f"{type(dest).__name__}")
+    text = os.fspath(dest)
+    if not isinstance(text, str) or not text.strip():
+        raise InputError("dest: empty; give a folder to save into"
+                         + (" or a .zip path" if zip else " (\".\" for the current one)"))
+    target = Path(text).expanduser()
+    if zip and not target.is_dir() and target.suffix.lower() == ".zip":
+        problem = folder_problem(target.parent, shown=target)
+        if problem is None and target.exists() and not target.is_file():
+            problem = f"dest: {target} is not a regular file; give another name"
+        if problem is None and target.is_file() and not is_our_archive(target):
+            problem = archive_problem(target)
+    else:
+        problem = folder_problem(target)
+        if problem and not zip and target.is_file() and is_our_archive(target):
+            problem += " (it is an archive of ours: pass zip=True to add to it)"
+    if problem:
+        raise InputError(problem)
+    return target
+
+
 def archive_path(dest: Path, items: list[Output]) -> Path:
-    """``dest`` itself when it ends in ``.zip``, else ``dest/prompts-<first>-<last>.zip``."""
-    if dest.suffix.lower() == ".zip":
+    """``dest`` itself when it ends in ``.zip`` and is no folder, else
+    ``dest/prompts-<first>-<last>.zip``."""
+    if dest.suffix.lower() == ".zip" and not dest.is_dir():
         return dest
     ids = sorted({i.prompt_id for i in items})
     name = f"prompts-{ids[0]}-{ids[-1]}.zip" if ids else "prompts.zip"

@@ -1,7 +1,8 @@
 """``GenerationRun``: the handle of a studio submit, one prompt per sweep cell, on a PromptsWatch.
 
-``GenerationRun.start(...)`` checks everything first (the tune plan, every parameter, the sweep)
-and raises :class:`InputError` before anything is sent; then it returns at once while the
+``GenerationRun.start(...)`` checks everything first (the tune plan and state, every parameter,
+the sweep, every image input read once: each cell as ``client.generate`` would check it) and
+raises :class:`InputError` before anything is sent; then it returns at once while the
 prompts are created and followed in the watch's one thread
 (:class:`~astria_widgets.client.watch.PromptsWatch`, which waits through
 ``client.wait_for_prompts`` and downloads the images of finished prompts). The kernel stays
@@ -27,6 +28,44 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 Record = dict[str, Any]
+
+
+def _ready_cells(client: AstriaClient, tunes: list[Record], text: str,
+                 params: Mapping[str, Any], grid: SweepPlan
+                 ) -> list[tuple[PromptPlan, dict[str, Any]]]:
+    """Each cell's ``client.prepare_prompt`` result, or :class:`InputError` listing every
+    problem of every cell (nothing sent). Image inputs are read once, not once per cell;
+    a problem of a swept value names ``sweep[param]``."""
+    from astria_widgets.client.api import read_prompt_files
+
+    problems: list[str] = []
+    fixed, found = read_prompt_files(params)
+    problems.extend(found)
+    swept: dict[str, list[dict[str, Any]]] = {}
+    for name, values in ((grid.row_param, grid.row_values), (grid.col_param, grid.col_values)):
+        if name is None:
+            continue
+        swept[name] = []
+        for value in values:
+            read, found = read_prompt_files({name: value})
+            problems.extend(f"sweep[{name}]: {p.split(': ', 1)[-1]}" for p in found)
+            swept[name].append(read)
+    ready: list[tuple[PromptPlan, dict[str, Any]]] = []
+    if not problems:
+        for cell in grid.cells:
+            cell_params = dict(fixed)
+            for name, index in ((grid.row_param, cell.row), (grid.col_param, cell.col)):
+                if name is not None:
+                    cell_params.update(swept[name][index])
+            try:
+                ready.append(client.prepare_prompt(tunes, text, **cell_params))
+            except InputError as exc:
+                problems.extend(p for p in exc.problems if p not in problems)
+    if problems:
+        raise InputError(list(dict.fromkeys(problems)), context="generate")
+    return ready
+
+
 class BackgroundDownload:
     """A download running in its own daemon thread: ``progress``, ``done``, ``result``,
     ``error``, ``wait()``. ``on_change(job)`` is called in that thread after each file and at
@@ -91,7 +130,8 @@ class GenerationRun:
     """
 
     def __init__(self, client: AstriaClient, tunes: list[Record], plan: PromptPlan,
-                 text: str, sweep: SweepPlan, *, timeout: float | None = None) -> None:
+                 text: str, sweep: SweepPlan, *, timeout: float | None = None,
+                 ready: list[tuple[PromptPlan, dict[str, Any]]] | None = None) -> None:
         from astria_widgets.client.watch import PromptsWatch
 
         self.client = client
@@ -99,6 +139,8 @@ class GenerationRun:
         self.plan = plan
         self.text = text
         self.sweep = sweep
+        #: per cell: where it runs and the parameters as sent (images read), checked up front
+        self._ready = ready
         self._created: list[Record] = []
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -123,7 +165,11 @@ class GenerationRun:
                 sweep: Mapping[str, Any] | None = None, *,
                 timeout: float | None = None) -> GenerationRun:
         """Check the inputs and plan the run without starting it (views subscribe, then
-        :meth:`begin`, so that no change is missed). Raises :class:`InputError`."""
+        :meth:`begin`, so that no change is missed). Raises :class:`InputError`.
+
+        Every cell is checked as :meth:`AstriaClient.generate` would check it (the tunes'
+        state, the parameters, every image read), so no prompt is created when any would fail.
+        """
         params = {k: v for k, v in (params or {}).items() if v is not None}
         problems = problem_list(param_problems(params))
         if not isinstance(text, str) or not text.strip():
@@ -133,13 +179,15 @@ class GenerationRun:
             plan = plan_prompt(tunes, text or "")
         except ValueError as exc:
             problems.append(f"tune: {exc}")
+        grid = None
         try:
             grid = plan_sweep(sweep, params)
         except InputError as exc:
             problems.extend(exc.problems)
-        if problems or plan is None:
+        if problems or plan is None or grid is None:
             raise InputError(problems, context="generate")
-        return cls(client, tunes, plan, text, grid, timeout=timeout)
+        ready = _ready_cells(client, tunes, text, params, grid)
+        return cls(client, tunes, plan, text, grid, timeout=timeout, ready=ready)
 
     def begin(self) -> GenerationRun:
         """Start creating and following the prompts (in the watch's thread); return at once."""
@@ -147,10 +195,14 @@ class GenerationRun:
         return self
 
     def _create_all(self) -> list[Record]:
-        for cell in self.sweep.cells:
+        for index, cell in enumerate(self.sweep.cells):
             if self._stopping.is_set():
                 break
-            record = self.client.generate(self.tunes, self.text, **cell.params)
+            if self._ready is None:
+                record = self.client.generate(self.tunes, self.text, **cell.params)
+            else:
+                plan, params = self._ready[index]
+                record = self.client.create_prompt(plan.tune_id, plan.text, **params)
             with self._lock:
                 self._created.append(record)
         return list(self._created)

@@ -167,7 +167,8 @@ def value_problem(param: Param, value: Any) -> str | None:
         return None if isinstance(value, bool) else f"must be True or False, not {value!r}"
     if param.kind in ("int", "float"):
         whole = param.kind == "int"
-        if not _is_number(value) or (whole and not float(value).is_integer()):
+        if not _is_number(value) or (whole and isinstance(value, float)
+                                     and not value.is_integer()):
             what = "a whole number" if whole else "a number"
             return f"must be {what}, not {value!r}"
         if value != value:  # NaN
@@ -202,15 +203,36 @@ def value_problem(param: Param, value: Any) -> str | None:
     return None  # files: read (and their problems named) when the request is built
 
 
-_YES = ("yes", "true", "on")
-_NO = ("no", "false", "off")
+TRUE_WORDS = ("yes", "true", "on", "1")
+FALSE_WORDS = ("no", "false", "off", "0")
+"""The words a user may type for a switch (any case, surrounding spaces ignored)."""
+
+
+def read_bool(value: Any) -> bool:
+    """A switch given by a user as a bool: the one boolean rule of user input.
+
+    ``True``/``False``, the whole numbers 1/0, or a word of :data:`TRUE_WORDS` /
+    :data:`FALSE_WORDS` (``"no"`` is False, never "a non-empty string, so True"). Anything
+    else raises ``ValueError`` saying what was given; the caller names the parameter.
+    """
+    if isinstance(value, bool):
+        return value
+    if type(value) is int and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in TRUE_WORDS:
+            return True
+        if word in FALSE_WORDS:
+            return False
+    raise ValueError(f"{value!r} is not yes/no (true/false, on/off, 1/0)")
 
 
 def parse_text(param: Param, text: str) -> Any:
     """A value typed as text (a studio field, a sweep list, a command line) -> its type.
 
     Whole numbers stay ``int`` even for float parameters (``"7"`` -> 7, shown as typed);
-    ``yes/no/true/false/on/off`` are booleans; an enum of numbers takes numbers. Raises
+    switches are read by :func:`read_bool`; an enum of numbers takes numbers. Raises
     ``ValueError`` with a readable reason. Ranges and choices are :func:`value_problem`'s.
     """
     item = text.strip()
@@ -227,9 +249,7 @@ def parse_text(param: Param, text: str) -> Any:
         except ValueError:
             raise ValueError(f"{item!r} is not a number") from None
     if param.kind == "bool":
-        if item.lower() not in _YES + _NO:
-            raise ValueError(f"{item!r} is not yes/no")
-        return item.lower() in _YES
+        return read_bool(item)
     return item
 
 
@@ -246,9 +266,10 @@ def param_problems(params: Mapping[str, Any]) -> dict[str, list[str]]:
 
     given = {k: v for k, v in params.items() if v is not None}
     for name, value in given.items():
-        param = PARAMS.get(name)
+        param = PARAMS.get(name) if isinstance(name, str) else None
         if param is None:
-            close = [p for p in PARAMS if p.startswith(name[:3])] if len(name) >= 3 else []
+            close = [p for p in PARAMS if p.startswith(name[:3])] \
+                if isinstance(name, str) and len(name) >= 3 else []
             hint = f" (did you mean {', '.join(close[:3])}?)" if close else ""
             add(name, f"is not a documented prompt parameter{hint}")
             continue

@@ -13,8 +13,8 @@ Choices where the docs leave room:
   alone: its trigger words are the user's to write.
 - Nothing the user already wrote is added twice: an existing reference to the tune, or its
   token as a word, is kept as typed.
-- Several tunes (a multi-subject prompt) must be adapters on the same base; their references
-  come first, then their subjects joined by " and ", then the user's text.
+- Several tunes (a multi-subject prompt) must be adapters on the same base, each given once;
+  their references come first, then their subjects joined by " and ", then the user's text.
 - A FaceID tune without a base runs on Realistic Vision v5.1 (690204), the docs' hard-coded
   example, unless its branch is flux1 (then Flux1.dev).
 """
@@ -124,11 +124,17 @@ def plan_prompt(tunes: Tune | Sequence[Tune], text: str, *, weight: float = 1) -
     """Plan a prompt for one tune record or several (multi-subject); pure, no HTTP.
 
     Raises ``ValueError`` (the client turns it into ``InputError``) when the tunes cannot share
-    a prompt: a checkpoint among several tunes, or adapters on different bases.
+    a prompt: the same tune twice, a checkpoint among several tunes, or adapters on different
+    bases.
     """
     items = [tunes] if isinstance(tunes, Mapping) else list(tunes)
     if not items:
         raise ValueError("give at least one tune")
+    ids = [str(t.get("id")) for t in items]
+    twice = sorted({i for i in ids if ids.count(i) > 1})
+    if twice:
+        raise ValueError(f"tune {', '.join(twice)} is given twice; give each tune once (its "
+                         "reference would be written twice)")
     text = (text or "").strip()
     kinds = tuple(tune_kind(t) for t in items)
     if len(items) == 1 and kinds[0] == "checkpoint":

@@ -90,15 +90,27 @@ class StudioModel:
         found += [(tune_label(t, gallery=True), int(t["id"])) for t in self.gallery]
         return filter_options(found, search)
 
+    @staticmethod
+    def tune_id_of(tune: int | Mapping[str, Any]) -> int:
+        """The id of a tune given by id or record, by the client's one id rule
+        (:func:`~astria_widgets.client.api.record_id`): ``True`` or ``5.7`` is an
+        :class:`InputError` naming ``tune``, never tune 1 or tune 5."""
+        from astria_widgets.client.api import record_id
+
+        if isinstance(tune, Mapping):
+            return record_id(tune.get("id"), "tune['id']")
+        return record_id(tune, "tune")
+
     def select(self, tune: int | Mapping[str, Any] | None) -> Record | None:
         """Pick a tune by id or record (an id not loaded is fetched); ``None`` clears."""
         if tune is None:
             self.tune = None
         elif isinstance(tune, Mapping):
+            self.tune_id_of(tune)
             self.tune = dict(tune)
         else:
+            tid = self.tune_id_of(tune)
             known = {int(t["id"]): t for t in (*self.own, *self.gallery)}
-            tid = int(tune)
             self.tune = known.get(tid) or self.resolve_client().get_tune(tid)
             if tid not in known:
                 self.own.insert(0, self.tune)
@@ -125,10 +137,11 @@ class StudioModel:
                 f"tune {self.tune.get('id')} is {tune_status(self.tune)}; choose another")
         if not text.strip():
             found.setdefault("text", []).append("type what to generate")
-        if sweep:
+        if sweep is not None:
+            swept = sweep if isinstance(sweep, Mapping) else {}
             try:
                 plan_sweep(sweep, {k: v for k, v in params.items()
-                                   if v is not None and k not in sweep})
+                                   if v is not None and k not in swept})
             except InputError as exc:
                 found.setdefault("sweep", []).extend(exc.problems)
         return found
@@ -155,6 +168,7 @@ class StudioModel:
         """Like :meth:`submit`, but not started yet (a view subscribes, then ``begin()``)."""
         if self.tune is None:
             raise InputError("tune: choose a tune to generate with", context="generate")
-        fixed = {k: v for k, v in params.items() if v is not None and k not in (sweep or {})}
+        swept = sweep if isinstance(sweep, Mapping) else {}
+        fixed = {k: v for k, v in params.items() if v is not None and k not in swept}
         return GenerationRun.prepare(self.resolve_client(), [self.tune], text, fixed, sweep,
                                      timeout=timeout)

@@ -56,16 +56,48 @@ def value_label(name: str, value: Any) -> str:
     return f"{name} {value}"
 
 
+def _same_key(value: Any) -> Any:
+    """A key equal for values the service reads the same (``1`` and ``1.0``, ``0.0`` and
+    ``-0.0``), distinct for ``True`` and ``1``; unhashable values compare by their repr."""
+    if isinstance(value, bool):
+        return ("bool", value)
+    try:
+        hash(value)
+    except TypeError:
+        return ("repr", repr(value))
+    return value
+
+
+def repeated_values(values: Sequence[Any]) -> list[str]:
+    """The values (as ``repr``) equal to one given earlier in ``values``, in order."""
+    seen: set[Any] = set()
+    repeated = []
+    for value in values:
+        key = _same_key(value)
+        if key in seen:
+            repeated.append(repr(value))
+        seen.add(key)
+    return repeated
+
+
 def plan_sweep(sweep: Mapping[str, Sequence[Any]] | None,
                base: Mapping[str, Any] | None = None) -> SweepPlan:
     """Plan the prompts of a sweep over ``base`` parameters (``None`` or ``{}``: one prompt).
 
-    Raises :class:`InputError` listing every problem: more than two parameters, an empty or
-    repeated value list, too many prompts, or a value the catalogue refuses.
+    Raises :class:`InputError` listing every problem: a sweep that is not a dict, more than
+    two parameters, an empty value list, a value repeated (``1`` and ``1.0`` are the same
+    seed), too many prompts, or a value the catalogue refuses.
     """
     base = dict(base or {})
+    if sweep is not None and not isinstance(sweep, Mapping):
+        raise InputError(f"sweep: give a dict of parameter -> list of values, e.g. "
+                         f"{{'seed': [1, 2]}}, not {type(sweep).__name__} {sweep!r:.60}",
+                         context="sweep")
     sweep = dict(sweep or {})
     problems: list[str] = []
+    for name in [n for n in sweep if not isinstance(n, str)]:
+        problems.append(f"sweep: {name!r} is not a parameter name")
+        del sweep[name]
     if len(sweep) > MAX_SWEEP_PARAMS:
         problems.append(f"sweep: vary at most {MAX_SWEEP_PARAMS} parameters (rows and "
                         f"columns), not {len(sweep)}: {', '.join(sweep)}")
@@ -79,8 +111,10 @@ def plan_sweep(sweep: Mapping[str, Sequence[Any]] | None,
         if not values:
             problems.append(f"{label}: the list of values is empty")
             continue
-        if len(set(map(repr, values))) != len(values):
-            problems.append(f"{label}: a value is repeated")
+        repeated = repeated_values(values)
+        if repeated:
+            problems.append(f"{label}: a value is repeated ({', '.join(repeated)}); give "
+                            "each value once (each makes a billed prompt)")
         if name in base:
             problems.append(f"{label}: {name} is also given as a fixed value; give it once")
         for value in values:

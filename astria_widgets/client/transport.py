@@ -8,8 +8,14 @@
   waits (30 s after a 500/502/503, 60 s after a 504 or a lost answer, per the docs), then asks
   ``find_existing`` whether the object was made, and only resends when it was not (bounded).
   400/401/404/422 are never retried.
-- Every call goes through :meth:`Transport.request`, which passes a timeout, adds the bearer
-  key only for the API's own host, and maps failures to :mod:`~astria_widgets.client.errors`.
+- Every call goes through :meth:`Transport.send`, which passes a timeout, adds the bearer
+  key only for the API's own origin, and maps failures to :mod:`~astria_widgets.client.errors`.
+
+Which URL gets the key (:func:`origin`): the origin is read from the URL *as requests prepares it*
+(urllib3's parser, then the same ``urlsplit`` requests' adapter picks its connection by), and
+both readings must agree. A URL with credentials in it never gets the key. A request that carries
+the key follows no redirect on its own: :meth:`Transport.send` follows it and decides the key
+again for the new URL, so a redirect from the API host to another host sends nothing secret.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.util import parse_url
 from urllib3.util.retry import Retry
 
 from astria_widgets.client import errors as E
@@ -31,6 +38,39 @@ from astria_widgets.client.status import parse_http_date
 
 USER_AGENT = "astria-widgets/0.1.0 (+python-requests)"
 RETRY_STATUSES = (429, 500, 502, 503, 504)
+DEFAULT_PORTS = {"http": 80, "https": 443}
+REDIRECT_STATUSES = (301, 302, 303, 307, 308)
+MAX_REDIRECTS = 5
+
+
+def origin(url: str) -> tuple[str, str, int] | None:
+    """``(scheme, host, port)`` that a request to ``url`` connects to, or None when unsure.
+
+    The URL is prepared as ``requests`` prepares it (urllib3's ``parse_url``, which is what
+    decides the host: a backslash ends the authority there, not in ``urllib.parse``), then read
+    with ``urlsplit`` as requests' adapter does to choose its connection. None when the URL
+    cannot be prepared, the two readings differ, the port is invalid, or the URL carries a user
+    name or password (such a URL is never the API's). Host names compare in lower case; a
+    missing port is the scheme's default.
+    """
+    try:
+        prepared = requests.PreparedRequest()
+        prepared.prepare_url(url, None)
+        final = str(prepared.url)
+        split, parsed = urlsplit(final), parse_url(final)
+        port = split.port
+    except (requests.RequestException, ValueError, UnicodeError):
+        return None
+    if split.username is not None or split.password is not None or parsed.auth is not None:
+        return None
+    scheme = (split.scheme or "").lower()
+    host = (split.hostname or "").lower()
+    other_host = (parsed.host or "").lower().strip("[]")
+    port = port if port is not None else DEFAULT_PORTS.get(scheme)
+    other_port = parsed.port if parsed.port is not None else DEFAULT_PORTS.get(scheme)
+    if not host or host != other_host or port is None or port != other_port:
+        return None
+    return scheme, host, port
 
 
 @dataclass(frozen=True)
@@ -162,9 +202,12 @@ class Transport:
         return urljoin(self.base_url + "/", path.lstrip("/"))
 
     def is_api_url(self, url: str) -> bool:
-        """True when ``url`` is on the API's own scheme, host and port (gets the key)."""
-        a, b = urlsplit(url), urlsplit(self.base_url)
-        return (a.scheme, a.hostname, a.port) == (b.scheme, b.hostname, b.port)
+        """True when ``url`` connects to the API's own scheme, host and port (gets the key).
+
+        Decided by :func:`origin`, the reading the connection itself uses.
+        """
+        mine = origin(self.base_url)
+        return mine is not None and origin(url) == mine
 
     def server_now(self) -> datetime:
         """The service's current time, estimated from the ``Date`` of recent answers."""
@@ -180,26 +223,49 @@ class Transport:
 
     def _headers(self, url: str, extra: Mapping[str, str] | None) -> dict[str, str]:
         headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
+        if extra:
+            headers.update(extra)
+        for name in [h for h in headers if h.lower() in ("authorization", "x-workspace-id")]:
+            del headers[name]  # only this method decides who gets them
         if self.is_api_url(url):
             if self._api_key:
                 headers["Authorization"] = f"Bearer {self._api_key}"
             if self.workspace_id is not None:
                 headers["X-Workspace-Id"] = str(self.workspace_id)
-        if extra:
-            headers.update(extra)
         return headers
 
     # -- the choke point -------------------------------------------------------------------
     def send(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        """Send one request and return the 2xx response; map every failure to AstriaError."""
+        """Send one request and return the 2xx response; map every failure to AstriaError.
+
+        Redirects are followed here (at most :data:`MAX_REDIRECTS`), each hop deciding the key
+        afresh with :meth:`is_api_url`; a 303, or a 301/302 after a POST, turns into a GET.
+        """
         url = self.url(path)
         shown = urlsplit(url).path or "/"
-        headers = self._headers(url, kwargs.pop("headers", None))
+        extra = kwargs.pop("headers", None)
         kwargs.setdefault("timeout", self.timeout)
-        try:
-            response = self.session.request(method, url, headers=headers, **kwargs)
-        except requests.RequestException as exc:
-            raise self._transport_error(exc, method, shown) from exc
+        kwargs["allow_redirects"] = False
+        for _hop in range(MAX_REDIRECTS + 1):
+            headers = self._headers(url, extra)
+            try:
+                response = self.session.request(method, url, headers=headers, **kwargs)
+            except requests.RequestException as exc:
+                raise self._transport_error(exc, method, shown) from exc
+            location = response.headers.get("Location")
+            if response.status_code not in REDIRECT_STATUSES or not location:
+                break
+            response.close()
+            url = urljoin(url, location)
+            if response.status_code == 303 or (
+                    response.status_code in (301, 302) and method == "POST"):
+                method = "GET"
+                for body in ("data", "files", "json"):
+                    kwargs.pop(body, None)
+        else:
+            raise E.APIError(f"{method} {shown} was redirected more than {MAX_REDIRECTS} "
+                             "times; check ASTRIA_BASE_URL.", status_code=response.status_code,
+                             method=method, path=shown)
         self._note_date(response)
         if response.status_code >= 400:
             err = E.from_response(response, method=method, path=shown, secret=self._api_key)

@@ -10,12 +10,21 @@ rules as in the form), converted when a check says so (CMYK, 16-bit, alpha:
 ``imaging.convert.prepare_for_upload``), and become ``(filename, bytes, content_type)`` parts.
 The body is streamed with ``requests_toolbelt``'s ``MultipartEncoder`` wrapped in a
 ``MultipartEncoderMonitor`` so callers see upload progress in bytes.
+
+This module is the one home of reading an image input from a path (``read_path``): the
+client's ``create_tune``, ``inspect_image`` and ``generate``'s ``input_image``/``mask_image``,
+and the ``ImagePicker``, all read through it. It reads only regular files (a device such as
+``/dev/zero``, a FIFO or a socket is refused before it is read: a FIFO would block forever,
+a device would read without end) and at most ``imaging.checks.MAX_FILE_BYTES`` (30 MiB, the
+limit of an image; a larger file is refused from its size, unread). Open files are read with
+the same limit.
 """
 
 from __future__ import annotations
 
 import mimetypes
 import os
+import stat
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO, Union
@@ -82,16 +91,106 @@ def as_list(items: Any) -> list[Any]:
     return list(items)
 
 
-def read_images(items: Any) -> tuple[list[tuple[str, bytes]], list[str]]:
-    """Read image inputs into ``(name, bytes)`` pairs; also return problems found on the way."""
+def read_images(items: Any, *, label: str = "") -> tuple[list[tuple[str, bytes]], list[str]]:
+    """Read image inputs into ``(name, bytes)`` pairs; also return problems found on the way.
+
+    ``label`` (the parameter's name, e.g. ``"image"``) starts each problem when given.
+    """
     named: list[tuple[str, bytes]] = []
     problems: list[str] = []
     for index, item in enumerate(as_list(items), start=1):
         try:
             named.extend(_read_one(item, index))
         except InputError as exc:
-            problems.extend(exc.problems)
+            problems.extend(f"{label}: {p}" if label else p for p in exc.problems)
     return named, problems
+
+
+def _max_bytes() -> int:
+    from astria_widgets.imaging.checks import MAX_FILE_BYTES  # the one limit of an image
+
+    return MAX_FILE_BYTES
+
+
+_NOT_REGULAR = ((stat.S_ISFIFO, "a pipe (FIFO)"), (stat.S_ISCHR, "a device"),
+                (stat.S_ISBLK, "a device"), (stat.S_ISSOCK, "a socket"),
+                (stat.S_ISDIR, "a folder"))
+
+
+def _not_regular(mode: int) -> str | None:
+    """What a non-regular file is ("a device"...), or None for a regular file."""
+    if stat.S_ISREG(mode):
+        return None
+    return next((what for test, what in _NOT_REGULAR if test(mode)), "not a regular file")
+
+
+def read_path(path: str | os.PathLike[str], *, max_bytes: int | None = None) -> bytes:
+    """The bytes of the image file at ``path``: a regular file of at most ``max_bytes``.
+
+    ``max_bytes`` defaults to ``imaging.checks.MAX_FILE_BYTES``. Raises :class:`InputError`
+    naming the file and its path when it is missing, not a regular file (a device, FIFO,
+    socket or folder: refused unread, so nothing blocks or reads without end), larger than
+    the limit (refused from its size, unread), or unreadable. The file is opened
+    non-blocking and checked again on the open descriptor, so a file swapped for a FIFO
+    between the check and the open cannot block either.
+    """
+    from astria_widgets.imaging.checks import size_problem
+
+    limit = _max_bytes() if max_bytes is None else max_bytes
+    path = Path(path).expanduser()
+    name = path.name or str(path)
+    try:
+        kind = _not_regular(os.stat(path).st_mode)
+        if kind is not None:
+            raise InputError(f"{name}: is {kind}, not an image file; give a photo file ({path})")
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+        fd = os.open(path, flags)
+        with os.fdopen(fd, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            kind = _not_regular(info.st_mode)
+            if kind is not None:
+                raise InputError(f"{name}: is {kind}, not an image file; give a photo file "
+                                 f"({path})")
+            too_big = size_problem(name, info.st_size, limit) if info.st_size else None
+            if too_big is not None:
+                raise InputError(f"{too_big} ({path})")
+            data = handle.read(limit + 1)  # a file growing (or /proc's size 0) stops here
+    except FileNotFoundError:
+        raise InputError(f"{name}: file not found ({path})") from None
+    except OSError as exc:
+        raise InputError(f"{name}: cannot be read: {exc.strerror or exc} ({path})") from None
+    if len(data) > limit:
+        raise InputError(f"{_over_limit(name, limit)} ({path})")
+    return data
+
+
+def _over_limit(name: str, limit: int) -> str:
+    """The message of an input found larger than ``limit`` while reading (size unknown)."""
+    from astria_widgets.imaging.checks import format_size
+
+    return (f"{name}: more than {format_size(limit)}, the limit of an image; export a "
+            "smaller copy")
+
+
+def read_file_object(item: Any, name: str, *, max_bytes: int | None = None) -> bytes:
+    """The bytes of an open binary file, read with the size limit of :func:`read_path`.
+
+    Raises :class:`InputError` naming ``name`` when it cannot be read, is in text mode or
+    holds more than the limit (``open("/dev/zero", "rb")`` reads the limit, not forever).
+    """
+    limit = _max_bytes() if max_bytes is None else max_bytes
+    try:
+        data = item.read(limit + 1)
+    except (OSError, ValueError, TypeError) as exc:
+        raise InputError(f"{name}: cannot be read ({exc})") from None
+    if isinstance(data, str):
+        raise InputError(f"{name}: file opened in text mode; open it with "
+                         "open(path, 'rb')")
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise InputError(f"{name}: read() gave {type(data).__name__}, not bytes")
+    if len(data) > limit:
+        raise InputError(_over_limit(name, limit))
+    return bytes(data)
 
 
 def _read_one(item: Any, index: int) -> list[tuple[str, bytes]]:
@@ -103,13 +202,16 @@ def _read_one(item: Any, index: int) -> list[tuple[str, bytes]]:
             files = folder_files(path, IMAGE_EXTENSIONS)
             if not files:
                 raise InputError(f"{path}: folder contains no image files")
-            return [(p.name, p.read_bytes()) for p in files]
-        if not path.exists():
-            raise InputError(f"{path.name or path}: file not found ({path})")
-        try:
-            return [(path.name, path.read_bytes())]
-        except OSError as exc:
-            raise InputError(f"{path.name}: cannot be read ({exc.strerror or exc})") from None
+            named, problems = [], []
+            for file in files:
+                try:
+                    named.append((file.name, read_path(file)))
+                except InputError as exc:
+                    problems.extend(exc.problems)
+            if problems:
+                raise InputError(problems)
+            return named
+        return [(path.name, read_path(path))]
     if isinstance(item, (bytes, bytearray, memoryview)):
         data = bytes(item)
         return [(f"image-{index}{_guess_suffix(data)}", data)]
@@ -121,14 +223,7 @@ def _read_one(item: Any, index: int) -> list[tuple[str, bytes]]:
     if hasattr(item, "read"):
         raw_name = getattr(item, "name", None)
         name = os.path.basename(raw_name) if isinstance(raw_name, str) else ""
-        try:
-            data = item.read()
-        except (OSError, ValueError) as exc:
-            raise InputError(f"{name or f'image #{index}'}: cannot be read ({exc})") from None
-        if isinstance(data, str):
-            raise InputError(f"{name or f'image #{index}'}: file opened in text mode; "
-                             "open it with 'rb'")
-        data = bytes(data)
+        data = read_file_object(item, name or f"image #{index}")
         return [(name or f"image-{index}{_guess_suffix(data)}", data)]
     raise InputError(
         f"image #{index}: unsupported type {type(item).__name__}; give a path, bytes, an "
@@ -193,13 +288,17 @@ def file_part(name: str, data: bytes) -> FilePart:
 def as_file_part(value: Any, label: str) -> FilePart | None:
     """A file-like parameter value (Path, bytes, open file, pair) as an upload part, else None.
 
-    Plain strings are not files here (they are URLs or text).
+    Plain strings are not files here (they are URLs or text). A value that cannot be read
+    raises :class:`InputError` whose problems start with ``label`` (the parameter).
     """
     if is_file_part(value):
         return value
     if isinstance(value, (os.PathLike, bytes, bytearray, memoryview)) or hasattr(value, "read") \
             or (isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str)):
-        named = _read_one(value, 1)
+        try:
+            named = _read_one(value, 1)
+        except InputError as exc:
+            raise InputError([f"{label}: {p}" for p in exc.problems]) from None
         name, data = named[0]
         if isinstance(value, (bytes, bytearray, memoryview)):
             name = f"{label}{_guess_suffix(bytes(value))}"

@@ -37,9 +37,6 @@ from datetime import datetime
 from typing import Any
 
 from astria_widgets.client.errors import (
-    RateLimitError,
-    ServerError,
-    TransportError,
     WaitTimeout,
 )
 from astria_widgets.client.status import (
@@ -74,8 +71,7 @@ class PollPolicy:
     - ``stall_growth``: once stalled, the interval grows by this fraction of the overrun.
     - ``prompt_interval`` / ``prompt_growth`` / ``prompt_max_interval``: prompt polling starts
       at ``prompt_interval`` and adds ``prompt_growth`` x its age, up to the cap.
-    - ``rate_limit_factor``: multiplier of the previous delay after a 429 without Retry-After.
-    - ``max_errors``: consecutive failed fetches (5xx, transport) tolerated before giving up.
+    Failed fetches are not retried here: the transport retries reads (see :func:`wait`).
     """
 
     min_interval: float = 5.0
@@ -89,8 +85,6 @@ class PollPolicy:
     prompt_interval: float = 5.0
     prompt_growth: float = 0.1
     prompt_max_interval: float = 30.0
-    rate_limit_factor: float = 2.0
-    max_errors: int = 5
 
     @classmethod
     def fast(cls) -> PollPolicy:
@@ -224,17 +218,21 @@ def wait(
     ``on_update(record)`` gets the first record and every one that differs from the previous
     (or whose ``watch(record, now)`` value changed, e.g. becoming stalled). ``stop`` (an Event)
     ends the wait at once, returning the last record. ``timeout`` (seconds of ``clock``) raises
-    :class:`WaitTimeout` carrying the last record. 429s back off (Retry-After, else doubling);
-    up to ``policy.max_errors`` consecutive 5xx/transport failures are ridden out.
-    ``clock`` and ``sleep`` are injectable so tests run on a virtual clock.
+    :class:`WaitTimeout` carrying the last record. ``clock`` and ``sleep`` are injectable so
+    tests run on a virtual clock.
+
+    Retries live in one layer, the transport: each ``fetch()`` is a read that urllib3 already
+    resends on 429 (after its ``Retry-After``), 5xx and dropped connections, per
+    :class:`~astria_widgets.client.transport.RetrySettings`. So a failed fetch ends the wait
+    with its error (the work goes on in the service; wait again later). Request budget against
+    a server that keeps failing: ``RetrySettings.read_attempts + 1`` requests (5 with the
+    defaults), then the :class:`ServerError` / :class:`RateLimitError` / :class:`TransportError`.
     """
     if sleep is None:
         sleep = stop.wait if stop is not None else time.sleep
     started = clock()
     last: Record | None = None
     last_watch: Any = None
-    errors = 0
-    backoff = policy.min_interval
 
     def remaining() -> float | None:
         if timeout is None:
@@ -244,31 +242,15 @@ def wait(
     while True:
         if stop is not None and stop.is_set() and last is not None:
             return last
-        try:
-            record = fetch()
-        except RateLimitError as exc:
-            backoff = (exc.retry_after if exc.retry_after else
-                       min(policy.max_interval, max(backoff, policy.min_interval)
-                           * policy.rate_limit_factor))
-            pause = max(backoff, policy.min_interval)
-            record = None
-        except (ServerError, TransportError):
-            errors += 1
-            if errors > policy.max_errors:
-                raise
-            pause = _clamp(policy.min_interval * (policy.rate_limit_factor ** errors),
-                           policy.min_interval, policy.max_interval)
-            record = None
-        if record is not None:
-            errors = 0
-            now = clock()
-            marker = watch(record, now) if watch is not None else None
-            if on_update is not None and (record != last or marker != last_watch):
-                on_update(record)
-            last, last_watch = record, marker
-            if is_terminal(record):
-                return record
-            pause = max(0.0, delay(record, now, policy))
+        record = fetch()
+        now = clock()
+        marker = watch(record, now) if watch is not None else None
+        if on_update is not None and (record != last or marker != last_watch):
+            on_update(record)
+        last, last_watch = record, marker
+        if is_terminal(record):
+            return record
+        pause = max(0.0, delay(record, now, policy))
         if stop is not None and stop.is_set() and last is not None:
             return last
         left = remaining()

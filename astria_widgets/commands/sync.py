@@ -5,7 +5,8 @@ tqdm bar per stage on stderr and a one-line summary per record kind on stdout. T
 comes from ``connect()`` (the real API with ``ASTRIA_API_KEY``, else the local sandbox).
 Default file: ``history.sqlite3`` in the sandbox folder for the sandbox, else
 ``~/.astria-widgets/history.sqlite3``. Exit status 0 on success, 1 on an API error, 2 when the
-file belongs to another API.
+file cannot be used (a folder, not a history file, read-only: checked before connecting when
+``--path`` is given) or belongs to another API, or on a bad argument.
 """
 
 from __future__ import annotations
@@ -15,15 +16,22 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from astria_widgets.commands.arguments import PathFormatter, path_text
+
 HELP = "sync the local tune history (SQLite) with the account, fetching only what changed"
 
 _STAGES = {"list": "listing", "gap": "resuming", "refresh": "re-fetching unfinished"}
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="astria-widgets sync", description=HELP)
-    parser.add_argument("--path", default=None,
-                        help="the history file (default: see 'astria_widgets.commands.sync')")
+    from astria_widgets.connect import sandbox_dir
+
+    parser = argparse.ArgumentParser(prog="astria-widgets sync", description=HELP,
+                                     formatter_class=PathFormatter)
+    parser.add_argument("--path", type=path_text, default=None,
+                        help="the history file (default: "
+                             f"{sandbox_dir() / HISTORY_FILE} with the local sandbox, "
+                             f"{REAL_API_DIR / HISTORY_FILE} with the real API)")
     parser.add_argument("--prompts", action="store_true",
                         help="also sync the account's prompts")
     parser.add_argument("--full", action="store_true",
@@ -31,13 +39,17 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+HISTORY_FILE = "history.sqlite3"
+REAL_API_DIR = Path.home() / ".astria-widgets"
+
+
 def default_path(client: Any) -> Path:
     """Where the history lives when ``--path`` is not given."""
     if getattr(client, "is_sandbox", False):
         from astria_widgets.connect import sandbox_dir
 
-        return sandbox_dir() / "history.sqlite3"
-    return Path.home() / ".astria-widgets" / "history.sqlite3"
+        return sandbox_dir() / HISTORY_FILE
+    return REAL_API_DIR / HISTORY_FILE
 
 
 class _Bars:
@@ -81,11 +93,19 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from astria_widgets.client import AstriaError
     from astria_widgets.connect import connect
-    from astria_widgets.history import TuneHistory
+    from astria_widgets.history import HistoryFileError, TuneHistory
 
-    client = connect(quiet=False)
-    path = Path(args.path).expanduser() if args.path else default_path(client)
-    with TuneHistory(path, client) as history:
+    # A --path given is opened (so checked) before connecting: the history connects at its
+    # first sync. The default path depends on the API, so that one connects first.
+    client = None if args.path is not None else connect(quiet=False)
+    path = Path(args.path).expanduser() if client is None else default_path(client)
+    option = "--path: " if args.path is not None else ""
+    try:
+        history = TuneHistory(path, client)
+    except HistoryFileError as exc:
+        print(f"astria-widgets sync: {option}{exc}", file=sys.stderr)
+        return 2
+    with history:
         try:
             kinds = [("tune", history.sync)]
             if args.prompts:
@@ -100,6 +120,9 @@ def main(argv: list[str] | None = None) -> int:
         except AstriaError as exc:
             print(f"astria-widgets sync: {exc}", file=sys.stderr)
             return 1
+        except HistoryFileError as exc:
+            print(f"astria-widgets sync: {option}{exc}", file=sys.stderr)
+            return 2
         except ValueError as exc:
             print(f"astria-widgets sync: {exc}", file=sys.stderr)
             return 2

@@ -2,7 +2,9 @@
 
 The bar runs over the estimated duration (from ``eta``) and is a view of a
 :class:`~astria_widgets.client.watch.TuneWatch` (the same watch model as the widgets; it waits
-through ``client.wait_for_tune``). Exit status 0 when trained, 1 when failed or on error.
+through ``client.wait_for_tune``). Exit status 0 when trained, 1 when failed or on error, 2 on a
+bad argument (a tune id that is not a positive whole number, a timeout that is not a positive
+number of seconds).
 """
 
 from __future__ import annotations
@@ -10,13 +12,16 @@ from __future__ import annotations
 import argparse
 import sys
 
+from astria_widgets.commands.arguments import positive_number, record_id
+
 HELP = "follow a tune until it is trained or failed (tqdm progress bar)"
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="astria-widgets watch", description=HELP)
-    parser.add_argument("tune_id", type=int, help="the tune to follow")
-    parser.add_argument("--timeout", type=float, default=None,
+    parser.add_argument("tune_id", type=record_id, help="the tune to follow")
+    parser.add_argument("--timeout", type=positive_number("a positive number of seconds"),
+                        default=None,
                         help="give up after this many seconds (default: wait until done)")
     return parser
 

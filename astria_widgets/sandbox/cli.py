@@ -5,6 +5,11 @@ so a parent process can read it, then serves until Ctrl-C or SIGTERM. The API ke
 printed; it is in ``<data dir>/server.json`` while the server runs. A new data dir starts with
 the documented history (``DEFAULT_HISTORY`` tunes, see ``history_to_seed``), an existing one as
 it was; ``--seed-history 0`` starts a new one empty.
+
+Every option is checked by the rule of its setting in ``options`` (the same rules as
+``Sandbox(...)``): a bad value exits with status 2 and one line naming the option; a sandbox
+that cannot start (port in use, host not available here, a data folder it cannot use) exits
+with status 1 and one line saying why.
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ import sys
 import threading
 from datetime import datetime, timezone
 from pathlib import Path
+
+from .options import argument, check, pair, whole
 
 HELP = "run a local Astria-compatible sandbox server (until Ctrl-C)"
 DEFAULT_HISTORY = 300  # the default sandbox's documented history: 300 tunes over the past year
@@ -35,12 +42,14 @@ def history_to_seed(data_dir: str | os.PathLike[str], requested: int | None = No
     given (0: no seeding; N: top the account up to N tunes, as ``Sandbox(seed_history=N)``).
     """
     if requested is not None:
-        if isinstance(requested, bool) or not isinstance(requested, int) or requested < 0:
-            raise ValueError(f"seed_history must be a whole number >= 0, got {requested!r}")
-        return requested
+        return check("seed_history", requested)  # ValueError naming seed_history if bad
     from .state import DB_NAME
 
-    return 0 if (Path(data_dir).expanduser() / DB_NAME).exists() else DEFAULT_HISTORY
+    try:
+        new = not (Path(data_dir).expanduser() / DB_NAME).exists()
+    except (OSError, ValueError):  # cannot look inside: never seed what may hold data
+        new = False
+    return DEFAULT_HISTORY if new else 0
 
 
 def start_time(text: str) -> datetime:
@@ -56,43 +65,35 @@ def start_time(text: str) -> datetime:
 def build_parser() -> argparse.ArgumentParser:
     """The command's argument parser."""
     parser = argparse.ArgumentParser(prog="astria-widgets sandbox", description=HELP)
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=0, help="port (default 0: any free port)")
-    parser.add_argument("--data-dir", type=Path, default=None,
+    parser.add_argument("--host", type=argument("host", str), default="127.0.0.1",
+                        help="address to bind (default 127.0.0.1; 0.0.0.0: every interface)")
+    parser.add_argument("--port", type=argument("port", whole), default=0,
+                        help="port, 0 to 65535 (default 0: any free port)")
+    parser.add_argument("--data-dir", type=argument("data_dir", str), default=None,
                         help="state directory (default $ASTRIA_SANDBOX_DIR or "
                              "~/.astria-widgets/sandbox)")
-    parser.add_argument("--api-key", default=None, help="the key to accept (default 'sandbox')")
-    parser.add_argument("--speed", type=float, default=60.0,
+    parser.add_argument("--api-key", type=argument("api_key", str), default=None,
+                        help="the key to accept (default 'sandbox')")
+    parser.add_argument("--speed", type=argument("speed"), default=60.0,
                         help="times faster than the real service (default 60)")
-    parser.add_argument("--seed-history", type=int, default=None, metavar="N",
+    parser.add_argument("--seed-history", type=argument("seed_history", whole), default=None,
+                        metavar="N",
                         help=f"top the default account up to N realistic historical tunes "
                              f"(default: {DEFAULT_HISTORY} when the data dir is new, none in "
                              f"an existing one; 0: no seeding)")
-    parser.add_argument("--faults", type=float, default=0.0, metavar="RATE",
+    parser.add_argument("--faults", type=argument("faults"), default=0.0, metavar="RATE",
                         help="random faults on this fraction of API requests (0..1)")
     parser.add_argument("--allow-remote-callbacks", action="store_true",
                         help="also POST callbacks to non-loopback addresses")
-    parser.add_argument("--now", type=start_time, default=None, metavar="ISO",
+    parser.add_argument("--now", type=argument("now", start_time), default=None, metavar="ISO",
                         help="start the sandbox's clock at this UTC date-time (it ticks on "
                              "in real time), e.g. 2025-06-15T12:00:00Z; default: the real time")
     parser.add_argument("--access-log", action="store_true", help="log every request")
-    parser.add_argument("--duration-spread", type=_spread, default=(0.8, 1.2),
-                        metavar="LOW,HIGH",
+    parser.add_argument("--duration-spread", type=argument("duration_spread", pair),
+                        default=(0.8, 1.2), metavar="LOW,HIGH",
                         help="actual training durations are the eta's estimate times a factor "
                              "in this range (default 0.8,1.2; e.g. 0.3,3 to test waits)")
     return parser
-
-
-def _spread(text: str) -> tuple[float, float]:
-    """``"0.3,3"`` -> ``(0.3, 3.0)`` for ``--duration-spread``."""
-    from .lifecycle import check_spread
-
-    try:
-        low, high = (float(v) for v in text.split(","))
-        return check_spread((low, high))
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(
-            f"expected LOW,HIGH with 0 < LOW <= HIGH (e.g. 0.3,3), got {text!r}") from exc
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -100,41 +101,37 @@ def main(argv: list[str] | None = None) -> int:
     from .server import Sandbox
 
     args = build_parser().parse_args(argv)
-    if not 0.0 <= args.faults <= 1.0:
-        print("astria-widgets sandbox: --faults must be between 0 and 1", file=sys.stderr)
-        return 2
-    if args.speed <= 0:
-        print("astria-widgets sandbox: --speed must be positive", file=sys.stderr)
-        return 2
-    if args.seed_history is not None and args.seed_history < 0:
-        print("astria-widgets sandbox: --seed-history must be 0 or more", file=sys.stderr)
+    data_dir = Path(args.data_dir) if args.data_dir is not None else default_data_dir()
+    try:
+        sandbox = Sandbox(
+            port=args.port, data_dir=data_dir, api_key=args.api_key, speed=args.speed,
+            seed_history=history_to_seed(data_dir, args.seed_history), faults=args.faults,
+            host=args.host,
+            allow_remote_callbacks=args.allow_remote_callbacks, access_log=args.access_log,
+            now=args.now, duration_spread=args.duration_spread,
+        )
+    except ValueError as exc:  # the options were checked: a guard, never a traceback
+        print(f"astria-widgets sandbox: {exc}", file=sys.stderr)
         return 2
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    data_dir = args.data_dir or default_data_dir()
-    sandbox = Sandbox(
-        port=args.port, data_dir=data_dir, api_key=args.api_key, speed=args.speed,
-        seed_history=history_to_seed(data_dir, args.seed_history), faults=args.faults,
-        host=args.host,
-        allow_remote_callbacks=args.allow_remote_callbacks, access_log=args.access_log,
-        now=args.now,
-        duration_spread=args.duration_spread,
-    )
     try:
-        sandbox.start()
-    except OSError as exc:
-        print(f"astria-widgets sandbox: cannot start: {exc}", file=sys.stderr)
-        return 1
-    print(f"Astria sandbox running at {sandbox.url}", flush=True)
-    print(f"  data dir: {sandbox.data_dir} (key and URL in server.json); Ctrl-C stops it",
-          flush=True)
-    try:
-        while not stop.wait(0.5):
+        try:
+            sandbox.start()
+        except OSError as exc:
+            print(f"astria-widgets sandbox: cannot start: {exc}", file=sys.stderr)
+            return 1
+        print(f"Astria sandbox running at {sandbox.url}", flush=True)
+        print(f"  data dir: {sandbox.data_dir} (key and URL in server.json); Ctrl-C stops it",
+              flush=True)
+        try:
+            while not stop.wait(0.5):
+                pass
+        except KeyboardInterrupt:
             pass
-    except KeyboardInterrupt:
-        pass
+        finally:
+            sandbox.stop()
+            print("Astria sandbox stopped", flush=True)
     finally:
-        sandbox.stop()
         signal.signal(signal.SIGTERM, previous)
-        print("Astria sandbox stopped", flush=True)
     return 0

@@ -31,6 +31,8 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from .options import check
+
 KINDS = ("429", "500", "502", "503", "504", "drop", "slow")
 BEFORE = {"429", "500", "502", "503"}
 MESSAGES = {
@@ -60,15 +62,12 @@ class FaultInjector:
         self._stats: Counter[str] = Counter()
         self.rate = 0.0
         self.set_rate(rate)
-        self.retry_after = float(retry_after)
-        self.slow_delay = float(slow_delay)
+        self.retry_after: float = check("retry_after", retry_after)
+        self.slow_delay: float = check("slow_delay", slow_delay)
 
     def set_rate(self, rate: float) -> None:
         """Random faults on this fraction (0..1) of eligible requests."""
-        rate = float(rate)
-        if not 0.0 <= rate <= 1.0:
-            raise ValueError("fault rate must be between 0 and 1")
-        self.rate = rate
+        self.rate = check("faults", rate)
 
     def fail_next(self, kind: str, count: int = 1) -> None:
         """Queue ``count`` faults of ``kind`` for the next eligible requests."""

@@ -33,6 +33,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from .options import check
+
 QUEUE_SECONDS = 30.0
 TRAIN_SECONDS = {"fast": 35.0}
 DEFAULT_TRAIN_SECONDS = 1200.0
@@ -63,12 +65,10 @@ def wall_clock(now: NowSetting = None) -> Callable[[], float]:
         if now.tzinfo is None or now.utcoffset() is None:
             raise ValueError("now must be a timezone-aware datetime, e.g. "
                              "datetime(2025, 6, 15, 12, tzinfo=timezone.utc)")
-        start = now.timestamp()
-    elif isinstance(now, (int, float)) and not isinstance(now, bool):
-        start = float(now)
-    else:
+    elif not isinstance(now, (int, float)) or isinstance(now, bool):
         raise TypeError("now must be a datetime, epoch seconds or a callable returning them, "
                         f"not {type(now).__name__}")
+    start: float = check("now", now)  # finite, and a date every client can parse
     offset = start - time.time()
     return lambda: time.time() + offset
 
@@ -89,14 +89,6 @@ def variation(kind: str, object_id: int, spread: tuple[float, float] = DEFAULT_S
     low, high = spread
     digest = hashlib.sha256(f"{kind}:{object_id}".encode()).digest()
     return low + (high - low) * (int.from_bytes(digest[:8], "big") / 2**64)
-
-
-def check_spread(spread: tuple[float, float]) -> tuple[float, float]:
-    """``(low, high)`` as floats, or ValueError unless 0 < low <= high."""
-    low, high = (float(v) for v in spread)
-    if not 0 < low <= high:
-        raise ValueError(f"duration spread must be 0 < low <= high, got {low:g}, {high:g}")
-    return low, high
 
 
 def referenced_tune_ids(text: str) -> list[int]:
@@ -134,10 +126,8 @@ class Clock:
 
     def __init__(self, speed: float, spread: tuple[float, float] = DEFAULT_SPREAD,
                  now: NowSetting = None) -> None:
-        if speed <= 0:
-            raise ValueError("speed must be positive")
-        self.speed = float(speed)
-        self.spread = check_spread(spread)
+        self.speed: float = check("speed", speed)
+        self.spread: tuple[float, float] = check("duration_spread", spread)
         self._now = wall_clock(now)
 
     def now(self) -> float:

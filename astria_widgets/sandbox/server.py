@@ -8,10 +8,14 @@ interpreter exit is stopped.
 from __future__ import annotations
 
 import atexit
+import contextlib
+import io
 import json
 import os
 import secrets
 import shutil
+import sqlite3
+import sys
 import tempfile
 import threading
 import weakref
@@ -22,17 +26,12 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from .app import create_app
 from .callbacks import CallbackRecord
-from .lifecycle import NowSetting, Ticker, check_spread, wall_clock
+from .lifecycle import NowSetting, Ticker, wall_clock
+from .options import check
 from .seed import seed_history as _seed_history
-from .state import SandboxConfig, SandboxState
+from .state import DB_NAME, SandboxConfig, SandboxState
 
 SERVER_FILE = "server.json"
-
-
-def _check_key(key: str) -> str:
-    if not key.strip() or any(c.isspace() for c in key):
-        raise ValueError("api_key must be a non-empty string without whitespace")
-    return key
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -40,6 +39,20 @@ class _QuietHandler(WSGIRequestHandler):
 
     def log_request(self, *args: Any, **kwargs: Any) -> None:
         pass
+
+
+def _listen(host: str, port: int, app: Any, handler: type[WSGIRequestHandler]) -> BaseWSGIServer:
+    """Werkzeug's threaded server on ``host:port``; an ``OSError`` naming them when it cannot
+    listen (Werkzeug itself prints the reason and calls ``sys.exit``, even in a notebook)."""
+    said = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(said):
+            server = make_server(host, port, app, threaded=True, request_handler=handler)
+    except SystemExit:
+        reason = (said.getvalue().strip().splitlines() or ["not available"])[0]
+        raise OSError(f"cannot serve on {host}:{port}: {reason}") from None
+    sys.stderr.write(said.getvalue())
+    return server
 
 
 class Sandbox:
@@ -71,12 +84,16 @@ class Sandbox:
         history_seed: int = 0, access_log: bool = False,
         duration_spread: tuple[float, float] = (0.8, 1.2), now: NowSetting = None,
     ) -> None:
+        # every setting is checked (options.RULES) before anything is made on disk
         if api_key is not None:
-            _check_key(api_key)
-        if speed <= 0:
-            raise ValueError("speed must be positive")
-        if not 0.0 <= faults <= 1.0:
-            raise ValueError("faults must be a rate between 0 and 1")
+            check("api_key", api_key)
+        if data_dir is not None:
+            check("data_dir", data_dir)
+        settings = {"host": host, "port": port, "speed": speed, "faults": faults,
+                    "seed_history": seed_history, "retry_after": retry_after,
+                    "slow_delay": slow_delay, "max_upload_bytes": max_upload_bytes,
+                    "duration_spread": duration_spread}
+        checked = {name: check(name, value) for name, value in settings.items()}
         wall_clock(now)  # a bad ``now`` fails here, naming the parameter, not at start()
         self._temp_dir = data_dir is None
         self.data_dir = Path(
@@ -84,16 +101,17 @@ class Sandbox:
         ).expanduser().resolve()
         self.api_key = api_key or "sandbox"
         self.host = host
-        self.port = int(port)
-        self.speed = float(speed)
-        self.seed_history_count = int(seed_history)
+        self.port: int = checked["port"]
+        self.speed: float = checked["speed"]
+        self.seed_history_count: int = checked["seed_history"]
         self.history_seed = history_seed
         self.access_log = access_log
         self.config = SandboxConfig(
-            data_dir=self.data_dir, api_key=self.api_key, speed=self.speed, faults=faults,
-            allow_remote_callbacks=allow_remote_callbacks, max_upload_bytes=max_upload_bytes,
-            retry_after=retry_after, slow_delay=slow_delay, idempotency=idempotency,
-            fault_seed=fault_seed, duration_spread=check_spread(duration_spread), now=now,
+            data_dir=self.data_dir, api_key=self.api_key, speed=self.speed,
+            faults=checked["faults"], allow_remote_callbacks=allow_remote_callbacks,
+            max_upload_bytes=checked["max_upload_bytes"], retry_after=checked["retry_after"],
+            slow_delay=checked["slow_delay"], idempotency=idempotency, fault_seed=fault_seed,
+            duration_spread=checked["duration_spread"], now=now,
         )
         self._state: SandboxState | None = None
         self._server: BaseWSGIServer | None = None
@@ -108,7 +126,7 @@ class Sandbox:
 
     @duration_spread.setter
     def duration_spread(self, spread: tuple[float, float]) -> None:
-        self.config.duration_spread = check_spread(spread)
+        self.config.duration_spread = check("duration_spread", spread)
         if self._state is not None:
             self._state.clock.spread = self.config.duration_spread
 
@@ -120,17 +138,19 @@ class Sandbox:
             if self._server is not None:
                 return self
             self.data_dir.mkdir(parents=True, exist_ok=True)
-            state = SandboxState(self.config)
+            try:
+                state = SandboxState(self.config)
+            except sqlite3.Error as exc:  # a file that is not our database, a folder...
+                raise OSError(f"cannot open {self.data_dir / DB_NAME}: {exc}") from exc
             try:
                 # Werkzeug's access log shows method, path and status, never headers (the key)
                 handler = WSGIRequestHandler if self.access_log else _QuietHandler
-                server = make_server(self.host, self.port, create_app(self.config, state),
-                                     threaded=True, request_handler=handler)
+                server = _listen(self.host, self.port, create_app(self.config, state), handler)
             except BaseException:
                 state.close()
                 raise
             self.port = server.server_port
-            shown = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
+            shown = "127.0.0.1" if self.host == "0.0.0.0" else self.host
             shown = f"[{shown}]" if ":" in shown else shown
             self.config.public_url = f"http://{shown}:{self.port}"
             self._state, self._server = state, server
@@ -203,7 +223,7 @@ class Sandbox:
 
     def create_user(self, api_key: str | None = None) -> str:
         """A fresh account with isolated data; returns its API key."""
-        key = _check_key(api_key or "sb_" + secrets.token_hex(12))
+        key = check("api_key", api_key or "sb_" + secrets.token_hex(12))
         self.state.store.ensure_user(key, "Sandbox user", f"{key[:11]}@example.invalid",
                                      self.state.now())
         return key
@@ -221,6 +241,7 @@ class Sandbox:
 
     def set_faults(self, rate: float) -> None:
         """Random faults on this fraction (0..1) of API requests."""
+        rate = check("faults", rate)
         self.state.faults.set_rate(rate)
         self.config.faults = rate
 

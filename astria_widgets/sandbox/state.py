@@ -20,6 +20,7 @@ from .faults import FaultInjector
 from .gallery import seed_gallery
 from .lifecycle import Clock, NowSetting
 from .objects import prompt_json, tune_json
+from .options import check
 from .store import Store
 
 DB_NAME = "sandbox.sqlite3"
@@ -29,7 +30,8 @@ FORMAT_EXTENSIONS = {"JPEG": "jpg", "MPO": "jpg", "PNG": "png", "WEBP": "webp", 
 
 @dataclass
 class SandboxConfig:
-    """Settings of one sandbox server (see ``Sandbox`` for their meaning)."""
+    """Settings of one sandbox server (see ``Sandbox`` for their meaning), checked by the
+    rules of ``options`` when made (a ``ValueError`` names the bad one)."""
 
     data_dir: Path
     api_key: str = "sandbox"
@@ -45,6 +47,11 @@ class SandboxConfig:
     tick_interval: float = 0.1
     now: NowSetting = None
     duration_spread: tuple[float, float] = (0.8, 1.2)
+
+    def __post_init__(self) -> None:
+        for name in ("api_key", "speed", "faults", "retry_after", "slow_delay",
+                     "tick_interval", "max_upload_bytes", "duration_spread"):
+            setattr(self, name, check(name, getattr(self, name)))  # ValueError naming it
 
 
 class SandboxState:

@@ -15,18 +15,31 @@ from astria_widgets.client.errors import (
     TransportError,
     WaitTimeout,
 )
+from astria_widgets.connect import SandboxStartError
 
 
 class PanelInputError(ValueError):
     """A query parameter of a panel request is not valid (the message names it)."""
 
 
+class PanelNotFound(LookupError):
+    """What a panel request names does not exist (e.g. a tune's image past its last)."""
+
+
+class PanelImageError(RuntimeError):
+    """An image could not be downloaded or decoded (the message names it, never its URL)."""
+
+
 def status_for(error: BaseException) -> tuple[int, str]:
     """``(HTTP status, message)`` for an exception raised while serving a panel request."""
     if isinstance(error, PanelInputError):
         return 400, str(error)
-    if isinstance(error, NotFoundError):
+    if isinstance(error, (NotFoundError, PanelNotFound)):
         return 404, str(error)
+    if isinstance(error, PanelImageError):
+        return 502, str(error)
+    if isinstance(error, SandboxStartError):
+        return 503, f"The local sandbox could not be started: {error}"
     if isinstance(error, AuthenticationError):
         return 502, f"The Astria API refused the key ({error.status_code}): {error.message}"
     if isinstance(error, RateLimitError):

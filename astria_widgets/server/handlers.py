@@ -22,6 +22,7 @@ from astria_widgets.server.panel import AstriaPanel
 
 SETTINGS_KEY = "astria_widgets_panel"
 PREFIX = "astria-widgets/api"
+IMAGE_MAX_AGE = 86_400  # seconds a browser may reuse a picture (an image's content never changes)
 
 
 class PanelHandler(APIHandler):
@@ -38,15 +39,31 @@ class PanelHandler(APIHandler):
         try:
             result = await IOLoop.current().run_in_executor(None, lambda: method(*args, **kwargs))
         except Exception as error:  # noqa: BLE001 - every error gets its status, in one place
-            code, message = status_for(error)
-            if code >= 500:  # a bug (500) comes with its traceback in the server's log
-                self.log.warning("Astria panel: %s %s -> %s: %s", self.request.method,
-                                 self.request.path, code, message,
-                                 exc_info=error if code == 500 else None)
-            self.set_status(code)
-            self.finish(json.dumps({"error": message}))
+            self.fail(error)
             return
         self.finish(json.dumps(result))
+
+    def fail(self, error: Exception) -> None:
+        """Finish with the error's status code and ``{"error": message}`` (``status_for``)."""
+        code, message = status_for(error)
+        if code >= 500:  # a bug (500) comes with its traceback in the server's log
+            self.log.warning("Astria panel: %s %s -> %s: %s", self.request.method,
+                             self.request.path, code, message,
+                             exc_info=error if code == 500 else None)
+        self.set_status(code)
+        self.finish(json.dumps({"error": message}))
+
+    async def answer_image(self, method: Callable[..., bytes], *args: Any) -> None:
+        """Run ``method`` off the event loop and finish with its JPEG bytes, cacheable by
+        this browser only (``private``: the route needs the user's token), or as
+        :meth:`answer` does with an error. Tornado answers 304 to a matching ETag."""
+        try:
+            picture = await IOLoop.current().run_in_executor(None, lambda: method(*args))
+        except Exception as error:  # noqa: BLE001 - every error gets its status, in one place
+            self.fail(error)
+            return
+        self.set_header("Cache-Control", f"private, max-age={IMAGE_MAX_AGE}")
+        self.finish(picture, set_content_type="image/jpeg")
 
 
 class StatusHandler(PanelHandler):
@@ -82,11 +99,35 @@ class TuneHandler(PanelHandler):
         await self.answer(self.panel.tune, tune_id)
 
 
+class TuneImageHandler(PanelHandler):
+    """``GET /astria-widgets/api/tunes/<id>/images/<n>?size=thumb|large``: a training image,
+    small (the server downloads it; the browser never needs the API's or sandbox's URL)."""
+
+    @tornado.web.authenticated
+    async def get(self, tune_id: str, index: str) -> None:
+        """Answer the tune's image ``index`` as a JPEG."""
+        size = self.get_query_argument("size", "thumb")
+        await self.answer_image(self.panel.tune_image, tune_id, index, size)
+
+
+class PromptImageHandler(PanelHandler):
+    """``GET /astria-widgets/api/tunes/<id>/prompts/<pid>/images/<n>?size=thumb|large``: a
+    generated image, small, as :class:`TuneImageHandler`."""
+
+    @tornado.web.authenticated
+    async def get(self, tune_id: str, prompt_id: str, index: str) -> None:
+        """Answer the prompt's image ``index`` as a JPEG."""
+        size = self.get_query_argument("size", "thumb")
+        await self.answer_image(self.panel.prompt_image, tune_id, prompt_id, index, size)
+
+
 # (path under the server's base_url and PREFIX, handler): every route the extension registers.
 ROUTES: list[tuple[str, type[PanelHandler]]] = [
     ("status", StatusHandler),
     ("tunes", TunesHandler),
     (r"tunes/(\d+)", TuneHandler),
+    (r"tunes/(\d+)/images/(\d+)", TuneImageHandler),
+    (r"tunes/(\d+)/prompts/(\d+)/images/(\d+)", PromptImageHandler),
 ]
 
 

@@ -15,6 +15,15 @@ and the copy is older than that; a forced refresh is allowed once per poll ``min
 Between syncs, training tunes cost only what their watches' waits cost. The browser may poll
 this object as often as it likes: it is served cached state.
 
+Pictures: the page never gets an image URL of the API or the sandbox (the browser may not
+reach either: Binder, JupyterHub, a remote server). :meth:`tune_image` and
+:meth:`prompt_image` download a tune's or a prompt's image with the client (the key stays
+here) and answer a small JPEG (``imaging.make_thumbnail``), kept in bounded in-memory caches.
+
+No sandbox runs in this process: with no key and no live sandbox, the first use of the client
+starts the default sandbox as a process of its own (``connect.start_sandbox_process``, as
+``scripts/lab`` does), and :meth:`close` stops the one it started.
+
 Methods block (HTTP, SQLite); the handlers call them in an executor, never on the event loop.
 No tornado in here.
 """
@@ -25,20 +34,25 @@ import hashlib
 import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from astria_widgets.client.costs import MC_PER_USD, balance_mc
+from astria_widgets.client.errors import AstriaError
 from astria_widgets.client.status import utcnow
+from astria_widgets.history import MAX_ID
 from astria_widgets.server import views
-from astria_widgets.server.errors import PanelInputError
+from astria_widgets.server.errors import PanelImageError, PanelInputError, PanelNotFound
 
 if TYPE_CHECKING:
     from astria_widgets.client import AstriaClient
     from astria_widgets.client.watch import TuneWatch
+    from astria_widgets.connect import SandboxProcess
     from astria_widgets.history import TuneHistory
+    from astria_widgets.imaging.thumbnails import LRUCache
 
 log = logging.getLogger(__name__)
 
@@ -49,12 +63,25 @@ LIST_EVERY = 12
 MAX_WATCHES = 10
 MAX_PAGE = 100
 PROMPTS_SHOWN = 50
+# Picture sizes the image routes answer (longest side, px): list and detail thumbnails (2x the
+# 40-72 px they are shown at), and the larger view a click on a prompt's image opens.
+IMAGE_SIZES = {"thumb": 128, "large": 768}
+THUMBS_KEPT = 2000  # ~4 KiB each: ~8 MiB at most
+LARGE_KEPT = 40  # ~60 KiB each
+PROMPTS_REMEMBERED = 500  # prompts whose image URLs the detail answers left here
+SANDBOX_RETRY_SECONDS = 60.0  # after a failed sandbox start, the next try waits this long
 
 
 def _default_client() -> AstriaClient:
     from astria_widgets.connect import connect
 
-    return connect(quiet=True)
+    return connect(quiet=True, start_sandbox=False)  # never a sandbox in this process
+
+
+def _default_sandbox() -> SandboxProcess:
+    from astria_widgets.connect import start_sandbox_process
+
+    return start_sandbox_process()
 
 
 def _default_watch(client: AstriaClient, tune_id: int) -> TuneWatch:
@@ -78,9 +105,12 @@ def _int_param(name: str, value: Any, low: int, high: int | None = None) -> int:
 class AstriaPanel:
     """The panel's state: client, history store and watches (see the module docstring).
 
-    ``data_dir``: where the history files go. ``client_factory`` (default ``connect``) and
-    ``watch_factory`` (default ``TuneWatch``) are called on first use; ``clock`` gives the
-    current UTC time for the status rules.
+    ``data_dir``: where the history files go. ``client_factory`` (default
+    ``connect(start_sandbox=False)``) and ``watch_factory`` (default ``TuneWatch``) are called
+    on first use; when the client factory raises ``connect.NoSandboxRunning``,
+    ``sandbox_factory`` (default ``connect.start_sandbox_process``) starts the sandbox process
+    and the client factory is called again. ``clock`` gives the current UTC time for the
+    status rules.
     """
 
     def __init__(
@@ -89,12 +119,19 @@ class AstriaPanel:
         *,
         client_factory: Callable[[], AstriaClient] = _default_client,
         watch_factory: Callable[[AstriaClient, int], TuneWatch] = _default_watch,
+        sandbox_factory: Callable[[], SandboxProcess] = _default_sandbox,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.data_dir = Path(data_dir)
         self._client_factory = client_factory
         self._watch_factory = watch_factory
+        self._sandbox_factory = sandbox_factory
         self._clock = clock
+        self._sandbox: SandboxProcess | None = None
+        self._sandbox_failed: tuple[float, Exception] | None = None
+        self._thumbs: LRUCache | None = None  # made on first use (no Pillow at server start)
+        self._large: LRUCache | None = None
+        self._prompt_urls: OrderedDict[tuple[int, int], list[Any]] = OrderedDict()
         self._lock = threading.RLock()
         self._first_sync = threading.Lock()
         self._client: AstriaClient | None = None
@@ -113,11 +150,40 @@ class AstriaPanel:
     # -- the client and the store ------------------------------------------------------------
     @property
     def client(self) -> AstriaClient:
-        """The client (made by ``client_factory`` on first use)."""
+        """The client (made by ``client_factory`` on first use; see the class docstring for
+        the sandbox it may start as a process)."""
+        from astria_widgets.connect import NoSandboxRunning
+
         with self._lock:
             if self._client is None:
-                self._client = self._client_factory()
+                try:
+                    self._client = self._client_factory()
+                except NoSandboxRunning:
+                    self._start_sandbox()
+                    self._client = self._client_factory()
             return self._client
+
+    def _start_sandbox(self) -> None:
+        """Start the sandbox process (under ``self._lock``); a failure is remembered for
+        ``SANDBOX_RETRY_SECONDS`` so a polling panel does not start one every few seconds."""
+        failed = self._sandbox_failed
+        if failed is not None and time.monotonic() - failed[0] < SANDBOX_RETRY_SECONDS:
+            raise failed[1]
+        if self._closed:
+            raise RuntimeError("the Astria panel is closed")
+        try:
+            self._sandbox = self._sandbox_factory()
+        except Exception as error:
+            self._sandbox_failed = (time.monotonic(), error)
+            raise
+        self._sandbox_failed = None
+        log.info("Astria panel: started the local sandbox as process %s", self._sandbox.pid)
+
+    @property
+    def sandbox_process(self) -> SandboxProcess | None:
+        """The sandbox process this panel started, or None (a key, or a sandbox reused)."""
+        with self._lock:
+            return self._sandbox
 
     @property
     def list_interval(self) -> float:
@@ -240,9 +306,11 @@ class AstriaPanel:
             synced = self._synced_at
             error = self._sync_error
             training = len(self._watches)
+        with self._lock:
+            started = self._sandbox is not None and self._sandbox.running
         return {
             "api": "sandbox" if client.is_sandbox else "astria",
-            "base_url": client.base_url,
+            "sandbox_started": started,
             "account": {key: account.get(key) for key in ("id", "name", "email")},
             "balance_usd": None if balance is None else balance / MC_PER_USD,
             "refresh_seconds": client.poll.min_interval,
@@ -260,7 +328,8 @@ class AstriaPanel:
         store (see :meth:`refresh` for when it is synced).
         """
         count = _int_param("limit", limit, 1, MAX_PAGE)
-        below = None if before_id in (None, "") else _int_param("before_id", before_id, 1)
+        below = None if before_id in (None, "") else _int_param("before_id", before_id, 1,
+                                                                MAX_ID)
         self.refresh(force=refresh)
         now = self._clock()
         with self._lock:
@@ -285,19 +354,105 @@ class AstriaPanel:
     def tune(self, tune_id: Any) -> dict[str, Any]:
         """One tune with its fields and prompts (one request for the prompts; the record from
         its watch or the store, else one request)."""
-        tid = _int_param("tune id", tune_id, 1)
-        with self._lock:
-            record = self._live.get(tid)
-            history = self._history
-        if record is None and history is not None:
-            record = history.get(tid)
-        if record is None:
-            record = self.client.get_tune(tid)
+        tid = _int_param("tune id", tune_id, 1, MAX_ID)  # no larger id exists: a 400
+        record = self._record(tid)
         prompts = self.client.list_prompts(tid, limit=PROMPTS_SHOWN)
+        with self._lock:
+            for prompt in prompts:
+                pid, images = prompt.get("id"), prompt.get("images")
+                if isinstance(pid, int) and isinstance(images, list) and images:
+                    self._prompt_urls[(tid, pid)] = list(images)
+                    self._prompt_urls.move_to_end((tid, pid))
+            while len(self._prompt_urls) > PROMPTS_REMEMBERED:
+                self._prompt_urls.popitem(last=False)
         return views.tune_detail(record, prompts, self._clock())
 
+    def _record(self, tid: int, *, fresh: bool = False) -> dict[str, Any]:
+        """The tune's record: its watch's, else the store's, else (or when ``fresh``) the
+        API's."""
+        record = None
+        if not fresh:
+            with self._lock:
+                record = self._live.get(tid)
+                history = self._history
+            if record is None and history is not None:
+                record = history.get(tid)
+        return record if record is not None else self.client.get_tune(tid)
+
+    # -- pictures ---------------------------------------------------------------------------
+    def tune_image(self, tune_id: Any, index: Any, size: Any = "thumb") -> bytes:
+        """JPEG bytes of the tune's training image ``index`` (``orig_images``), at ``size``
+        (``"thumb"`` or ``"large"``: :data:`IMAGE_SIZES`)."""
+        tid = _int_param("tune id", tune_id, 1, MAX_ID)
+        n = _int_param("image index", index, 0, MAX_ID)
+
+        def url(fresh: bool) -> Any:
+            return _nth(self._record(tid, fresh=fresh).get("orig_images"), n,
+                        f"tune {tid} has no image {n}")
+
+        return self._picture(f"tune {tid} image {n}", size, url)
+
+    def prompt_image(self, tune_id: Any, prompt_id: Any, index: Any,
+                     size: Any = "thumb") -> bytes:
+        """JPEG bytes of image ``index`` of the tune's prompt, at ``size`` (as
+        :meth:`tune_image`); its URL is the one the last detail answer saw, else the API's."""
+        tid = _int_param("tune id", tune_id, 1, MAX_ID)
+        pid = _int_param("prompt id", prompt_id, 1, MAX_ID)
+        n = _int_param("image index", index, 0, MAX_ID)
+
+        def url(fresh: bool) -> Any:
+            with self._lock:
+                images = None if fresh else self._prompt_urls.get((tid, pid))
+            if images is None or n >= len(images):
+                images = self.client.get_prompt(tid, pid).get("images")
+            return _nth(images, n, f"prompt {pid} of tune {tid} has no image {n}")
+
+        return self._picture(f"prompt {pid} image {n}", size, url)
+
+    def _picture(self, what: str, size: Any, url_of: Callable[[bool], Any]) -> bytes:
+        """The cached picture ``what`` at ``size``, else downloaded from ``url_of(False)``
+        (once more from ``url_of(True)``, a fresh record's, when that URL failed and the
+        fresh one differs: signed URLs expire) and made small."""
+        if size not in IMAGE_SIZES:
+            raise PanelInputError(f"size must be one of {', '.join(IMAGE_SIZES)}, not {size!r}")
+        from astria_widgets.client.api import is_http_url
+        from astria_widgets.imaging.thumbnails import LRUCache, make_thumbnail
+
+        pixels = IMAGE_SIZES[size]
+        with self._lock:
+            if self._thumbs is None or self._large is None:
+                self._thumbs, self._large = LRUCache(THUMBS_KEPT), LRUCache(LARGE_KEPT)
+            cache = self._thumbs if size == "thumb" else self._large
+        key = (what, pixels)
+        cached = cache.get(key)
+        if cached is not None:
+            return cached
+
+        url = url_of(False)
+        try:
+            data = self.client.fetch_bytes(url) if is_http_url(url) else None
+        except AstriaError as error:
+            fresh = url_of(True)
+            if fresh == url or not is_http_url(fresh):
+                raise PanelImageError(f"{what} could not be downloaded "
+                                      f"({_why(error)})") from None
+            try:
+                data = self.client.fetch_bytes(fresh)
+            except AstriaError as again:
+                raise PanelImageError(f"{what} could not be downloaded "
+                                      f"({_why(again)})") from None
+        if data is None:
+            raise PanelNotFound(f"{what} is not a web address")
+        try:
+            picture = make_thumbnail(data, pixels)
+        except Exception:  # noqa: BLE001 - whatever the decoder says: not a picture we can show
+            raise PanelImageError(f"{what} is not a picture the panel can show") from None
+        cache.put(key, picture)
+        return picture
+
     def close(self) -> None:
-        """Stop every watch (the tunes go on in the service) and close the store."""
+        """Stop every watch (the tunes go on in the service), close the store and stop the
+        sandbox process this panel started."""
         with self._lock:
             self._closed = True
             watches = list(self._watches.values())
@@ -311,3 +466,20 @@ class AstriaPanel:
             watch.stop()
         if history is not None:
             history.close()
+        with self._lock:
+            started, self._sandbox = self._sandbox, None
+        if started is not None:  # the one this panel started ends with the Jupyter server
+            started.stop()
+
+
+def _nth(images: Any, index: int, missing: str) -> Any:
+    """``images[index]`` of a record's image list, or ``PanelNotFound(missing)``."""
+    if not isinstance(images, list) or index >= len(images):
+        raise PanelNotFound(missing)
+    return images[index]
+
+
+def _why(error: AstriaError) -> str:
+    """A download failure in a few words, without its URL (the page never gets one)."""
+    status = getattr(error, "status_code", None)
+    return f"HTTP {status}" if status else type(error).__name__

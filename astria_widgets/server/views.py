@@ -1,7 +1,10 @@
 """What the panel is sent: API records -> small JSON views (pure functions of record and time).
 
 The rules (status, progress, stall) are the client's (``client/status.py``); this module only
-picks fields, so the browser renders and decides nothing.
+picks fields, so the browser renders and decides nothing. Images are named by the panel's own
+routes (``tunes/<id>/images/<n>``, ``tunes/<id>/prompts/<pid>/images/<n>``, relative to
+``astria-widgets/api``), never by their URL at the API or the sandbox, which the browser may
+not reach and the page must not show.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from astria_widgets.client.api import is_http_url
 from astria_widgets.client.status import (
     parse_time,
     prompt_status,
@@ -39,12 +43,18 @@ DETAIL_FIELDS: tuple[tuple[str, str], ...] = (
 )
 
 
-def _first_image(record: Record) -> str | None:
-    images = record.get("orig_images")
-    if isinstance(images, Sequence) and not isinstance(images, str) and images:
-        first = images[0]
-        return first if isinstance(first, str) else None
-    return None
+def _image_indexes(images: Any) -> list[int]:
+    """Indexes of the http(s) URLs in a record's image list (others are left out)."""
+    if not isinstance(images, Sequence) or isinstance(images, str):
+        return []
+    return [n for n, url in enumerate(images) if is_http_url(url)]
+
+
+def tune_thumbnail(record: Record) -> str | None:
+    """The route of the tune's first training image (``tunes/<id>/images/0``), or None."""
+    tune_id = record.get("id")
+    first_is_url = _image_indexes(record.get("orig_images"))[:1] == [0]
+    return f"tunes/{tune_id}/images/0" if isinstance(tune_id, int) and first_is_url else None
 
 
 def seconds_left(record: Record, now: datetime) -> float | None:
@@ -69,21 +79,25 @@ def tune_summary(record: Record, now: datetime) -> dict[str, Any]:
         "progress": training_fraction(record, now),
         "seconds_left": seconds_left(record, now),
         "stalled": tune_is_stalled(record, now),
-        "thumbnail": _first_image(record),
+        "thumbnail": tune_thumbnail(record),
     }
 
 
-def prompt_view(record: Record) -> dict[str, Any]:
-    """A prompt as the detail pane shows it: text, status and image URLs."""
-    images = record.get("images")
+def prompt_view(record: Record, tune_id: Any) -> dict[str, Any]:
+    """A prompt as the detail pane shows it: text, status and its images' routes (those of
+    the prompt as listed under ``tune_id``)."""
+    pid = record.get("id")
+    routes = (
+        [f"tunes/{tune_id}/prompts/{pid}/images/{n}" for n in _image_indexes(record.get("images"))]
+        if isinstance(pid, int) and isinstance(tune_id, int)
+        else []
+    )
     return {
-        "id": record.get("id"),
+        "id": pid,
         "text": record.get("text") or "",
         "status": prompt_status(record),
         "created_at": record.get("created_at"),
-        "images": [url for url in images if isinstance(url, str)]
-        if isinstance(images, Sequence) and not isinstance(images, str)
-        else [],
+        "images": routes,
         "error": record.get("user_error"),
     }
 
@@ -96,7 +110,7 @@ def tune_detail(record: Record, prompts: Sequence[Record], now: datetime) -> dic
     return {
         **tune_summary(record, now),
         "fields": fields,
-        "prompts": [prompt_view(p) for p in prompts],
+        "prompts": [prompt_view(p, record.get("id")) for p in prompts],
     }
 
 

@@ -11,6 +11,8 @@ importing one widget does not pull in the others.
 - ``ImagePicker`` -- training images with checks and thumbnails (``images.py``)
 - ``PackPicker`` -- packs with their prices and prompts, ordered with the cost shown (``packs.py``)
 - ``PromptStudio`` -- generate with a tune, sweep parameters, keep results (``studio*.py``)
+- ``AstriaApp`` -- the form, the studio and the browser as tabs: the page of
+  ``astria-widgets app`` (``app.py``)
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import TYPE_CHECKING
 from astria_widgets._lazy import lazy_exports
 
 _EXPORTS: dict[str, str] = {
+    "AstriaApp": "astria_widgets.widgets.app",
     "TuneForm": "astria_widgets.widgets.form",
     "SubmitHandle": "astria_widgets.widgets.form",
     "FormInvalid": "astria_widgets.widgets.form",
@@ -35,6 +38,7 @@ _EXPORTS: dict[str, str] = {
 }
 
 __all__ = [
+    "AstriaApp",
     "FormInvalid",
     "Gallery",
     "ImagePicker",
@@ -50,6 +54,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from astria_widgets.widgets.app import AstriaApp
     from astria_widgets.widgets.browser import TuneBrowser
     from astria_widgets.widgets.form import FormInvalid, SubmitHandle, TuneForm
     from astria_widgets.widgets.gallery import Gallery

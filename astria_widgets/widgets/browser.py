@@ -33,6 +33,8 @@ from astria_widgets.widgets import browser_filters as filters
 from astria_widgets.widgets import browser_render as render
 from astria_widgets.widgets.browser_detail import TuneDetail, close_tree
 from astria_widgets.widgets.browser_source import frame_of, is_remote, resolve_source
+from astria_widgets.widgets.fallback import StaticFallback
+from astria_widgets.widgets.fallback_html import Section, browser_sections
 
 if TYPE_CHECKING:
     from astria_widgets.client import AstriaClient
@@ -47,7 +49,7 @@ def _layout(**kwargs: Any) -> widgets.Layout:
     return widgets.Layout(**kwargs)
 
 
-class TuneBrowser(widgets.VBox):
+class TuneBrowser(StaticFallback, widgets.VBox):
     """Filterable, paged view of a tune history with a detail pane for the chosen tune.
 
     ``source``: a list of tune records, an ``AstriaClient``, a ``TuneHistory``, a DataFrame from
@@ -59,6 +61,11 @@ class TuneBrowser(widgets.VBox):
     tune is chosen), ``load_state`` (``loading``, ``ready`` or ``error``), ``n_loaded`` (tunes
     fetched so far). Properties: ``filtered`` (the current filtered frame, newest first),
     ``frame`` (every tune), ``filters`` (a :class:`~.browser_filters.TuneFilter`).
+
+    Its output also carries a static copy (the page, the chosen tune and a few of its
+    generated images) for saved notebooks (:mod:`astria_widgets.widgets.fallback`), made when
+    it is displayed and when the tunes are in; :meth:`refresh_static` (``now=True``) saves the
+    current page and selection into it.
     """
 
     page = traitlets.Int(1)
@@ -67,6 +74,9 @@ class TuneBrowser(widgets.VBox):
     selected_id = traitlets.Int(None, allow_none=True)
     load_state = traitlets.Unicode("ready")
     n_loaded = traitlets.Int(0)
+    static_kind = "tune-browser"
+    static_traits = ("load_state",)  # the copy follows the load, not every click
+    static_thumbnails = 6  # generated images of the chosen tune in the static copy
 
     def __init__(self, source: Any = None, *, client: AstriaClient | None = None,
                  page_size: int = 25) -> None:
@@ -247,6 +257,27 @@ class TuneBrowser(widgets.VBox):
         matched = "" if self.n_matching == total else f", {self.n_matching:,} match"
         return (f"TuneBrowser({total:,} tunes{matched}, page {self.page:,} of "
                 f"{self.n_pages:,}{chosen})")
+
+    def static_sections(self) -> list[Section]:
+        """The page as text, the chosen tune's fields and images, for the static copy."""
+        import html
+
+        with self._lock:
+            if self.load_state != "ready":
+                what = "could not load the tunes" if self.load_state == "error" else \
+                    f"loading tunes, {self.n_loaded:,} so far"
+                err = self._load_error
+                error = f"{type(err).__name__}: {err}" if err is not None else ""
+                return browser_sections(what, [], None, error=error)
+            pager = html.unescape(render.pager_text(self.page, self.n_pages, self.n_matching,
+                                                    len(self._frame)))
+            rows = [{"id": i, **self._frame.loc[i].to_dict()} for i in self._page_ids]
+            chosen = self.selected_id
+            selected = ({"id": chosen, **self._frame.loc[chosen].to_dict()}
+                        if chosen is not None and chosen in self._frame.index else None)
+        pictures = [image.value for images in self.detail.prompt_thumbnails.values()
+                    for image in images][:self.static_thumbnails]
+        return browser_sections(pager, rows, selected, pictures if selected else ())
 
     # ------------------------------------------------------------------ building
     def _build_controls(self) -> None:

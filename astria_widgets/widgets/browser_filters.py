@@ -15,6 +15,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from astria_widgets.client.prompt_params import read_bool
+from astria_widgets.frames.coerce import as_int
+
 TUNE_STATUSES: tuple[str, ...] = ("queued", "training", "trained", "failed", "expired")
 """Every value of the ``status`` column, in lifecycle order (the client's ``tune_status``)."""
 
@@ -58,7 +61,10 @@ class TuneFilter:
             elif key == "search":
                 clean[key] = "" if value is None else str(value).strip()
             elif key == "expiring_soon":
-                clean[key] = bool(value)
+                try:  # the one yes/no rule: "no" is False, "maybe" is refused by name
+                    clean[key] = False if value is None else read_bool(value)
+                except ValueError as exc:
+                    raise ValueError(f"expiring_soon: {exc}") from None
             else:
                 raise TypeError(f"unknown filter {key!r}; use one of {sorted(FILTERS)}")
         since, until = clean.get("since", self.since), clean.get("until", self.until)
@@ -156,9 +162,10 @@ def filter_mask(frame: pd.DataFrame, flt: TuneFilter) -> np.ndarray:
         titles = frame["title"].astype("string")
         hit = titles.str.contains(flt.search, case=False, regex=False, na=False)
         hit = hit.to_numpy(dtype=bool)
-        if flt.search.lstrip("#").isdigit():
+        wanted = as_int(flt.search.lstrip("#"))  # decimal digits in the id range, else None
+        if wanted is not None:
             ids = pd.to_numeric(pd.Series(frame.index), errors="coerce")
-            hit |= (ids == int(flt.search.lstrip("#"))).fillna(False).to_numpy(dtype=bool)
+            hit |= (ids == wanted).fillna(False).to_numpy(dtype=bool)
         mask &= hit
     if flt.expiring_soon:
         if "expiring_soon" in frame.columns:

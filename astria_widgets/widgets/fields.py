@@ -15,7 +15,12 @@ import uuid
 from collections.abc import Mapping
 from datetime import datetime
 
-from astria_widgets.client.api import HTTP_URL_RULE, is_http_url
+from astria_widgets.client.api import (
+    HTTP_URL_RULE,
+    characteristic_problem,
+    check_characteristics,
+    is_http_url,
+)
 
 #: Class names from the API documentation; the name field also accepts free text.
 CLASS_NAMES: tuple[str, ...] = (
@@ -93,7 +98,7 @@ FIELD_NAMES: tuple[str, ...] = (
 DEFAULT_BRANCH = "flux1"
 DEFAULT_MODEL_TYPE = "lora"
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9_]+$")
-_KEY_RE = re.compile(r"^[A-Za-z0-9_]+$")  # what a {{key}} placeholder can name
+_ROWS = re.compile(r"\r\n|\r|\n")  # what ends a characteristics row (not U+2028)
 MAX_TITLE_LENGTH = 255
 
 
@@ -125,11 +130,14 @@ def parse_optional_int(text: str, *, minimum: int = 1) -> int | None:
 def parse_characteristics(text: str) -> tuple[dict[str, str], list[str]]:
     """``"key: value"`` rows (or ``key=value``) -> ``({key: value}, problems)``.
 
-    Blank rows are skipped; a key is letters, digits or ``_`` so that ``{{key}}`` can name it.
+    Blank rows are skipped; each row follows the client's one characteristics rule
+    (:func:`~astria_widgets.client.api.characteristic_problem`: a key of letters, digits or
+    ``_`` so that ``{{key}}`` can name it). Rows end at line breaks only (``\n``, ``\r``), the
+    ones that rule refuses in a value.
     """
     found: dict[str, str] = {}
     problems: list[str] = []
-    for number, line in enumerate((text or "").splitlines(), start=1):
+    for number, line in enumerate(_ROWS.split(text or ""), start=1):
         if not line.strip():
             continue
         key, sep, value = line.partition(":")
@@ -138,9 +146,8 @@ def parse_characteristics(text: str) -> tuple[dict[str, str], list[str]]:
         key, value = key.strip(), value.strip()
         if not sep or not value:
             problems.append(f"row {number}: write key: value (e.g. eye_color: blue eyes)")
-        elif not _KEY_RE.match(key):
-            problems.append(f"row {number}: {key!r} must be one word of letters, digits or _ "
-                            "(it is used as {{" + "key}} in prompts)")
+        elif (problem := characteristic_problem(key, value)) is not None:
+            problems.append(f"row {number}: {problem}")
         elif key in found:
             problems.append(f"row {number}: {key!r} is given twice")
         else:
@@ -149,8 +156,15 @@ def parse_characteristics(text: str) -> tuple[dict[str, str], list[str]]:
 
 
 def characteristics_text(values: Mapping[str, object] | None) -> str:
-    """``{key: value}`` -> the rows :func:`parse_characteristics` reads."""
-    return "\n".join(f"{k}: {v}" for k, v in (values or {}).items())
+    """``{key: value}`` -> the rows :func:`parse_characteristics` reads.
+
+    Raises ``ValueError`` naming the entries that break the one characteristics rule (a line
+    break in a value would otherwise become a second row).
+    """
+    found, problems = check_characteristics(values)
+    if problems:
+        raise ValueError("; ".join(p.split(": ", 1)[1] for p in problems))
+    return "\n".join(f"{k}: {v}" for k, v in found.items())
 
 
 def parse_image_urls(text: str) -> tuple[list[str], list[str]]:

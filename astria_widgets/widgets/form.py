@@ -15,6 +15,7 @@ from __future__ import annotations
 import html
 import logging
 import threading
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
@@ -30,6 +31,8 @@ from astria_widgets.client.errors import (
 from astria_widgets.client.recommend import RECOMMENDED_FIELDS, override_notes, recommend
 from astria_widgets.client.watch import TuneWatch
 from astria_widgets.imaging.checks import caption_branch_problems
+from astria_widgets.widgets.fallback import StaticFallback
+from astria_widgets.widgets.fallback_html import Section, form_section
 from astria_widgets.widgets.fields import (
     FIELD_NAMES,
     choice_problem,
@@ -63,6 +66,24 @@ def _choice_pairs(widget: w.Dropdown) -> tuple[tuple[str, str], ...]:
 
 def _choice_values(widget: w.Dropdown) -> set[str]:
     return {value for _, value in _choice_pairs(widget)}
+
+
+def _prompt_list(prompts: Any) -> list[Any]:
+    """``prompts`` given to the form as a list of rows: one text or dict is one row, ``None``
+    none; anything else is an :class:`InputError` naming ``prompts`` (never iterated as
+    characters, never a bare ``TypeError``)."""
+    if prompts is None:
+        return []
+    if isinstance(prompts, (str, Mapping)):
+        return [prompts]
+    if not isinstance(prompts, (list, tuple)):
+        raise InputError(f"prompts: give a list of prompt texts or dicts, not "
+                         f"{type(prompts).__name__}", context="TuneForm")
+    bad = [f"prompts[{i}]: give a text or a dict, not {type(p).__name__}"
+           for i, p in enumerate(prompts) if not isinstance(p, (str, Mapping))]
+    if bad:
+        raise InputError(bad, context="TuneForm")
+    return list(prompts)
 
 
 class FormInvalid(InputError):
@@ -133,7 +154,7 @@ class SubmitHandle:
         return f"SubmitHandle(title={self.title!r}, status={self.status!r}, tune={tune_id})"
 
 
-class TuneForm(w.VBox):
+class TuneForm(StaticFallback, w.VBox):
     """A form to create a tune: training images, fields, prompts, Submit and live progress.
 
     ``TuneForm(client=None, **initial_values)``: ``client`` defaults to ``connect()`` at the first
@@ -151,6 +172,7 @@ class TuneForm(w.VBox):
 
     valid = traitlets.Bool(False, help="True when Submit is possible")
     reason = traitlets.Unicode("", help="why Submit is disabled ('' when it is not)")
+    static_kind = "tune-form"  # its output's static copy: widgets/fallback.py
 
     def __init__(self, client: AstriaClient | None = None, **initial_values: Any) -> None:
         unknown = set(initial_values) - set(INITIAL_VALUE_NAMES)
@@ -267,6 +289,8 @@ class TuneForm(w.VBox):
         unknown = set(values) - set(INITIAL_VALUE_NAMES)
         if unknown:
             raise TypeError(f"unknown field(s): {', '.join(sorted(unknown))}")
+        if "prompts" in values:  # checked before any field changes: all or nothing
+            values = {**values, "prompts": _prompt_list(values["prompts"])}
         for name in FIELD_NAMES:
             if name not in values or name == "token":
                 continue
@@ -287,12 +311,13 @@ class TuneForm(w.VBox):
             widget.value = choice
             self._rejected.pop(name, None)
         if "token" in values:
-            self._token_typed = bool(values["token"])
-            self._set_token(values["token"] or "")
+            token = widget_value("token", values["token"])  # text, shown and checked as typed
+            self._token_typed = bool(token)
+            self._set_token(token)
             if not self._token_typed:
                 self._set_token(default_token(self.fields["branch"].value))
         if "prompts" in values:
-            self.prompt_editor.set_prompts(values["prompts"] or ())
+            self.prompt_editor.set_prompts(values["prompts"])
         if values.get("images"):
             self.add_images(values["images"])
         with self._lock:
@@ -601,6 +626,16 @@ class TuneForm(w.VBox):
                     self._refresh()
         except Exception:  # noqa: BLE001 - a subscriber must never raise
             logger.exception("form update failed")
+        if handle is self._handle and handle.done:  # once (widgets/fallback.py: when copies update)
+            self.refresh_static(now=True)
+
+    def static_sections(self) -> list[Section]:
+        """The form's title, class and counts, then its submission's progress (static copy)."""
+        raw = {name: self.fields[name].value for name in ("title", "name", "branch")}
+        heading = form_section({**raw, "prompts": self.prompt_editor.value}, self.picker.count,
+                               submitted=self._handle is not None)
+        progress = self._handle.progress.static_sections() if self._handle is not None else []
+        return [heading, *progress]
 
     def _on_submit_failed(self, handle: SubmitHandle, title: str, exc: BaseException) -> None:
         logger.warning(

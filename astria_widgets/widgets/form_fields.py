@@ -13,6 +13,7 @@ from typing import Any
 
 import ipywidgets as w
 
+from astria_widgets.client.prompt_params import read_bool
 from astria_widgets.widgets.fields import (
     BRANCHES,
     CLASS_NAMES,
@@ -46,8 +47,6 @@ LABELS = {
 }
 _STYLE = {"description_width": "110px"}
 _TRISTATE = {None: "default", True: "yes", False: "no"}
-_WORDS = {"true": True, "yes": True, "1": True, "on": True,
-          "false": False, "no": False, "0": False, "off": False}
 
 
 def build_fields() -> dict[str, w.ValueWidget]:
@@ -95,24 +94,23 @@ def build_fields() -> dict[str, w.ValueWidget]:
 def widget_value(name: str, value: Any) -> Any:
     """What the widget of ``name`` shows for a typed ``value`` (``None`` = the default).
 
-    Raises ``ValueError`` (naming the value) when a checkbox cannot show it.
+    Raises ``ValueError`` (naming the value) when a checkbox cannot show it (yes/no is read by
+    the one rule, :func:`~astria_widgets.client.prompt_params.read_bool`) or a characteristics
+    dict breaks the characteristics rule.
     """
     if name == "model_type":
         return "checkpoint" if value is None else str(value)
     if name == "preset":
         return "none" if value is None else str(value)
     if name in ("face_crop", "training_face_correct"):
-        if isinstance(value, str) and value.strip().lower() in _WORDS:
-            value = _WORDS[value.strip().lower()]  # e.g. %astria form face_crop=true
-        known = value is None or isinstance(value, bool)
-        return _TRISTATE[value] if known else str(value)
+        if value is None:
+            return _TRISTATE[None]
+        try:  # the one yes/no rule, e.g. %astria form face_crop=true
+            return _TRISTATE[read_bool(value)]
+        except ValueError:
+            return str(value)  # shown as a refused choice next to the field
     if name == "auto_extend":
-        if value is None or isinstance(value, bool):
-            return bool(value)
-        word = str(value).strip().lower()
-        if word not in _WORDS:
-            raise ValueError(f"{value!r} is not yes or no (true/false)")
-        return _WORDS[word]
+        return False if value is None else read_bool(value)
     if name == "characteristics":
         return characteristics_text(value) if isinstance(value, Mapping) else str(value or "")
     if name == "image_urls":

@@ -15,6 +15,8 @@ import ipywidgets as w
 import traitlets
 
 from astria_widgets.client.uploads import video_format
+from astria_widgets.widgets.fallback import StaticFallback
+from astria_widgets.widgets.fallback_html import Section, gallery_section
 from astria_widgets.widgets.formatting import format_size, image_format, shown_thumbnail
 
 _THUMBNAIL_SIZE = 256
@@ -23,14 +25,21 @@ _THUMBNAIL_SIZE = 256
 MAX_INLINE_VIDEO_BYTES = 8 * 1024 * 1024
 
 
-class Gallery(w.Box):
-    """Generated images with a caption each, appended as they arrive."""
+class Gallery(StaticFallback, w.Box):
+    """Generated images with a caption each, appended as they arrive.
+
+    Its output also carries a static copy (thumbnails and captions) for saved notebooks
+    (:mod:`astria_widgets.widgets.fallback`).
+    """
 
     count = traitlets.Int(0, help="number of images shown")
+    static_kind = "gallery"
+    static_interval = 5.0  # a copy update rebuilds the live view: not at every image
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._urls: list[str] = []
+        self._items: list[tuple[str, bytes | None, str]] = []  # (caption, picture, note)
         super().__init__(
             children=(),
             layout=w.Layout(display="flex", flex_flow="row wrap"),
@@ -54,11 +63,20 @@ class Gallery(w.Box):
         label = w.HTML(f"<small>{html.escape(caption)}</small>") if caption else w.HTML()
         item = w.VBox([image, label], layout=w.Layout(align_items="center", margin="3px"))
         item.add_class("astria-gallery-item")
+        picture = None if video_format(data) else data
         with self._lock:
             self._urls.append(url)
+            self._items.append((caption, picture, "" if picture is not None else "video"))
             self.children = (*self.children, item)
             self.count = len(self.children)
+        self.refresh_static()
         return image
+
+    def static_sections(self) -> list[Section]:
+        """Every picture's thumbnail and caption (videos by name), for the static copy."""
+        with self._lock:
+            items = list(self._items)
+        return [gallery_section(items)]
 
     @staticmethod
     def _view(data: bytes) -> w.DOMWidget:
@@ -86,7 +104,9 @@ class Gallery(w.Box):
             old = self.children
             self.children = ()
             self._urls.clear()
+            self._items.clear()
             self.count = 0
+        self.refresh_static()
         for item in old:
             item.close()
 

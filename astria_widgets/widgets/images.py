@@ -46,8 +46,9 @@ import ipywidgets as w
 import traitlets
 from ipyfilechooser import FileChooser
 
+from astria_widgets.client.errors import InputError
 from astria_widgets.client.inspect import Inspection, majority_characteristics, start_inspection
-from astria_widgets.client.uploads import folder_files, image_suffix
+from astria_widgets.client.uploads import folder_files, image_suffix, read_file_object, read_path
 from astria_widgets.imaging import (
     IMAGE_EXTENSIONS,
     ImageReport,
@@ -344,16 +345,10 @@ class ImagePicker(w.VBox):
                 yield f"image{image_suffix(data)}", data, None
             elif hasattr(item, "read"):
                 name = PurePath(str(getattr(item, "name", "") or "upload")).name
-                try:
-                    data = item.read()
-                except Exception as exc:  # a closed or broken file object
-                    yield name, None, f"{name}: could not be read ({exc})"
-                    continue
-                if isinstance(data, str):
-                    yield name, None, (f"{name}: opened in text mode; open it with "
-                                       "open(path, 'rb')")
-                else:
-                    yield name, bytes(data), None
+                try:  # read with the limit of an image (client/uploads.py)
+                    yield name, read_file_object(item, name), None
+                except InputError as exc:  # closed, broken, text mode or endless
+                    yield name, None, exc.problems[0]
             elif isinstance(item, (str, os.PathLike)):
                 yield from self._expand_path(Path(item), notes)
             else:
@@ -382,20 +377,12 @@ class ImagePicker(w.VBox):
 
     @staticmethod
     def _read_file(path: Path) -> Iterable[tuple[str, bytes | None, str | None]]:
-        name = path.name
+        # the one reader of image paths (client/uploads.py): regular files only, refused
+        # from their size when too large (unread), never a FIFO that blocks or a device
         try:
-            size = path.stat().st_size
-            too_big = size_problem(name, size) if size else None
-            if too_big is not None:  # do not read hundreds of MB only to refuse them
-                yield name, None, too_big
-                return
-            yield name, path.read_bytes(), None
-        except FileNotFoundError:
-            yield name, None, f"{name}: no such file ({path}); check the path"
-        except IsADirectoryError:
-            yield name, None, f"{name}: is a folder that could not be listed ({path})"
-        except OSError as exc:
-            yield name, None, f"{name}: could not be read ({exc.strerror or exc})"
+            yield path.name, read_path(path), None
+        except InputError as exc:
+            yield path.name, None, exc.problems[0]
 
     def _unique_name(self, name: str, pending: list[_Entry]) -> str:
         taken = {e.name for e in self._entries} | {e.name for e in pending}

@@ -27,6 +27,8 @@ from astria_widgets.client.costs import (
     pack_order_estimate_mc,
     usd,
 )
+from astria_widgets.widgets.fallback import StaticFallback
+from astria_widgets.widgets.fallback_html import Section, pack_section
 from astria_widgets.widgets.fields import default_title
 from astria_widgets.widgets.formatting import error_html, short_error
 from astria_widgets.widgets.images import ImagePicker
@@ -39,18 +41,21 @@ logger = logging.getLogger(__name__)
 logger.addHandler(logging.NullHandler())
 
 
-class PackPicker(w.VBox):
+class PackPicker(StaticFallback, w.VBox):
     """Pick a pack, see its cost and prompts per class with a preview, and order it.
 
     ``PackPicker(client=None)``: ``client`` defaults to ``connect()``; the packs are listed at
     once. ``pack`` is the chosen pack's detail record; ``estimate_mc`` the price shown before
     ordering; ``order()`` places the order and returns its answer (``last_total_mc`` then
-    holds its total).
+    holds its total, ``last_order_summary`` its one-line summary). The output also carries a
+    static copy (pack, prices, estimate, last order) for saved notebooks
+    (:mod:`astria_widgets.widgets.fallback`).
     """
 
     pack = traitlets.Dict(help="The chosen pack (GET /p/:id record).")
     estimate_mc = traitlets.Int(None, allow_none=True, help="Price before ordering (mc).")
     last_total_mc = traitlets.Int(None, allow_none=True, help="Total of the last order (mc).")
+    static_kind = "pack-picker"
 
     def __init__(self, client: AstriaClient | None = None, **kwargs: Any) -> None:
         if client is None:
@@ -59,6 +64,9 @@ class PackPicker(w.VBox):
             client = connect(quiet=True)
         self.client = client
         self._packs: dict[str, dict[str, Any]] = {}
+        #: the last order in one line ("" before the first)
+        self.last_order_summary = ""
+        self._covers: dict[str, bytes | None] = {}  # cover URL -> its bytes, for the static copy
         self.select = w.Dropdown(description="Pack", options=[],
                                  style={"description_width": "80px"},
                                  layout=w.Layout(width="460px"))
@@ -146,9 +154,30 @@ class PackPicker(w.VBox):
         how = "charged" if charged else "sum of the order's prompts' cost_mc"
         what = (f"tune #{result.get('id')}" if self.mode.value == "new"
                 else f"{len(prompts)} prompts on {len(tune_ids)} tune(s)")
-        self.result.value = html.escape(
+        self.last_order_summary = (
             f"Ordered {pack.get('title')} for {cls}: {what}. Order total: {usd(total)} ({how}).")
+        self.result.value = html.escape(self.last_order_summary)
+        self.refresh_static(now=True)
         return result
+
+    def static_sections(self) -> list[Section]:
+        """The chosen pack, its prices, the estimate and the last order, for the static copy."""
+        return [pack_section(self.pack, self.class_name.value, self.estimate_mc,
+                             self.last_order_summary, cover=self._cover_bytes())]
+
+    def _cover_bytes(self) -> bytes | None:
+        """The chosen pack's preview image, fetched once through the client (the page never
+        gets its URL); None when there is none or it cannot be fetched."""
+        url = (self.pack or {}).get("cover_url")
+        if not isinstance(url, str) or not url:
+            return None
+        if url not in self._covers:
+            try:
+                self._covers[url] = self.client.fetch_bytes(url)
+            except Exception as exc:  # noqa: BLE001 - the copy goes without a preview
+                logger.info("pack preview not fetched: %s", short_error(exc))
+                self._covers[url] = None
+        return self._covers[url]
 
     # -- callbacks ---------------------------------------------------------------------------
     def _on_select_change(self, change: dict[str, Any]) -> None:

@@ -36,6 +36,8 @@ from astria_widgets.client.status import (
     utcnow,
 )
 from astria_widgets.client.watch import TuneWatch
+from astria_widgets.widgets.fallback import StaticFallback
+from astria_widgets.widgets.fallback_html import Section, watch_section
 from astria_widgets.widgets.formatting import error_html, format_duration, format_size, short_error
 from astria_widgets.widgets.gallery import Gallery
 
@@ -86,7 +88,7 @@ class _PromptProgress(w.HBox):
         self.detail.value = f"<small>{html.escape(detail)}</small>" if detail else ""
 
 
-class TuneProgress(w.VBox):
+class TuneProgress(StaticFallback, w.VBox):
     """Live progress of a tune: status, bar, times, each prompt, and a gallery of results.
 
     A view of a :class:`~astria_widgets.client.watch.TuneWatch` (``watch=``, or made by
@@ -94,10 +96,14 @@ class TuneProgress(w.VBox):
     ``TuneForm.submit()``. ``status`` is ``waiting``, ``submitting``, ``uploading``, then the
     tune's ``queued`` / ``training`` / ``trained`` / ``failed`` / ``expired``, or ``error``
     when the submission or the watch itself failed.
+
+    Its output also carries a static copy (status, prompts, thumbnails) for saved notebooks
+    (:mod:`astria_widgets.widgets.fallback`).
     """
 
     status = traitlets.Unicode("waiting", help="what the view shows now")
     tune_id = traitlets.Int(None, allow_none=True, help="the tune being watched")
+    static_kind = "tune-progress"
 
     def __init__(self, tune_id: int | None = None, *, watch: TuneWatch | None = None,
                  title: str | None = None) -> None:
@@ -286,6 +292,16 @@ class TuneProgress(w.VBox):
                     self.message.value = "Stopped watching; the tune goes on in the service."
                     if self.bar.bar_style == "info":
                         self.bar.bar_style = ""
+        if watch.done:  # the end, once (see widgets/fallback.py: when copies update)
+            self.refresh_static(now=True)
+
+    def static_sections(self) -> list[Section]:
+        """The tune's status, its prompts and the generated images, for the static copy."""
+        if self._watch is None:
+            return [Section(title=f"Tune #{self.tune_id}" if self.tune_id else "Tune",
+                            status=f"status {self.status}")]
+        return [watch_section(self._watch, title=self._title,
+                              error_message=self._error_message)]
 
     def _show_upload(self, sent: int, total: int) -> None:
         self._upload_row.layout.display = "flex"

@@ -23,10 +23,13 @@ from astria_widgets.client.errors import InputError
 from astria_widgets.client.prompt_params import PARAMS
 from astria_widgets.client.studio_model import StudioModel
 from astria_widgets.client.sweep import SWEEPABLE, parse_values
+from astria_widgets.widgets.fallback import StaticFallback
+from astria_widgets.widgets.fallback_html import Section, studio_section
 from astria_widgets.widgets.formatting import error_html, errors_html, short_error
 from astria_widgets.widgets.studio_params import (
     STUDIO_GROUPS,
     build_groups,
+    field_value,
     read_field,
     studio_params,
     write_field,
@@ -49,7 +52,7 @@ class StudioInvalid(InputError):
         super().__init__(problems, context=context or "The studio is not ready to submit")
 
 
-class PromptStudio(w.VBox):
+class PromptStudio(StaticFallback, w.VBox):
     """Generate with a trained tune (or a gallery model), sweep parameters, keep the results.
 
     ``PromptStudio(client=None, tune=None, **initial_values)``: ``client`` defaults to
@@ -59,6 +62,7 @@ class PromptStudio(w.VBox):
 
     valid = traitlets.Bool(False, help="True when Submit is possible")
     reason = traitlets.Unicode("", help="why Submit is disabled ('' when it is not)")
+    static_kind = "prompt-studio"  # its output's static copy: widgets/fallback.py
 
     def __init__(self, client: AstriaClient | None = None, tune: Any = None,
                  **initial_values: Any) -> None:
@@ -67,6 +71,15 @@ class PromptStudio(w.VBox):
         if unknown:
             raise TypeError(f"PromptStudio got unknown value(s) {', '.join(sorted(unknown))}; "
                             f"known: text, {', '.join(self.params)}")
+        # refused before anything is built: a value the studio cannot show is never replaced
+        problems = self._value_problems(initial_values)
+        if tune is not None:
+            try:
+                StudioModel.tune_id_of(tune)
+            except InputError as exc:
+                problems = exc.problems + problems
+        if problems:
+            raise InputError(problems, context="PromptStudio")
         self.model = StudioModel(client)
         self._run: GenerationRun | None = None
         self._refreshing = False
@@ -147,20 +160,37 @@ class PromptStudio(w.VBox):
 
     # -- values ------------------------------------------------------------------------------
     def set_values(self, **values: Any) -> None:
-        """Set ``text`` and parameter fields (same names as the constructor)."""
+        """Set ``text`` and parameter fields (same names as the constructor).
+
+        All or nothing: a value a field cannot show (a switch that is not a clear yes/no, a
+        choice the catalogue does not have, text that is not text) raises :class:`InputError`
+        naming each such parameter, and no field changes.
+        """
+        unknown = set(values) - {"text", *self.params}
+        if unknown:
+            raise TypeError(f"unknown value(s) {', '.join(sorted(unknown))}")
+        problems = self._value_problems(values)
+        if problems:
+            raise InputError(problems, context="PromptStudio")
+        for name, value in values.items():
+            if name == "text":
+                self.text.value = value or ""
+            else:
+                write_field(self.params[name], self.fields[name], value)
+
+    def _value_problems(self, values: Mapping[str, Any]) -> list[str]:
+        """Why each value cannot be shown by its field (image files are checked by theirs)."""
         problems = []
         for name, value in values.items():
             if name == "text":
-                self.text.value = str(value or "")
-            elif name in self.params:
+                if value is not None and not isinstance(value, str):
+                    problems.append(f"text: must be text, not {type(value).__name__}")
+            elif self.params[name].kind != "file":
                 try:
-                    write_field(self.params[name], self.fields[name], value)
+                    field_value(self.params[name], value)
                 except ValueError as exc:
                     problems.append(str(exc))
-            else:
-                raise TypeError(f"unknown value {name!r}")
-        if problems:
-            self.message.value = errors_html(problems)
+        return problems
 
     def select_tune(self, tune: Any) -> None:
         """Start on a tune (id or record), loading it if the picker does not list it."""
@@ -298,6 +328,14 @@ class PromptStudio(w.VBox):
         if run.done:
             self._guard(self._show_balance)
         self._refresh()
+        if run.done:  # the finished grid, once (see widgets/fallback.py: when copies update)
+            self.refresh_static(now=True)
+
+    def static_sections(self) -> list[Section]:
+        """The tune, the prompt as sent and the latest run's grid, for the static copy."""
+        plan = self.model.preview(self.text.value)
+        return [studio_section(self.model.tune, plan.text if plan is not None else None),
+                *self.results.static_sections()]
 
     # -- submitting --------------------------------------------------------------------------
     @property
@@ -322,7 +360,11 @@ class PromptStudio(w.VBox):
         if problems:
             self._refresh()
             raise StudioInvalid(problems)
-        run = self.model.prepare(self.text.value, self.values, sweep)
+        try:  # every cell checked, every image read: nothing is sent if one would fail
+            run = self.model.prepare(self.text.value, self.values, sweep)
+        except InputError as exc:
+            self.message.value = errors_html(exc.problems)
+            raise StudioInvalid(exc.problems) from None
         self._run = run
         self.results.show(run)  # subscribed before it starts: no change is missed
         run.begin()

@@ -14,7 +14,7 @@ from typing import Any
 
 import ipywidgets as w
 
-from astria_widgets.client.prompt_params import Param, group_params, parse_text
+from astria_widgets.client.prompt_params import Param, group_params, parse_text, read_bool
 
 STUDIO_GROUPS: tuple[tuple[str, str], ...] = (
     ("everyday", "Everyday"),
@@ -104,20 +104,39 @@ def read_field(param: Param, field: w.Widget) -> tuple[Any, str | None]:
         return None, str(exc)
 
 
-def write_field(param: Param, field: w.Widget, value: Any) -> None:
-    """Show ``value`` in a field (``None`` clears it); images go through ``add_images``."""
+def field_value(param: Param, value: Any) -> Any:
+    """What the (non-image) field of ``param`` shows for ``value`` (``None`` clears it).
+
+    Raises ``ValueError`` naming the parameter when the field cannot show ``value``: a switch
+    that is not a clear yes/no (:func:`~astria_widgets.client.prompt_params.read_bool`), a
+    choice that is not one of the catalogue's. Nothing is replaced silently.
+    """
     if param.kind == "bool":
-        field.value = bool(value)
-    elif param.kind == "enum":
-        text = UNSET if value is None else str(value)
-        known = {v for _, v in field.options}
-        field.value = text if text in known else UNSET
-        if text not in known:
+        if value is None:
+            return False
+        try:
+            return read_bool(value)
+        except ValueError as exc:
+            raise ValueError(f"{param.name}: {exc}") from None
+    if param.kind == "enum":
+        if value is None:
+            return UNSET
+        text = str(value)
+        if isinstance(value, bool) or text not in {str(c) for c in param.choices}:
             raise ValueError(f"{param.name}: {value!r} is not one of "
                              f"{', '.join(str(c) for c in param.choices)}")
-    elif param.kind == "file":
+        return text
+    return "" if value is None else str(value)
+
+
+def write_field(param: Param, field: w.Widget, value: Any) -> None:
+    """Show ``value`` in a field (``None`` clears it); images go through ``add_images``.
+
+    Raises ``ValueError`` (see :func:`field_value`) before changing the field.
+    """
+    if param.kind == "file":
         field.clear()
         if value is not None:
             field.add_images([value])
     else:
-        field.value = "" if value is None else str(value)
+        field.value = field_value(param, value)

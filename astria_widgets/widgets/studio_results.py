@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 
-from astria_widgets.client.costs import dollars
 from astria_widgets.client.prompt_params import PARAMS
 from astria_widgets.client.status import prompt_status
+from astria_widgets.widgets.fallback import StaticFallback
+from astria_widgets.widgets.fallback_html import Section, run_section, run_status_text
 from astria_widgets.widgets.formatting import (
     error_html,
     image_format,
@@ -87,8 +88,14 @@ class ResultCell:
         self.shown: tuple[int, int] | None = None  # (prompt id, image count) displayed
 
 
-class StudioResults(w.VBox):
-    """The results of the latest run (see the module docstring)."""
+class StudioResults(StaticFallback, w.VBox):
+    """The results of the latest run (see the module docstring).
+
+    Its output also carries a static copy of the grid (status line and thumbnails) for saved
+    notebooks (:mod:`astria_widgets.widgets.fallback`).
+    """
+
+    static_kind = "studio-results"
 
     def __init__(self, on_use_as_input: UseAsInput | None = None,
                  on_change: Callable[[GenerationRun], Any] | None = None) -> None:
@@ -172,6 +179,14 @@ class StudioResults(w.VBox):
                 self._on_change(run)
         except Exception:  # noqa: BLE001 - a view never breaks the run
             logger.exception("studio results update failed")
+        if run.done:  # the finished grid, once (see widgets/fallback.py: when copies update)
+            self.refresh_static(now=True)
+
+    def static_sections(self) -> list[Section]:
+        """The grid of the run shown, for the static copy."""
+        if self._run is None:
+            return [Section(title="Prompt studio results", status="no run yet")]
+        return [run_section(self._run)]
 
     def _render(self) -> None:
         with self._lock:
@@ -205,10 +220,7 @@ class StudioResults(w.VBox):
                 widgets.shown = (pid, len(got))
             widgets.view.disabled = widgets.use.disabled = not got
             widgets.like.disabled = state != "done" or widgets.like.description == "Liked"
-        done = sum(1 for _c, p in cells if p is not None and prompt_status(p) != "pending")
-        cost = run.cost_mc
-        text = (f"{done} of {len(cells)} prompts finished · status {run.status} · "
-                f"cost of this run {dollars(cost)}")
+        text = run_status_text(run)
         if run.error is not None:
             self.status.value = html.escape(text) + "<br>" + error_html(short_error(run.error))
         else:

@@ -6,7 +6,7 @@ import io
 import zipfile
 
 import pytest
-from client_helpers import CountingSession
+from counting import CountingSession
 from PIL import Image
 
 from astria_widgets.client import AstriaClient, PollPolicy, RetrySettings

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from client_helpers import counting_client
+from counting import counting_client
 
 from astria_widgets.client import (
     AstriaClient,

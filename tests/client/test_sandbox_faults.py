@@ -7,7 +7,7 @@ Figures (faults injected by kind, requests sent, read retries) are recorded with
 from __future__ import annotations
 
 import pytest
-from client_helpers import counting_client
+from counting import counting_client
 
 from astria_widgets.client import RetrySettings, ValidationError, prompt_status, tune_status
 

@@ -32,7 +32,8 @@ def test_every_problem_names_the_sweep_parameter():
     problems = info.value.problems
     assert "sweep: vary at most 2 parameters (rows and columns), not 3: seed, cfg_scale, " \
         "steps" in problems
-    assert "sweep[seed]: a value is repeated" in problems
+    assert "sweep[seed]: a value is repeated (1); give each value once (each makes a billed " \
+        "prompt)" in problems
     assert "sweep[seed]: seed is also given as a fixed value; give it once" in problems
     assert "sweep[seed]: -5 is outside -1...4294967295" in problems
     assert "sweep[cfg_scale]: the list of values is empty" in problems

@@ -2,29 +2,25 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import threading
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from wait_simulation import promise, simulate, sweep
 
-from astria_widgets.client import PollPolicy, RateLimitError, ServerError, WaitTimeout
+from astria_widgets.client import (
+    AstriaClient,
+    PollPolicy,
+    RateLimitError,
+    RetrySettings,
+    ServerError,
+    TransportError,
+    WaitTimeout,
+)
 from astria_widgets.client.waiting import next_delay, next_prompt_delay, wait
 
-BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_wait.py"
 T0 = datetime(2025, 1, 1, tzinfo=timezone.utc)
-
-
-def _load_bench():
-    if "bench_wait" in sys.modules:
-        return sys.modules["bench_wait"]
-    spec = importlib.util.spec_from_file_location("bench_wait", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_wait"] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def _iso(seconds: float) -> str:
@@ -37,9 +33,8 @@ FINE = [round(0.3 + 0.005 * i, 3) for i in range(541)]  # 0.300, 0.305, ..., 3.0
 
 @pytest.mark.parametrize("estimate", ESTIMATES)
 def test_an_end_in_the_band_is_noticed_within_3_percent_of_the_estimate(estimate):
-    bench = _load_bench()
     for factor in [f for f in FINE if 0.8 <= f <= 1.2]:
-        requests, late = bench.simulate(factor, estimate)
+        requests, late = simulate(factor, estimate)
         assert 0 <= late <= max(5.0, 0.03 * estimate), f"{factor}: noticed {late:.1f} s late"
         # 10 polls cover 0.3x-0.8x at 10% and 13 the band at 3%: 23 is the floor at 1.2x.
         assert requests <= 26, f"{factor}: {requests} status requests"
@@ -47,27 +42,25 @@ def test_an_end_in_the_band_is_noticed_within_3_percent_of_the_estimate(estimate
 
 @pytest.mark.parametrize("estimate", ESTIMATES)
 def test_any_end_from_0_3_to_3x_is_noticed_within_10_percent_of_the_actual_duration(estimate):
-    bench = _load_bench()
     worst = 0
     for factor in FINE:
-        requests, late = bench.simulate(factor, estimate)
+        requests, late = simulate(factor, estimate)
         actual = factor * estimate
         assert 0 <= late <= max(5.0, 0.1 * actual), f"{factor}: noticed {late:.1f} s late"
-        assert late <= bench.promise(factor, estimate)
+        assert late <= promise(factor, estimate)
         worst = max(worst, requests)
     assert worst <= 36
 
 
 def test_an_early_end_is_no_longer_noticed_hundreds_of_seconds_late():
     # the measurement that opened the issue: half the estimate, 20 minutes -> 390 s late
-    requests, late = _load_bench().simulate(0.5, 1200.0)
+    requests, late = simulate(0.5, 1200.0)
     assert late <= 60.0 and requests <= 10
 
 
 def test_eta_policy_uses_far_fewer_requests_than_a_fixed_poll():
-    bench = _load_bench()
     for estimate in ESTIMATES:
-        rows = bench.sweep(estimate, step=0.25)
+        rows = sweep(estimate, step=0.25)
         assert max(r["requests"] for r in rows) * 5 < min(r["fixed_requests"] for r in rows
                                                           if r["factor"] >= 1.0)
 
@@ -170,39 +163,56 @@ def test_wait_stop_event_returns_last_record_at_once():
     assert len(calls) == 1
 
 
-def test_wait_backs_off_on_429_and_rides_out_server_errors():
+@pytest.mark.parametrize("error", [
+    RateLimitError("slow down", status_code=429, retry_after=7.0),
+    ServerError("boom", status_code=502),
+    TransportError("lost", method="GET", path="/tunes/1", maybe_processed=True),
+])
+def test_a_failed_fetch_ends_the_wait_without_a_second_layer_of_retries(error):
+    """The transport already retried the read: the wait passes its error on at once."""
     clock = VirtualClock()
-    outcomes = [
-        RateLimitError("slow down", status_code=429, retry_after=7.0),
-        RateLimitError("slow down", status_code=429, retry_after=None),
-        ServerError("boom", status_code=502),
-        {"done": True},
-    ]
+    calls = []
 
     def fetch():
-        item = outcomes.pop(0)
-        if isinstance(item, Exception):
-            raise item
-        return item
+        calls.append(1)
+        raise error
 
-    policy = PollPolicy(min_interval=5.0)
-    assert wait(fetch, lambda r: r.get("done"), policy=policy, clock=clock.now,
-                sleep=clock.sleep) == {"done": True}
-    assert clock.sleeps[0] == 7.0  # Retry-After honoured
-    assert clock.sleeps[1] == 14.0  # doubled without one
-    assert clock.sleeps[2] >= policy.min_interval
+    with pytest.raises(type(error)):
+        wait(fetch, lambda r: True, policy=PollPolicy(), clock=clock.now, sleep=clock.sleep)
+    assert calls == [1] and clock.sleeps == []
 
 
-def test_wait_gives_up_after_too_many_consecutive_errors():
-    clock = VirtualClock()
+def test_wait_for_tune_against_a_failing_server_sends_its_stated_budget(figures):
+    """``wait``'s docstring: ``read_attempts + 1`` requests, then the error (was 30)."""
+    seen: list[str] = []
 
-    def fetch():
-        raise ServerError("down", status_code=503)
+    class Failing(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            seen.append(self.path)
+            body = b'{"error": "down"}'
+            self.send_response(500)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
 
-    with pytest.raises(ServerError):
-        wait(fetch, lambda r: True, policy=PollPolicy(max_errors=3), clock=clock.now,
-             sleep=clock.sleep)
-    assert len(clock.sleeps) == 3
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Failing)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},
+                     daemon=True).start()
+    try:
+        retry = RetrySettings(read_backoff=0.0, read_backoff_max=0.0)  # default attempts
+        client = AstriaClient(api_key="k", base_url=f"http://127.0.0.1:{server.server_port}",
+                              retry=retry, poll=PollPolicy.fast())
+        with pytest.raises(ServerError):
+            client.wait_for_tune(1)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert len(seen) == retry.read_attempts + 1 == 5
+    figures("wait_for_tune against a server answering 500", requests=len(seen))
 
 
 def test_wait_notifies_when_watch_value_changes_even_if_record_does_not():

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 import threading
-from pathlib import Path
 
 import pytest
 from client_helpers import photos
+from counting import BASE_TUNE, measure_prompt_waits
 
 from astria_widgets.client import (
     InputError,
@@ -19,9 +18,6 @@ from astria_widgets.client import (
     prompt_status,
     tune_status,
 )
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-from bench_wait_prompts import BASE_TUNE, measure  # noqa: E402
 
 WAIT = 60  # seconds; a guard against hangs, not a timing assertion
 
@@ -76,8 +72,8 @@ def paced_sandbox(tmp_path_factory):
 
 
 def test_waiting_for_24_prompts_costs_about_what_waiting_for_one_does(paced_sandbox, figures):
-    result = measure(paced_sandbox.url, paced_sandbox.create_user(), speed=30.0, batch=24,
-                     rounds=3)
+    result = measure_prompt_waits(paced_sandbox.url, paced_sandbox.create_user(), speed=30.0,
+                                  batch=24, rounds=3)
     figures("requests to wait for prompts", one=result["one_mean"], batch_24=result["batch"],
             one_at_a_time_24=result["naive"])
     assert result["pages"] == 1

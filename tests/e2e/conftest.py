@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from . import pictures
 from .lab import CHROMIUM, CHROMIUM_ARGS, LabServer, NotebookPage
 
 if TYPE_CHECKING:
@@ -119,3 +120,15 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report = yield
     setattr(item, f"rep_{report.when}", report)
     return report
+
+
+@pytest.fixture(scope="session", autouse=True)
+def remake_pictures() -> Iterator[None]:
+    """With ``ASTRIA_UPDATE_PICTURES=1`` (``scripts/pictures``), ship the pictures made."""
+    import time
+
+    started = time.time()
+    yield
+    if pictures.updating():
+        for target in pictures.ship(ARTIFACTS, started):
+            print(f"remade {target}")

@@ -47,7 +47,7 @@ LAB_SETTINGS: dict[str, dict[str, Any]] = {
         "doNotDisturbMode": True,
     },
     # the leaky setting on purpose: saved notebooks carry every widget's state, so the
-    # tests can prove no secret is in it
+    # tests can prove no secret is in it (test_lab_smoke.py proves the state is written)
     "@jupyter-widgets/jupyterlab-manager/plugin": {"saveState": True},
 }
 
@@ -105,12 +105,37 @@ class LabServer:
             (self.workdir / sub).mkdir(parents=True, exist_ok=True)
             env[name] = str(self.workdir / sub)
         env["PYTHONUNBUFFERED"] = "1"
+        front_end = self.front_end_path()
+        if front_end is not None:
+            env["JUPYTER_PATH"] = os.pathsep.join(filter(None, [front_end,
+                                                                env.get("JUPYTER_PATH")]))
         for name, value in extra.items():
             if value is None:
                 env.pop(name, None)
             else:
                 env[name] = value
         return env
+
+    def front_end_path(self) -> str | None:
+        """A ``JUPYTER_PATH`` entry serving the Astria panel's front end built in this
+        checkout, or None when it has no build.
+
+        The installed labextension (``share/jupyter/labextensions/astria-widgets``) is a copy
+        made by one checkout's install; another checkout (a worktree) that rebuilt ``src/``
+        is tested with its own build: ``JUPYTER_PATH`` comes first in every Jupyter search
+        path, so JupyterLab takes the extension from there.
+        """
+        import astria_widgets
+
+        built = Path(astria_widgets.__file__).resolve().parent / "labextension"
+        if not (built / "package.json").exists():
+            return None
+        base = self.workdir / "front-end"
+        link = base / "labextensions" / "astria-widgets"
+        link.parent.mkdir(parents=True, exist_ok=True)
+        if not link.is_symlink():
+            link.symlink_to(built, target_is_directory=True)
+        return str(base)
 
     def _write_settings(self) -> None:
         for plugin, values in LAB_SETTINGS.items():

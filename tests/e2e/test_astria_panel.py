@@ -5,8 +5,10 @@ than the other browser tests' so that a training lasts ~1 minute): the panel ope
 tunes newest first, shows a tune that is training move to trained while no notebook is open,
 and a tune's detail inserts a ``watch_tune`` cell that runs. It counts the requests the
 server extension sends to the API while a tune trains and while none does (the sandbox's
-access log; ``/files/`` are the browser's thumbnails, not API calls) and keeps screenshots of
-the panel in the light and dark themes.
+access log; ``/files/`` are the server's picture downloads, not API calls) and keeps
+screenshots of the panel in the light and dark themes. With every request from the page to
+the sandbox's port aborted (a browser that cannot reach it: Binder, a JupyterHub, a remote
+server), the thumbnails still load, through the server extension, a few KiB each.
 """
 
 from __future__ import annotations
@@ -164,7 +166,7 @@ def test_the_panel_follows_a_training_tune_with_no_notebook_open(
             `.jp-AstriaPanel-tune[data-id="${id}"] .jp-AstriaPanel-progressFill`);
           return !!f && parseFloat(f.style.width) >= 10;
         }""", arg=tune_id, timeout=60_000)
-    page.wait_for_function(  # the thumbnails came from the sandbox
+    page.wait_for_function(  # the thumbnails came through the server extension
         f"""() => Array.from(document.querySelectorAll('{PANEL} img.jp-AstriaPanel-thumb'))
                  .slice(0, 3).every(i => i.complete && i.naturalWidth > 0)""")
     panel.screenshot(path=str(artifacts / "astria-panel-light.png"))
@@ -320,3 +322,89 @@ def test_notebook_7_shows_the_panel_and_inserts_into_its_notebook(
              .some(c => c.textContent.includes(code))""",
         arg=f"PromptStudio(tune={tune_id})", timeout=30_000)
     page.screenshot(path=str(artifacts / "astria-panel-notebook7.png"))
+
+
+SMALL_PICTURE = 8 * 1024
+
+
+def test_the_thumbnails_load_when_the_browser_cannot_reach_the_sandbox(
+    page: Any, panel_lab: LabServer, panel_sandbox: Sandbox, training_tune: dict[str, Any],
+    panel_client: Any, artifacts: Path, figures: Any,
+) -> None:
+    tune_id = training_tune["id"]
+    panel_client.wait_for_tune(tune_id, timeout=180)
+    (prompt,) = panel_client.list_prompts(tune_id)
+    panel_client.wait_for_prompt(tune_id, prompt["id"], timeout=120)
+    origin = panel_sandbox.url  # http://127.0.0.1:PORT
+    blocked: list[str] = []
+
+    def block(route: Any) -> None:
+        blocked.append(route.request.url)
+        route.abort()
+
+    page.context.route(f"{origin}/**", block)  # nothing from the page reaches the sandbox
+    responses: list[Any] = []  # the picture routes' answers, read once the page is done
+
+    def on_response(response: Any) -> None:
+        if "/astria-widgets/api/tunes/" in response.url and "/images/" in response.url:
+            responses.append(response)
+
+    page.on("response", on_response)
+    page.goto(f"{panel_lab.url}/lab/workspaces/e2e-{secrets.token_hex(6)}"
+              f"?token={panel_lab.token}")
+    page.wait_for_function("() => !!window.jupyterapp && !!window.jupyterapp.shell")
+    panel = open_panel(page)
+    expect(panel.locator(".jp-AstriaPanel-tune")).to_have_count(20)
+    thumbs = panel.locator("img.jp-AstriaPanel-thumb")
+    shown = thumbs.count()
+    assert shown >= 10  # most seeded tunes have a training image
+    page.wait_for_function(
+        f"""(n) => {{
+          const imgs = document.querySelectorAll('{PANEL} img.jp-AstriaPanel-thumb');
+          return imgs.length === n && Array.from(imgs).every(
+            i => i.src.startsWith('blob:') && i.complete && i.naturalWidth > 0);
+        }}""", arg=shown, timeout=60_000)
+    panel.screenshot(path=str(artifacts / "panel-blocked-sandbox.png"))  # docs/screenshots/
+
+    # the detail's prompt images too
+    panel.locator(f'.jp-AstriaPanel-tune[data-id="{tune_id}"]').click()
+    images = panel.locator("img.jp-AstriaPanel-image")
+    expect(images.first).to_be_visible(timeout=30_000)
+    page.wait_for_function(
+        f"""() => {{
+          const imgs = document.querySelectorAll('{PANEL} img.jp-AstriaPanel-image');
+          return imgs.length > 0 && Array.from(imgs).every(
+            i => i.src.startsWith('blob:') && i.complete && i.naturalWidth > 0);
+        }}""", timeout=60_000)
+    panel.screenshot(path=str(artifacts / "panel-blocked-sandbox-detail.png"))
+    # a click opens a larger copy (still through the server) in a new tab
+    with page.context.expect_page() as opened:
+        images.first.click()
+    tab = opened.value
+    tab.wait_for_function("() => location.protocol === 'blob:' && document.images.length === 1"
+                          " && document.images[0].naturalWidth > 128", timeout=30_000)
+    tab.close()
+
+    # no URL of the sandbox anywhere in the page, so the page never even tried it
+    host = origin.split("//", 1)[1]
+    assert host not in page.content()
+    assert blocked == []
+    pictures = {  # route -> (status, type, bytes the page received)
+        r.url.split("/astria-widgets/api/", 1)[1]: (
+            r.status, r.headers.get("content-type", ""), r.request.sizes()["responseBodySize"])
+        for r in responses}
+    assert {(status, kind) for status, kind, _ in pictures.values()} == {(200, "image/jpeg")}
+    large = [size for route, (_, _, size) in pictures.items() if route.endswith("size=large")]
+    small = {route: size for route, (_, _, size) in pictures.items() if "?" not in route}
+    thumb_sizes = [size for route, size in small.items() if "/prompts/" not in route]
+    prompt_sizes = [size for route, size in small.items() if "/prompts/" in route]
+    assert len(large) == 1, sorted(pictures)  # the copy the click opened, larger on purpose
+    # no cache-busting query: the browser's HTTP cache may keep them (Cache-Control: private)
+    assert len(small) + len(large) == len(pictures), sorted(pictures)
+    assert len(thumb_sizes) >= shown and prompt_sizes
+    assert min(thumb_sizes + prompt_sizes) > 0
+    figures("image bytes the page received per thumbnail, sandbox port blocked",
+            thumbnails=len(thumb_sizes), mean=round(sum(thumb_sizes) / len(thumb_sizes)),
+            max=max(thumb_sizes), prompt_images=len(prompt_sizes), prompt_max=max(prompt_sizes),
+            large_copy_opened=large[0])
+    assert max(thumb_sizes + prompt_sizes) < SMALL_PICTURE

@@ -26,13 +26,13 @@ def make_photos(folder: Path) -> None:
 
 
 def test_the_picker_shows_the_inspectors_flags(
-    notebook: NotebookPage, page: Any, lab: LabServer, artifacts: Path, tmp_path: Path,
+    notebook: NotebookPage, page: Any, lab: LabServer, artifacts: Path,
 ) -> None:
-    folder = tmp_path / "photos"
-    make_photos(folder)
+    # under the server's root, read by a relative path: the picture shows no temporary folder
+    make_photos(lab.root / "inspect-photos")
     write_notebook(lab.root / "inspect.ipynb", [
         "from astria_widgets import TuneForm, connect\n"
-        f"form = TuneForm(connect(), name='man', images={str(folder)!r})\n"
+        "form = TuneForm(connect(), name='man', images='inspect-photos')\n"
         "form",
     ])
     notebook.open("inspect.ipynb")

@@ -1,61 +1,69 @@
-"""Proves the browser harness: ipywidgets render in JupyterLab, clicks reach the kernel."""
+"""Smoke test: this package's own widget in a real JupyterLab, and what saving a notebook keeps.
+
+``%load_ext astria_widgets``, then ``%astria login`` shows a ``LoginWidget``. In headless
+Chromium the user types a key into its password field and clicks Log in: the click and the
+typed value reach the kernel, which checks the key against the sandbox, empties the field and
+says who is logged in; the next ``%astria`` command talks to that account. Saving the notebook
+writes every widget's state (``saveState`` is on in ``lab.py``'s settings): the status line the
+kernel wrote is in the file, which is what gives the other browser tests' "no key in the saved
+notebook" its meaning, and the key typed in the browser is not.
+"""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
-from typing import Any
+import secrets
+from typing import TYPE_CHECKING, Any
 
 from playwright.sync_api import expect
 
-from .lab import NotebookPage, write_notebook
+from .conftest import E2E_KEY
+from .lab import LabServer, NotebookPage, write_notebook
 
-SMOKE_CELLS = [
-    (
-        "import ipywidgets as w\n"
-        "slider = w.IntSlider(value=3, min=0, max=10, description='n')\n"
-        "slider.add_class('e2e-slider')\n"
-        "label = w.Label('waiting')\n"
-        "label.add_class('e2e-label')\n"
-        "button = w.Button(description='Double it')\n"
-        "button.add_class('e2e-button')\n"
-        "button.on_click(lambda _: setattr(label, 'value', f'doubled: {slider.value * 2}'))\n"
-        "w.VBox([slider, button, label])"
-    ),
-]
+if TYPE_CHECKING:
+    from astria_widgets.sandbox import Sandbox
+
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 
 
-def test_widget_click_reaches_the_kernel(
-    notebook: NotebookPage, page: Any, lab: Any, artifacts: Path
+def test_login_widget_click_reaches_the_kernel_and_the_saved_state(
+    notebook: NotebookPage, page: Any, lab: LabServer, e2e_sandbox: Sandbox
 ) -> None:
-    write_notebook(lab.root / "smoke.ipynb", SMOKE_CELLS)
+    # an account of its own, so the magic's answers can only come from the key typed below
+    key = e2e_sandbox.create_user("sd_smoke_canary_" + secrets.token_hex(12))
+    email = f"{key[:11]}@example.invalid"  # the sandbox names a new account after its key
+    write_notebook(lab.root / "smoke.ipynb", [
+        "%load_ext astria_widgets",
+        f"login = %astria login --base-url {e2e_sandbox.url}\nlogin",
+    ])
     notebook.open("smoke.ipynb")
     notebook.run_all()
 
-    label = page.locator(".e2e-label")
-    expect(label).to_have_text("waiting", timeout=30_000)
-    page.locator(".e2e-button").click()
-    expect(label).to_have_text("doubled: 6")
-
-    # move the slider with the keyboard, as a user can, then click again
-    page.locator(".e2e-slider .noUi-handle").focus()
-    page.keyboard.press("ArrowRight")
-    page.locator(".e2e-button").click()
-    expect(label).to_have_text("doubled: 8")
-
-    # the kernel sees the value the browser set, in a cell run afterwards
-    index = notebook.add_cell("print('slider is', slider.value)")
-    notebook.run_cell(index)
-    assert "slider is 4" in notebook.output_text(index)
+    widget = page.locator(".astria-login")
+    status = widget.locator(".astria-login-status")
+    expect(status).to_contain_text("Enter your API key", timeout=30_000)
+    widget.locator(".astria-login-key input").fill(key)
+    widget.locator(".astria-login-button").click()
+    expect(status).to_contain_text(f"Logged in to {e2e_sandbox.url}", timeout=30_000)
+    expect(status).to_contain_text(email)
+    expect(widget.locator(".astria-login-key")).to_have_count(0)  # the form is gone
     assert page.locator("text=Error displaying widget").count() == 0
 
-    # saving writes the widget state (saveState is on in the test settings), which is what
-    # lets the other browser tests look for secrets in it
-    notebook.save()
-    saved = json.loads((lab.root / "smoke.ipynb").read_text())
-    state = saved["metadata"]["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
-    labels = [m["state"].get("value") for m in state.values() if m["model_name"] == "LabelModel"]
-    assert "doubled: 8" in labels
+    # the kernel holds the checked client; the magic now uses that account, not connect()'s
+    index = notebook.add_cell(
+        "status = %astria status\n"
+        "print(status)\n"
+        "print('login', login.status, 'field empty', login.key_field.value == '')"
+    )
+    notebook.run_cell(index)
+    output = notebook.output_text(index)
+    assert f"API: {e2e_sandbox.url}" in output and f"email={email}" in output
+    assert "login ok field empty True" in output
 
-    page.screenshot(path=str(artifacts / "lab-smoke.png"), full_page=True)
-    assert (artifacts / "lab-smoke.png").stat().st_size > 10_000
+    # saving writes each widget's live state, as the kernel last set it, and no key
+    notebook.save()
+    text = (lab.root / "smoke.ipynb").read_text()
+    state = json.loads(text)["metadata"]["widgets"][WIDGET_STATE]["state"]
+    shown = [m["state"].get("value", "") for m in state.values() if m["model_name"] == "HTMLModel"]
+    assert any(f"Logged in to {e2e_sandbox.url}" in value for value in shown), shown
+    assert key not in text and E2E_KEY not in text

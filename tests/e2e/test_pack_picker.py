@@ -9,6 +9,7 @@ from typing import Any
 from playwright.sync_api import expect
 
 from .lab import LabServer, NotebookPage, write_notebook
+from .pictures import photos_under
 
 PORTRAITS = sorted((Path(__file__).resolve().parents[2] / "notebooks" / "images").glob("*.jpg"))
 
@@ -16,7 +17,8 @@ PORTRAITS = sorted((Path(__file__).resolve().parents[2] / "notebooks" / "images"
 def test_a_pack_order_shows_its_cost_before_and_its_total_after(
     notebook: NotebookPage, page: Any, lab: LabServer, artifacts: Path,
 ) -> None:
-    photos = [str(p) for p in PORTRAITS[:4]]
+    folder = photos_under(lab.root)  # relative paths: the picture shows no machine's folders
+    photos = [f"{folder}/{p.name}" for p in PORTRAITS[:4]]
     write_notebook(lab.root / "packs.ipynb", [
         "from astria_widgets import PackPicker, connect\n"
         "client = connect()\n"

@@ -4,8 +4,9 @@ Every notebook in ``notebooks/`` (and a probe notebook that pokes at every surfa
 the key: ``connect()``, the client's repr, API errors, widgets' state) is executed with a
 canary key against a sandbox that accepts it, the way doc builds do it: ``nbclient`` with
 ``store_widget_state=True``, which writes every live widget's state into the file. The saved
-file, a log file fed by a DEBUG handler on the kernel's root logger, the kernels' stderr and
-the sandbox's log records must not contain the canary.
+file (widget state and the results widgets' static HTML copies included), a log file fed by a
+DEBUG handler on the kernel's root logger, the kernels' stderr and the sandbox's log records must
+not contain the canary.
 """
 
 from __future__ import annotations
@@ -76,6 +77,16 @@ PROBE_CELLS = [
     "from astria_widgets import TuneForm\n"
     "form = TuneForm(client, name='dog', branch='fast')\n"
     "form",
+    # results widgets: each output also carries a static HTML copy (thumbnails, status) that
+    # is saved in the file whatever the widget-state setting
+    "from astria_widgets import PromptStudio, watch_tune\n"
+    "studio = PromptStudio(client, tune=1504944, text='portrait', num_images=1)\n"
+    "run = studio.submit(sweep={'seed': [1, 2]})\n"
+    "run.wait(timeout=300)\n"
+    "studio",
+    "progress = watch_tune(client.list_tunes(limit=1)[0]['id'], client=client)\n"
+    "progress.wait(timeout=300)\n"
+    "progress",
     "import ipywidgets\n"
     "states = ipywidgets.Widget.get_manager_state()['state']  # what a saved notebook embeds\n"
     "print(len(states), 'widgets')\n"
@@ -196,6 +207,10 @@ def test_canary_key_leaks_nowhere(
             for cell in nb.cells
             for out in cell.get("outputs", [])
         )
+        copies = [out["data"]["text/html"] for cell in nb.cells for out in cell.get("outputs", [])
+                  if "astria-fallback" in out.get("data", {}).get("text/html", "")]
+        assert len(copies) >= 3  # the form, the studio and the progress: checked above too
+        assert any(copy.count("<img") == 2 for copy in copies)  # the studio's two results
         assert "key=set" in shown  # the repr says a key is there, without showing it
         assert "AuthenticationError" in shown and "NotFoundError" in shown
         assert "login: ok" in shown

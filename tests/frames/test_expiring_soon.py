@@ -8,7 +8,7 @@ import html
 
 import pytest
 
-from astria_widgets.client.status import EXPIRING_SOON_DAYS, tune_expires_soon
+from astria_widgets.client.status import tune_expires_soon
 from astria_widgets.frames import tunes_dataframe
 from astria_widgets.widgets import TuneBrowser
 
@@ -50,7 +50,16 @@ CASES = [
 @pytest.mark.parametrize(("record", "expected"), CASES, ids=[str(r["id"]) for r, _ in CASES])
 def test_the_client_rule(record, expected):
     assert tune_expires_soon(record, NOW) is expected
-    assert EXPIRING_SOON_DAYS == 7
+
+
+def test_the_days_argument_moves_the_boundary():
+    # the default is 7 days (cases 3 and 4 above sit on either side of it); another
+    # within_days moves the boundary with it, for `download --expiring --days N`
+    soon = [tune(i, days) for i, days in enumerate((1.99, 2, 2.01, 6.99, 7.01), start=1)]
+    assert [tune_expires_soon(r, NOW, within_days=2) for r in soon] == [
+        True, True, False, False, False]
+    assert [tune_expires_soon(r, NOW, within_days=8) for r in soon] == [True] * 5
+    assert tune_expires_soon(tune(6, -1), NOW, within_days=8) is False  # gone already
 
 
 def test_the_frame_column_agrees_with_the_client_rule():

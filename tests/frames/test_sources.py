@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pandas as pd
 import pytest
 from frames_examples import DOC_PROMPT, DOC_TUNES
+from tune_records import TIMESTAMPS, make_tunes, recipe
 
 from astria_widgets.frames import prompts_dataframe, tunes_dataframe
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-from bench_frames import TIMESTAMPS, make_tunes, recipe  # noqa: E402
 
 
 class FakeClient:

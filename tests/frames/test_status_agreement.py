@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -17,13 +15,11 @@ import pytest
 from frames_examples import DOC_TUNES, canonical, json_values, moments, records, timestamps
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tune_records import make_tunes
 
 from astria_widgets.client.status import parse_time, prompt_status, tune_status
 from astria_widgets.frames import prompts_dataframe, tunes_dataframe
 from astria_widgets.frames.coerce import as_int, to_datetime
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-from bench_frames import make_tunes  # noqa: E402
 
 UTC = dt.timezone.utc
 

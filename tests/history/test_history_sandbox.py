@@ -1,38 +1,41 @@
 """TuneHistory and ``astria-widgets sync`` against the real sandbox, counting HTTP requests.
 
-Requests are counted on the client's own ``requests`` session (a response hook, plus any
-transparent urllib3 retries), independently of ``SyncResult.requests``.
+Requests are counted on the client's own ``requests`` session (``tests/counting.py``: each
+send, plus any transparent urllib3 retries), independently of ``SyncResult.requests``.
 """
 
 from __future__ import annotations
 
 import math
-import sys
-from pathlib import Path
 
 import pytest
 from corpus import photo
+from counting import CountingSession, counting_client
 from history_fakes import FakeAPI, tune
 
 from astria_widgets.client import AstriaClient, PollPolicy, RetrySettings
 from astria_widgets.frames import prompts_dataframe, tunes_dataframe
 from astria_widgets.history import TuneHistory
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-from bench_sync import RequestCounter  # noqa: E402
-
 SEEDED = 500
 
 
 @pytest.fixture
-def seeded(sandbox, api_key, client) -> AstriaClient:
+def counted(sandbox, api_key) -> tuple[AstriaClient, CountingSession]:
+    """A client of a fresh account whose session counts every request sent."""
+    return counting_client(sandbox.url, api_key, retry=RetrySettings.fast(),
+                           poll=PollPolicy.fast())
+
+
+@pytest.fixture
+def seeded(sandbox, api_key, counted) -> tuple[AstriaClient, CountingSession]:
     sandbox.seed_history(SEEDED, api_key=api_key)
-    return client
+    return counted
 
 
 def test_sync_request_counts_on_a_seeded_account(seeded, tmp_path):
-    counter = RequestCounter(seeded)
-    history = TuneHistory(tmp_path / "h.sqlite3", seeded)
+    client, counter = seeded
+    history = TuneHistory(tmp_path / "h.sqlite3", client)
 
     first = history.sync()
     assert first.total == first.new == SEEDED
@@ -43,15 +46,15 @@ def test_sync_request_counts_on_a_seeded_account(seeded, tmp_path):
     assert counter.take() == again.requests <= 2 + first.unfinished
 
     stored = [r["id"] for r in history.records()]
-    listed = [r["id"] for r in seeded.iter_tunes()]
+    listed = [r["id"] for r in client.iter_tunes()]
     assert stored == listed  # every tune, newest first, none twice
     frame = tunes_dataframe(history)
     assert frame.index.tolist() == listed
     assert (frame["status"] == "failed").sum() > 0  # the seeded history has failures
 
 
-def test_new_tunes_and_their_training_are_picked_up(client, tmp_path):
-    counter = RequestCounter(client)
+def test_new_tunes_and_their_training_are_picked_up(counted, tmp_path):
+    client, counter = counted
     history = TuneHistory(tmp_path / "h.sqlite3", client)
     history.sync()
     created = [
@@ -83,11 +86,11 @@ def test_new_tunes_and_their_training_are_picked_up(client, tmp_path):
 
 
 def test_prompts_are_synced_account_wide(seeded, tmp_path):
-    counter = RequestCounter(seeded)
-    history = TuneHistory(tmp_path / "h.sqlite3", seeded)
+    client, counter = seeded
+    history = TuneHistory(tmp_path / "h.sqlite3", client)
     first = history.sync_prompts()
     assert counter.take() == first.requests
-    listed = [p["id"] for p in seeded.iter_prompts()]
+    listed = [p["id"] for p in client.iter_prompts()]
     counter.take()
     assert [p["id"] for p in history.prompt_records()] == listed
     again = history.sync_prompts()

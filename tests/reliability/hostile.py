@@ -8,7 +8,7 @@ A test that feeds one hostile input calls :func:`probe` with its family (``"key 
 - ``lost``: something the user typed or picked was lost or silently changed.
 
 The counts are printed in the terminal summary ("hostile inputs tried ..."), and
-``test_hostile_catalogue.py`` (collected last in this folder) checks that no probe was lost.
+``test_zz_hostile_catalogue.py`` (collected last in this folder) checks that no probe was lost.
 """
 
 from __future__ import annotations

@@ -45,7 +45,7 @@ def test_a_training_row_has_its_progress_and_time_left_at_a_pinned_time() -> Non
     assert row["progress"] == pytest.approx(0.5)
     assert row["seconds_left"] == 600
     assert row["stalled"] is False
-    assert row["thumbnail"] == "https://x.test/1.jpg"
+    assert row["thumbnail"] == "tunes/7/images/0"  # the panel's route, not the image's URL
 
 
 def test_a_trained_row_is_full_and_has_no_time_left() -> None:
@@ -54,13 +54,14 @@ def test_a_trained_row_is_full_and_has_no_time_left() -> None:
 
 
 def test_the_detail_lists_present_fields_in_order_and_prompt_images() -> None:
-    prompt = {"id": 1, "text": "ohwx dog", "images": ["https://x.test/p.png", 3],
+    prompt = {"id": 1, "text": "ohwx dog", "images": [3, "https://x.test/p.png"],
               "trained_at": "2026-03-01T11:59:00.000Z", "user_error": None}
     detail = views.tune_detail(training_record(), [prompt], NOW)
     labels = [label for label, _ in detail["fields"]]
     assert labels[:4] == ["Id", "Title", "Class", "Branch"]
     assert "Trained" not in labels  # null fields are left out
-    assert detail["prompts"][0]["images"] == ["https://x.test/p.png"]
+    # the route of the URL at its index in the record (the server looks it up there)
+    assert detail["prompts"][0]["images"] == ["tunes/7/prompts/1/images/1"]
     assert detail["prompts"][0]["status"] == "done"
 
 

@@ -139,7 +139,7 @@ def test_text_values_from_the_magic_are_understood_or_refused_next_to_the_field(
     assert values["auto_extend"] is None and values["face_crop"] is True
     assert values["training_face_correct"] is False and values["preset"] is None
     form = TuneForm(name="man", auto_extend="maybe")
-    assert "&#x27;maybe&#x27; is not yes or no" in form.field_message("auto_extend")
+    assert "&#x27;maybe&#x27; is not yes/no" in form.field_message("auto_extend")
     assert any(e.startswith("auto_extend: ") for e in form.errors)
     form.fields["auto_extend"].value = True  # a change clears the refusal
     assert form.field_message("auto_extend") == "" and form.values["auto_extend"] is True

@@ -146,7 +146,7 @@ def test_unreadable_inputs_are_rejected_not_raised(picker: ImagePicker,
     with open(text_file) as handle:
         reports = picker.add_images([tmp_path / "missing.jpg", handle, 42])
     assert [r.ok for r in reports] == [False, False, False]
-    assert "missing.jpg: no such file" in reports[0].problems[0]
+    assert "missing.jpg: file not found" in reports[0].problems[0]
     assert "open(path, 'rb')" in reports[1].problems[0]
     assert "int is not an image input" in reports[2].problems[0]
     assert len(picker.errors) == 3

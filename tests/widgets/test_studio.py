@@ -7,7 +7,7 @@ import io
 import pytest
 from PIL import Image
 
-from astria_widgets.client import ValidationError, prompt_status
+from astria_widgets.client import InputError, ValidationError, prompt_status
 from astria_widgets.client.studio_model import tune_label
 from astria_widgets.widgets import PromptStudio, StudioInvalid
 
@@ -110,8 +110,10 @@ def test_a_2x2_sweep_makes_four_prompts_in_a_labelled_grid(client, tmp_path):
         assert f"seed {prompt['seed']}" in cell.state.value
     assert "seed 1 · cfg_scale 7" in results.cells[1].caption.value
     assert "4 of 4 prompts finished" in studio.results.status.value
-    assert "cost of this run $0.0" in studio.results.status.value
-    assert run.cost_mc == sum(p["cost_mc"] for p in prompts) > 0
+    # four Flux prompts of one image at the sandbox's $0.023 an image (docs/SANDBOX.md)
+    assert run.cost_mc == 4 * 2_300
+    assert "cost of this run $0.0920" in studio.results.status.value
+    assert sum(client.get_prompt(FLUX_DEV, p["id"])["cost_mc"] for p in prompts) == 4 * 2_300
     sheet = Image.open(io.BytesIO(run.contact_sheet(tile=128)))
     assert sheet.format == "PNG" and sheet.width > 2 * 128 and sheet.height > 2 * 128
 
@@ -137,9 +139,10 @@ def test_a_2x2_sweep_makes_four_prompts_in_a_labelled_grid(client, tmp_path):
     blocker.write_text("not a folder")
     studio.results.folder.value = str(blocker)
     studio.results.download_button.click()
-    with pytest.raises(FileExistsError):
+    with pytest.raises(InputError, match="dest: .*a-file is a file, not a folder"):
         studio.results.download.wait(timeout=WAIT)
-    assert "Download failed: FileExistsError" in studio.results.message.value
+    assert "Download failed: InputError: download: dest:" in studio.results.message.value
+    assert "a-file is a file, not a folder" in studio.results.message.value
     assert not studio.results.download_button.disabled
 
 

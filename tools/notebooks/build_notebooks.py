@@ -11,8 +11,9 @@ and executed with ``nbclient`` in order against one fresh sandbox started here t
 ``tools/notebooks/nbval_sandbox.py`` starts it for nbval (speed 600, a seeded history of 300
 tunes, no ``ASTRIA_API_KEY``), so the saved outputs are what nbval compares against. Widget state is
 never stored (``store_widget_state=False``) and widget-view outputs are reduced to their
-``text/plain`` repr: a notebook opened before it runs (GitHub, nbviewer, Binder) shows its
-tables, plots and text and no "Error displaying widget" placeholders.
+``text/plain`` repr and the static HTML copy beside it (``widgets/fallback.py``): a notebook
+opened before it runs (GitHub, nbviewer, Binder) shows its tables, plots, text and the widgets'
+results, and no "Error displaying widget" placeholders.
 
 The training images in ``notebooks/images/`` are drawn with Pillow (``--images``): small,
 portrait-like pictures, deterministic for a given seed.
@@ -223,9 +224,10 @@ form = TuneForm(
 form
 '''),
     md('''
-A saved notebook does not keep live widgets, so on GitHub or nbviewer the cell above shows only
-a one-line summary. In JupyterLab the form looks like this (here after a submission, with its
-upload and training progress and the generated images):
+A saved notebook does not keep live widgets, so on GitHub or nbviewer the cell above shows a
+static copy instead: its fields, then the submission's status and small thumbnails of the
+results (brought up to date when the watch ends). In JupyterLab the form looks like this
+(here after a submission, with its upload and training progress and the generated images):
 
 ![TuneForm in JupyterLab after a submission](images/screenshots/tune-form.png)
 '''),
@@ -468,7 +470,7 @@ plt.show()
 
 `TuneBrowser` shows the same frame as a filterable, paged table; choosing a tune shows its
 details, training images and prompts. In JupyterLab it looks like this (a saved notebook keeps
-only its one-line summary):
+a static copy: the page as text, the chosen tune and a few of its images):
 
 ![TuneBrowser in JupyterLab with a search and a selected tune](images/screenshots/tune-browser.png)
 
@@ -719,8 +721,9 @@ and "Download all" keeps them):
 
 ![PromptStudio with a 2x2 seed by cfg_scale grid](images/screenshots/prompt-studio.png)
 
-A saved notebook keeps no live widgets, so here is the same grid as one picture, and the
-prompts as a table:
+A saved notebook keeps no live widgets; the studio's output keeps a static copy of the grid
+with small thumbnails. Here is the same grid as one larger picture, and the prompts as a
+table:
 '''),
     code('''
 from astria_widgets import prompts_dataframe
