@@ -3,8 +3,12 @@
 Without ``ASTRIA_API_KEY`` (or with ``sandbox=True``) it reuses a live sandbox described by
 ``server.json`` in ``$ASTRIA_SANDBOX_DIR`` (default ``~/.astria-widgets/sandbox``), or starts
 one in-process and keeps it for the life of the Python process (``start_sandbox_process``
-starts one as a process of its own instead). This is the only place the
-client side imports the sandbox (its default data directory; the server only when one starts).
+starts one as a process of its own instead). Either way a sandbox started on a new data folder
+seeds the documented history (300 tunes over the past year), as the ``astria-widgets sandbox``
+command does, and one on an existing folder adds nothing (``sandbox.cli.history_to_seed``).
+This is the only place the client side imports the sandbox (its default data directory; the
+server only when one starts). Its one-line notice goes to stderr, so ``ID=$(python -c ...)``
+captures only what the code prints.
 
 A long-lived host that must not run a Flask server in its own process (the Jupyter server
 behind the Astria panel) calls ``connect(start_sandbox=False)``, which raises
@@ -28,14 +32,12 @@ import requests
 
 from astria_widgets.client import AstriaClient, PollPolicy
 from astria_widgets.sandbox.cli import default_data_dir as sandbox_dir
+from astria_widgets.sandbox.cli import history_to_seed
 from astria_widgets.sandbox.options import argument as setting_argument
 from astria_widgets.sandbox.options import check as check_setting
 
 if TYPE_CHECKING:
     from astria_widgets.sandbox import Sandbox
-
-# The history a default sandbox started as a process is seeded with (as ``scripts/lab`` does).
-PROCESS_SEED_HISTORY = 300
 
 _lock = threading.Lock()
 _sandbox: Sandbox | None = None  # the in-process sandbox started by connect(), kept for the process
@@ -120,19 +122,27 @@ def running_sandbox_url(directory: Path | None = None) -> str | None:
 
 def connect(*, api_key: str | None = None, base_url: str | None = None, quiet: bool = False,
             sandbox: bool = False, speed: float | None = None,
-            start_sandbox: bool = True) -> AstriaClient:
+            start_sandbox: bool = True, seed_history: int | None = None) -> AstriaClient:
     """A client for the real API when a key is given or set, else for the local sandbox.
 
     ``sandbox=True`` uses the local sandbox even when ``ASTRIA_API_KEY`` is set (an explicit
     ``api_key`` or ``base_url`` with it is a ``ValueError``). ``speed`` applies only when a new
     in-process sandbox is started; a running sandbox that is reused keeps its own speed, and
-    the printed line says so. Unless ``quiet``, one line tells which sandbox is used.
+    the printed line says so. ``seed_history`` too applies only to a sandbox started here:
+    None (the default) seeds the documented history (300 tunes) into a new data folder and
+    nothing into an existing one, 0 starts a new folder empty, N tops the account up to N
+    tunes. Unless ``quiet``, one line on stderr tells which sandbox is used.
     ``start_sandbox=False`` never starts one in this process: with no live sandbox to reuse it
     raises :class:`NoSandboxRunning` (see :func:`start_sandbox_process`).
     """
     if speed is not None:  # the sandbox's own rule, even for a running sandbox kept as is
         try:
             speed = check_setting("speed", speed)
+        except ValueError as exc:
+            raise ValueError(f"connect(): {exc}") from None
+    if seed_history is not None:  # checked before anything starts, whichever sandbox is used
+        try:
+            seed_history = check_setting("seed_history", seed_history)
         except ValueError as exc:
             raise ValueError(f"connect(): {exc}") from None
     if sandbox and (api_key is not None or base_url is not None):
@@ -162,13 +172,17 @@ def connect(*, api_key: str | None = None, base_url: str | None = None, quiet: b
 
                 directory.mkdir(parents=True, exist_ok=True)
                 options = {} if speed is None else {"speed": speed}
-                _sandbox = Sandbox(data_dir=directory, **options)
+                seed = history_to_seed(directory, seed_history)  # before the database exists
+                _sandbox = Sandbox(data_dir=directory, seed_history=seed, **options)
                 _sandbox.start()
                 url, key = _sandbox.url, _sandbox.api_key
                 how, note = "started the local sandbox", f"; speed {_sandbox.speed:g}"
+                if seed and seed_history is None:
+                    note += f"; a new data folder: seeded a history of {seed} tunes"
     if not quiet:
         why = "sandbox requested" if sandbox else "no ASTRIA_API_KEY set"
-        print(f"astria-widgets: {why}, {how} at {url} (simulated, free){note}")
+        print(f"astria-widgets: {why}, {how} at {url} (simulated, free){note}",
+              file=sys.stderr)
     return _sandbox_client(url, key)
 
 
@@ -229,21 +243,26 @@ def _log_tail(path: Path, lines: int = 5) -> str:
 
 
 def start_sandbox_process(directory: Path | None = None, *, timeout: float = 60.0,
-                          seed_history: int = PROCESS_SEED_HISTORY) -> SandboxProcess:
+                          seed_history: int | None = None) -> SandboxProcess:
     """Start the default sandbox as a process of its own and wait until it answers.
 
-    Runs ``python -m astria_widgets.sandbox --data-dir DIR --seed-history N`` (``DIR``:
-    ``directory``, else ``$ASTRIA_SANDBOX_DIR`` or ``~/.astria-widgets/sandbox``) in a session
-    of its own, its output in ``DIR/sandbox.log``, and returns once its ``server.json`` names
-    it and ``/sandbox/health`` answers; ``connect()`` anywhere then reuses it. Raises
-    :class:`SandboxStartError` when it exits or does not answer within ``timeout`` seconds
-    (the process is ended then). The caller owns it: :meth:`SandboxProcess.stop`.
+    Runs ``python -m astria_widgets.sandbox --data-dir DIR`` (``DIR``: ``directory``, else
+    ``$ASTRIA_SANDBOX_DIR`` or ``~/.astria-widgets/sandbox``; a new folder gets the documented
+    history, an existing one nothing; ``seed_history=N`` passes ``--seed-history N``) in a
+    session of its own, its output in ``DIR/sandbox.log``, and returns once its
+    ``server.json`` names it and ``/sandbox/health`` answers; ``connect()`` anywhere then
+    reuses it. Raises :class:`SandboxStartError` when it exits or does not answer within
+    ``timeout`` seconds (the process is ended then). The caller owns it:
+    :meth:`SandboxProcess.stop`.
     """
+    if seed_history is not None:
+        seed_history = check_setting("seed_history", seed_history)  # ValueError naming it
     directory = Path(directory) if directory is not None else sandbox_dir()
     directory.mkdir(parents=True, exist_ok=True)
     log_path = directory / "sandbox.log"
-    command = [sys.executable, "-m", "astria_widgets.sandbox", "--data-dir", str(directory),
-               "--seed-history", str(int(seed_history))]
+    command = [sys.executable, "-m", "astria_widgets.sandbox", "--data-dir", str(directory)]
+    if seed_history is not None:
+        command += ["--seed-history", str(seed_history)]
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log,
                                    stderr=subprocess.STDOUT, start_new_session=True)

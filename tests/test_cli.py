@@ -19,6 +19,7 @@ import pytest
 import requests
 
 from astria_widgets.cli import COMMANDS
+from astria_widgets.client import AstriaClient
 
 SCRIPT = Path(sys.executable).with_name("astria-widgets")  # this environment's console script
 
@@ -53,7 +54,7 @@ def test_each_command_has_its_own_help(name: str) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(f"usage: astria-widgets {name}")
     assert importlib.import_module(COMMANDS[name]).HELP in " ".join(result.stdout.split())
-    assert "no ASTRIA_API_KEY" not in result.stdout  # help never connects
+    assert "no ASTRIA_API_KEY" not in result.stdout + result.stderr  # help never connects
 
 
 def test_python_m_sandbox_is_the_same_command() -> None:
@@ -66,6 +67,7 @@ def test_python_m_sandbox_is_the_same_command() -> None:
     (["frobnicate"], "unknown command 'frobnicate'"),
     (["sandbox", "--faults", "2"], "--faults: must be a rate between 0 and 1"),
     (["sandbox", "--speed", "0"], "--speed: must be a positive number"),
+    (["sandbox", "--seed-history", "-1"], "--seed-history: must be a whole number from 0"),
     (["watch", "not-a-number"], "tune_id: must be an id"),
     (["sync", "--no-such-option"], "unrecognized arguments"),
 ])
@@ -98,7 +100,8 @@ def test_sandbox_serves_until_sigterm_and_sync_uses_it(tmp_path: Path) -> None:
         history = tmp_path / "history.sqlite3"
         first = run("sync", "--path", str(history), env=offline_env(data_dir))
         assert first.returncode == 0, first.stderr
-        assert f"reusing the local sandbox at {url}" in first.stdout
+        assert f"reusing the local sandbox at {url}" in first.stderr  # a notice: stderr
+        assert "reusing" not in first.stdout
         assert "tunes: 130 new" in first.stdout and str(history) in first.stdout
         # the tqdm bar goes to stderr, in words: no total is knowable while listing
         assert "listing tunes: 130 tunes [" in first.stderr, first.stderr
@@ -111,3 +114,32 @@ def test_sandbox_serves_until_sigterm_and_sync_uses_it(tmp_path: Path) -> None:
     assert server.returncode == 0, err
     assert out.rstrip().endswith("Astria sandbox stopped")
     assert not (data_dir / "server.json").exists()
+
+
+def _tunes_served(data_dir: Path, *args: str) -> int:
+    """Start ``astria-widgets sandbox --data-dir data_dir ARGS``, count the account's tunes,
+    stop it with SIGTERM."""
+    server = subprocess.Popen(
+        [str(SCRIPT), "sandbox", "--port", "0", "--data-dir", str(data_dir), *args],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        line = server.stdout.readline()
+        assert line.startswith("Astria sandbox running at "), line + server.stderr.read()
+        url = line.rsplit(" ", 1)[1].strip()
+        client = AstriaClient(api_key="sandbox", base_url=url, sandbox=True)
+        return sum(1 for _ in client.iter_tunes())
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.communicate(timeout=30)
+
+
+def test_the_sandbox_command_seeds_a_new_data_dir_once(tmp_path: Path) -> None:
+    fresh = tmp_path / "fresh"
+    assert _tunes_served(fresh) == 300  # the documented history, with no option given
+    assert _tunes_served(fresh) == 300  # an existing folder is not topped up again
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "sandbox.log").write_text("")  # scripts/lab writes its log there before the start
+    assert _tunes_served(empty, "--seed-history", "0") == 0  # the option that turns it off
+    assert _tunes_served(empty) == 0  # and an existing folder is never seeded

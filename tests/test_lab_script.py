@@ -43,6 +43,19 @@ TOKEN = "lab-script-test"
 
 pytestmark = pytest.mark.timeout(900)  # Linux: processes are found through /proc
 
+# The script is started as from a terminal, whatever started this test: an ignored signal stays
+# ignored across exec and bash cannot trap a signal ignored at its start, so under `nohup`
+# (SIGHUP ignored) or as a background job of a script (SIGINT ignored) the script would not
+# see what the test sends. This wrapper gives it the default dispositions, then execs it.
+TERMINAL_SIGNALS = (
+    "import os, signal, sys\n"
+    "ignored = [n for n in sys.argv[1].split(',') if n]\n"
+    "for name in ('SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGPIPE'):\n"
+    "    signal.signal(getattr(signal, name),\n"
+    "                  signal.SIG_IGN if name in ignored else signal.SIG_DFL)\n"
+    "os.execv(sys.argv[2], sys.argv[2:])\n"
+)
+
 
 def _marked_processes(mark: str) -> dict[int, str]:
     """``{pid: command line}`` of every process whose environment holds ``mark``."""
@@ -127,9 +140,11 @@ class Checkout:
         env.update(extra)
         return env
 
-    def start_lab(self) -> Lab:
-        """``ASTRIA_VENV=... scripts/lab --no-browser ...`` in its own session."""
+    def start_lab(self, ignored: tuple[str, ...] = ()) -> Lab:
+        """``ASTRIA_VENV=... scripts/lab --no-browser ...`` in its own session, with the
+        default signal dispositions except ``ignored`` (e.g. ``("SIGHUP",)``: under nohup)."""
         command = [
+            sys.executable, "-c", TERMINAL_SIGNALS, ",".join(ignored),
             str(self.repo / "scripts" / "lab"), "--no-browser", "--ServerApp.ip=127.0.0.1",
             "--ServerApp.port=0", f"--IdentityProvider.token={TOKEN}",
         ]  # fmt: skip
@@ -222,10 +237,12 @@ def test_lab_stops_cleanly_and_shares_its_sandbox(checkout: Checkout, figures) -
             "python", "-c", "from astria_widgets import connect; print(connect().base_url)"
         )
         assert probe.returncode == 0, probe.stderr
-        assert probe.stdout.strip().splitlines()[-1].rstrip("/") == info["url"].rstrip("/")
+        # only what the code printed: connect()'s notice is on stderr (ID=$(python -c ...))
+        assert probe.stdout.strip().rstrip("/") == info["url"].rstrip("/")
+        assert "reusing the local sandbox" in probe.stderr
         sync = checkout.run("astria-widgets", "sync")
         assert sync.returncode == 0, sync.stderr
-        assert f"reusing the local sandbox at {info['url'].rstrip('/')}" in sync.stdout
+        assert f"reusing the local sandbox at {info['url'].rstrip('/')}" in sync.stderr
         assert "300 stored" in sync.stdout  # the lab's seeded history, not an empty sandbox
 
         running = _marked_processes(checkout.mark)
@@ -261,6 +278,20 @@ def test_lab_stops_cleanly_and_shares_its_sandbox(checkout: Checkout, figures) -
         second_start_skipped_install=round(second_start, 1),
         sigterm_to_all_stopped=round(first_stop, 1),
     )
+
+
+def test_under_nohup_a_hangup_is_left_alone_and_sigterm_stops_all(checkout: Checkout) -> None:
+    lab = checkout.start_lab(ignored=("SIGHUP",))  # as `nohup ./scripts/lab` starts it
+    try:
+        lab.wait_for_url(timeout=300)
+        assert "SIGHUP is ignored (nohup)" in lab.output
+        lab.proc.send_signal(signal.SIGHUP)  # a closed terminal: nohup asked to outlive it
+        time.sleep(2)
+        assert lab.proc.poll() is None, lab.output[-3000:]
+    finally:
+        code = lab.stop(signal.SIGTERM)
+    assert code == 128 + signal.SIGTERM, lab.output[-3000:]
+    assert _marked_processes(checkout.mark) == {}, lab.output[-3000:]
 
 
 def test_a_changed_pyproject_reinstalls(checkout: Checkout) -> None:

@@ -96,13 +96,13 @@ def test_sandbox_goes_through_connect_even_with_a_key(shell, magics, monkeypatch
         started = current_sandbox()
         assert started is not None and started.speed == 600  # started by connect()
         assert client.is_sandbox and magics.client is client and client.base_url == started.url
-        assert "sandbox requested, started the local sandbox" in capsys.readouterr().out
+        assert "sandbox requested, started the local sandbox" in capsys.readouterr().err
         assert client.account() is not None
         status = shell.run_line_magic("astria", "status")
         assert status.base_url == client.base_url and status.sandbox
         again = shell.run_line_magic("astria", "sandbox --speed 60")
         assert again.base_url == client.base_url  # the running one is reused
-        assert "speed 60 not applied" in capsys.readouterr().out
+        assert "speed 60 not applied" in capsys.readouterr().err
         with pytest.raises(UsageError, match="--speed: must be a positive number"):
             shell.run_line_magic("astria", "sandbox --speed 0")
     finally:

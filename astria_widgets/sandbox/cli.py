@@ -2,7 +2,9 @@
 
 Prints one line with the URL (``Astria sandbox running at http://HOST:PORT``), flushed at once
 so a parent process can read it, then serves until Ctrl-C or SIGTERM. The API key is not
-printed; it is in ``<data dir>/server.json`` while the server runs.
+printed; it is in ``<data dir>/server.json`` while the server runs. A new data dir starts with
+the documented history (``DEFAULT_HISTORY`` tunes, see ``history_to_seed``), an existing one as
+it was; ``--seed-history 0`` starts a new one empty.
 
 Every option is checked by the rule of its setting in ``options`` (the same rules as
 ``Sandbox(...)``): a bad value exits with status 2 and one line naming the option; a sandbox
@@ -20,15 +22,34 @@ import threading
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .options import argument, pair, whole
+from .options import argument, check, pair, whole
 
 HELP = "run a local Astria-compatible sandbox server (until Ctrl-C)"
+DEFAULT_HISTORY = 300  # the default sandbox's documented history: 300 tunes over the past year
 
 
 def default_data_dir() -> Path:
     """``$ASTRIA_SANDBOX_DIR``, else ``~/.astria-widgets/sandbox``."""
     env = os.environ.get("ASTRIA_SANDBOX_DIR")
     return Path(env).expanduser() if env else Path.home() / ".astria-widgets" / "sandbox"
+
+
+def history_to_seed(data_dir: str | os.PathLike[str], requested: int | None = None) -> int:
+    """How many historical tunes a default sandbox on ``data_dir`` seeds at its start.
+
+    ``requested`` None (the default): ``DEFAULT_HISTORY`` when the folder is new (no sandbox
+    database in it yet), else 0: an existing folder is never re-seeded. A number is used as
+    given (0: no seeding; N: top the account up to N tunes, as ``Sandbox(seed_history=N)``).
+    """
+    if requested is not None:
+        return check("seed_history", requested)  # ValueError naming seed_history if bad
+    from .state import DB_NAME
+
+    try:
+        new = not (Path(data_dir).expanduser() / DB_NAME).exists()
+    except (OSError, ValueError):  # cannot look inside: never seed what may hold data
+        new = False
+    return DEFAULT_HISTORY if new else 0
 
 
 def start_time(text: str) -> datetime:
@@ -55,8 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the key to accept (default 'sandbox')")
     parser.add_argument("--speed", type=argument("speed"), default=60.0,
                         help="times faster than the real service (default 60)")
-    parser.add_argument("--seed-history", type=argument("seed_history", whole), default=0,
-                        metavar="N", help="add N realistic historical tunes to the default account")
+    parser.add_argument("--seed-history", type=argument("seed_history", whole), default=None,
+                        metavar="N",
+                        help=f"top the default account up to N realistic historical tunes "
+                             f"(default: {DEFAULT_HISTORY} when the data dir is new, none in "
+                             f"an existing one; 0: no seeding)")
     parser.add_argument("--faults", type=argument("faults"), default=0.0, metavar="RATE",
                         help="random faults on this fraction of API requests (0..1)")
     parser.add_argument("--allow-remote-callbacks", action="store_true",
@@ -81,7 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         sandbox = Sandbox(
             port=args.port, data_dir=data_dir, api_key=args.api_key, speed=args.speed,
-            seed_history=args.seed_history, faults=args.faults, host=args.host,
+            seed_history=history_to_seed(data_dir, args.seed_history), faults=args.faults,
+            host=args.host,
             allow_remote_callbacks=args.allow_remote_callbacks, access_log=args.access_log,
             now=args.now, duration_spread=args.duration_spread,
         )

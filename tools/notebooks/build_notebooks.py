@@ -366,8 +366,11 @@ the last hour (the tunes the other notebooks just made, and any still in flight)
     code('''
 now = pd.Timestamp.now(tz="UTC")
 history = tunes[tunes["created_at"] < now - pd.Timedelta(hours=1)]
-print(f"{len(history)} tunes, {history['created_at'].min():%Y-%m-%d} to "
-      f"{history['created_at'].max():%Y-%m-%d}")
+if history.empty:  # a new account: the tables and charts below stay empty
+    print("no tune older than an hour yet")
+else:
+    print(f"{len(history)} tunes, {history['created_at'].min():%Y-%m-%d} to "
+          f"{history['created_at'].max():%Y-%m-%d}")
 history[["title", "name", "branch", "model_type", "status", "created_at"]].head()
 '''),
     md('''
@@ -385,8 +388,8 @@ history["status"].value_counts()
 '''),
     code('''
 weekly = history.set_index("created_at").resample("W")["title"].count()
-span = history["created_at"].max() - history["created_at"].min()
-print(f"{len(history) / (span / pd.Timedelta(weeks=1)):.1f} tunes per week on average")
+if len(weekly):
+    print(f"{weekly.mean():.1f} tunes per week on average, over {len(weekly)} weeks")
 
 fig, ax = plt.subplots(figsize=(9, 3))
 ax.bar(weekly.index, weekly.to_numpy(), width=5, color="#4c72b0")
@@ -422,10 +425,9 @@ plt.show()
 ## What fails, and how often?
 '''),
     code('''
-failures = history.groupby("branch", observed=True).agg(
-    tunes=("status", "size"),
-    failed=("status", lambda s: int((s == "failed").sum())),
-)
+failures = (history.assign(failed=history["status"] == "failed")
+            .groupby("branch", observed=True)
+            .agg(tunes=("failed", "size"), failed=("failed", "sum")))
 failures["failure rate %"] = (100 * failures["failed"] / failures["tunes"]).round(1)
 failures
 '''),
@@ -434,7 +436,7 @@ history.loc[history["status"] == "failed", "error"].value_counts()
 '''),
     code('''
 fig, ax = plt.subplots(figsize=(6, 2.5))
-failures["failure rate %"].plot.barh(ax=ax, color="#c44e52")
+ax.barh(failures.index.astype(str), failures["failure rate %"], color="#c44e52")
 ax.set_xlabel("failed tunes (%)")
 ax.set_title("Failure rate by branch")
 plt.show()
@@ -449,9 +451,9 @@ The service deletes a tune's model and images 30 days after training, unless it 
 soon = history[(history["status"] == "trained") & (history["days_until_expiry"] < 7)]
 soon = soon.sort_values("days_until_expiry")
 print(len(soon), "tunes expire within 7 days;", int(history["expired"].sum()), "have expired")
-soon.assign(whole_days_left=soon["days_until_expiry"].astype(int))[
-    ["title", "branch", "model_type", "auto_extend", "whole_days_left"]
-]
+# (auto_extend is a field the records bring: reindex keeps the columns when there are none)
+soon.assign(whole_days_left=soon["days_until_expiry"].astype(int)).reindex(
+    columns=["title", "branch", "model_type", "auto_extend", "whole_days_left"])
 '''),
     code('''
 left = history.loc[history["status"] == "trained", "days_until_expiry"]
@@ -479,7 +481,8 @@ from astria_widgets import TuneBrowser
 
 browser = TuneBrowser(history, client=client, page_size=10)
 browser.set_filter(status="failed")
-browser.select(int(browser.filtered.index[0]))
+if len(browser.filtered):  # the first failed tune, with its details
+    browser.select(int(browser.filtered.index[0]))
 browser
 '''),
     code('''
@@ -749,14 +752,19 @@ display(Image(data=start, width=240), Image(data=client.fetch_bytes(variation["i
 
 `download` saves every image of the given prompts as `prompt-<id>-<NN>.<ext>` (the extension
 from the content type). Files already complete are skipped, so running it again only fetches
-what is missing; `zip=True` writes one archive instead.
+what is missing; `zip=True` writes one archive instead. Here they go to a new temporary folder,
+outside the notebooks folder, so that running the example leaves nothing behind; to keep your
+images, give a folder of your own, such as `Path.home() / "astria-downloads"`.
 '''),
     code('''
-kept = client.download([prompt, *prompts, variation], "generated")
+import tempfile
+
+folder = Path(tempfile.mkdtemp(prefix="astria-downloads-"))
+kept = client.download([prompt, *prompts, variation], folder)
 [path.name for path in kept]
 '''),
     code('''
-archive = client.download(prompts, "generated/grid.zip", zip=True)
+archive = client.download(prompts, folder / "grid.zip", zip=True)
 archive.name, archive.stat().st_size > 0
 '''),
 ]
