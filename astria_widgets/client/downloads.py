@@ -312,6 +312,8 @@ def destination(dest: Any, *, zip: bool) -> Path:
     if not isinstance(text, str) or not text.strip():
         raise InputError("dest: empty; give a folder to save into"
                          + (" or a .zip path" if zip else " (\".\" for the current one)"))
+    if "\x00" in text:  # no file system can name it
+        raise InputError(f"dest: {text!r} contains a NUL character; give a folder path")
     target = Path(text).expanduser()
     if zip and not target.is_dir() and target.suffix.lower() == ".zip":
         problem = folder_problem(target.parent, shown=target)

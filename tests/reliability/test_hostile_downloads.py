@@ -62,6 +62,12 @@ def done(sandbox) -> Done:
     return Done(client, p1, p2)
 
 
+def messages(stderr: str) -> list[str]:
+    """The command's own lines on stderr (``connect()``'s notice of the sandbox is not one)."""
+    return [line for line in stderr.strip().splitlines()
+            if not line.startswith("astria-widgets: no ASTRIA_API_KEY set")]
+
+
 def snapshot(root: Path) -> dict[str, str]:
     """Every file under ``root`` (relative path -> sha256, or "dir")."""
     out = {}
@@ -461,7 +467,7 @@ def expiring(tmp_path_factory):
 def one_line_error(result: subprocess.CompletedProcess[str], *words: str) -> None:
     assert result.returncode == 2, (result.stdout, result.stderr)
     assert "Traceback" not in result.stderr
-    lines = result.stderr.strip().splitlines()
+    lines = messages(result.stderr)
     assert len(lines) == 1, result.stderr
     for word in words:
         assert word in lines[0], (word, lines[0])
@@ -534,7 +540,7 @@ def test_a_read_only_dest_is_one_line_and_exit_2(expiring, tmp_path, monkeypatch
         monkeypatch.setenv("ASTRIA_SANDBOX_DIR", str(expiring.data_dir))
         monkeypatch.delenv("ASTRIA_API_KEY", raising=False)
         assert download.main(["--expiring", "--days", "31", "--dest", str(folder)]) == 2
-        err = capsys.readouterr().err.strip().splitlines()
+        err = messages(capsys.readouterr().err)
         assert len(err) == 1 and "--dest" in err[0] and str(folder) in err[0]
         probe("commands")
     finally:
@@ -558,6 +564,6 @@ def test_a_write_failing_midway_is_one_line_and_exit_2(expiring, tmp_path, monke
     monkeypatch.setenv("ASTRIA_SANDBOX_DIR", str(expiring.data_dir))
     monkeypatch.delenv("ASTRIA_API_KEY", raising=False)
     assert download.main(["--expiring", "--days", "31", "--dest", str(dest)]) == 2
-    err = capsys.readouterr().err.strip().splitlines()
+    err = messages(capsys.readouterr().err)
     assert len(err) == 1 and "Permission denied" in err[0] and "--dest" in err[0]
     probe("commands")
