@@ -203,7 +203,7 @@ class AstriaMagics(Magics):
         return tunes_dataframe(list(records))
 
     def _form(self, args: list[str]) -> TuneForm:
-        from astria_widgets.widgets.fields import FIELD_NAMES
+        from astria_widgets.client.tune_fields import FIELD_NAMES
         from astria_widgets.widgets.form import TuneForm
 
         values: dict[str, Any] = {}

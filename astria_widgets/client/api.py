@@ -183,6 +183,17 @@ def characteristic_problem(key: Any, value: Any) -> str | None:
     return None
 
 
+def token_problem(token: Any) -> str | None:
+    """Why ``token`` cannot be a tune's trigger token (``None`` when it can).
+
+    The one token rule of the package (``create_tune`` and the form's token field): one word
+    of ASCII letters, digits or ``_``, like a characteristic's key (e.g. ``ohwx``).
+    """
+    if isinstance(token, str) and CHARACTERISTIC_KEY.fullmatch(token):
+        return None
+    return f"{token!r} must be one word of letters, digits or _, without spaces (e.g. 'ohwx')"
+
+
 def check_characteristics(value: Any, label: str = "characteristics"
                           ) -> tuple[dict[str, str], list[str]]:
     """``(characteristics as {key: text}, problems naming ``label``)`` by
@@ -601,9 +612,8 @@ class AstriaClient:
     def _tune_param_problems(callback: Any, token: Any, steps: Any, base_tune_id: Any,
                              characteristics: Any) -> list[str]:
         problems = _callback_problems(callback=callback)
-        if token is not None and (not isinstance(token, str) or not token.strip()
-                                  or any(c.isspace() for c in token)):
-            problems.append(f"token: {token!r} must be one word without spaces (e.g. 'ohwx')")
+        if token is not None and (problem := token_problem(token)) is not None:
+            problems.append(f"token: {problem}")
         if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int)
                                   or steps <= 0):
             problems.append(f"steps: {steps!r} must be a positive whole number")

@@ -308,3 +308,10 @@ def from_response(
         return RateLimitError(message, retry_after=retry_after, **kwargs)
     message = f"{where} failed: {status} {reason}{said}. {cls.hint}"
     return cls(message, **kwargs)
+
+
+def short_error(exc: BaseException) -> str:
+    """``"TypeName: first line of the message"`` (just the type name when there is none): the
+    one line a widget or a model's message shows instead of a traceback."""
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__

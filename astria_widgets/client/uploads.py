@@ -11,14 +11,16 @@ rules as in the form), converted when a check says so (CMYK, 16-bit, alpha:
 The body is streamed with ``requests_toolbelt``'s ``MultipartEncoder`` wrapped in a
 ``MultipartEncoderMonitor`` so callers see upload progress in bytes.
 
-This module is the one home of reading an image input from a path (``read_path``): the
-client's ``create_tune``, ``inspect_image`` and ``generate``'s file inputs (``read_media``),
-and the ``ImagePicker``, all read through it. It reads only regular files (a device such as
-``/dev/zero``, a FIFO or a socket is refused before it is read: a FIFO would block forever,
-a device would read without end) and at most ``imaging.checks.MAX_FILE_BYTES`` (30 MiB, the
-limit of an image; a larger file is refused from its size, unread). Open files are read with
-the same limit. A prompt's video and sound inputs (``input_video``, ``audio_reference``) are
-read the same way with the limit :data:`MAX_MEDIA_BYTES`.
+This module is the one home of reading image inputs: :func:`read_inputs` reads paths,
+folders, bytes, open files and pairs file by file (default names, messages) for the client's
+``create_tune`` and the ``ImagePicker`` alike, and every path is read by ``read_path`` (also
+for ``inspect_image`` and ``generate``'s file inputs, ``read_media``). It reads only regular
+files (a device such as ``/dev/zero``, a FIFO or a socket is refused before it is read: a FIFO
+would block forever, a device would read without end) and at most
+``imaging.checks.MAX_FILE_BYTES`` (30 MiB, the limit of an image; a larger file is refused
+from its size, unread). Open files are read with the same limit. A prompt's video and sound
+inputs (``input_video``, ``audio_reference``) are read the same way with the limit
+:data:`MAX_MEDIA_BYTES`.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import mimetypes
 import os
 import stat
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Union
 
@@ -118,25 +121,132 @@ def as_list(items: Any) -> list[Any]:
         items, "read"
     ):
         return [items]
-    if isinstance(items, tuple) and len(items) == 2 and isinstance(items[0], str) and \
-            isinstance(items[1], (bytes, bytearray)):
+    if _is_pair(items):
         return [items]
     return list(items)
 
 
+def _is_pair(item: Any) -> bool:
+    """A ``(name, bytes)`` pair (not a tuple of two inputs)."""
+    return (isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str)
+            and isinstance(item[1], (bytes, bytearray, memoryview)))
+
+
+@dataclass(frozen=True)
+class ReadFile:
+    """One file read from an image input: ``data``, or ``problem`` (naming the file) when it
+    could not be read. ``item`` is the 1-based position of the input it came from."""
+
+    name: str
+    data: bytes | None = field(repr=False)
+    problem: str | None
+    item: int
+
+
+@dataclass(frozen=True)
+class FolderRead:
+    """What a folder given as an image input held: its images, their captions
+    (``name.txt`` beside ``name.jpg``) and the other files, which are ignored."""
+
+    path: Path
+    item: int
+    images: int
+    captions: int
+    ignored: int
+
+    @property
+    def note(self) -> str:
+        """One line for the user, e.g. ``"2 images in pics/ (1 other file ignored)."``."""
+        text = f"{self.images} image{'s' if self.images != 1 else ''} in {self.path.name}/"
+        if self.captions:
+            text += f" with {self.captions} caption(s)"
+        if self.ignored:
+            text += f" ({self.ignored} other file{'s' if self.ignored != 1 else ''} ignored)"
+        return text + "."
+
+
+def read_inputs(items: Any) -> tuple[list[ReadFile], list[FolderRead]]:
+    """Read image inputs file by file: the ONE reader of paths, folders, bytes, files, pairs.
+
+    ``items`` is one input or an iterable of them: a path (``str``/``PathLike``; ``~``
+    expanded) to an image or a folder (its images sorted by name, each followed by its
+    caption), ``bytes``, a ``(name, bytes)`` pair or an open binary file. Bytes and nameless
+    files are called ``image-<N>.<ext>`` (``N`` the input's position). Nothing raises: a file
+    that cannot be read is a :class:`ReadFile` with its ``problem`` (paths by
+    :func:`read_path`, open files by :func:`read_file_object`). ``create_tune`` (through
+    :func:`read_images`) and the ``ImagePicker`` (through its image set) both read here.
+    """
+    files: list[ReadFile] = []
+    folders: list[FolderRead] = []
+    for index, item in enumerate(as_list(items), start=1):
+        if isinstance(item, (str, os.PathLike)):
+            path = Path(item).expanduser()
+            if path.is_dir():
+                files.extend(_read_folder(path, index, folders))
+            else:
+                files.append(_read_file(path, index))
+        elif isinstance(item, (bytes, bytearray, memoryview)):
+            data = bytes(item)
+            files.append(ReadFile(f"image-{index}{_guess_suffix(data)}", data, None, index))
+        elif isinstance(item, tuple) and len(item) == 2:
+            name, data = item
+            if _is_pair(item):
+                files.append(ReadFile(os.path.basename(name) or f"image-{index}", bytes(data),
+                                      None, index))
+            else:
+                files.append(ReadFile(f"image #{index}", None, f"image #{index}: a pair must "
+                                      "be (filename: str, data: bytes)", index))
+        elif hasattr(item, "read"):
+            raw_name = getattr(item, "name", None)
+            name = os.path.basename(raw_name) if isinstance(raw_name, str) else ""
+            try:
+                data = read_file_object(item, name or f"image #{index}")
+            except InputError as exc:
+                files.append(ReadFile(name or f"image #{index}", None, exc.problems[0], index))
+            else:
+                files.append(ReadFile(name or f"image-{index}{_guess_suffix(data)}", data,
+                                      None, index))
+        else:
+            files.append(ReadFile(f"image #{index}", None, (
+                f"image #{index}: {type(item).__name__} is not an image input; give a path, "
+                "bytes, an open binary file or a (filename, bytes) pair"), index))
+    return files, folders
+
+
+def _read_file(path: Path, index: int) -> ReadFile:
+    try:
+        return ReadFile(path.name, read_path(path), None, index)
+    except InputError as exc:
+        return ReadFile(path.name or str(path), None, exc.problems[0], index)
+
+
+def _read_folder(path: Path, index: int, folders: list[FolderRead]) -> list[ReadFile]:
+    from astria_widgets.imaging.checks import IMAGE_EXTENSIONS  # the picker's list
+
+    try:
+        every = [p for p in path.iterdir() if p.is_file()]
+        files = folder_files(path, IMAGE_EXTENSIONS)
+    except OSError as exc:
+        return [ReadFile(path.name, None, f"{path.name}/: the folder cannot be read: "
+                         f"{exc.strerror or exc} ({path})", index)]
+    captions = sum(1 for p in files if p.suffix.lower() == ".txt")
+    folders.append(FolderRead(path, index, len(files) - captions, captions,
+                              len(every) - len(files)))
+    return [_read_file(file, index) for file in files]
+
+
 def read_images(items: Any, *, label: str = "") -> tuple[list[tuple[str, bytes]], list[str]]:
-    """Read image inputs into ``(name, bytes)`` pairs; also return problems found on the way.
+    """Read image inputs (:func:`read_inputs`) into ``(name, bytes)`` pairs; also return the
+    problems found on the way (a folder without images is one).
 
     ``label`` (the parameter's name, e.g. ``"image"``) starts each problem when given.
     """
-    named: list[tuple[str, bytes]] = []
-    problems: list[str] = []
-    for index, item in enumerate(as_list(items), start=1):
-        try:
-            named.extend(_read_one(item, index))
-        except InputError as exc:
-            problems.extend(f"{label}: {p}" if label else p for p in exc.problems)
-    return named, problems
+    files, folders = read_inputs(items)
+    problems = [f.problem for f in files if f.problem is not None]
+    problems += [f"{folder.path}: folder contains no image files" for folder in folders
+                 if not folder.images and not folder.captions]
+    named = [(f.name, f.data) for f in files if f.data is not None]
+    return named, [f"{label}: {p}" if label else p for p in problems]
 
 
 def _max_bytes() -> int:
@@ -289,44 +399,6 @@ def read_media(value: Any, label: str, kind: str = "image") -> FilePart:
     return value if is_file_part(value) else file_part(name, data)
 
 
-def _read_one(item: Any, index: int) -> list[tuple[str, bytes]]:
-    if isinstance(item, (str, os.PathLike)):
-        path = Path(item).expanduser()
-        if path.is_dir():
-            from astria_widgets.imaging.checks import IMAGE_EXTENSIONS  # the picker's list
-
-            files = folder_files(path, IMAGE_EXTENSIONS)
-            if not files:
-                raise InputError(f"{path}: folder contains no image files")
-            named, problems = [], []
-            for file in files:
-                try:
-                    named.append((file.name, read_path(file)))
-                except InputError as exc:
-                    problems.extend(exc.problems)
-            if problems:
-                raise InputError(problems)
-            return named
-        return [(path.name, read_path(path))]
-    if isinstance(item, (bytes, bytearray, memoryview)):
-        data = bytes(item)
-        return [(f"image-{index}{_guess_suffix(data)}", data)]
-    if isinstance(item, tuple) and len(item) == 2:
-        name, data = item
-        if not isinstance(name, str) or not isinstance(data, (bytes, bytearray, memoryview)):
-            raise InputError(f"image #{index}: a pair must be (filename: str, data: bytes)")
-        return [(os.path.basename(name) or f"image-{index}", bytes(data))]
-    if hasattr(item, "read"):
-        raw_name = getattr(item, "name", None)
-        name = os.path.basename(raw_name) if isinstance(raw_name, str) else ""
-        data = read_file_object(item, name or f"image #{index}")
-        return [(name or f"image-{index}{_guess_suffix(data)}", data)]
-    raise InputError(
-        f"image #{index}: unsupported type {type(item).__name__}; give a path, bytes, an "
-        "open binary file or a (filename, bytes) pair"
-    )
-
-
 def folder_files(path: Path, image_extensions: Sequence[str]) -> list[Path]:
     """The images of a folder, each followed by its caption (``name.txt``) when there is one."""
     entries = sorted((p for p in path.iterdir() if p.is_file()), key=lambda p: p.name.casefold())
@@ -391,11 +463,11 @@ def as_file_part(value: Any, label: str) -> FilePart | None:
         return value
     if isinstance(value, (os.PathLike, bytes, bytearray, memoryview)) or hasattr(value, "read") \
             or (isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str)):
-        try:
-            named = _read_one(value, 1)
-        except InputError as exc:
-            raise InputError([f"{label}: {p}" for p in exc.problems]) from None
-        name, data = named[0]
+        files, _folders = read_inputs([value])
+        if not files or files[0].data is None:
+            problem = files[0].problem if files else f"{value}: folder contains no image files"
+            raise InputError(f"{label}: {problem}")
+        name, data = files[0].name, files[0].data
         if isinstance(value, (bytes, bytearray, memoryview)):
             name = f"{label}{_guess_suffix(bytes(value))}"
         return file_part(name, data)

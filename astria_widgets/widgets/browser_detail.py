@@ -122,12 +122,16 @@ class TuneDetail(widgets.VBox):
         return self.studio_box.children[0] if self.studio_box.children else None
 
     def open_studio(self) -> Any:
-        """Open a ``PromptStudio`` on the tune shown (below the details); return it."""
+        """Open a ``PromptStudio`` on the tune shown (below the details); return it.
+
+        The studio loads the tune, your tunes and the balance in the background
+        (``wait_loaded()``): the button returns at once.
+        """
         from astria_widgets.widgets.studio import PromptStudio
 
         if self.tune_id is None or self._client is None:
             raise ValueError("no tune with a client is shown")
-        studio = PromptStudio(client=self._client, tune=self.tune_id)
+        studio = PromptStudio(client=self._client, tune=self.tune_id, background=True)
         old = self.studio_box.children
         self.studio_box.children = (studio,)
         for child in old:

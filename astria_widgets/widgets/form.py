@@ -1,47 +1,33 @@
 """``TuneForm``: pick images, fill in the tune's fields and prompts, submit, watch it train.
 
-The form validates live (each problem next to its field, Submit disabled with the reason), and
+The form is a view of a :class:`~astria_widgets.client.form_model.TuneFormModel` (``.model``):
+the validation, the recommendations, the token default, the submission and the mapping of a
+422's errors onto the fields live there; the form renders it and forwards every edit. It
+validates live (each problem next to its field, Submit disabled with the reason), and
 ``form.errors`` lists every current problem as text naming the field or file. ``submit()``
-returns a :class:`SubmitHandle` at once: a :class:`~astria_widgets.client.watch.TuneWatch`
-creates the tune in its thread through ``client.create_tune(on_progress=...)`` (the client's
-create path alone: after a 5xx or a dropped connection it looks the title up instead of
-creating a duplicate) and then follows it; a ``TuneProgress`` renders the watch. API errors
-come back inline, every input is kept, and a resubmit with the title of the tune this form
-just created shows that tune again instead of creating another.
+returns a :class:`SubmitHandle` at once: the model's
+:class:`~astria_widgets.client.watch.TuneWatch` creates the tune in its thread through
+``client.create_tune(on_progress=...)`` and then follows it; a ``TuneProgress`` renders the
+watch. API errors come back inline, every input is kept, and a resubmit with the title of the
+tune this form just created shows that tune again instead of creating another.
 """
 
 from __future__ import annotations
 
 import html
 import logging
-import threading
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 import traitlets
 
-from astria_widgets.client.errors import (
-    APIError,
-    InputError,
-    ServerError,
-    TransportError,
-    ValidationError,
-)
-from astria_widgets.client.recommend import RECOMMENDED_FIELDS, override_notes, recommend
+from astria_widgets.client.form_model import FormInvalid, TuneFormModel
+from astria_widgets.client.tune_fields import FIELD_NAMES
+from astria_widgets.client.tune_prompts import prompt_list
 from astria_widgets.client.watch import TuneWatch
-from astria_widgets.imaging.checks import caption_branch_problems
 from astria_widgets.widgets.fallback import StaticFallback
 from astria_widgets.widgets.fallback_html import Section, form_section
-from astria_widgets.widgets.fields import (
-    FIELD_NAMES,
-    choice_problem,
-    default_title,
-    default_token,
-    field_problems,
-    map_server_error_key,
-)
-from astria_widgets.widgets.form_fields import build_fields, typed_values, widget_value
+from astria_widgets.widgets.form_fields import build_fields
 from astria_widgets.widgets.formatting import error_html, errors_html, short_error
 from astria_widgets.widgets.images import ImagePicker
 from astria_widgets.widgets.progress import TuneProgress
@@ -51,6 +37,7 @@ if TYPE_CHECKING:
     from astria_widgets.client import AstriaClient
     from astria_widgets.imaging.checks import ImageReport
 
+__all__ = ["FormInvalid", "SubmitHandle", "TuneForm"]
 logger = logging.getLogger(__name__)
 # Worker threads log here; without any handler Python's last-resort handler would print
 # warnings to stderr, which ipykernel 7 routes to whatever cell runs last.
@@ -58,39 +45,6 @@ logger.addHandler(logging.NullHandler())
 
 INITIAL_VALUE_NAMES = (*FIELD_NAMES, "prompts", "images")
 _NOTE_STYLE = "color: var(--jp-warn-color1, #ef6c00); font-size: smaller"
-
-
-def _choice_pairs(widget: w.Dropdown) -> tuple[tuple[str, str], ...]:
-    return tuple((str(label), value) for label, value in widget.options)
-
-
-def _choice_values(widget: w.Dropdown) -> set[str]:
-    return {value for _, value in _choice_pairs(widget)}
-
-
-def _prompt_list(prompts: Any) -> list[Any]:
-    """``prompts`` given to the form as a list of rows: one text or dict is one row, ``None``
-    none; anything else is an :class:`InputError` naming ``prompts`` (never iterated as
-    characters, never a bare ``TypeError``)."""
-    if prompts is None:
-        return []
-    if isinstance(prompts, (str, Mapping)):
-        return [prompts]
-    if not isinstance(prompts, (list, tuple)):
-        raise InputError(f"prompts: give a list of prompt texts or dicts, not "
-                         f"{type(prompts).__name__}", context="TuneForm")
-    bad = [f"prompts[{i}]: give a text or a dict, not {type(p).__name__}"
-           for i, p in enumerate(prompts) if not isinstance(p, (str, Mapping))]
-    if bad:
-        raise InputError(bad, context="TuneForm")
-    return list(prompts)
-
-
-class FormInvalid(InputError):
-    """``TuneForm.submit()`` on a form that is not valid; ``.problems`` lists every problem."""
-
-    def __init__(self, problems: list[str] | str, *, context: str = "") -> None:
-        super().__init__(problems, context=context or "The tune form is not ready to submit")
 
 
 class SubmitHandle:
@@ -181,25 +135,16 @@ class TuneForm(StaticFallback, w.VBox):
                 f"TuneForm got unknown field(s) {', '.join(sorted(unknown))}; "
                 f"known: {', '.join(INITIAL_VALUE_NAMES)}"
             )
-        self._client = client
-        self._lock = threading.RLock()
-        self._server_errors: dict[str, list[str]] = {}
-        self._server_prompt_errors: dict[int, list[str]] = {}
-        self._rejected: dict[str, str] = {}  # field -> why a value given to set_values was refused
-        self._last_created: dict[str, Any] | None = None  # shown again on a same-title resubmit
         self._handle: SubmitHandle | None = None
-        self._token_typed = False
-        self._setting_token = False
-        self._note = ""  # said before every message (e.g. that the sandbox is used)
-        self._overridden: set[str] = set()  # recommended fields the user set themselves
-        self._applying = False  # True while the form itself writes recommended values
-
         self.fields: dict[str, w.ValueWidget] = build_fields()
+        self.picker = ImagePicker(client=client)
+        #: what the form shows and does (validation, recommendations, submission)
+        self.model = TuneFormModel(client, images=self.picker.images, show=self._show_value)
+        self._lock = self.model.lock
         self._field_messages = {name: w.HTML() for name in FIELD_NAMES}
         for name, message in self._field_messages.items():
             message.add_class("astria-field-message")
             message.add_class(f"astria-field-{name.replace('_', '-')}-message")
-        self.picker = ImagePicker(client=client)
         self.offer_label = w.HTML()
         self.offer_label.add_class("astria-characteristics-offer")
         self.offer_button = w.Button(description="Use as characteristics", icon="plus",
@@ -266,11 +211,10 @@ class TuneForm(StaticFallback, w.VBox):
         )
         self.add_class("astria-tune-form")
 
-        self.fields["title"].value = default_title()
+        for name, value in self.model.raw.items():  # the model's defaults (a fresh title)
+            self.fields[name].value = value
         self.set_values(**initial_values)
-        if not self._token_typed:
-            self._set_token(default_token(self.fields["branch"].value))
-        self._apply_recommendation()
+        self.model.set_up()
         for name, widget in self.fields.items():
             widget.observe(
                 lambda change, name=name: self._on_field_change(name, change), names="value"
@@ -278,6 +222,7 @@ class TuneForm(StaticFallback, w.VBox):
         self.picker.observe(self._on_picker_version, names="version")
         self.picker.observe(self._on_picker_characteristics, names="characteristics")
         self.picker.class_name = self.values["name"]
+        self.model.subscribe(lambda _model: self._show_message())
         if client is not None:
             self.refresh_balance()
         self.prompt_editor.observe(self._on_prompts_version, names="version")
@@ -290,45 +235,20 @@ class TuneForm(StaticFallback, w.VBox):
         if unknown:
             raise TypeError(f"unknown field(s): {', '.join(sorted(unknown))}")
         if "prompts" in values:  # checked before any field changes: all or nothing
-            values = {**values, "prompts": _prompt_list(values["prompts"])}
-        for name in FIELD_NAMES:
-            if name not in values or name == "token":
-                continue
-            value = values[name]
-            widget = self.fields[name]
-            try:
-                choice = widget_value(name, value)
-            except ValueError as exc:  # kept out of the widget, said next to it
-                self._rejected[name] = str(exc)
-                continue
-            if name in RECOMMENDED_FIELDS:
-                self._overridden.add(name)  # the caller's choice; the row says what it means
-            if isinstance(widget, w.Dropdown) and choice not in _choice_values(widget):
-                # a Dropdown cannot hold it: select nothing and say why (cleared on change)
-                widget.value = None
-                self._rejected[name] = choice_problem(value, _choice_pairs(widget))
-                continue
-            widget.value = choice
-            self._rejected.pop(name, None)
-        if "token" in values:
-            token = widget_value("token", values["token"])  # text, shown and checked as typed
-            self._token_typed = bool(token)
-            self._set_token(token)
-            if not self._token_typed:
-                self._set_token(default_token(self.fields["branch"].value))
+            values = {**values, "prompts": prompt_list(values["prompts"])}
+        self.model.set_values(values)
         if "prompts" in values:
             self.prompt_editor.set_prompts(values["prompts"])
         if values.get("images"):
             self.add_images(values["images"])
         with self._lock:
-            self._apply_recommendation()
+            self.model.apply_recommendation()
             self._refresh()
 
     @property
     def values(self) -> dict[str, Any]:
         """The tune parameters the form would send (without the images), typed."""
-        raw = {name: self.fields[name].value for name in FIELD_NAMES}
-        return {**typed_values(raw), "prompts": self.prompt_editor.value}
+        return {**self.model.values, "prompts": self.prompt_editor.value}
 
     def add_images(self, items: Any) -> list[ImageReport]:
         """Add training images (paths, folders, bytes, (name, bytes) pairs, open files)."""
@@ -345,47 +265,22 @@ class TuneForm(StaticFallback, w.VBox):
     @property
     def client(self) -> AstriaClient | None:
         """The client the form submits with (``None`` until resolved by the first submit)."""
-        return self._client
+        return self.model.client
 
     @property
     def handle(self) -> SubmitHandle | None:
         """The latest submission's handle, if any."""
         return self._handle
 
-    # ------------------------------------------------------------------ validation
-    def _problems(self) -> tuple[dict[str, list[str]], list[str], dict[int, list[str]], list[str]]:
-        """(field problems, image problems, prompt-row problems, general problems)."""
-        raw = {name: self.fields[name].value for name in FIELD_NAMES}
-        fields = field_problems(raw)
-        for name, message in self._rejected.items():
-            fields[name] = [message]  # names the refused value, not just "choose one"
-        for name, messages in self._server_errors.items():
-            if name in FIELD_NAMES:
-                fields.setdefault(name, []).extend(messages)
-        images: list[str] = []
-        if self.picker.count == 0 and not self.values["image_urls"]:
-            images.append("images: add at least one training image or image URL")
-        images.extend(self.picker.errors)
-        images.extend(f"images: {m}" for m in caption_branch_problems(
-            [r.name for r in self.picker.reports if r.ok], self.fields["branch"].value))
-        images.extend(f"images: {m}" for m in self._server_errors.get("images", []))
-        prompts = self.prompt_editor.problems()
-        for index, messages in self._server_prompt_errors.items():
-            prompts.setdefault(index, []).extend(messages)
-        general = [f"prompts: {m}" for m in self._server_errors.get("prompts", [])]
-        general += self._server_errors.get("general", [])
-        return fields, images, prompts, general
+    # ------------------------------------------------------------------ model -> view
+    def _show_value(self, name: str, value: Any) -> None:
+        """The model puts ``value`` into field ``name`` (its observer tells the model)."""
+        self.fields[name].value = value
 
     @property
     def errors(self) -> list[str]:
         """Every current problem, as text naming the field or the file (empty when valid)."""
-        with self._lock:
-            fields, images, prompts, general = self._problems()
-        found = [f"{name}: {m}" for name in FIELD_NAMES for m in fields.get(name, [])]
-        found += images
-        found += [f"prompt {i + 1}: {m}" for i in sorted(prompts) for m in prompts[i]]
-        found += general
-        return found
+        return self.model.problems(self.prompt_editor.problems()).as_list()
 
     @property
     def field_messages(self) -> dict[str, w.HTML]:
@@ -395,22 +290,25 @@ class TuneForm(StaticFallback, w.VBox):
     @property
     def warnings(self) -> list[str]:
         """Things worth knowing that do not block submitting (e.g. image warnings)."""
-        return [m for report in self.picker.reports for m in report.warnings]
+        return self.model.images.warnings
 
     def _refresh(self) -> None:
-        """Derive every message, the Submit button and ``valid`` from the current state."""
+        """Render every message, the advice, the Submit button and ``valid`` from the model."""
         with self._lock:
-            fields, images, prompts, general = self._problems()
-            notes = self._override_notes()
+            found = self.model.problems(self.prompt_editor.problems())
+            notes = self.model.override_notes()
             for name, message in self._field_messages.items():
-                message.value = errors_html(fields.get(name, [])) or (
+                message.value = errors_html(found.fields.get(name, [])) or (
                     f'<span style="{_NOTE_STYLE}">{html.escape(notes[name])}</span>'
                     if name in notes else "")
             # the picker shows each file's problems and warnings itself, on its thumbnail
             picker_errors = set(self.picker.errors)
-            self._images_message.value = errors_html(m for m in images if m not in picker_errors)
-            self.prompt_editor.show_messages(prompts)
-            problems = self.errors
+            self._images_message.value = errors_html(
+                m for m in found.images if m not in picker_errors)
+            self.prompt_editor.show_messages(found.prompts)
+            self.advice.value = "<div style='font-size: smaller'><b>Recommended:</b> " + " ".join(
+                html.escape(reason) for reason in self.model.advice) + "</div>"
+            problems = found.as_list()
             busy = self._handle is not None and self._handle.submitting
             self.valid = not problems
             if busy:
@@ -427,22 +325,17 @@ class TuneForm(StaticFallback, w.VBox):
                 else errors_html([self.reason] if self.reason else [])
             )
 
+    def _show_message(self) -> None:
+        text, error = self.model.message
+        self.message.value = error_html(text) if error else html.escape(text)
+
+    # ------------------------------------------------------------------ view -> model
     def _on_field_change(self, name: str, change: dict[str, Any]) -> None:
         try:
             with self._lock:
-                if name == "token" and not self._setting_token:
-                    self._token_typed = bool(str(change["new"]).strip())
-                if name == "branch" and not self._token_typed:
-                    self._set_token(default_token(change["new"]))
-                if name in RECOMMENDED_FIELDS and not self._applying:
-                    self._mark_override(name)
-                if name in ("branch", "model_type", "name", "image_urls"):
-                    self._apply_recommendation()
+                self.model.changed(name, change["new"])
                 if name == "name":
                     self.picker.class_name = str(change["new"] or "").strip()
-                self._server_errors.pop(name, None)
-                self._server_errors.pop("general", None)
-                self._rejected.pop(name, None)
                 self._refresh()
         except Exception:  # noqa: BLE001 - an observer must never raise into the front end
             logger.exception("form update failed")
@@ -450,9 +343,7 @@ class TuneForm(StaticFallback, w.VBox):
     def _on_picker_version(self, _change: dict[str, Any]) -> None:
         try:
             with self._lock:
-                self._apply_recommendation()
-                self._server_errors.pop("images", None)
-                self._server_errors.pop("general", None)
+                self.model.images_changed()
                 self._refresh()
         except Exception:  # noqa: BLE001
             logger.exception("form update failed")
@@ -460,9 +351,7 @@ class TuneForm(StaticFallback, w.VBox):
     def _on_prompts_version(self, _change: dict[str, Any]) -> None:
         try:
             with self._lock:
-                self._server_errors.pop("prompts", None)
-                self._server_errors.pop("general", None)
-                self._server_prompt_errors.clear()
+                self.model.prompts_changed()
                 self._refresh()
         except Exception:  # noqa: BLE001
             logger.exception("form update failed")
@@ -471,7 +360,7 @@ class TuneForm(StaticFallback, w.VBox):
         """Show the account's balance in dollars next to Submit (one ``GET /users``)."""
         from astria_widgets.client.costs import balance_text
 
-        client = self._client or self.picker.client
+        client = self.model.client or self.picker.client
         if client is None:
             return ""
         try:
@@ -480,32 +369,6 @@ class TuneForm(StaticFallback, w.VBox):
             text = f"balance unknown ({short_error(exc)})"
         self.balance_label.value = f"<span style='font-size: smaller'>{html.escape(text)}</span>"
         return text
-
-    # ------------------------------------------------------------------ recommendations
-    def _image_count(self) -> int:
-        return self.picker.count + len(self.values["image_urls"] or ())
-
-    def _recommendation(self) -> Any:
-        values = self.values
-        return recommend(values["branch"], values["model_type"], values["name"],
-                         self._image_count())
-
-    def _apply_recommendation(self) -> None:
-        """Fill the recommended fields the user did not set; show why above the fields."""
-        if self._applying or self.fields["branch"].value is None or \
-                self.fields["model_type"].value is None:
-            return  # re-entered from a field it set, or a refused value shows its message
-        rec = self._recommendation()
-        self._applying = True
-        try:
-            for name, value in rec.values.items():
-                if name not in self._overridden:
-                    self.fields[name].value = widget_value(name, value)
-        finally:
-            self._applying = False
-        rec = self._recommendation()  # the model type may have changed it
-        self.advice.value = "<div style='font-size: smaller'><b>Recommended:</b> " + " ".join(
-            html.escape(reason) for reason in rec.reasons) + "</div>"
 
     def _on_picker_characteristics(self, change: dict[str, Any]) -> None:
         """Offer what the inspector found in most photos (never applied without a click)."""
@@ -523,25 +386,6 @@ class TuneForm(StaticFallback, w.VBox):
         rows += [f"{k}: {v}" for k, v in self.picker.characteristics.items() if k not in have]
         self.fields["characteristics"].value = "\n".join(rows)
 
-    def _mark_override(self, name: str) -> None:
-        rec = self._recommendation()
-        if name in rec.values and self.values[name] == rec.values[name]:
-            self._overridden.discard(name)  # back to the recommendation: follow it again
-        else:
-            self._overridden.add(name)
-
-    def _override_notes(self) -> dict[str, str]:
-        if self.fields["branch"].value is None or self.fields["model_type"].value is None:
-            return {}
-        return override_notes(self.values, self._recommendation(), self._image_count())
-
-    def _set_token(self, token: str) -> None:
-        self._setting_token = True
-        try:
-            self.fields["token"].value = token
-        finally:
-            self._setting_token = False
-
     # ------------------------------------------------------------------ submitting
     def submit(self) -> SubmitHandle:
         """Start the submission and return its :class:`SubmitHandle` at once.
@@ -553,70 +397,29 @@ class TuneForm(StaticFallback, w.VBox):
         with self._lock:
             if self._handle is not None and self._handle.submitting:
                 return self._handle
-            problems = self.errors
-            if problems:
+            if self.model.client is None and self.picker.client is not None:
+                self.model.client = self.picker.client  # the one "Check with Astria" connected
+            try:
+                submission = self.model.prepare(self.prompt_editor.value,
+                                                self.prompt_editor.problems())
+            except FormInvalid:
                 self._refresh()
-                raise FormInvalid(problems)
-            values = self.values
-            images = list(self.picker.accepted)
-            client = self._resolve_client()
+                raise
+            if self.picker.client is None:
+                self.picker.client = self.model.client
             if self._handle is not None:
                 self._handle.stop()
-            title = values["title"]
-            shown = self._last_created
-            existing = shown if shown is not None and shown.get("title") == title else None
-            watch = TuneWatch(client, existing, fetch_images=True)
-            progress = TuneProgress(watch=watch, title=title)
-            handle = SubmitHandle(title, watch, progress)
+            watch = submission.watch
+            progress = TuneProgress(watch=watch, title=submission.title)
+            handle = SubmitHandle(submission.title, watch, progress)
             self._offer_generate(watch)
             self._handle = handle
             watch.subscribe(lambda _watch: self._on_watch_change(handle))
             self.progress_box.children = (progress,)
-            self.message.value = ""
-            if existing is not None:
-                self._set_message(
-                    f"A tune titled {title!r} exists already (#{existing.get('id')}); "
-                    "showing it instead of creating a duplicate."
-                )
-                watch.start()
-            else:
-                watch.start(lambda upload: self._create(handle, client, values, images, upload))
+            self.model.start(submission, on_failed=lambda summary: progress.set_error_message(
+                "Not submitted: " + summary))
             self._refresh()
         return handle
-
-    def _resolve_client(self) -> AstriaClient:
-        if self._client is None and self.picker.client is not None:
-            self._client = self.picker.client  # the one "Check with Astria" connected
-        if self._client is None:
-            from astria_widgets.connect import connect
-
-            self._client = connect(quiet=True)
-            if self.picker.client is None:
-                self.picker.client = self._client
-            if self._client.is_sandbox:
-                self._note = (
-                    f"No ASTRIA_API_KEY: using the local sandbox at {self._client.base_url}. "
-                )
-        return self._client
-
-    def _create(self, handle: SubmitHandle, client: AstriaClient, values: dict[str, Any],
-                images: list[tuple[str, bytes]], on_upload: Any) -> dict[str, Any]:
-        """The watch's create step (in its thread): ``client.create_tune``, outcome shown."""
-        title = values["title"]
-        params = {k: v for k, v in values.items() if k != "prompts" and v is not None}
-        try:
-            tune = client.create_tune(images=images, prompts=values["prompts"],
-                                      on_progress=on_upload, **params)
-        except Exception as exc:
-            self._on_submit_failed(handle, title, exc)
-            raise  # ends the watch with status "error"; wait() re-raises it
-        with self._lock:
-            self._last_created = tune
-            self._set_message(
-                f"Created tune #{tune.get('id')}. Submitting again with this "
-                "title shows it again; change the title for a new tune."
-            )
-        return tune
 
     def _on_watch_change(self, handle: SubmitHandle) -> None:
         """Subscriber: once the submission is no longer being created, refresh Submit."""
@@ -637,60 +440,6 @@ class TuneForm(StaticFallback, w.VBox):
         progress = self._handle.progress.static_sections() if self._handle is not None else []
         return [heading, *progress]
 
-    def _on_submit_failed(self, handle: SubmitHandle, title: str, exc: BaseException) -> None:
-        logger.warning(
-            "submitting tune %r failed: %s",
-            title,
-            short_error(exc),
-            exc_info=not isinstance(exc, (APIError, InputError)),
-        )
-        with self._lock:
-            summary = self._absorb_error(exc)
-            handle.progress.set_error_message("Not submitted: " + summary)
-            self._set_message(
-                "Not submitted: " + summary + " Your inputs are kept; fix and submit again.",
-                error=True,
-            )
-
-    def _absorb_error(self, exc: BaseException) -> str:
-        """Put the server's per-field messages next to the fields; return a one-line summary."""
-        if isinstance(exc, ValidationError):
-            for key, messages in (exc.errors or {}).items():
-                target, index = map_server_error_key(key)
-                texts = [str(m) for m in (messages if isinstance(messages, list) else [messages])]
-                if target == "prompts" and index is not None:
-                    self._server_prompt_errors.setdefault(index, []).extend(texts)
-                elif target == "general":
-                    self._server_errors.setdefault("general", []).extend(
-                        f"{key}: {t}" for t in texts
-                    )
-                else:
-                    self._server_errors.setdefault(target, []).extend(texts)
-            if not exc.errors:
-                self._server_errors.setdefault("general", []).append(exc.message or str(exc))
-            unplaced = self._server_errors.get("general", []) + [
-                f"prompts: {m}" for m in self._server_errors.get("prompts", [])
-            ]
-            return "the service refused some values (marked below)" + (
-                ": " + "; ".join(unplaced) + "." if unplaced else "."
-            )
-        if isinstance(exc, InputError):
-            self._server_errors.setdefault("general", []).extend(exc.problems)
-            return "; ".join(exc.problems) + "."
-        if isinstance(exc, (TransportError, ServerError)):
-            return (
-                f"{short_error(exc)}. The service did not confirm the tune (the client "
-                "looked for its title and found none); if in doubt, check your tunes before "
-                "submitting again."
-            )
-        if isinstance(exc, APIError):
-            return f"{short_error(exc)}."
-        return f"unexpected {short_error(exc)}."
-
-    def _set_message(self, text: str, *, error: bool = False) -> None:
-        text = self._note + text
-        self.message.value = error_html(text) if error else html.escape(text)
-
     def _on_submit_button_click(self, _button: w.Button) -> None:
         try:
             self.submit()
@@ -698,7 +447,7 @@ class TuneForm(StaticFallback, w.VBox):
             self._refresh()
         except Exception as exc:  # noqa: BLE001 - a click never dumps a traceback
             logger.exception("submit failed")
-            self._set_message(f"Could not submit: {short_error(exc)}", error=True)
+            self.model.set_message(f"Could not submit: {short_error(exc)}", error=True)
 
     # ------------------------------------------------------------------ generating
     def _offer_generate(self, watch: TuneWatch) -> None:
@@ -712,13 +461,16 @@ class TuneForm(StaticFallback, w.VBox):
         watch.subscribe(on_change)
 
     def open_studio(self) -> Any:
-        """Open a ``PromptStudio`` on the tune this form created (below the form); return it."""
+        """Open a ``PromptStudio`` on the tune this form created (below the form); return it.
+
+        The studio loads its tunes and the balance in the background (``wait_loaded()``).
+        """
         from astria_widgets.widgets.studio import PromptStudio
 
         tune = self._handle.tune if self._handle is not None else None
         if tune is None:
             raise ValueError("no tune was created yet")
-        studio = PromptStudio(client=self._client, tune=tune)
+        studio = PromptStudio(client=self.model.client, tune=tune, background=True)
         self.studio_box.children = (studio,)
         return studio
 
@@ -726,7 +478,7 @@ class TuneForm(StaticFallback, w.VBox):
         try:
             self.open_studio()
         except Exception as exc:  # noqa: BLE001 - a click never dumps a traceback
-            self._set_message(f"Could not open the studio: {short_error(exc)}", error=True)
+            self.model.set_message(f"Could not open the studio: {short_error(exc)}", error=True)
 
     def __repr__(self) -> str:
         values = self.values

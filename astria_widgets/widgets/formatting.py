@@ -6,7 +6,8 @@ browser; ``format_size`` (bytes) is the imaging checks' own, re-exported here so
 import both from one place and a file's size reads the same in the picker's messages, the
 upload bar and the browser uploader.
 ``error_html`` / ``errors_html`` give every form message the same red, and ``short_error``
-turns an exception into the one line a widget shows instead of a traceback. ``image_format``
+(the client's, re-exported) turns an exception into the one line a widget shows instead of a
+traceback. ``image_format``
 (the client's magic-number sniff, re-exported) names the format of image bytes for
 ``ipywidgets.Image.format``.
 """
@@ -17,6 +18,7 @@ import datetime as dt
 import html
 from collections.abc import Iterable
 
+from astria_widgets.client.errors import short_error
 from astria_widgets.client.uploads import image_format
 from astria_widgets.imaging.checks import format_size
 
@@ -48,12 +50,6 @@ def shown_thumbnail(data: bytes, size: int) -> bytes:
         return make_thumbnail(data, size=size)
     except Exception:  # noqa: BLE001
         return data
-
-
-def short_error(exc: BaseException) -> str:
-    """``"TypeName: first line of the message"`` (just the type name when there is none)."""
-    text = str(exc).strip()
-    return f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__
 
 
 def format_duration(value: float | dt.timedelta) -> str:

@@ -9,16 +9,19 @@ Three ways in, one set of images:
 - ``add_images(...)`` for scripts and tests: paths, folders, bytes, ``(name, bytes)`` pairs,
   open files.
 
-Every picked file gets an ``ImageReport`` (``astria_widgets.imaging``) and a card in the grid
-with its thumbnail, name, problems or warnings and a remove button. Rejected files stay listed
-with their reason until removed; nothing picked is ever dropped silently. Thumbnails are made
-in a worker thread that only sets ``ipywidgets.Image.value``; trait observers (``count``,
-``version``) fire only on the thread that changed the set.
+The picker is a view of an :class:`~astria_widgets.client.image_set.ImageSet` (``.images``):
+the files, their ``ImageReport`` checks and the inspector's verdicts live there, read through
+the client's one reader of image inputs. Every picked file gets a card in the grid with its
+thumbnail, name, problems or warnings and a remove button. Rejected files stay listed with
+their reason until removed; nothing picked is ever dropped silently. Thumbnails are made in a
+small pool (this module's) whose workers only set ``ipywidgets.Image.value``; trait observers
+(``count``, ``version``) fire only on the thread that changed the set.
 
-*Check with Astria* (``check()``) sends the picked photos to Astria's inspector through
-``client.inspect.inspect_images`` (parallel, bounded, in the client layer) and shows each
-photo's flags with a one-line fix under its thumbnail; ``characteristics`` holds the values
-found in most photos (the form offers them).
+*Check with Astria* (``check()``) runs the set's check in a background thread (the inspector
+through ``client.inspect.inspect_images``, parallel, bounded) and shows each photo's flags
+with a one-line fix under its thumbnail; ``characteristics`` holds the values found in most
+photos (the form offers them). The button returns at once; without a client it connects in
+that thread.
 
 DOM classes for browser tests: ``astria-image-picker`` (the whole picker),
 ``astria-picker-chooser`` (the FileChooser), ``astria-upload`` (the uploader: click it inside
@@ -36,42 +39,30 @@ from __future__ import annotations
 import html
 import os
 import threading
-from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
-from pathlib import Path, PurePath
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 import traitlets
 from ipyfilechooser import FileChooser
 
-from astria_widgets.client.errors import InputError
-from astria_widgets.client.inspect import Inspection, majority_characteristics, start_inspection
-from astria_widgets.client.uploads import folder_files, image_suffix, read_file_object, read_path
-from astria_widgets.imaging import (
-    IMAGE_EXTENSIONS,
-    ImageReport,
-    apply_set_checks,
-    blocked_report,
-    format_size,
-    inspect_image,
-    make_thumbnail,
-    prepare_for_upload,
-    size_problem,
-)
+from astria_widgets.client.image_set import ImageEntry, ImageSet
+from astria_widgets.imaging import IMAGE_EXTENSIONS, ImageReport, make_thumbnail
 from astria_widgets.imaging.checks import MAX_PIXELS
 from astria_widgets.widgets.formatting import ERROR_COLOR, error_html, short_error
 from astria_widgets.widgets.uploader import UploadedFile, make_uploader
 
 if TYPE_CHECKING:
     from astria_widgets.client import AstriaClient
+    from astria_widgets.client.inspect import Inspection
 
 __all__ = ["ImagePicker"]
 
 THUMB_SIZE = 128
 # "" keeps folders selectable; .txt files are Flux captions beside their photos
 _FILTER = [f"*{ext}" for ext in IMAGE_EXTENSIONS] + ["*.txt", ""]
+_WARN = "var(--jp-warn-color1,#ef6c00)"
 
 _executor: ThreadPoolExecutor | None = None
 _executor_lock = threading.Lock()
@@ -88,19 +79,13 @@ def _thumbnail_pool() -> ThreadPoolExecutor:
 
 
 @dataclass(eq=False)
-class _Entry:
-    """One picked file: its bytes stay in Python, never in widget state."""
+class _Card:
+    """The widgets of one entry's card."""
 
-    name: str
-    data: bytes | None = field(repr=False)
-    base: ImageReport  # the per-image verdict; set-level problems are added on top
-    report: ImageReport
-    card: w.VBox | None = None
-    image: w.Image | None = None
-    message: w.HTML | None = None
-    prepared: bytes | None = field(default=None, repr=False)
-    verdict: w.HTML | None = None
-    inspection: Inspection | None = None
+    box: w.VBox
+    image: w.Image
+    message: w.HTML
+    verdict: w.HTML
 
 
 class ImagePicker(w.VBox):
@@ -112,20 +97,22 @@ class ImagePicker(w.VBox):
     characteristics = traitlets.Dict(help="Values Astria's inspector found in most photos.")
 
     def __init__(self, *, path: str | None = None, uploader: bool | None = None,
-                 client: AstriaClient | None = None, **kwargs: Any) -> None:
+                 client: AstriaClient | None = None, images: ImageSet | None = None,
+                 **kwargs: Any) -> None:
         """``path``: where the FileChooser starts (default: the current directory).
 
         ``uploader``: True for the chunked anywidget uploader, False for ``FileUpload``,
         None to choose (chunked when anywidget is installed). ``client``: used by
-        *Check with Astria* (default: ``connect()`` at the first check).
+        *Check with Astria* (default: ``connect()`` at the first check). ``images``: the
+        :class:`~astria_widgets.client.image_set.ImageSet` to show (default: a new one).
         """
         self.client = client
         start = os.getcwd() if path is None else os.fspath(path)
         if not os.path.isdir(start):
             raise ValueError(f"ImagePicker(path={start!r}): not a folder")
-        self._entries: list[_Entry] = []
+        self.images = images if images is not None else ImageSet()
+        self._cards: dict[ImageEntry, _Card] = {}
         self._futures: set[Future[None]] = set()
-        self._check_future: Future[list[Inspection]] | None = None
         self._lock = threading.Lock()
 
         self._chooser = FileChooser(
@@ -163,6 +150,8 @@ class ImagePicker(w.VBox):
             self._status, self._errors, self._grid,
         ], **kwargs)
         self.add_class("astria-image-picker")
+        for entry in self.images.entries:  # a set given with files in it
+            self._build_card(entry)
         self._refresh()
 
     # -- public API ------------------------------------------------------------------------
@@ -173,72 +162,46 @@ class ImagePicker(w.VBox):
         CMYK, 16-bit, transparent and animated images are converted (see the warnings);
         every other file is sent byte for byte.
         """
-        out = []
-        for entry in list(self._entries):
-            if entry.report.ok and entry.data is not None:
-                if entry.prepared is None:
-                    entry.prepared = (prepare_for_upload(entry.data) if entry.base.warnings
-                                      else entry.data)
-                out.append((entry.name, entry.prepared))
-        return out
+        return self.images.accepted
 
     @property
     def reports(self) -> list[ImageReport]:
         """The report of every picked file (rejected ones too), in order."""
-        return [entry.report for entry in self._entries]
+        return self.images.reports
 
     @property
     def errors(self) -> list[str]:
         """Every blocking problem, each naming its file."""
-        return [problem for entry in self._entries for problem in entry.report.problems]
+        return self.images.errors
 
     def add_images(self, items: Any) -> list[ImageReport]:
         """Add files and return their reports (in the order added).
 
         ``items`` is one item or an iterable of them: a path (``str``/``PathLike``) to an
         image or a folder (every image in it, sorted by name), ``bytes``, a
-        ``(name, bytes)`` pair, or an open binary file. Unreadable inputs are listed as
-        rejected, not raised.
+        ``(name, bytes)`` pair, or an open binary file (read by the client's one reader,
+        ``client.uploads.read_inputs``). Unreadable inputs are listed as rejected, not raised.
         """
-        new: list[_Entry] = []
-        folder_notes: list[str] = []
-        for name, data, problem in self._expand(items, folder_notes):
-            unique = self._unique_name(name, new)
-            if problem is not None:
-                base = blocked_report(unique, problem, size=len(data or b""))
-                data = None
-            else:
-                assert data is not None
-                base = inspect_image(data, unique)
-            new.append(_Entry(unique, data, base, base))
-        with self._lock:
-            self._entries.extend(new)
-        self._recheck()
-        for entry in new:
+        added = self.images.add(items)
+        self._show_changed()
+        for entry in added.entries:
             self._build_card(entry)
         self._refresh()
-        added = sum(1 for e in new if e.report.ok)
-        parts = [f"Added {added} of {len(new)} file{'s' if len(new) != 1 else ''}."
-                 if new else "Nothing added."] + folder_notes
-        self._status.value = html.escape(" ".join(parts))
-        return [entry.report for entry in new]
+        self._status.value = html.escape(added.summary)
+        return [entry.report for entry in added.entries]
 
     def remove(self, name: str) -> None:
         """Remove the picked file called ``name`` (raises ``KeyError`` if there is none)."""
-        entry = next((e for e in self._entries if e.name == name), None)
-        if entry is None:
-            known = ", ".join(e.name for e in self._entries) or "nothing"
-            raise KeyError(f"no picked image is called {name!r} (picked: {known})")
-        self._remove_entries([entry])
+        self._remove_entries([self.images.named(name)])
         self._status.value = html.escape(f"Removed {name}.")
 
     def remove_rejected(self) -> None:
         """Remove every file with a blocking problem."""
-        self._remove_entries([e for e in self._entries if not e.report.ok])
+        self._remove_entries([e for e in self.images.entries if not e.report.ok])
 
     def clear(self) -> None:
         """Remove every picked file."""
-        self._remove_entries(list(self._entries))
+        self._remove_entries(self.images.entries)
         self._status.value = ""
 
     @property
@@ -253,19 +216,18 @@ class ImagePicker(w.VBox):
 
     def card_html(self, name: str) -> dict[str, str]:
         """The card of the picked file ``name``: ``{"message", "inspect", "classes"}``."""
-        entry = next((e for e in self._entries if e.name == name), None)
-        if entry is None or entry.card is None:
+        card = self._cards.get(self.images.named(name))
+        if card is None:
             raise KeyError(f"no picked image is called {name!r}")
-        return {"message": entry.message.value if entry.message else "",
-                "inspect": entry.verdict.value if entry.verdict else "",
-                "classes": " ".join(entry.card.get_state("_dom_classes")["_dom_classes"])}
+        return {"message": card.message.value, "inspect": card.verdict.value,
+                "classes": " ".join(card.box.get_state("_dom_classes")["_dom_classes"])}
 
     def check(self, client: AstriaClient | None = None) -> list[Inspection]:
         """Inspect every accepted photo with Astria; show flags and fixes on the thumbnails.
 
-        Runs ``client.inspect.inspect_images`` (parallel, bounded) and waits for it; returns one
-        :class:`~astria_widgets.client.inspect.Inspection` per photo and sets
-        :attr:`characteristics` to the values found in most photos. The button uses
+        Runs the set's check (``client.inspect.inspect_images``: parallel, bounded) and waits
+        for it; returns one :class:`~astria_widgets.client.inspect.Inspection` per photo and
+        sets :attr:`characteristics` to the values found in most photos. The button uses
         :meth:`start_check`, which returns at once.
         """
         future = self.start_check(client)
@@ -275,40 +237,45 @@ class ImagePicker(w.VBox):
         """Start checking the photos in the background; the ``Future`` of :meth:`check`'s list.
 
         ``None`` when there is nothing to check (the reason is shown in the picker). Flags
-        appear on the thumbnails one by one as the answers arrive; the kernel stays free.
+        appear on the thumbnails one by one as the answers arrive; the kernel stays free (a
+        missing client is connected in the background too).
         """
-        name = self.class_name.strip()
-        if not name:
-            self._status.value = error_html("Set the class name (man, woman, dog...) before "
-                                            "checking: the inspector compares photos with it.")
+        problem = self.images.check_problem(self.class_name)
+        if problem is not None:
+            self._status.value = error_html(problem)
             return None
-        entries = [e for e in self._entries
-                   if e.report.ok and e.data is not None and not e.report.is_caption]
-        if not entries:
-            self._status.value = error_html("No photo to check: add some first.")
-            return None
-        if client is None and self.client is None:
-            from astria_widgets.connect import connect
-
-            self.client = connect(quiet=True)
-        client = client or self.client
-        assert client is not None
-        by_name = {e.name: e for e in entries}
-        self._status.value = html.escape(f"Checking {len(entries)} photo"
-                                         f"{'s' if len(entries) != 1 else ''} with Astria...")
+        count = sum(1 for e in self.images.entries if e.photo)
+        self._status.value = html.escape(f"Checking {count} photo{'s' if count != 1 else ''} "
+                                         "with Astria...")
         self.check_button.disabled = True
-        future = start_inspection(
-            client, [(e.name, e.data) for e in entries if e.data is not None], name,
-            on_result=lambda r: self._show_inspection(by_name.get(r.image), r),
+        future = self.images.start_check(
+            client or self.client or self._connect, self.class_name,
+            on_result=lambda entry, result: self._show_inspection(self._cards.get(entry),
+                                                                  result),
             on_done=self._show_check_summary)
         future.add_done_callback(self._on_check_done)
-        self._check_future = future
         return future
 
     @property
     def check_future(self) -> Future[list[Inspection]] | None:
         """The running or last check started by the button or :meth:`start_check`."""
-        return self._check_future
+        return self.images.check_future
+
+    def wait_for_thumbnails(self, timeout: float | None = 30.0) -> bool:
+        """Block until the pending thumbnails are made; True if none is left pending."""
+        with self._lock:
+            pending = set(self._futures)
+        _done, not_done = wait(pending, timeout=timeout)
+        return not not_done
+
+    # -- callbacks -------------------------------------------------------------------------
+    def _connect(self) -> AstriaClient:
+        """The check's thread: connect once (real API with a key, else the sandbox)."""
+        if self.client is None:
+            from astria_widgets.connect import connect
+
+            self.client = connect(quiet=True)
+        return self.client
 
     def _on_check_done(self, future: Future[list[Inspection]]) -> None:
         self.check_button.disabled = False
@@ -321,80 +288,8 @@ class ImagePicker(w.VBox):
         self._status.value = html.escape(
             f"Checked {len(results)} photo{'s' if len(results) != 1 else ''} with Astria: "
             + (f"{flagged} flagged (see the thumbnails)." if flagged else "no problem found."))
-        self._update_characteristics()
+        self.characteristics = self.images.characteristics()
 
-    def wait_for_thumbnails(self, timeout: float | None = 30.0) -> bool:
-        """Block until the pending thumbnails are made; True if none is left pending."""
-        with self._lock:
-            pending = set(self._futures)
-        _done, not_done = wait(pending, timeout=timeout)
-        return not not_done
-
-    # -- inputs ----------------------------------------------------------------------------
-    def _expand(self, items: Any, notes: list[str]) -> Iterable[tuple[str, bytes | None,
-                                                                       str | None]]:
-        """Yield ``(name, data, problem)`` per input file; ``problem`` when unreadable."""
-        if isinstance(items, (str, os.PathLike, bytes, bytearray, memoryview)) or hasattr(
-                items, "read") or _is_pair(items):
-            items = [items]
-        for item in items:
-            if _is_pair(item):
-                yield str(item[0]), bytes(item[1]), None
-            elif isinstance(item, (bytes, bytearray, memoryview)):
-                data = bytes(item)
-                yield f"image{image_suffix(data)}", data, None
-            elif hasattr(item, "read"):
-                name = PurePath(str(getattr(item, "name", "") or "upload")).name
-                try:  # read with the limit of an image (client/uploads.py)
-                    yield name, read_file_object(item, name), None
-                except InputError as exc:  # closed, broken, text mode or endless
-                    yield name, None, exc.problems[0]
-            elif isinstance(item, (str, os.PathLike)):
-                yield from self._expand_path(Path(item), notes)
-            else:
-                yield (repr(item)[:60], None,
-                       f"{type(item).__name__} is not an image input: give a path, bytes, "
-                       "a (name, bytes) pair or an open file")
-
-    @staticmethod
-    def _expand_path(path: Path, notes: list[str]) -> Iterable[tuple[str, bytes | None,
-                                                                      str | None]]:
-        if path.is_dir():
-            files = [p for p in path.iterdir() if p.is_file()]
-            images = folder_files(path, IMAGE_EXTENSIONS)  # each photo, then its caption
-            skipped = len(files) - len(images)
-            count = sum(1 for p in images if p.suffix.lower() != ".txt")
-            note = f"{count} image{'s' if count != 1 else ''} in {path.name}/"
-            if len(images) > count:
-                note += f" with {len(images) - count} caption(s)"
-            if skipped:
-                note += f" ({skipped} other file{'s' if skipped != 1 else ''} ignored)"
-            notes.append(note + ".")
-            for image in images:
-                yield from ImagePicker._read_file(image)
-        else:
-            yield from ImagePicker._read_file(path)
-
-    @staticmethod
-    def _read_file(path: Path) -> Iterable[tuple[str, bytes | None, str | None]]:
-        # the one reader of image paths (client/uploads.py): regular files only, refused
-        # from their size when too large (unread), never a FIFO that blocks or a device
-        try:
-            yield path.name, read_path(path), None
-        except InputError as exc:
-            yield path.name, None, exc.problems[0]
-
-    def _unique_name(self, name: str, pending: list[_Entry]) -> str:
-        taken = {e.name for e in self._entries} | {e.name for e in pending}
-        if name not in taken:
-            return name
-        stem, suffix = os.path.splitext(name)
-        n = 2
-        while f"{stem} ({n}){suffix}" in taken:
-            n += 1
-        return f"{stem} ({n}){suffix}"
-
-    # -- callbacks -------------------------------------------------------------------------
     def _on_chooser_select(self, chooser: FileChooser) -> None:
         selected = chooser.selected
         if not selected:
@@ -417,15 +312,9 @@ class ImagePicker(w.VBox):
 
     def _on_upload_rejected(self, name: str, size: int, reason: str) -> None:
         def add() -> None:
-            problem = (size_problem(name, size) if reason == "too-large" else None) or (
-                f"{name}: the upload from the browser failed ({format_size(size)}); "
-                "try again")
-            entry_name = self._unique_name(name, [])
-            base = blocked_report(entry_name, problem.replace(name, entry_name, 1), size=size)
-            with self._lock:
-                self._entries.append(_Entry(entry_name, None, base, base))
-            self._recheck()
-            self._build_card(self._entries[-1])
+            entry = self.images.add_rejected(name, size, reason)
+            self._show_changed()
+            self._build_card(entry)
             self._refresh()
         self._guard(add)
 
@@ -447,61 +336,53 @@ class ImagePicker(w.VBox):
             self._status.value = error_html(f"Could not add the file: {short_error(exc)}")
 
     # -- state -> view ---------------------------------------------------------------------
-    def _remove_entries(self, gone: list[_Entry]) -> None:
+    def _remove_entries(self, entries: list[ImageEntry]) -> None:
+        gone = self.images.remove(entries)
         if not gone:
             return
-        with self._lock:
-            self._entries = [e for e in self._entries if e not in gone]
         for entry in gone:
-            entry.data = entry.prepared = None
-            if entry.card is not None:
-                for child in (entry.image, entry.message, *entry.card.children, entry.card):
-                    if child is not None:
-                        child.close()
-        self._recheck()
-        self._update_characteristics()
+            card = self._cards.pop(entry, None)
+            if card is not None:
+                for child in (card.image, card.message, *card.box.children, card.box):
+                    child.close()
+        self._show_changed()
+        self.characteristics = self.images.characteristics()
         self._refresh()
 
-    def _update_characteristics(self) -> None:
-        found = [e.inspection for e in self._entries if e.inspection is not None]
-        self.characteristics = majority_characteristics(found) if found else {}
+    def _show_changed(self) -> None:
+        """Re-render the cards whose report the set-level checks changed."""
+        for entry in self.images.entries:
+            card = self._cards.get(entry)
+            if card is not None:
+                self._show_verdict(entry, card)
 
     @staticmethod
-    def _show_inspection(entry: _Entry | None, result: Inspection) -> None:
+    def _show_inspection(card: _Card | None, result: Inspection) -> None:
         """Worker thread: only sets widget values (the verdict line and the card's class)."""
-        if entry is None or entry.card is None or entry.verdict is None:
+        if card is None:
             return
-        entry.inspection = result
         if result.error is not None:
             lines = [(f"Astria could not check it: {result.error}", ERROR_COLOR)]
         elif result.fixes:
-            lines = [(fix, "var(--jp-warn-color1,#ef6c00)") for fix in result.fixes]
+            lines = [(fix, _WARN) for fix in result.fixes]
         else:
             lines = [("Astria: looks good", "var(--jp-success-color1,#2e7d32)")]
-        entry.verdict.value = "<br>".join(
+        card.verdict.value = "<br>".join(
             f'<span style="color:{color};font-size:smaller">&#9873; {html.escape(text)}</span>'
             for text, color in lines)
         flagged = not result.ok
-        entry.card.remove_class("astria-thumb-passed" if flagged else "astria-thumb-flagged")
-        entry.card.add_class("astria-thumb-flagged" if flagged else "astria-thumb-passed")
+        card.box.remove_class("astria-thumb-passed" if flagged else "astria-thumb-flagged")
+        card.box.add_class("astria-thumb-flagged" if flagged else "astria-thumb-passed")
 
-    def _recheck(self) -> None:
-        """Re-apply the set-level checks (duplicates, too many) to the per-image reports."""
-        reports = apply_set_checks([e.base for e in self._entries])
-        for entry, report in zip(self._entries, reports, strict=True):
-            if report != entry.report:
-                entry.report = report
-                entry.prepared = None
-                self._show_verdict(entry)
-
-    def _build_card(self, entry: _Entry) -> None:
+    def _build_card(self, entry: ImageEntry) -> None:
+        width = w.Layout(max_width=f"{THUMB_SIZE + 20}px")
         image = w.Image(format="jpeg", layout=w.Layout(
             width=f"{THUMB_SIZE}px", height=f"{THUMB_SIZE}px", object_fit="contain"))
         image.add_class("astria-thumb-image")
         name = w.HTML(f"<b>{html.escape(entry.name)}</b>",
                       layout=w.Layout(overflow="hidden", max_width=f"{THUMB_SIZE + 20}px"))
         name.add_class("astria-thumb-name")
-        message = w.HTML(layout=w.Layout(max_width=f"{THUMB_SIZE + 20}px"))
+        message = w.HTML(layout=width)
         message.add_class("astria-thumb-message")
         verdict = w.HTML(layout=w.Layout(max_width=f"{THUMB_SIZE + 20}px"))
         verdict.add_class("astria-thumb-inspect")
@@ -509,12 +390,14 @@ class ImagePicker(w.VBox):
                           layout=w.Layout(width="auto"))
         remove.add_class("astria-thumb-remove")
         remove.on_click(lambda _b, entry=entry: self._remove_entries([entry]))
-        card = w.VBox([image, name, message, verdict, remove], layout=w.Layout(
+        box = w.VBox([image, name, message, verdict, remove], layout=w.Layout(
             border="1px solid var(--jp-border-color2, #ddd)", padding="4px",
             align_items="center"))
-        card.add_class("astria-thumb")
-        entry.card, entry.image, entry.message, entry.verdict = card, image, message, verdict
-        self._show_verdict(entry)
+        box.add_class("astria-thumb")
+        card = self._cards[entry] = _Card(box, image, message, verdict)
+        self._show_verdict(entry, card)
+        if entry.inspection is not None:
+            self._show_inspection(card, entry.inspection)
         if entry.data is not None and entry.base.width is not None and (
                 entry.base.width * (entry.base.height or 0) <= MAX_PIXELS):
             future = _thumbnail_pool().submit(self._make_thumbnail, entry.data, image)
@@ -535,54 +418,44 @@ class ImagePicker(w.VBox):
             image.add_class("astria-thumb-failed")  # the report already says what is wrong
 
     @staticmethod
-    def _show_verdict(entry: _Entry) -> None:
-        if entry.card is None or entry.message is None:
-            return
+    def _show_verdict(entry: ImageEntry, card: _Card) -> None:
         report = entry.report
         state = ("astria-thumb-blocked" if not report.ok
                  else "astria-thumb-warning" if report.warnings else "astria-thumb-ok")
         for cls in ("astria-thumb-blocked", "astria-thumb-warning", "astria-thumb-ok"):
             if cls != state:
-                entry.card.remove_class(cls)  # a no-op when the card does not have it
-        entry.card.add_class(state)
+                card.box.remove_class(cls)  # a no-op when the card does not have it
+        card.box.add_class(state)
         prefix = f"{entry.name}: "
         lines = [(p, ERROR_COLOR) for p in report.problems] + [
-            (m, "var(--jp-warn-color1,#ef6c00)") for m in report.warnings]
+            (m, _WARN) for m in report.warnings]
         if report.is_caption and report.ok and entry.data is not None:
             snippet = entry.data.decode("utf-8", "replace").strip()
             lines.append((f"caption: {snippet[:80]}{'...' if len(snippet) > 80 else ''}",
                           "var(--jp-ui-font-color2,#666)"))
-        entry.message.value = "<br>".join(
+        card.message.value = "<br>".join(
             f'<span style="color:{color};font-size:smaller">'
             f"{html.escape(text.removeprefix(prefix))}</span>" for text, color in lines)
-        entry.card.layout.border = (
+        card.box.layout.border = (
             f"2px solid {ERROR_COLOR}" if not report.ok
             else "1px solid var(--jp-border-color2,#ddd)")
 
     def _refresh(self) -> None:
-        """Derive the grid, the count and the errors area from the entries."""
-        self._grid.children = [e.card for e in self._entries if e.card is not None]
-        ok = sum(1 for e in self._entries if e.report.ok and not e.report.is_caption)
-        captions = sum(1 for e in self._entries if e.report.ok and e.report.is_caption)
-        rejected = sum(1 for e in self._entries if not e.report.ok)
+        """Derive the grid, the count and the errors area from the set."""
+        entries = self.images.entries
+        self._grid.children = [self._cards[e].box for e in entries if e in self._cards]
+        ok, captions, rejected = self.images.counts()
         text = f"<b>{ok}</b> image{'s' if ok != 1 else ''} ready"
         if captions:
             text += f" with <b>{captions}</b> caption{'s' if captions != 1 else ''}"
         if rejected:
             text += f", <b>{rejected}</b> rejected"
         self._count_label.value = text
-        self._clear_button.disabled = not self._entries
+        self._clear_button.disabled = not entries
         self.check_button.disabled = not ok
-        problems = self.errors
+        problems = self.images.errors
         self._errors.value = "" if not problems else (
             f'<ul style="color:{ERROR_COLOR};margin:2px 0">'
             + "".join(f"<li>{html.escape(p)}</li>" for p in problems) + "</ul>")
         self.count = ok
         self.version += 1
-
-
-def _is_pair(item: Any) -> bool:
-    return (isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str)
-            and isinstance(item[1], (bytes, bytearray, memoryview)))
-
-

@@ -27,9 +27,9 @@ from astria_widgets.client.costs import (
     pack_order_estimate_mc,
     usd,
 )
+from astria_widgets.client.tune_fields import default_title
 from astria_widgets.widgets.fallback import StaticFallback
 from astria_widgets.widgets.fallback_html import Section, pack_section
-from astria_widgets.widgets.fields import default_title
 from astria_widgets.widgets.formatting import error_html, short_error
 from astria_widgets.widgets.images import ImagePicker
 

@@ -3,65 +3,35 @@
 Each :class:`PromptRow` edits one prompt (text, number of images, negative prompt, seed, aspect
 ratio, super resolution, face correction) and shows its own problems next to it; the
 :class:`PromptsEditor` adds and removes rows and bumps ``version`` on every change so the form can
-re-validate live.
+re-validate live. The rules (what a value reads as, what is a problem, what is sent) are the
+client's (:mod:`astria_widgets.client.tune_prompts`), over the client's prompt catalogue.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import ipywidgets as w
 import traitlets
 
+from astria_widgets.client.tune_prompts import (
+    ASPECT_RATIOS,
+    PROMPT_OPTIONS,
+    prompt_problems,
+    prompt_value,
+    read_prompt,
+)
 from astria_widgets.widgets.formatting import errors_html
 
-ASPECT_RATIOS: tuple[str, ...] = (
-    "1:1",
-    "16:9",
-    "9:16",
-    "21:9",
-    "9:21",
-    "3:2",
-    "2:3",
-    "5:4",
-    "4:5",
-    "4:3",
-    "3:4",
-)
-MAX_NUM_IMAGES = 8
-MAX_SEED = 2**32 - 1
-_OPTION_KEYS = (
-    "text",
-    "num_images",
-    "negative_prompt",
-    "seed",
-    "aspect_ratio",
-    "super_resolution",
-    "face_correct",
-)
 _NARROW = {"description_width": "initial"}
-
-
-def _whole_number(value: Any) -> int | None:
-    """``value`` as an int when it is one (``3``, ``3.0``, ``" 3 "``), else ``None``."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d+\s*", value):
-        return int(value)
-    return None
 
 
 class PromptRow(w.VBox):
     """One prompt: its text, the common options, a remove button and its messages."""
 
     def __init__(self, text: str = "", **options: Any) -> None:
-        unknown = set(options) - set(_OPTION_KEYS)
+        unknown = set(options) - set(PROMPT_OPTIONS)
         if unknown:
             raise TypeError(f"unknown prompt option(s): {', '.join(sorted(unknown))}")
         self.text = w.Textarea(
@@ -147,77 +117,28 @@ class PromptRow(w.VBox):
             self.face_correct,
         )
 
+    @property
+    def raw(self) -> dict[str, Any]:
+        """What the row's inputs show, by option name."""
+        return {key: getattr(self, key).value for key in PROMPT_OPTIONS}
+
     def set_value(self, value: str | Mapping[str, Any]) -> None:
         """Fill the row from a prompt text or a dict of prompt attributes."""
-        data: Mapping[str, Any] = {"text": value} if isinstance(value, str) else value
-        unknown = set(data) - set(_OPTION_KEYS)
-        if unknown:
-            raise TypeError(f"unknown prompt option(s): {', '.join(sorted(unknown))}")
-        self.text.value = str(data.get("text") or "")
-        count = data.get("num_images")
-        number = 1 if count is None or count == "" else _whole_number(count)
-        self.num_images.value = 1 if number is None else number
-        self.negative_prompt.value = str(data.get("negative_prompt") or "")
-        seed = data.get("seed")
-        self.seed.value = "" if seed is None else str(seed)
-        ratio = str(data.get("aspect_ratio") or "")
-        self.aspect_ratio.value = ratio if ratio in ASPECT_RATIOS else ""
-        self.super_resolution.value = bool(data.get("super_resolution"))
-        self.face_correct.value = bool(data.get("face_correct"))
+        raw, rejected = read_prompt(value)
+        for key, shown in raw.items():
+            getattr(self, key).value = shown
         # recorded after the widgets were set (setting them clears earlier refusals)
         self._rejected.clear()
-        if number is None:
-            self._rejected["num_images"] = (
-                f"number of images must be a whole number from 1 to {MAX_NUM_IMAGES}, "
-                f"not {count!r}"
-            )
-        if ratio and ratio not in ASPECT_RATIOS:
-            self._rejected["aspect_ratio"] = (
-                f"aspect ratio {ratio!r} is not one of {', '.join(ASPECT_RATIOS)}"
-            )
+        self._rejected.update(rejected)
 
     def problems(self) -> list[str]:
         """What is wrong with this row (messages without the row label)."""
-        found = []
-        if not self.text.value.strip():
-            found.append("text is required")
-        found.extend(self._rejected.values())
-        count = self.num_images.value
-        if "num_images" not in self._rejected and not 1 <= count <= MAX_NUM_IMAGES:
-            found.append(f"number of images must be between 1 and {MAX_NUM_IMAGES}, not {count}")
-        seed = self.seed.value.strip()
-        if seed:
-            try:
-                number = int(seed)
-            except ValueError:
-                found.append(f"seed must be a whole number, not {seed!r}")
-            else:
-                if not (number == -1 or 0 <= number <= MAX_SEED):
-                    found.append(f"seed must be between 0 and {MAX_SEED} (or -1 for random)")
-        return found
+        return prompt_problems(self.raw, self._rejected)
 
     @property
     def value(self) -> dict[str, Any]:
         """The prompt attributes to send (options left at their defaults are omitted)."""
-        data: dict[str, Any] = {
-            "text": self.text.value.strip(),
-            "num_images": self.num_images.value,
-        }
-        if self.negative_prompt.value.strip():
-            data["negative_prompt"] = self.negative_prompt.value.strip()
-        seed = self.seed.value.strip()
-        if seed:
-            try:
-                data["seed"] = int(seed)
-            except ValueError:
-                pass
-        if self.aspect_ratio.value:
-            data["aspect_ratio"] = self.aspect_ratio.value
-        if self.super_resolution.value:
-            data["super_resolution"] = True
-        if self.face_correct.value:
-            data["face_correct"] = True
-        return data
+        return prompt_value(self.raw)
 
     def show_messages(self, messages: Iterable[str]) -> None:
         """Show ``messages`` under the row (an empty iterable clears them)."""

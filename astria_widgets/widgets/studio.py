@@ -55,17 +55,21 @@ class StudioInvalid(InputError):
 class PromptStudio(StaticFallback, w.VBox):
     """Generate with a trained tune (or a gallery model), sweep parameters, keep the results.
 
-    ``PromptStudio(client=None, tune=None, **initial_values)``: ``client`` defaults to
-    ``connect()``; ``tune`` is an id or record to start on; ``initial_values`` are ``text``
-    and any documented image parameter shown by the studio (``seed=3``, ``cfg_scale=7``...).
+    ``PromptStudio(client=None, tune=None, *, background=False, **initial_values)``:
+    ``client`` defaults to ``connect()``; ``tune`` is an id or record to start on;
+    ``initial_values`` are ``text`` and any documented image parameter shown by the studio
+    (``seed=3``, ``cfg_scale=7``...). The tunes, the chosen tune and the balance are loaded
+    before the constructor returns, or with ``background=True`` in a thread that only sets
+    widget traits (what the buttons that open a studio use; :meth:`wait_loaded` blocks until
+    they are in). The reload button loads in the background too.
     """
 
     valid = traitlets.Bool(False, help="True when Submit is possible")
     reason = traitlets.Unicode("", help="why Submit is disabled ('' when it is not)")
     static_kind = "prompt-studio"  # its output's static copy: widgets/fallback.py
 
-    def __init__(self, client: AstriaClient | None = None, tune: Any = None,
-                 **initial_values: Any) -> None:
+    def __init__(self, client: AstriaClient | None = None, tune: Any = None, *,
+                 background: bool = False, **initial_values: Any) -> None:
         self.params = {p.name: p for _g, _l in STUDIO_GROUPS for p in studio_params(_g)}
         unknown = set(initial_values) - {"text", *self.params}
         if unknown:
@@ -84,6 +88,8 @@ class PromptStudio(StaticFallback, w.VBox):
         self._run: GenerationRun | None = None
         self._refreshing = False
         self._lock = threading.RLock()
+        self._loaded = threading.Event()
+        self._loaded.set()
         self.balance = w.HTML()
         self.balance.add_class("astria-studio-balance")
         self.search = w.Text(placeholder="search your tunes and the gallery",
@@ -94,7 +100,7 @@ class PromptStudio(StaticFallback, w.VBox):
         self.tune_picker.add_class("astria-studio-tune")
         self.reload_button = w.Button(icon="refresh", tooltip="reload your tunes",
                                       layout=w.Layout(width="40px"))
-        self.reload_button.on_click(lambda _b: self._guard(self._reload))
+        self.reload_button.on_click(lambda _b: self.start_reload())
         self.text = w.Textarea(description="Prompt", placeholder="what to generate",
                                layout=w.Layout(width="560px", height="64px"))
         self.text.add_class("astria-studio-text")
@@ -147,9 +153,8 @@ class PromptStudio(StaticFallback, w.VBox):
             self.message, self.results,
         ])
         self.add_class("astria-prompt-studio")
-        self._guard(self._reload)
-        if tune is not None:
-            self._guard(lambda: self.select_tune(tune))
+        if not background:
+            self._load(tune)
         self.set_values(**initial_values)
         for widget in (self.text, self.tune_picker, self.sweep_rows, self.sweep_row_values,
                        self.sweep_cols, self.sweep_col_values, *self.fields.values()):
@@ -157,6 +162,8 @@ class PromptStudio(StaticFallback, w.VBox):
             widget.observe(self._on_change, names=name)
         self.search.observe(self._on_search, names="value")
         self._refresh()
+        if background:
+            self.start_reload(tune)
 
     # -- values ------------------------------------------------------------------------------
     def set_values(self, **values: Any) -> None:
@@ -196,8 +203,37 @@ class PromptStudio(StaticFallback, w.VBox):
         """Start on a tune (id or record), loading it if the picker does not list it."""
         record = self.model.select(tune)
         if record is not None:
-            self._set_options()
-            self.tune_picker.value = int(record["id"])
+            with self._lock:
+                self._set_options()
+                self.tune_picker.value = int(record["id"])
+
+    def start_reload(self, tune: Any = None) -> threading.Thread:
+        """Reload your tunes, the gallery's and the balance in a daemon thread (then select
+        ``tune``, if given); return the thread at once. The thread only sets widget traits."""
+        with self._lock:
+            self._loaded = done = threading.Event()
+
+        def run() -> None:
+            try:
+                self._load(tune)
+                self._refresh()
+            finally:
+                done.set()
+
+        worker = threading.Thread(target=run, name="astria-studio-load", daemon=True)
+        worker.start()
+        return worker
+
+    def wait_loaded(self, timeout: float | None = None) -> bool:
+        """Block until the latest (re)load ended; False if ``timeout`` ran out first."""
+        with self._lock:
+            done = self._loaded
+        return done.wait(timeout)
+
+    def _load(self, tune: Any) -> None:
+        self._guard(self._reload)
+        if tune is not None:
+            self._guard(lambda: self.select_tune(tune))
 
     @property
     def values(self) -> dict[str, Any]:
@@ -280,23 +316,28 @@ class PromptStudio(StaticFallback, w.VBox):
             self.message.value = error_html(short_error(exc))
 
     def _on_change(self, change: dict[str, Any]) -> None:
-        if self._refreshing:
-            return
-        self._refreshing = True
-        try:
-            if change.get("owner") is self.tune_picker:
-                self.model.select(change["new"])
-            self.message.value = ""
-            self._refresh()
-        except Exception as exc:  # noqa: BLE001
-            self.message.value = error_html(short_error(exc))
-        finally:
-            self._refreshing = False
+        with self._lock:  # a load's thread may be setting the options
+            if self._refreshing:
+                return
+            self._refreshing = True
+            try:
+                if change.get("owner") is self.tune_picker:
+                    self.model.select(change["new"])
+                self.message.value = ""
+                self._refresh()
+            except Exception as exc:  # noqa: BLE001
+                self.message.value = error_html(short_error(exc))
+            finally:
+                self._refreshing = False
 
     def _on_search(self, _change: dict[str, Any]) -> None:
         self._guard(self._set_options)
 
     def _set_options(self) -> None:
+        with self._lock:
+            self._set_options_locked()
+
+    def _set_options_locked(self) -> None:
         options = self.model.options(self.search.value)
         chosen = self.model.tune
         if chosen is not None and int(chosen["id"]) not in {v for _l, v in options}:
@@ -309,7 +350,7 @@ class PromptStudio(StaticFallback, w.VBox):
             self._refreshing = False
 
     def _reload(self) -> None:
-        self.model.load_tunes()
+        self.model.load_tunes()  # requests outside the lock: edits go on meanwhile
         self._set_options()
         self._show_balance()
         if self.model.note:

@@ -4,8 +4,9 @@
 row per value of the first swept parameter and one column per value of the second, each cell
 showing its prompt's first image (or its state), with buttons to view it at full size (all its
 images, its seed and parameters), like it, or use it as the next input image. It subscribes to
-the run (updates arrive in the run's thread and only set widget traits) and owns no thread and
-no rule: states come from ``client.status``, costs from the run.
+the run (updates arrive in the run's thread and only set widget traits) and owns no rule:
+states come from ``client.status``, costs from the run. Its only requests (a like, Download
+all) run in a worker thread, never in the kernel's.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import html
 import logging
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
@@ -35,6 +37,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 logger.addHandler(logging.NullHandler())
 THUMB = 192
+_DONE: Future[None] = Future()
+_DONE.set_result(None)
 UseAsInput = Callable[[str, bytes], Any]
 
 
@@ -125,6 +129,7 @@ class StudioResults(StaticFallback, w.VBox):
         self.message.add_class("astria-studio-results-message")
         #: the latest "Download all" (``.wait()`` gives the paths)
         self.download: BackgroundDownload | None = None
+        self._likes: dict[int, Future[None]] = {}  # cell index -> its like request
         super().__init__(children=[
             self.status, self.grid,
             w.HBox([self.folder, self.download_button], layout=w.Layout(align_items="center")),
@@ -142,6 +147,7 @@ class StudioResults(StaticFallback, w.VBox):
         if self._unsubscribe is not None:
             self._unsubscribe()
         self._run = run
+        self._likes = {}
         plan = run.sweep
         self.cells = [
             ResultCell(cell.label or "result", lambda i=i: self._view(i), lambda i=i: self._like(i),
@@ -198,7 +204,8 @@ class StudioResults(StaticFallback, w.VBox):
             return
         images = run.images
         cells = run.cells
-        for widgets, (_cell, prompt) in zip(self.cells, cells, strict=True):
+        for index, (widgets, (_cell, prompt)) in enumerate(zip(self.cells, cells,
+                                                                strict=True)):
             if prompt is None:
                 widgets.state.value = "<small>creating...</small>"
                 continue
@@ -219,7 +226,8 @@ class StudioResults(StaticFallback, w.VBox):
                 widgets.image.value = thumb
                 widgets.shown = (pid, len(got))
             widgets.view.disabled = widgets.use.disabled = not got
-            widgets.like.disabled = state != "done" or widgets.like.description == "Liked"
+            widgets.like.disabled = (state != "done" or widgets.like.description == "Liked"
+                                     or not self._likes.get(index, _DONE).done())
         text = run_status_text(run)
         if run.error is not None:
             self.status.value = html.escape(text) + "<br>" + error_html(short_error(run.error))
@@ -250,17 +258,33 @@ class StudioResults(StaticFallback, w.VBox):
         self.viewer.children = (info, *full)
 
     def _like(self, index: int) -> None:
-        prompt = self._prompt(index)
-        if prompt is None or self._run is None:
-            return
-        try:
-            self._run.like(int(prompt["id"]))
-        except Exception as exc:  # noqa: BLE001 - shown, never a traceback
-            self.message.value = error_html(f"Could not like #{prompt['id']}: "
-                                            f"{short_error(exc)}")
+        """Like a cell's prompt in a worker thread (the button returns at once)."""
+        prompt, run = self._prompt(index), self._run
+        if prompt is None or run is None:
             return
         button = self.cells[index].like
-        button.description, button.disabled = "Liked", True
+        button.disabled = True
+
+        def like() -> None:
+            try:
+                run.like(int(prompt["id"]))
+            except Exception as exc:  # noqa: BLE001 - shown, never a traceback
+                self.message.value = error_html(f"Could not like #{prompt['id']}: "
+                                                f"{short_error(exc)}")
+                button.disabled = False
+                return
+            button.description, button.disabled = "Liked", True
+
+        runner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="astria-like")
+        try:
+            self._likes[index] = runner.submit(like)
+        finally:
+            runner.shutdown(wait=False)
+
+    def wait_likes(self, timeout: float | None = None) -> bool:
+        """Block until every like sent has its answer; False if ``timeout`` ran out first."""
+        _done, pending = wait(list(self._likes.values()), timeout=timeout)
+        return not pending
 
     def _use(self, index: int) -> None:
         prompt = self._prompt(index)

@@ -135,7 +135,7 @@ URL_CASES = [
 @pytest.mark.parametrize(("value", "ok"), URL_CASES)
 def test_client_and_form_share_one_url_rule_and_message(offline, value, ok):
     from astria_widgets.client.api import HTTP_URL_RULE, is_http_url
-    from astria_widgets.widgets.fields import field_problems
+    from astria_widgets.client.tune_fields import field_problems
 
     assert is_http_url(value) is ok
     form = field_problems({"title": "t", "name": "dog", "branch": "fast", "callback": value})

@@ -33,8 +33,8 @@ from corpus import CorpusCase, build_image_corpus
 from PIL import Image
 
 from astria_widgets.client import InputError, ValidationError, tune_status
+from astria_widgets.client.tune_fields import FIELD_NAMES
 from astria_widgets.widgets import FormInvalid, TuneForm
-from astria_widgets.widgets.fields import FIELD_NAMES
 
 WAIT = 60  # seconds; a guard against hangs, not a timing assertion
 TRIED: Counter[str] = Counter()  # inputs that went through a channel and passed its checks

@@ -48,7 +48,8 @@ def test_tabs_reload_after_the_form_made_a_tune_and_only_then(client, photos):
 
     reloads: list[str] = []
     app.studio.reload_button.on_click(lambda _button: reloads.append("studio"))
-    app.tabs.selected_index = 1  # Generate: the new tune can be picked
+    app.tabs.selected_index = 1  # Generate: the new tune can be picked (loaded in the background)
+    assert app.studio.wait_loaded(WAIT)
     assert tune["id"] in [value for _label, value in app.studio.tune_picker.options]
     app.tabs.selected_index = 2  # History: reloaded in the background
     assert app.browser.wait_loaded(timeout=WAIT)

@@ -260,6 +260,6 @@ def test_a_refused_prompt_is_marked_on_its_own_row(client, ready_form):
     ],
 )
 def test_server_error_keys_map_to_fields(key, target):
-    from astria_widgets.widgets.fields import map_server_error_key
+    from astria_widgets.client.tune_fields import map_server_error_key
 
     assert map_server_error_key(key) == target

@@ -72,8 +72,10 @@ def test_adds_paths_folders_bytes_pairs_and_files(picker: ImagePicker, tmp_path:
         reports += picker.add_images(handle)
 
     names = [r.name for r in reports]
-    assert names == ["single.jpg", "A été.png", "b beach.jpg", "image.jpg", "pair.jpg",
-                     "upload", "single (2).jpg"]
+    # bytes and a nameless file are named by their position, as create_tune names them
+    # (client.uploads.read_inputs, the one reader of image inputs)
+    assert names == ["single.jpg", "A été.png", "b beach.jpg", "image-3.jpg", "pair.jpg",
+                     "image-5.jpg", "single (2).jpg"]
     assert [r.ok for r in reports] == [True] * 6 + [False]  # the last is a duplicate
     assert "single (2).jpg: the same picture as single.jpg" in picker.errors[0]
     assert picker.count == 6 and len(picker.accepted) == 6

@@ -123,7 +123,8 @@ def test_a_2x2_sweep_makes_four_prompts_in_a_labelled_grid(client, tmp_path):
     viewer = studio.results.viewer.children
     assert "seed" in viewer[0].value and "cfg_scale" in viewer[0].value
     assert Image.open(io.BytesIO(viewer[1].value)).size[0] >= 256
-    cell.like.click()
+    cell.like.click()  # in the background: the kernel stays free
+    assert studio.results.wait_likes(timeout=WAIT)
     assert client.list_prompts(FLUX_DEV, liked=True)[0]["id"] == prompts[3]["id"]
     assert cell.like.description == "Liked" and cell.like.disabled
     cell.use.click()

@@ -1,11 +1,16 @@
-"""The tune form's field catalogue: choices, defaults and per-field checks (no widgets).
+"""The tune form's field catalogue: choices, defaults, per-field checks, values in and out.
 
-Everything the form knows about a field that is not layout lives here, so it can be read and
-tested without a front end: the documented class names, branches and model types, the trigger
-token default of each branch, a unique default title, the parsing of the optional numeric and URL
-fields, the characteristics rows (``key: value``, usable as ``{{key}}`` in prompts) and image-URL
-lines, and the mapping of the API's 422 error keys onto the form's fields. What the docs
-recommend per branch and model type lives in :mod:`astria_widgets.client.recommend`.
+Everything the form knows about a field that is not layout lives here (no widgets), so the
+form's model (:mod:`astria_widgets.client.form_model`) and its view share it: the documented
+class names, branches and model types, the raw value each field shows by default, the trigger
+token default of each branch, a unique default title, the parsing of the optional numeric and
+URL fields, the characteristics rows (``key: value``, usable as ``{{key}}`` in prompts) and
+image-URL lines, the conversions between a field's raw value (what its widget shows) and the
+typed parameter ``create_tune`` takes, and the mapping of the API's 422 error keys onto the
+form's fields. The rules themselves are the client's: ids (``record_id``), the token
+(``token_problem``), URLs and characteristics (:mod:`astria_widgets.client.api`), numbers typed
+as text (:mod:`astria_widgets.client.prompt_params`). What the docs recommend per branch and
+model type lives in :mod:`astria_widgets.client.recommend`.
 """
 
 from __future__ import annotations
@@ -14,13 +19,18 @@ import re
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from astria_widgets.client.api import (
     HTTP_URL_RULE,
     characteristic_problem,
     check_characteristics,
     is_http_url,
+    record_id,
+    token_problem,
 )
+from astria_widgets.client.errors import InputError
+from astria_widgets.client.prompt_params import Param, parse_text, read_bool, value_problem
 
 #: Class names from the API documentation; the name field also accepts free text.
 CLASS_NAMES: tuple[str, ...] = (
@@ -97,7 +107,23 @@ FIELD_NAMES: tuple[str, ...] = (
 
 DEFAULT_BRANCH = "flux1"
 DEFAULT_MODEL_TYPE = "lora"
-_TOKEN_RE = re.compile(r"^[A-Za-z0-9_]+$")
+#: The fields whose raw value is one of a list of (label, value) choices.
+FIELD_CHOICES: dict[str, tuple[tuple[str, str], ...]] = {
+    "branch": BRANCHES,
+    "model_type": MODEL_TYPES,
+    "preset": PRESET_CHOICES,
+    "face_crop": FACE_CROP_CHOICES,
+    "training_face_correct": TRAINING_FACE_CORRECT_CHOICES,
+}
+#: What each field shows before anything is set (``title`` gets :func:`default_title`).
+DEFAULT_RAW: dict[str, Any] = {
+    "title": "", "name": "", "token": "", "branch": DEFAULT_BRANCH,
+    "model_type": DEFAULT_MODEL_TYPE, "preset": "none", "base_tune_id": "", "steps": "",
+    "face_crop": "default", "training_face_correct": "default", "auto_extend": False,
+    "characteristics": "", "callback": "", "image_urls": "",
+}
+#: The tune's ``steps``: a whole number of at least 1 (read by prompt_params' number rules).
+STEPS = Param("steps", "int", "tune", "Steps", "training steps", low=1)
 _ROWS = re.compile(r"\r\n|\r|\n")  # what ends a characteristics row (not U+2028)
 MAX_TITLE_LENGTH = 255
 
@@ -107,24 +133,37 @@ def default_token(branch: str | None) -> str:
     return "sks" if branch == "sd15" else "ohwx"
 
 
+def default_raw() -> dict[str, Any]:
+    """The raw value of every field of a new form (a fresh :func:`default_title`)."""
+    return {**DEFAULT_RAW, "title": default_title()}
+
+
 def default_title(now: datetime | None = None) -> str:
     """A fresh, unique tune title (the API uses the title as the idempotency key)."""
     stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
     return f"tune-{stamp}-{uuid.uuid4().hex[:8]}"
 
 
-def parse_optional_int(text: str, *, minimum: int = 1) -> int | None:
-    """``""`` -> ``None``; digits -> int; raise ``ValueError`` with a readable reason otherwise."""
-    text = text.strip()
+def parse_optional_int(text: str, name: str = "steps") -> int | None:
+    """The number typed into field ``name``: ``""`` -> ``None``, else by the package's rules.
+
+    ``base_tune_id`` is an id (the client's one id rule, ``record_id``); ``steps`` is a whole
+    number of at least 1 (``prompt_params.parse_text`` and ``value_problem``, the rules of a
+    number typed as text). Raises ``ValueError`` with the reason (without the field's name).
+    """
+    text = str(text).strip()
     if not text:
         return None
-    try:
-        value = int(text)
-    except ValueError:
-        raise ValueError(f"must be a whole number, not {text!r}") from None
-    if value < minimum:
-        raise ValueError(f"must be at least {minimum}")
-    return value
+    if name == "base_tune_id":
+        try:
+            return record_id(text, name)
+        except InputError as exc:
+            raise ValueError(exc.problems[0].removeprefix(f"{name}: ")) from None
+    value = parse_text(STEPS, text)
+    problem = value_problem(STEPS, value)
+    if problem is not None:
+        raise ValueError(problem)
+    return int(value)
 
 
 def parse_characteristics(text: str) -> tuple[dict[str, str], list[str]]:
@@ -205,17 +244,15 @@ def field_problems(values: Mapping[str, str]) -> dict[str, list[str]]:
     if not values.get("name", "").strip():
         add("name", "is required (a class such as man, woman, dog, or your own word)")
     token = values.get("token", "").strip()
-    if token and not _TOKEN_RE.match(token):
-        add("token", "must be one word of letters, digits or _")
-    for field, choices in (("branch", BRANCHES), ("model_type", MODEL_TYPES),
-                           ("face_crop", FACE_CROP_CHOICES), ("preset", PRESET_CHOICES),
-                           ("training_face_correct", TRAINING_FACE_CORRECT_CHOICES)):
+    if token and (problem := token_problem(token)) is not None:
+        add("token", problem)
+    for field, choices in FIELD_CHOICES.items():
         known = {value for _, value in choices}
         if (field == "branch" or field in values) and values.get(field) not in known:
             add(field, choice_problem(values.get(field), choices))
     for field in ("base_tune_id", "steps"):
         try:
-            parse_optional_int(values.get(field, ""))
+            parse_optional_int(values.get(field, ""), field)
         except ValueError as exc:
             add(field, str(exc))
     callback = values.get("callback", "").strip()
@@ -256,3 +293,65 @@ def map_server_error_key(key: str) -> tuple[str, int | None]:
     if base in FIELD_NAMES:
         return base, None
     return "general", None
+
+
+_TRISTATE = {None: "default", True: "yes", False: "no"}
+
+
+def raw_value(name: str, value: Any) -> Any:
+    """What field ``name`` shows for a typed ``value`` given to the form (``None`` = default).
+
+    Raises ``ValueError`` (naming the value) when a yes/no field cannot show it (read by the
+    one rule, :func:`~astria_widgets.client.prompt_params.read_bool`) or a characteristics
+    dict breaks the characteristics rule.
+    """
+    if name == "model_type":
+        return "checkpoint" if value is None else str(value)
+    if name == "preset":
+        return "none" if value is None else str(value)
+    if name in ("face_crop", "training_face_correct"):
+        if value is None:
+            return _TRISTATE[None]
+        try:  # the one yes/no rule, e.g. %astria form face_crop=true
+            return _TRISTATE[read_bool(value)]
+        except ValueError:
+            return str(value)  # shown as a refused choice next to the field
+    if name == "auto_extend":
+        return False if value is None else read_bool(value)
+    if name == "characteristics":
+        return characteristics_text(value) if isinstance(value, Mapping) else str(value or "")
+    if name == "image_urls":
+        if isinstance(value, (list, tuple)):
+            return "\n".join(str(u) for u in value)
+        return "" if value is None else str(value)
+    return "" if value is None else str(value)
+
+
+def typed_values(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields' raw values -> the typed tune parameters (invalid text -> ``None``)."""
+
+    def maybe_int(name: str) -> int | None:
+        try:
+            return parse_optional_int(raw[name], name)
+        except ValueError:
+            return None
+
+    tristate = {"default": None, "yes": True, "no": False}
+    characteristics = parse_characteristics(raw["characteristics"])[0]
+    urls = parse_image_urls(raw["image_urls"])[0]
+    return {
+        "title": raw["title"].strip(),
+        "name": (raw["name"] or "").strip(),
+        "token": raw["token"].strip() or None,
+        "branch": raw["branch"],
+        "model_type": None if raw["model_type"] == "checkpoint" else raw["model_type"],
+        "preset": None if raw["preset"] in ("none", None) else raw["preset"],
+        "base_tune_id": maybe_int("base_tune_id"),
+        "steps": maybe_int("steps"),
+        "face_crop": tristate.get(raw["face_crop"]),
+        "training_face_correct": tristate.get(raw["training_face_correct"]),
+        "auto_extend": True if raw["auto_extend"] else None,
+        "characteristics": characteristics or None,
+        "callback": raw["callback"].strip() or None,
+        "image_urls": urls or None,
+    }
