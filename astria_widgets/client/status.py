@@ -126,6 +126,27 @@ def prompt_status(record: Mapping[str, Any]) -> PromptStatus:
     return first_matching(PROMPT_STATUS_RULES, facts)
 
 
+def prompt_progress(record: Mapping[str, Any],
+                    tune_state: str | None) -> tuple[PromptStatus, str]:
+    """``(state, detail)`` of a tune's prompt as a progress view shows it, e.g.
+    ``("pending", "waiting for training")``: the prompt's own state first (``done`` with its
+    image count, ``failed`` with its error), else what it waits for, from the state of its
+    tune (``tune_state``, ``None`` while the tune is not known yet)."""
+    state = prompt_status(record)
+    if state == "done":
+        count = len(record.get("images") or [])
+        return state, f"{count} image{'s' if count != 1 else ''}"
+    if state == "failed":
+        return state, str(record.get("user_error") or "generation failed")
+    if tune_state in ("failed", "expired"):
+        return state, "not run: the tune did not train"
+    if record.get("started_training_at"):
+        return state, "generating"
+    if tune_state == "trained":
+        return state, "queued"
+    return state, "waiting for training"
+
+
 def tune_is_terminal(record: Mapping[str, Any]) -> bool:
     """True once a tune will not change state any more (trained, failed or expired)."""
     return tune_status(record) in TUNE_TERMINAL

@@ -16,10 +16,8 @@ import numpy as np
 import pandas as pd
 
 from astria_widgets.client.prompt_params import read_bool
+from astria_widgets.client.status import TUNE_STATUSES  # every value of the status column
 from astria_widgets.frames.coerce import as_int
-
-TUNE_STATUSES: tuple[str, ...] = ("queued", "training", "trained", "failed", "expired")
-"""Every value of the ``status`` column, in lifecycle order (the client's ``tune_status``)."""
 
 FILTER_COLUMNS: tuple[str, ...] = ("status", "branch", "name", "created_at", "title")
 """Columns the filters read; a frame lacking one gets it as an all-missing column."""

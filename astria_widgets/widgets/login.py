@@ -2,8 +2,9 @@
 
 Only for the real API when ``ASTRIA_API_KEY`` is not set. On click the handler reads the
 password field, **immediately** sets it back to ``""`` and replaces the form with a status line
-(so neither the live widget state nor a saved notebook holds the key), builds an
-``AstriaClient`` with the key and checks it with ``client.account()``. The key then lives only
+(so neither the live widget state nor a saved notebook holds the key), then returns: a worker
+thread builds an ``AstriaClient`` with the key and checks it with ``client.account()``, setting
+only the widget's traits (``wait()`` blocks until the check ended). The key then lives only
 inside that client: never in a trait, a repr, a message or a log. A refused key shows a clear
 message and the (empty) form again, so the user can retry.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 import html
 import logging
 import os
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -62,6 +64,8 @@ class LoginWidget(w.VBox):
         self._on_login = on_login
         self._client_options = client_options
         self._client: AstriaClient | None = None
+        self._checked = threading.Event()
+        self._checked.set()
         self.key_field = w.Password(
             description="API key",
             placeholder="paste your Astria API key",
@@ -108,11 +112,30 @@ class LoginWidget(w.VBox):
         self.status = "ok"
         self._show(f"ASTRIA_API_KEY is set: using it for {self._client.base_url}; no login needed.")
 
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the key being checked was accepted or refused; False if ``timeout``
+        ran out first (True at once when nothing is being checked)."""
+        return self._checked.wait(timeout)
+
     def _on_login_button_click(self, _button: w.Button) -> None:
         # Read and erase at once: from here on the key is only a local variable.
         key = self.key_field.value
         self.key_field.value = ""
         self.children = [self.status_line]
+        try:
+            if not key.strip():
+                self._fail("Paste a key first.")
+                return
+            self.status = "checking"
+            self._show("Checking the key...")
+            self._checked = done = threading.Event()
+            threading.Thread(target=self._check_in_thread, args=(key, done),
+                             name="astria-login-check", daemon=True).start()
+        finally:
+            del key
+
+    def _check_in_thread(self, key: str, done: threading.Event) -> None:
+        """The worker: check the key (one ``GET /users``); only sets the widget's traits."""
         try:
             self._check(key)
         except Exception as exc:  # noqa: BLE001 - a click never dumps a traceback
@@ -120,15 +143,11 @@ class LoginWidget(w.VBox):
             self._fail(f"Login failed: {type(exc).__name__}. Try again.")
         finally:
             del key
+            done.set()
 
     def _check(self, key: str) -> None:
         from astria_widgets.client import AstriaClient
 
-        if not key.strip():
-            self._fail("Paste a key first.")
-            return
-        self.status = "checking"
-        self._show("Checking the key...")
         client = AstriaClient(api_key=key.strip(), base_url=self._base_url, **self._client_options)
         try:
             account = client.account()

@@ -1,11 +1,16 @@
 """``PackPicker``: choose a pack (yours or the gallery's), see its price and prompts, order it.
 
 A pack is a set of prompts per class plus a tune recipe (§2.9 of the API notes). The picker
-lists your packs and the gallery's; for the chosen one it shows the price of each class
+is a view of a :class:`~astria_widgets.client.pack_order.PackOrder` (``.model``): it lists
+your packs and the gallery's; for the chosen one it shows the price of each class
 (``client.costs``), the prompts of each class and a preview image. Ordering trains a new tune
 from photos (an ``ImagePicker``) or runs the pack on existing tunes; the price is shown before
 the order and the order's total after it (the charged ``order.total_cost_mc`` when the service
 states it, else the sum of the order's prompts' ``cost_mc``, marked as such).
+
+Choosing a pack in the list and clicking *Order* return at once: the pack's detail and the
+order (its upload included) are fetched in a background thread that only sets widget traits
+(``order_future``; :meth:`PackPicker.order` is the blocking call for scripts).
 
 DOM classes for browser tests: ``astria-pack-picker``, ``astria-pack-select``,
 ``astria-pack-detail``, ``astria-pack-class``, ``astria-pack-mode``, ``astria-pack-tune-ids``,
@@ -16,17 +21,15 @@ from __future__ import annotations
 
 import html
 import logging
+import threading
+from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 import traitlets
 
-from astria_widgets.client.costs import (
-    order_id,
-    order_total_mc,
-    pack_order_estimate_mc,
-    usd,
-)
+from astria_widgets.client.costs import usd
+from astria_widgets.client.pack_order import OrderResult, PackOrder, pack_classes
 from astria_widgets.client.tune_fields import default_title
 from astria_widgets.widgets.fallback import StaticFallback
 from astria_widgets.widgets.fallback_html import Section, pack_section
@@ -47,9 +50,9 @@ class PackPicker(StaticFallback, w.VBox):
     ``PackPicker(client=None)``: ``client`` defaults to ``connect()``; the packs are listed at
     once. ``pack`` is the chosen pack's detail record; ``estimate_mc`` the price shown before
     ordering; ``order()`` places the order and returns its answer (``last_total_mc`` then
-    holds its total, ``last_order_summary`` its one-line summary). The output also carries a
-    static copy (pack, prices, estimate, last order) for saved notebooks
-    (:mod:`astria_widgets.widgets.fallback`).
+    holds its total, ``last_order_summary`` its one-line summary); the *Order* button does the
+    same in the background (``order_future``). The output also carries a static copy (pack,
+    prices, estimate, last order) for saved notebooks (:mod:`astria_widgets.widgets.fallback`).
     """
 
     pack = traitlets.Dict(help="The chosen pack (GET /p/:id record).")
@@ -63,10 +66,13 @@ class PackPicker(StaticFallback, w.VBox):
 
             client = connect(quiet=True)
         self.client = client
-        self._packs: dict[str, dict[str, Any]] = {}
+        #: the packs, their details, estimates and orders (every request is the model's)
+        self.model = PackOrder(client)
         #: the last order in one line ("" before the first)
         self.last_order_summary = ""
-        self._covers: dict[str, bytes | None] = {}  # cover URL -> its bytes, for the static copy
+        self._lock = threading.RLock()  # the kernel's edits and the loading threads
+        self._loading: Future[dict[str, Any]] | None = None
+        self._order_future: Future[OrderResult] | None = None
         self.select = w.Dropdown(description="Pack", options=[],
                                  style={"description_width": "80px"},
                                  layout=w.Layout(width="460px"))
@@ -113,136 +119,134 @@ class PackPicker(StaticFallback, w.VBox):
     def refresh(self) -> None:
         """List your packs and the gallery's again."""
         try:
-            own = self.client.list_packs()
-            gallery = self.client.list_packs(gallery=True)
+            options = self.model.list_packs()
         except Exception as exc:  # noqa: BLE001 - shown, never a traceback
             self.message.value = error_html(f"Could not list the packs: {short_error(exc)}")
             return
-        options = [(f"{p.get('title')} (yours)", str(p["id"])) for p in own] + [
-            (f"{p.get('title')} (gallery)", str(p["id"])) for p in gallery]
         self.select.options = options
         if options and self.select.value is None:
             self.select.value = options[0][1]
 
     def choose(self, pack_id_or_slug: int | str) -> None:
-        """Choose a pack by id or slug (one of the listed ones)."""
-        key = str(pack_id_or_slug)
-        match = next((value for _, value in self.select.options if value == key), None)
-        if match is None:
-            detail = self.client.get_pack(key)
-            match = str(detail["id"])
-        self.select.value = match
+        """Choose a pack by id or slug (one of the listed ones); return once it is shown."""
+        self.select.value = self.model.key_of(pack_id_or_slug, list(self.select.options))
+        self.wait_pack()
+
+    def wait_pack(self, timeout: float | None = None) -> bool:
+        """Block until the chosen pack's detail is in (or failed); False if ``timeout`` ran
+        out first."""
+        loading = self._loading
+        if loading is None:
+            return True
+        try:
+            loading.exception(timeout)
+        except TimeoutError:
+            return False
+        return True
 
     def order(self) -> dict[str, Any]:
         """Place the order as the picker shows it; return the answer (raises on a refusal)."""
-        pack, cls = self.pack, self.class_name.value
-        if not pack or not cls:
-            raise ValueError("choose a pack and a class first")
-        tune_ids = self._tune_ids()
-        if self.mode.value == "tunes":
-            result = self.client.create_tune_from_pack(pack["id"], tune_ids=tune_ids)
-            prompts = self.client.list_prompts(order_id=order_id(result)) \
-                if order_id(result) is not None else []
-        else:
-            result = self.client.create_tune_from_pack(
-                pack["id"], name=cls, title=self.title.value.strip() or None,
-                images=self.picker.accepted)
-            prompts = [p for p in self.client.list_prompts(result["id"], limit=120)
-                       if p.get("base_pack_id") == pack["id"]]
-        total, charged = order_total_mc(result, prompts)
-        self.last_total_mc = total
-        how = "charged" if charged else "sum of the order's prompts' cost_mc"
-        what = (f"tune #{result.get('id')}" if self.mode.value == "new"
-                else f"{len(prompts)} prompts on {len(tune_ids)} tune(s)")
-        self.last_order_summary = (
-            f"Ordered {pack.get('title')} for {cls}: {what}. Order total: {usd(total)} ({how}).")
-        self.result.value = html.escape(self.last_order_summary)
-        self.refresh_static(now=True)
-        return result
+        result = self.model.order(self.pack, self.class_name.value, self.mode.value,
+                                  title=self.title.value, tune_ids=self.tune_ids.value,
+                                  images=self.picker.accepted)
+        self._show_order(result)
+        return result.answer
+
+    def start_order(self) -> Future[OrderResult]:
+        """Place the order in the background (what *Order* does); its ``Future`` at once.
+
+        The answer, the total and any refusal are shown when it ends; the inputs are kept.
+        """
+        self.order_button.disabled = True
+        self.message.value = "Ordering..."
+        future = self.model.start_order(
+            self.pack, self.class_name.value, self.mode.value, title=self.title.value,
+            tune_ids=self.tune_ids.value, images=lambda: self.picker.accepted,
+            on_done=self._on_order_done)
+        self._order_future = future
+        return future
+
+    @property
+    def order_future(self) -> Future[OrderResult] | None:
+        """The running or last order started by *Order* (or :meth:`start_order`)."""
+        return self._order_future
 
     def static_sections(self) -> list[Section]:
         """The chosen pack, its prices, the estimate and the last order, for the static copy."""
         return [pack_section(self.pack, self.class_name.value, self.estimate_mc,
-                             self.last_order_summary, cover=self._cover_bytes())]
-
-    def _cover_bytes(self) -> bytes | None:
-        """The chosen pack's preview image, fetched once through the client (the page never
-        gets its URL); None when there is none or it cannot be fetched."""
-        url = (self.pack or {}).get("cover_url")
-        if not isinstance(url, str) or not url:
-            return None
-        if url not in self._covers:
-            try:
-                self._covers[url] = self.client.fetch_bytes(url)
-            except Exception as exc:  # noqa: BLE001 - the copy goes without a preview
-                logger.info("pack preview not fetched: %s", short_error(exc))
-                self._covers[url] = None
-        return self._covers[url]
+                             self.last_order_summary, cover=self.model.cover_bytes(self.pack))]
 
     # -- callbacks ---------------------------------------------------------------------------
     def _on_select_change(self, change: dict[str, Any]) -> None:
         key = change["new"]
         if key is None:
             return
-        try:
-            if key not in self._packs:
-                self._packs[key] = self.client.get_pack(key)
-            self.pack = self._packs[key]
-        except Exception as exc:  # noqa: BLE001
-            self.message.value = error_html(f"Could not load the pack: {short_error(exc)}")
+        cached = self.model.cached(key)
+        if cached is not None:
+            self._show_pack(key, cached, None)
             return
-        classes = list((self.pack.get("costs") or self.pack.get("cost_mc_hash") or {}).keys())
-        self.class_name.options = classes
-        self.class_name.value = classes[0] if classes else None
-        self.detail.value = self._detail_html(self.pack)
-        self._on_order_inputs_change({})
+        self.message.value = "Loading the pack..."
+        self._loading = self.model.start_load(
+            key, lambda pack, exc: self._show_pack(key, pack, exc))
+
+    def _show_pack(self, key: str, pack: dict[str, Any] | None,
+                   exc: BaseException | None) -> None:
+        """Show the pack ``key`` (a loading thread, or the kernel when it was cached)."""
+        with self._lock:
+            if key != self.select.value:
+                return  # a newer choice was made meanwhile
+            if exc is not None or pack is None:
+                self.message.value = error_html(f"Could not load the pack: {short_error(exc)}")
+                return
+            self.message.value = ""
+            self.pack = pack
+            classes = pack_classes(pack)
+            self.class_name.options = classes
+            self.class_name.value = classes[0] if classes else None
+            self.detail.value = self._detail_html(pack)
+            self._on_order_inputs_change({})
 
     def _on_order_inputs_change(self, _change: dict[str, Any]) -> None:
-        self.tune_ids.layout.display = None if self.mode.value == "tunes" else "none"
-        self.picker.layout.display = "none" if self.mode.value == "tunes" else None
-        self.title.layout.display = self.picker.layout.display
-        self.picker.class_name = self.class_name.value or ""
-        cls = self.class_name.value
-        problem = None
-        count = 0
-        if self.mode.value == "tunes":
-            try:
-                count = len(self._tune_ids())
-            except ValueError as exc:
-                problem = str(exc)
-        estimate = pack_order_estimate_mc(self.pack, cls, count) if cls and not problem else None
-        self.estimate_mc = estimate
-        if problem:
-            self.cost.value = error_html(problem)
-        elif self.mode.value == "tunes" and not count:
-            self.cost.value = html.escape("Give the ids of the tunes to run the pack on.")
-        else:
-            basis = (f"{count} tune(s) x the {cls} prompts" if count
-                     else f"a new {cls} tune with its prompts")
-            self.cost.value = f"<b>Cost before ordering: {usd(estimate)}</b> ({html.escape(basis)})"
+        with self._lock:
+            tunes = self.mode.value == "tunes"
+            self.tune_ids.layout.display = None if tunes else "none"
+            self.picker.layout.display = "none" if tunes else None
+            self.title.layout.display = self.picker.layout.display
+            self.picker.class_name = self.class_name.value or ""
+            cls = self.class_name.value
+            estimate = self.model.estimate(self.pack, cls, self.mode.value, self.tune_ids.value)
+            self.estimate_mc = estimate.mc
+            if estimate.problem:
+                self.cost.value = error_html(estimate.problem)
+            elif tunes and not estimate.tune_count:
+                self.cost.value = html.escape("Give the ids of the tunes to run the pack on.")
+            else:
+                basis = (f"{estimate.tune_count} tune(s) x the {cls} prompts"
+                         if estimate.tune_count else f"a new {cls} tune with its prompts")
+                self.cost.value = (f"<b>Cost before ordering: {usd(estimate.mc)}</b> "
+                                   f"({html.escape(basis)})")
 
     def _on_order_click(self, _button: w.Button) -> None:
-        self.order_button.disabled = True
-        self.message.value = "Ordering..."
         try:
-            self.order()
-            self.message.value = ""
+            self.start_order()
         except Exception as exc:  # noqa: BLE001 - shown next to the button, inputs kept
-            logger.warning("pack order failed: %s", short_error(exc))
-            self.message.value = error_html(f"Not ordered: {short_error(exc)}")
-        finally:
-            self.order_button.disabled = False
+            self._on_order_done(None, exc)
 
-    # -- helpers -----------------------------------------------------------------------------
-    def _tune_ids(self) -> list[int]:
-        text = self.tune_ids.value.replace(",", " ").split()
-        try:
-            ids = [int(t) for t in text]
-        except ValueError:
-            raise ValueError("Tune ids: give whole numbers separated by commas") from None
-        if self.mode.value == "tunes" and any(i < 1 for i in ids):
-            raise ValueError("Tune ids: ids are positive numbers")
-        return ids
+    def _on_order_done(self, result: OrderResult | None, exc: BaseException | None) -> None:
+        """The order's thread: show its total, or why it was not placed."""
+        if result is not None:
+            self._show_order(result)
+            self.message.value = ""
+        else:
+            logger.warning("pack order failed: %s", short_error(exc) if exc else "?")
+            self.message.value = error_html(PackOrder.refusal(exc) if exc else "Not ordered")
+        self.order_button.disabled = False
+
+    def _show_order(self, result: OrderResult) -> None:
+        self.last_total_mc = result.total_mc
+        self.last_order_summary = result.summary
+        self.result.value = html.escape(result.summary)
+        self.refresh_static(now=True)
 
     @staticmethod
     def _detail_html(pack: dict[str, Any]) -> str:

@@ -29,7 +29,7 @@ import traitlets
 from astria_widgets.client.status import (
     STALL_FACTOR,
     parse_time,
-    prompt_status,
+    prompt_progress,
     training_fraction,
     tune_is_stalled,
     tune_status,
@@ -323,20 +323,7 @@ class TuneProgress(StaticFallback, w.VBox):
             row = self._prompt_rows.get(prompt_id)
             if row is None:
                 row = self._prompt_rows[prompt_id] = _PromptProgress(record)
-            state = prompt_status(record)
-            if state == "done":
-                count = len(record.get("images") or [])
-                row.show("done", f"{count} image{'s' if count != 1 else ''}")
-            elif state == "failed":
-                row.show("failed", str(record.get("user_error") or "generation failed"))
-            elif status in ("failed", "expired"):
-                row.show("pending", "not run: the tune did not train")
-            elif record.get("started_training_at"):
-                row.show("pending", "generating")
-            elif status == "trained":
-                row.show("pending", "queued")
-            else:
-                row.show("pending", "waiting for training")
+            row.show(*prompt_progress(record, status))  # the rule: client/status.py
         if len(self.prompts_box.children) != len(self._prompt_rows):
             self.prompts_box.children = tuple(self._prompt_rows[k]
                                               for k in sorted(self._prompt_rows))

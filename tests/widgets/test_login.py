@@ -26,7 +26,8 @@ def canary_key(sandbox) -> str:
 
 def login(widget: LoginWidget, key: str) -> None:
     widget.key_field.value = key
-    widget.login_button.click()
+    widget.login_button.click()  # returns at once: the key is checked in a worker thread
+    assert widget.wait(WAIT)
 
 
 def test_a_good_key_is_cleared_at_once_and_gives_a_checked_client(sandbox, no_env_key):

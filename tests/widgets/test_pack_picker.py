@@ -40,7 +40,8 @@ def test_a_new_tune_orders_cost_is_shown_before_and_its_total_after(client, phot
     assert picker.estimate_mc == before > 0
     assert f"Cost before ordering: {usd(before)}" in picker.cost.value
     picker.picker.add_images(photos(4))
-    picker.order_button.click()
+    picker.order_button.click()  # returns at once: the order runs in the background
+    assert picker.order_future.exception(timeout=WAIT) is None
     assert picker.message.value == ""
     tune_id = int(picker.result.value.split("tune #")[1].split(".")[0])
     prompts = [p for p in client.list_prompts(tune_id) if p["base_pack_id"] == 260]
@@ -64,6 +65,7 @@ def test_a_run_on_existing_tunes_costs_the_prompts_per_tune(client, photos):
     assert picker.estimate_mc == 2 * each
     assert usd(2 * each) in picker.cost.value
     picker.order_button.click()
+    assert picker.order_future.exception(timeout=WAIT) is None
     assert "4 prompts on 2 tune(s)" in picker.result.value
     assert picker.last_total_mc == 2 * each  # what was shown before is what it cost
     assert f"Order total: {usd(2 * each)}" in picker.result.value
@@ -77,6 +79,7 @@ def test_bad_tune_ids_and_refusals_are_shown_and_inputs_kept(client):
     assert "whole numbers" in picker.cost.value
     picker.tune_ids.value = "999999"
     picker.order_button.click()
+    assert picker.order_future.exception(timeout=WAIT) is not None
     assert "Not ordered" in picker.message.value and "999999" in picker.message.value
     assert picker.tune_ids.value == "999999"
 
