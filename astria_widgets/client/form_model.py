@@ -117,9 +117,9 @@ class Submission:
 class TuneFormModel:
     """The tune form's state and actions (see the module docstring).
 
-    ``client`` may be ``None``: :meth:`resolve_client` then calls ``connect()`` once.
-    ``images`` is the training images' set (default: a new one); ``show`` the view's way of
-    putting a value into a field (see the module docstring).
+    ``client`` may be ``None`` until the view gives one (:meth:`use_client`: the form connects
+    at its first submit). ``images`` is the training images' set (default: a new one);
+    ``show`` the view's way of putting a value into a field (see the module docstring).
     """
 
     def __init__(self, client: AstriaClient | None = None, *, images: ImageSet | None = None,
@@ -321,16 +321,12 @@ class TuneFormModel:
                 logger.exception("a form subscriber raised")
 
     # -- submitting --------------------------------------------------------------------------
-    def resolve_client(self) -> AstriaClient:
-        """The client, connecting (real API with a key, else the sandbox) the first time."""
-        if self.client is None:
-            from astria_widgets.connect import connect
-
-            self.client = connect(quiet=True)
-            if self.client.is_sandbox:
-                self.note = (f"No ASTRIA_API_KEY: using the local sandbox at "
-                             f"{self.client.base_url}. ")
-        return self.client
+    def use_client(self, client: AstriaClient) -> None:
+        """Submit with ``client`` (connected for the user) from now on; a sandbox is said
+        before every message."""
+        self.client = client
+        if client.is_sandbox:
+            self.note = f"No ASTRIA_API_KEY: using the local sandbox at {client.base_url}. "
 
     def prepare(self, prompts: list[dict[str, Any]],
                 prompt_rows: Mapping[int, list[str]] | None = None) -> Submission:
@@ -340,9 +336,11 @@ class TuneFormModel:
             problems = self.problems(prompt_rows).as_list()
             if problems:
                 raise FormInvalid(problems)
+            client = self.client
+            if client is None:
+                raise ValueError("no client to submit with: give one to use_client() first")
             values = {**self.values, "prompts": prompts}
             images = self.images.accepted
-            client = self.resolve_client()
             if self.submission is not None:
                 self.submission.watch.stop()
             title = values["title"]

@@ -1,10 +1,10 @@
 """TuneBrowser: the tune history as a filterable, paged table with a detail pane.
 
 The whole history lives in one DataFrame (``tunes_dataframe``); filters are vectorised masks
-(:mod:`.browser_filters`) and only the current page is rendered, into a fixed pool of row
-widgets that is reused from page to page. Choosing a row (its id button, or :meth:`select`)
-shows the tune in a :class:`~.browser_detail.TuneDetail` pane, which loads thumbnails and
-prompts through the client in a worker thread.
+(:mod:`.browser_filters`, set in the :mod:`.browser_controls` bar) and only the current page
+is rendered, into a fixed pool of row widgets that is reused from page to page. Choosing a row
+(its id button, or :meth:`select`) shows the tune in a :class:`~.browser_detail.TuneDetail`
+pane, which loads thumbnails and prompts through the client in a worker thread.
 
 A client source (``TuneBrowser()`` or ``TuneBrowser(client)``) is paged in a daemon worker
 thread that only sets widget traits: the cell returns at once and shows "Loading tunes…" with
@@ -31,6 +31,7 @@ from ipywidgets.widgets.widget_string import HTMLStyle
 
 from astria_widgets.widgets import browser_filters as filters
 from astria_widgets.widgets import browser_render as render
+from astria_widgets.widgets.browser_controls import FilterBar
 from astria_widgets.widgets.browser_detail import TuneDetail, close_tree
 from astria_widgets.widgets.browser_source import frame_of, is_remote, resolve_source
 from astria_widgets.widgets.fallback import StaticFallback
@@ -40,7 +41,6 @@ if TYPE_CHECKING:
     from astria_widgets.client import AstriaClient
 
 _KEEP: Any = object()  # set_filter: "leave this filter as it is"
-_ANY = ""  # the "no filter" value of the dropdowns
 _ROW_COLUMNS = (*(c for c, _h, _w in render.ROW_COLUMNS), "expiring_soon")  # + the mark
 _ID_WIDTH = "92px"
 
@@ -96,10 +96,9 @@ class TuneBrowser(StaticFallback, widgets.VBox):
         self._filter = filters.TuneFilter()
         self._filtered = self._frame
         self._page_ids: list[int] = []
-        self._syncing = False
 
         self.detail = TuneDetail()
-        self._build_controls()
+        self._controls = FilterBar(on_change=self.set_filter, on_reset=self.clear_filters)
         self._build_table()
         self._build_loading()
         pager = widgets.HBox([self._prev, self._pager, self._next],
@@ -116,7 +115,7 @@ class TuneBrowser(StaticFallback, widgets.VBox):
 
         self.observe(self._on_page_change, "page")
         self.observe(self._on_selected_change, "selected_id")
-        self._refresh_options()
+        self._controls.set_choices(self._frame)
         self._apply(self._filter)
         if remote:
             self._start_load(first=True)
@@ -138,6 +137,11 @@ class TuneBrowser(StaticFallback, widgets.VBox):
     def filters(self) -> filters.TuneFilter:
         """The current filter state."""
         return self._filter
+
+    @property
+    def expiring_box(self) -> widgets.Checkbox:
+        """The "expiring soon (7 days)" checkbox of the filter bar."""
+        return self._controls.expiring_box
 
     @property
     def page_size(self) -> int:
@@ -286,47 +290,6 @@ class TuneBrowser(StaticFallback, widgets.VBox):
         return browser_sections(pager, rows, selected, pictures if selected else ())
 
     # ------------------------------------------------------------------ building
-    def _build_controls(self) -> None:
-        def dropdown(kind: str, placeholder: str) -> widgets.Dropdown:
-            box = widgets.Dropdown(options=[(placeholder, _ANY)], value=_ANY,
-                                   layout=_layout(width="150px"))
-            box.add_class(f"astria-browser-{kind}")
-            box.observe(lambda change: self._on_control(kind, change["new"]), "value")
-            return box
-
-        self._search = widgets.Text(placeholder="Search titles or #id",
-                                    layout=_layout(width="200px"), continuous_update=True)
-        self._search.add_class("astria-browser-search")
-        self._search.observe(lambda c: self._on_control("search", c["new"]), "value")
-        self._status = dropdown("status", "any status")
-        self._branch = dropdown("branch", "any branch")
-        self._name = dropdown("name", "any class")
-        self._since = widgets.DatePicker(description="from", layout=_layout(width="190px"))
-        self._since.style.description_width = "36px"
-        self._since.add_class("astria-browser-since")
-        self._since.observe(lambda c: self._on_control("since", c["new"]), "value")
-        self._until = widgets.DatePicker(description="to", layout=_layout(width="190px"))
-        self._until.style.description_width = "36px"
-        self._until.add_class("astria-browser-until")
-        self._until.observe(lambda c: self._on_control("until", c["new"]), "value")
-        self.expiring_box = widgets.Checkbox(description="expiring soon (7 days)", indent=False,
-                                          layout=_layout(width="auto"))
-        self.expiring_box.add_class("astria-browser-expiring")
-        self.expiring_box.observe(lambda c: self._on_control("expiring_soon", c["new"]), "value")
-        self._reset = widgets.Button(description="Clear filters", icon="times",
-                                     layout=_layout(width="auto"))
-        self._reset.add_class("astria-browser-reset")
-        self._reset.on_click(lambda _b: self.clear_filters())
-        self._error = widgets.HTML("")
-        self._error.add_class("astria-browser-error")
-        dates = widgets.HBox([self._since, self._until, self._reset],  # wrap as one group
-                             layout=_layout(align_items="center"))
-        self._controls = widgets.HBox(
-            [self._search, self._status, self._branch, self._name, self.expiring_box, dates,
-             self._error],
-            layout=_layout(flex_flow="row wrap", align_items="center"))
-        self._controls.add_class("astria-browser-filters")
-
     def _build_table(self) -> None:
         self._prev = widgets.Button(description="Prev", icon="chevron-left",
                                     layout=_layout(width="auto"))
@@ -435,7 +398,7 @@ class TuneBrowser(StaticFallback, widgets.VBox):
         """Show a new frame, keeping filters, page and selection where they still apply."""
         with self._lock:
             self._frame = filters.prepare_frame(frame)
-            self._refresh_options()
+            self._controls.set_choices(self._frame)
             keep = self.page
             self._apply(self._filter)
             self.page = min(keep, self.n_pages)
@@ -450,7 +413,7 @@ class TuneBrowser(StaticFallback, widgets.VBox):
         self._filtered = filters.apply_filter(self._frame, flt)
         self.n_matching = len(self._filtered)
         self.n_pages = filters.page_count(self.n_matching, self._page_size)
-        self._sync_controls()
+        self._controls.show(flt)
         if self.page != 1:
             self.page = 1  # the observer renders
         else:
@@ -482,61 +445,11 @@ class TuneBrowser(StaticFallback, widgets.VBox):
         self._prev.disabled = self.page <= 1
         self._next.disabled = self.page >= self.n_pages
 
-    def _refresh_options(self) -> None:
-        for kind, box in (("status", self._status), ("branch", self._branch),
-                          ("name", self._name)):
-            placeholder = box.options[0][0] if box.options else "any"
-            options = [(placeholder, _ANY)] + [
-                (f"{value} ({count:,})", value)
-                for value, count in filters.choice_counts(self._frame, kind)]
-            self._with_sync(lambda b=box, o=options: setattr(b, "options", o))
-
-    def _sync_controls(self) -> None:
-        """Make every control show the filter state (observers held off while writing)."""
-        flt = self._filter
-
-        def write() -> None:
-            for box, choice in ((self._status, flt.status), (self._branch, flt.branch),
-                                (self._name, flt.name)):
-                value = _ANY if choice is None else choice
-                if value not in [v for _l, v in box.options]:
-                    label = value if isinstance(value, str) else ", ".join(value)
-                    box.options = [*box.options, (label, value)]
-                box.value = value
-            if self._search.value.strip() != flt.search:  # never eat a space being typed
-                self._search.value = flt.search
-            self._since.value = None if flt.since is None else flt.since.date()
-            self._until.value = None if flt.until is None else flt.until.date()
-            self.expiring_box.value = flt.expiring_soon
-            self._error.value = ""
-
-        self._with_sync(write)
-
-    def _with_sync(self, write: Any) -> None:
-        self._syncing = True
-        try:
-            write()
-        finally:
-            self._syncing = False
-
     def _show_detail(self, tune_id: int) -> None:
         row = self._frame.loc[tune_id]
         self.detail.show(tune_id, row.to_dict(), self._client)
 
     # ------------------------------------------------------------------ handlers
-    def _on_control(self, kind: str, value: Any) -> None:
-        if self._syncing:
-            return
-        if kind in ("status", "branch", "name") and value == _ANY:
-            value = None
-        changes = {kind: value}
-        if kind in ("since", "until"):  # both pickers as the user left them
-            changes = {"since": self._since.value, "until": self._until.value}
-        try:
-            self.set_filter(**changes)
-        except ValueError as exc:  # e.g. "from" after "to": say so, keep the old results
-            self._error.value = render.note_html(str(exc), error=True)
-
     @traitlets.validate("page")
     def _valid_page(self, proposal: dict[str, Any]) -> int:
         return min(max(int(proposal["value"]), 1), self.n_pages)

@@ -399,6 +399,10 @@ class TuneForm(StaticFallback, w.VBox):
                 return self._handle
             if self.model.client is None and self.picker.client is not None:
                 self.model.client = self.picker.client  # the one "Check with Astria" connected
+            if self.model.client is None:
+                from astria_widgets.connect import connect
+
+                self.model.use_client(connect(quiet=True))
             try:
                 submission = self.model.prepare(self.prompt_editor.value,
                                                 self.prompt_editor.problems())
