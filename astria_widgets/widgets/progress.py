@@ -28,6 +28,7 @@ import traitlets
 
 from astria_widgets.client.status import (
     STALL_FACTOR,
+    TUNE_TERMINAL,
     parse_time,
     prompt_progress,
     training_fraction,
@@ -49,7 +50,6 @@ logger = logging.getLogger(__name__)
 # warnings to stderr, which ipykernel 7 routes to whatever cell runs last.
 logger.addHandler(logging.NullHandler())
 
-TERMINAL_TUNE_STATES = frozenset({"trained", "failed", "expired"})
 _CLOCK_SECONDS = 1.0
 
 
@@ -433,7 +433,7 @@ class TuneProgress(StaticFallback, w.VBox):
             self.detail.value = f"<small>{html.escape(detail)}</small>"
             self.status_label.value = status
             self.status = status
-            if status in TERMINAL_TUNE_STATES:
+            if status in TUNE_TERMINAL:
                 self._clock_stop.set()
 
     def __repr__(self) -> str:
