@@ -21,8 +21,9 @@ List filters (the table of every documented filter is in ``docs/SANDBOX.md``): `
 ``is_video``, ``is_api`` (``false`` selects the opposite; not a boolean: 400). ``today``: created
 since 00:00 UTC of the sandbox clock's day. Every prompt made through this API has
 ``is_api: true``; gallery templates have ``false``. ``expand[]`` adds
-``debug_images``/``debug_filenames``/``debug_content_types`` (empty lists) or ``comments``
-(``prompt.comments``); another ``expand[]`` value is 400.
+``debug_images``/``debug_filenames``/``debug_content_types`` (empty lists) or ``comments``;
+each may be written with the ``prompt.`` prefix (the official CLI offers ``--expand
+prompt.debug_images``, the skills docs ``expand[]=prompt.comments``); another value is 400.
 """
 
 from __future__ import annotations
@@ -52,16 +53,23 @@ from .validate import clean_prompt
 from .video_params import MEDIA
 
 bp = Blueprint("prompts", __name__)
-EXPAND = {"debug_images", "prompt.comments", "comments"}
+EXPAND = ("debug_images", "comments")
+EXPAND_PREFIX = "prompt."
 DAY_SECONDS = 86_400
+
+
+def expansions() -> tuple[str, ...]:
+    """The ``expand[]`` values of the query without their ``prompt.`` prefix."""
+    return tuple(v.removeprefix(EXPAND_PREFIX) for v in query_list(request, "expand"))
 
 
 def check_expand() -> None:
     """400 unless every ``expand[]`` value of the query is one the API documents."""
-    unknown = set(query_list(request, "expand")) - EXPAND
+    unknown = sorted(set(query_list(request, "expand"))
+                     - {f"{p}{name}" for name in EXPAND for p in ("", EXPAND_PREFIX)})
     if unknown:
-        raise BadRequest(f"expand[] must be one of {', '.join(sorted(EXPAND))}, "
-                         f"got {', '.join(sorted(unknown))}")
+        allowed = ", ".join(f"{name} (or {EXPAND_PREFIX}{name})" for name in EXPAND)
+        raise BadRequest(f"expand[] must be one of {allowed}, got {', '.join(unknown)}")
 
 
 def start_of_day(now: float) -> float:
@@ -79,7 +87,7 @@ def render_prompts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for r in rows:
         tune_ids.update(r["attrs"].get("tune_refs", []))
     tunes = st.store.get_tunes(tune_ids)
-    expand = tuple(query_list(request, "expand"))
+    expand = expansions()
     return [prompt_json(r, now, base, liked=r["id"] in liked, likes=counts.get(r["id"], 0),
                         tunes=tunes, expand=expand) for r in rows]
 
