@@ -7,12 +7,13 @@
 - The header ``X-Workspace-Id`` (section 1.3): absent, blank or ``personal`` = the personal
   scope (the official CLI's ``-w personal`` sends the word as is), ``all`` = every workspace
   of the caller plus the personal scope, a number = that workspace, which must be the
-  caller's (404 otherwise); anything else is 400. The words are case-insensitive. Sandbox choices (the docs say no more):
-  the header scopes the lists ``GET /tunes``, ``GET /prompts`` and ``GET /tunes/:id/prompts``
-  and decides where a new tune or prompt lands (``all`` and no header: personal); reading,
-  changing or deleting one object by id works from any scope; packs and likes are not scoped.
-  A prompt's body ``workspace_id`` (create or ``PATCH``) wins over the header and must name a
-  workspace of the caller (else 422). Objects carry ``workspace_id`` (null = personal).
+  caller's (404 otherwise); anything else is 400. The words are case-insensitive. Sandbox
+  choices (the docs say no more): the header scopes the lists ``GET /tunes``, ``GET /prompts``
+  and ``GET /tunes/:id/prompts`` and decides where a new tune or prompt lands (``all``,
+  ``personal`` and no header: personal); reading, changing or deleting one object by id works
+  from any scope; packs and likes are not scoped. A prompt's body ``workspace_id`` (create or
+  ``PATCH``) wins over the header and must name a workspace of the caller (else 422).
+  Objects carry ``workspace_id`` (null = personal).
 """
 
 from __future__ import annotations

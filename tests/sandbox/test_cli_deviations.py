@@ -144,7 +144,8 @@ def test_a_tune_on_a_catalogue_model_keeps_its_resolutions(api: Api) -> None:
 # `... --video --video_model seedance_v15_720p --duration 5 --video_prompt "..."`; the same note
 # in `docs/api/1-prompt/1-create.md` (Video) and `docs/0-changes.md` 2026-04-29.
 # `docs/api/1-prompt/3-duplicate.md` "Video Generation from an existing prompt image":
-# `-F image_index=0 -F prompt[text]="... --video --video_prompt \"smiling, put their hands on hips\""`.
+# `-F image_index=0 -F prompt[text]="... --video --video_prompt \"smiling, put their hands
+# on hips\""`.
 
 
 def test_legacy_video_switches_become_the_video_fields(api: Api) -> None:
