@@ -1,6 +1,7 @@
 """The model catalogue: the video models of Appendix A (prices, durations, capabilities) and
 the image models the official CLI resolves by name. One home for every video-model rule:
-validation (``validate.py``), prices (``create.py``) and ``GET /cli/models`` read it here.
+validation (``validate.py``), prices (``create.py``) and ``GET /cli/models`` read it here, and
+for the resolutions each image model takes (``resolution_problem``, used by ``create.py``).
 
 Prices: Appendix A gives cents for a base duration and says the price scales linearly with
 ``video_duration``. Sandbox choice (the docs do not name the base): the base is the model's
@@ -13,6 +14,7 @@ documented names (the changelog names have no price or duration table); any othe
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 CLI_MIN_VERSION = "1.0.0"
@@ -133,6 +135,33 @@ IMAGE_MODELS: dict[str, dict[str, object]] = {
     "flux": {"tune_id": 1504944, "title": "Flux1.dev", "resolutions": ["1K"]},
     "sdxl": {"tune_id": 666678, "title": "SDXL 1.0", "resolutions": ["1K"]},
 }
+
+
+def image_model(tune_ids: Iterable[int | None]) -> tuple[str, dict[str, object]] | None:
+    """The first catalogue image model among ``tune_ids`` (a prompt's tune, then its base)."""
+    for tune_id in tune_ids:
+        for name, entry in IMAGE_MODELS.items():
+            if tune_id is not None and entry["tune_id"] == tune_id:
+                return name, entry
+    return None
+
+
+def resolution_problem(tune_ids: Iterable[int | None], resolution: str | None) -> str | None:
+    """Why ``resolution`` is not available on the model a prompt runs on, or None.
+
+    The create doc: "Availability depends on the selected foundation model; unsupported
+    combinations return a validation error." The model is the catalogue entry of the tune the
+    prompt runs on, or of that tune's base; a tune of neither kind takes any resolution.
+    """
+    found = image_model(tune_ids)
+    if resolution is None or found is None:
+        return None
+    name, entry = found
+    allowed = list(entry.get("resolutions") or [])  # type: ignore[call-overload]
+    if resolution in allowed:
+        return None
+    return (f"{resolution} is not available on {name} (it takes {', '.join(allowed)}; "
+            "GET /cli/models lists each model's resolutions)")
 
 
 def video_model_json(model: VideoModel) -> dict[str, object]:
