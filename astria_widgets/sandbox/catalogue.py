@@ -124,12 +124,22 @@ def _model(name: str, cents: int, durations: tuple[int, ...]) -> VideoModel:
 
 VIDEO_MODELS: dict[str, VideoModel] = {n: _model(n, c, d) for n, (c, d) in _PRICES.items()}
 
+# WAN 2.7 and WAN 2.7 Pro (changelog 2026-04-02: "partner image models added"; `wan-2-7` is
+# the model of the official CLI's README example). Sandbox choice: the docs give no tune ids
+# or resolutions, so these ids are the sandbox's own (the CLI resolves a model by name through
+# GET /cli/models, so no client needs the real ones) and the resolutions are a guess.
+WAN_27 = 4_702_715
+WAN_27_PRO = 4_702_716
+
 # Image models the official CLI resolves by name (its offline fallbacks plus gallery bases).
 IMAGE_MODELS: dict[str, dict[str, object]] = {
     "gemini": {"tune_id": 3618064, "title": "Gemini 3 Pro Image",
                "resolutions": ["1K", "2K", "4K"], "default": True},
     "seedream": {"tune_id": 3691308, "title": "Seedream 4.5", "resolutions": ["2K", "4K"]},
     "gpt-image-2": {"tune_id": 4665564, "title": "GPT Image 2", "resolutions": ["1K", "2K"]},
+    "wan-2-7": {"tune_id": WAN_27, "title": "WAN 2.7", "resolutions": ["1K", "2K"]},
+    "wan-2-7-pro": {"tune_id": WAN_27_PRO, "title": "WAN 2.7 Pro",
+                    "resolutions": ["1K", "2K", "4K"]},
     "nano-banana": {"tune_id": 3159068, "title": "Gemini 2.5 nano banana",
                     "resolutions": ["1K"]},
     "flux": {"tune_id": 1504944, "title": "Flux1.dev", "resolutions": ["1K"]},
