@@ -8,13 +8,13 @@ be the caller's own or a gallery tune and not expired (else 422, as for a prompt
 tune itself). A ``resolution`` must be one the catalogue lists for the model the prompt runs
 on (the tune, or its base; ``catalogue.resolution_problem``). Every check runs before anything
 is stored (``prepare_prompts``, then ``insert_prompts``), so a refused request creates
-nothing, also when it creates prompts on several tunes (pack runs, themes). Ambiguity #26: idempotency is a sandbox
-setting, off by default; when on, a tune create whose title matches an existing tune of the
-caller returns that tune (200), and a prompt create matching the 21 documented attributes
-returns the existing prompt (200). Prompts created with a tune (``prompts_attributes``) and
-pack prompts live under the new tune (``tune_id`` = the new tune), so they are listed by
-``GET /tunes/:id/prompts``. ``{{key}}`` placeholders in prompt text are replaced by the
-tune's ``characteristics`` (unknown keys are left as they are).
+nothing, also when it creates prompts on several tunes (pack runs, themes). Ambiguity #26:
+idempotency is a sandbox setting, off by default; when on, a tune create whose title matches an
+existing tune of the caller returns that tune (200), and a prompt create matching the 21
+documented attributes returns the existing prompt (200). Prompts created with a tune
+(``prompts_attributes``) and pack prompts live under the new tune (``tune_id`` = the new tune),
+so they are listed by ``GET /tunes/:id/prompts``. ``{{key}}`` placeholders in prompt text are
+replaced by the tune's ``characteristics`` (unknown keys are left as they are).
 """
 
 from __future__ import annotations
