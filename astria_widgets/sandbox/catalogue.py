@@ -39,6 +39,12 @@ class VideoModel:
     keyframes: bool  # first + last frame
 
     @property
+    def audio_always(self) -> bool:
+        """An ``_audio`` variant (kling30_pro_audio, veo31_fast_audio_720p...): its videos
+        always have sound, ``video_audio`` or not."""
+        return "_audio" in self.name
+
+    @property
     def default_duration(self) -> int:
         """5 s when allowed, else the longest allowed duration."""
         return 5 if 5 in self.durations else max(self.durations)
