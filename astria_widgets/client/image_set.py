@@ -18,10 +18,11 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from astria_widgets.client.background import in_background
 from astria_widgets.client.inspect import Inspection, inspect_images, majority_characteristics
 from astria_widgets.client.uploads import read_inputs
 from astria_widgets.imaging import (
@@ -252,12 +253,7 @@ class ImageSet:
                 on_done(results)
             return results
 
-        runner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="astria-inspect-run")
-        try:
-            future = runner.submit(run)
-        finally:
-            runner.shutdown(wait=False)
-        self._check = future
+        future = self._check = in_background(run, "astria-inspect-run")
         return future
 
     @property

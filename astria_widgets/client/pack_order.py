@@ -17,31 +17,22 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
+from astria_widgets.client.background import in_background
 from astria_widgets.client.costs import order_id, order_total_mc, pack_order_estimate_mc, usd
 from astria_widgets.client.errors import short_error
 
 if TYPE_CHECKING:
     from astria_widgets.client.api import AstriaClient
 
-__all__ = ["Estimate", "OrderResult", "PackOrder", "in_background", "parse_tune_ids"]
+__all__ = ["Estimate", "OrderResult", "PackOrder", "parse_tune_ids"]
 
 Record = dict[str, Any]
-T = TypeVar("T")
 MODES = ("new", "tunes")
 """An order trains a ``new`` tune from photos or runs the pack on existing ``tunes``."""
-
-
-def in_background(job: Callable[[], T], name: str) -> Future[T]:
-    """Run ``job`` in a daemon-like worker thread; its ``Future`` at once."""
-    runner = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
-    try:
-        return runner.submit(job)
-    finally:
-        runner.shutdown(wait=False)
 
 
 def parse_tune_ids(text: str, mode: str = "tunes") -> list[int]:

@@ -12,12 +12,13 @@ import functools
 import html
 import threading
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 import traitlets
 
+from astria_widgets.client.background import in_background
 from astria_widgets.widgets import browser_render as render
 
 if TYPE_CHECKING:
@@ -64,6 +65,7 @@ class TuneDetail(widgets.VBox):
         self._pool: ThreadPoolExecutor | None = None
         self._client: AstriaClient | None = None
         self._thumbnail = functools.lru_cache(maxsize=512)(self._fetch_thumbnail)
+        self._opening: Future[Any] | None = None  # "Generate with this tune" building a studio
 
         self._fields = widgets.HTML(render.note_html("Choose a tune to see its details."))
         self._fields.add_class("astria-browser-fields")
@@ -139,10 +141,23 @@ class TuneDetail(widgets.VBox):
         return studio
 
     def _on_generate_click(self) -> None:
-        try:
-            self.open_studio()
-        except Exception as exc:  # noqa: BLE001 - shown, never a traceback
-            self._note.value = render.note_html(f"Could not open the studio: {exc}")
+        """Build the studio in a worker thread (hundreds of widgets): the click returns."""
+
+        def job() -> Any:
+            try:
+                return self.open_studio()
+            except Exception as exc:  # noqa: BLE001 - shown, never a traceback
+                self._note.value = render.note_html(f"Could not open the studio: {exc}")
+                return None
+
+        self._opening = in_background(job, "astria-open-studio")
+
+    def wait_studio(self, timeout: float | None = None) -> Any:
+        """The studio "Generate with this tune" opened, once it is built (``None`` if none
+        was opened, or it could not be); ``TimeoutError`` when ``timeout`` runs out."""
+        if self._opening is not None:
+            self._opening.result(timeout)
+        return self.studio
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the current load finished; False if ``timeout`` ran out (scripts, tests)."""

@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import html
 import logging
+from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 import traitlets
 
+from astria_widgets.client.background import in_background
 from astria_widgets.client.form_model import FormInvalid, TuneFormModel
 from astria_widgets.client.tune_fields import FIELD_NAMES
 from astria_widgets.client.tune_prompts import prompt_list
@@ -136,6 +138,7 @@ class TuneForm(StaticFallback, w.VBox):
                 f"known: {', '.join(INITIAL_VALUE_NAMES)}"
             )
         self._handle: SubmitHandle | None = None
+        self._opening: Future[Any] | None = None  # "Generate with this tune" building a studio
         self.fields: dict[str, w.ValueWidget] = build_fields()
         self.picker = ImagePicker(client=client)
         #: what the form shows and does (validation, recommendations, submission)
@@ -479,10 +482,24 @@ class TuneForm(StaticFallback, w.VBox):
         return studio
 
     def _on_generate_click(self) -> None:
-        try:
-            self.open_studio()
-        except Exception as exc:  # noqa: BLE001 - a click never dumps a traceback
-            self.model.set_message(f"Could not open the studio: {short_error(exc)}", error=True)
+        """Build the studio in a worker thread (hundreds of widgets): the click returns."""
+
+        def job() -> Any:
+            try:
+                return self.open_studio()
+            except Exception as exc:  # noqa: BLE001 - a click never dumps a traceback
+                self.model.set_message(f"Could not open the studio: {short_error(exc)}",
+                                       error=True)
+                return None
+
+        self._opening = in_background(job, "astria-open-studio")
+
+    def wait_studio(self, timeout: float | None = None) -> Any:
+        """The studio "Generate with this tune" opened, once it is built (``None`` if none
+        was opened, or it could not be); ``TimeoutError`` when ``timeout`` runs out."""
+        if self._opening is not None:
+            self._opening.result(timeout)
+        return self.studio_box.children[0] if self.studio_box.children else None
 
     def __repr__(self) -> str:
         values = self.values

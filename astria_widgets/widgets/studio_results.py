@@ -15,11 +15,12 @@ import html
 import logging
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, wait
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 
+from astria_widgets.client.background import in_background
 from astria_widgets.client.prompt_params import PARAMS
 from astria_widgets.client.status import prompt_status
 from astria_widgets.widgets.fallback import StaticFallback
@@ -275,11 +276,7 @@ class StudioResults(StaticFallback, w.VBox):
                 return
             button.description, button.disabled = "Liked", True
 
-        runner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="astria-like")
-        try:
-            self._likes[index] = runner.submit(like)
-        finally:
-            runner.shutdown(wait=False)
+        self._likes[index] = in_background(like, "astria-like")
 
     def wait_likes(self, timeout: float | None = None) -> bool:
         """Block until every like sent has its answer; False if ``timeout`` ran out first."""

@@ -17,9 +17,10 @@ def test_browser_detail_opens_a_studio_on_the_selected_tune(client):
         b.select(tune["id"])
         button = b.detail.generate_button
         assert not button.disabled and button.description == "Generate with this tune"
-        button.click()  # returns at once: the studio loads its tunes in the background
-        studio = b.detail.studio
-        assert isinstance(studio, PromptStudio) and studio.wait_loaded(WAIT)
+        button.click()  # returns at once: the studio is built and loaded in the background
+        studio = b.detail.wait_studio(WAIT)
+        assert isinstance(studio, PromptStudio) and studio is b.detail.studio
+        assert studio.wait_loaded(WAIT)
         assert studio.tune_picker.value == tune["id"]
         studio.text.value = "on a boat"
         assert f"&lt;lora:{tune['id']}:1&gt; ohwx man on a boat" in studio.preview.value
@@ -51,9 +52,10 @@ def test_a_finished_form_offers_a_studio_on_its_tune(client, photos):
     handle = form.submit()
     tune = handle.wait(timeout=WAIT)
     assert form.generate_button.layout.display == ""
-    form.generate_button.click()  # returns at once: the studio loads in the background
-    studio = form.studio_box.children[0]
-    assert isinstance(studio, PromptStudio) and studio.wait_loaded(WAIT)
+    form.generate_button.click()  # returns at once: the studio is built in the background
+    studio = form.wait_studio(WAIT)
+    assert isinstance(studio, PromptStudio) and studio is form.studio_box.children[0]
+    assert studio.wait_loaded(WAIT)
     assert studio.tune_picker.value == tune["id"]
     studio.text.value = "on the beach"
     assert f"&lt;lora:{tune['id']}:1&gt; ohwx dog on the beach" in studio.preview.value

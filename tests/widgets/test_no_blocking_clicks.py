@@ -195,6 +195,7 @@ def test_every_button_of_every_widget_returns_at_once_against_a_2_second_sandbox
         found.submit(sweep={"seed": [1, 2]}).wait(timeout=WAIT)
         run = found.run
         assert run is not None and run.images
+        found.results.folder.value = str(tmp_path / "downloads")  # Download all saves there
         return found
 
     clicks.family("PromptStudio", [studio, studio_with_results])
