@@ -79,6 +79,7 @@ class TuneForm(StaticFallback, w.VBox):
             )
         self._handle: SubmitHandle | None = None
         self._opening: Future[Any] | None = None  # "Generate with this tune" building a studio
+        self._connecting: Future[None] | None = None  # Submit without a client: connect()
         self.fields: dict[str, w.ValueWidget] = build_fields()
         self.picker = ImagePicker(client=client)
         #: what the form shows and does (validation, recommendations, submission)
@@ -388,6 +389,26 @@ class TuneForm(StaticFallback, w.VBox):
         return [heading, *progress]
 
     def _on_submit_button_click(self, _button: w.Button) -> None:
+        if self.model.client is None and self.picker.client is None:
+            # connect() may look for a sandbox or start one: not on the kernel's thread
+            self.submit_button.disabled = True
+            self.model.set_message("Connecting...")
+            self._connecting = in_background(self._connect_and_submit, "astria-connect")
+            return
+        self._submit_from_click()
+
+    def _connect_and_submit(self) -> None:
+        from astria_widgets.connect import connect
+
+        try:
+            self.model.use_client(connect(quiet=True))
+        except Exception as exc:  # noqa: BLE001 - a click never dumps a traceback
+            self.model.set_message(f"Could not connect: {short_error(exc)}", error=True)
+            self._refresh()
+            return
+        self._submit_from_click()
+
+    def _submit_from_click(self) -> None:
         try:
             self.submit()
         except FormInvalid:

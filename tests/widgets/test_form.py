@@ -263,3 +263,31 @@ def test_server_error_keys_map_to_fields(key, target):
     from astria_widgets.client.tune_fields import map_server_error_key
 
     assert map_server_error_key(key) == target
+
+
+def test_submit_clicked_without_a_client_connects_in_the_background(sandbox, monkeypatch,
+                                                                     photos):
+    """``connect()`` may look for a sandbox or start one: the click does not wait for it."""
+    import astria_widgets.connect as connecting
+
+    monkeypatch.delenv("ASTRIA_API_KEY", raising=False)
+    monkeypatch.setenv("ASTRIA_SANDBOX_DIR", str(sandbox.data_dir))  # connect() reuses it
+    real = connecting.connect
+
+    def slow_connect(**kwargs):
+        time.sleep(1.0)
+        return real(**kwargs)
+
+    monkeypatch.setattr(connecting, "connect", slow_connect)
+    form = TuneForm(name="man", branch="fast")
+    form.add_images(photos(2, start=60))
+    started = time.monotonic()
+    form.submit_button.click()
+    assert time.monotonic() - started < 0.5 and form.handle is None
+    assert "Connecting" in form.message.value and form.submit_button.disabled
+    deadline = time.monotonic() + WAIT
+    while form.handle is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    record = form.handle.wait(timeout=WAIT)
+    assert tune_status(record) == "trained" and form.client.base_url == sandbox.url
+    assert f"using the local sandbox at {sandbox.url}" in form.message.value
