@@ -102,6 +102,7 @@ BAD_SETTINGS = [
     ("faults", NAN), ("faults", -0.1), ("faults", 1.5),
     ("retry_after", NAN), ("retry_after", -1), ("retry_after", INF),
     ("slow_delay", NAN), ("slow_delay", -0.5), ("slow_delay", INF),
+    ("latency", NAN), ("latency", -1), ("latency", INF), ("latency", "1"), ("latency", True),
     ("duration_spread", (NAN, 1.0)), ("duration_spread", (0.5, INF)),
     ("duration_spread", (2.0, 1.0)), ("duration_spread", "0.3,3"),
     ("seed_history", -5), ("seed_history", NAN), ("seed_history", 1.5),

@@ -38,12 +38,11 @@ def test_every_answer_waits_the_latency_but_the_control_routes(tmp_path: Path) -
         assert took >= 0.3
 
 
-@pytest.mark.parametrize("bad", [-1, float("nan"), float("inf"), "1", True])
-def test_a_bad_latency_is_refused_naming_it(tmp_path: Path, bad: object) -> None:
-    with pytest.raises(ValueError, match="latency"):
-        Sandbox(data_dir=tmp_path, latency=bad)  # type: ignore[arg-type]
+def test_a_running_sandbox_refuses_a_bad_latency_naming_it(tmp_path: Path) -> None:
+    # the bad values at construction: tests/reliability/test_hostile_commands.py
     with Sandbox(data_dir=tmp_path) as sb, pytest.raises(ValueError, match="latency"):
-        sb.latency = bad  # type: ignore[assignment]
+        sb.latency = float("nan")
+    assert sb.latency == 0
 
 
 def test_the_command_takes_a_latency(capsys: pytest.CaptureFixture[str]) -> None:
