@@ -143,9 +143,9 @@ def _now() -> str:
 
 
 def _held_id(value: Any) -> int | None:
-    """The tune id ``value`` stands for by the one id rule (``client.api.record_id``), or None
+    """The tune id ``value`` stands for by the one id rule (``client.checks.record_id``), or None
     when it is no id a history could hold: ``True`` is not tune 1, ``5.7`` not tune 5."""
-    from astria_widgets.client.api import record_id
+    from astria_widgets.client.checks import record_id
     from astria_widgets.client.errors import InputError
 
     try:
@@ -178,7 +178,7 @@ class TuneHistory:
     def prompt_records(self, tune_id: int | None = None) -> list[dict[str, Any]]:
         """Stored prompts, newest first; only those of ``tune_id`` when given (no request).
 
-        ``tune_id`` is read by the one id rule (``client.api.record_id``): a value that is no
+        ``tune_id`` is read by the one id rule (``client.checks.record_id``): a value that is no
         id a history holds (``True``, ``5.7``, ``0``, ``10**30``) has no prompts; it is never
         read as tune 1 or 5.
         """

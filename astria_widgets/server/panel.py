@@ -415,7 +415,7 @@ class AstriaPanel:
         fresh one differs: signed URLs expire) and made small."""
         if size not in IMAGE_SIZES:
             raise PanelInputError(f"size must be one of {', '.join(IMAGE_SIZES)}, not {size!r}")
-        from astria_widgets.client.api import is_http_url
+        from astria_widgets.client.checks import is_http_url
         from astria_widgets.imaging.thumbnails import LRUCache, make_thumbnail
 
         pixels = IMAGE_SIZES[size]

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from astria_widgets.client.api import is_http_url
+from astria_widgets.client.checks import is_http_url
 from astria_widgets.client.status import (
     parse_time,
     prompt_status,

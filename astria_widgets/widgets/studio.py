@@ -45,6 +45,13 @@ logger.addHandler(logging.NullHandler())
 _NO_SWEEP = "none"
 
 
+def _default_client() -> AstriaClient:
+    """``connect.default_client()``, imported when the studio first needs a client."""
+    from astria_widgets.connect import default_client
+
+    return default_client()
+
+
 class StudioInvalid(InputError):
     """``PromptStudio.submit()`` with problems; ``.problems`` lists every one."""
 
@@ -80,7 +87,7 @@ class PromptStudio(StaticFallback, w.VBox):
                 problems = exc.problems + problems
         if problems:
             raise InputError(problems, context="PromptStudio")
-        self.model = StudioModel(client)
+        self.model = StudioModel(client, connect=_default_client)
         self._run: GenerationRun | None = None
         self._refreshing = False
         self._lock = threading.RLock()
