@@ -26,7 +26,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .params import Validator, as_list, check_base64_image, check_image
+from .params import as_list
+from .validator import Validator, check_base64_image, check_image
 from .video_params import clean_video
 
 BRANCHES = ("flux1", "sd15", "sdxl1", "fast")
