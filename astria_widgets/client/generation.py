@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from astria_widgets.client.costs import prompts_cost_mc
 from astria_widgets.client.downloads import DownloadCounts
 from astria_widgets.client.errors import InputError
 from astria_widgets.client.generate import read_prompt_files
@@ -253,9 +254,7 @@ class GenerationRun:
     @property
     def cost_mc(self) -> int | None:
         """What the prompts cost, in millicents, where the API states it (``None`` if not)."""
-        costs = [p.get("cost_mc") for p in self.prompts]
-        known = [c for c in costs if isinstance(c, (int, float))]
-        return int(sum(known)) if known else None
+        return prompts_cost_mc(self.prompts)
 
     # -- control -----------------------------------------------------------------------------
     def wait(self, timeout: float | None = None) -> list[Record]:

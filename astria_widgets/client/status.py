@@ -173,6 +173,18 @@ def training_fraction(record: Mapping[str, Any], now: datetime | None = None) ->
     return min(0.99, max(0.0, (now - started).total_seconds() / duration))
 
 
+def seconds_left(record: Mapping[str, Any], now: datetime | None = None) -> float | None:
+    """Seconds until the tune's ``eta`` while it is queued or training (never negative);
+    ``None`` for a tune in another state or without an ``eta``."""
+    now = now or utcnow()
+    if tune_status(record, now) not in TUNE_UNFINISHED:
+        return None
+    eta = parse_time(record.get("eta"))
+    if eta is None:
+        return None
+    return max(0.0, (eta - now).total_seconds())
+
+
 def tune_is_stalled(
     record: Mapping[str, Any], now: datetime | None = None, *, stall_factor: float = STALL_FACTOR
 ) -> bool:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as w
 import traitlets
 
-from astria_widgets.client.costs import dollars
+from astria_widgets.client.costs import usd
 from astria_widgets.client.errors import InputError
 from astria_widgets.client.prompt_params import PARAMS
 from astria_widgets.client.studio_model import StudioModel
@@ -324,7 +324,7 @@ class PromptStudio(StaticFallback, w.VBox):
 
     def _show_balance(self) -> None:
         balance = self.model.balance_mc()
-        self.balance.value = f"Balance: <b>{dollars(balance)}</b>"
+        self.balance.value = f"Balance: <b>{usd(balance, missing='—')}</b>"
 
     def use_as_input(self, name: str, data: bytes) -> None:
         """Make ``data`` the input image of the next prompt (opens the image-to-image group)."""
