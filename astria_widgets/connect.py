@@ -186,6 +186,14 @@ def connect(*, api_key: str | None = None, base_url: str | None = None, quiet: b
     return _sandbox_client(url, key)
 
 
+def default_client() -> AstriaClient:
+    """The client a view uses when it is given none: ``connect(quiet=True)`` (the real API
+    with ``ASTRIA_API_KEY``, else the local sandbox; the view tells which). Models below this
+    layer take it as a function (``StudioModel(connect=default_client)``), so the client
+    package never imports this module."""
+    return connect(quiet=True)
+
+
 class SandboxProcess:
     """A sandbox running as its own process, started by :func:`start_sandbox_process`.
 

@@ -16,7 +16,10 @@ export interface IStatus {
   /** True when this Jupyter server started the local sandbox (as a process of its own). */
   sandbox_started: boolean;
   account: IAccount;
-  balance_usd: number | null;
+  /** The balance in millicents, as the API states it. */
+  balance_mc: number | null;
+  /** The balance as the panel shows it (the server's one money formatter), e.g. "$98.50". */
+  balance: string | null;
   refresh_seconds: number;
   list_interval: number;
   synced_seconds_ago: number | null;
@@ -33,6 +36,9 @@ export interface ITuneRow {
   status: 'queued' | 'training' | 'trained' | 'failed' | 'expired';
   progress: number | null;
   seconds_left: number | null;
+  /** What to show beside the bar of a queued or training tune ("3m 05s left", "queued",
+   * "overdue", "training"), as the server words it; null otherwise. */
+  time_left: string | null;
   stalled: boolean;
   /** The route (under `astria-widgets/api`) of the tune's first image, or null. */
   thumbnail: string | null;

@@ -40,18 +40,6 @@ function el<K extends keyof HTMLElementTagNameMap>(
   return node;
 }
 
-/** "12 s left", "3 min left", "1 h 5 min left". */
-export function timeLeft(seconds: number): string {
-  if (seconds < 60) {
-    return `${Math.max(1, Math.round(seconds))} s left`;
-  }
-  const minutes = Math.round(seconds / 60);
-  if (minutes < 60) {
-    return `${minutes} min left`;
-  }
-  return `${Math.floor(minutes / 60)} h ${minutes % 60} min left`;
-}
-
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -179,13 +167,9 @@ export class AstriaPanel extends Widget {
     this._account.appendChild(api);
     const who = status.account.email || status.account.name || '';
     this._account.appendChild(el('span', 'jp-AstriaPanel-who', who));
-    if (status.balance_usd !== null) {
+    if (status.balance !== null) {
       this._account.appendChild(
-        el(
-          'span',
-          'jp-AstriaPanel-balance',
-          `$${status.balance_usd.toFixed(2)}`
-        )
+        el('span', 'jp-AstriaPanel-balance', status.balance)
       );
     }
     this._showError(status.sync_error ? `Sync: ${status.sync_error}` : '');
@@ -319,15 +303,9 @@ export class AstriaPanel extends Widget {
       fill.style.width = `${Math.round((row.progress ?? 0) * 100)}%`;
       bar.appendChild(fill);
       box.appendChild(bar);
-      const left =
-        row.stalled
-          ? 'overdue'
-          : row.status === 'queued'
-            ? 'queued'
-            : row.seconds_left !== null
-              ? timeLeft(row.seconds_left)
-              : 'training';
-      box.appendChild(el('span', 'jp-AstriaPanel-left', left));
+      box.appendChild(
+        el('span', 'jp-AstriaPanel-left', row.time_left ?? row.status)
+      );
     } else {
       box.appendChild(
         el('span', `jp-AstriaPanel-badge jp-mod-${row.status}`, row.status)

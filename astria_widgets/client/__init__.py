@@ -1,10 +1,13 @@
 """The HTTP client for the Astria API: ``AstriaClient``, its errors, waits and status rules.
 
-See ``docs/ARCHITECTURE.md`` for the contract. Module map: ``api`` (one method per endpoint),
-``transport`` (session, retries, error mapping), ``errors`` (the exception tree),
-``encoding`` (bracket keys), ``uploads`` (image inputs), ``pagination`` (before_id paging),
-``status`` (lifecycle rules), ``waiting`` (the one polling loop) and ``watch``
-(``TuneWatch`` / ``PromptsWatch``: follow work in a thread through the waits).
+See ``docs/ARCHITECTURE.md`` for the contract. Module map: ``api`` (the thin ``AstriaClient``
+front) over ``base`` (transport and settings) and one module of calls per resource
+(``tunes``, ``prompts``, ``packs``, ``workspaces``, ``gallery``, ``account``, ``generate``,
+``downloads``, ``waits``); ``checks`` (the shared input checks), ``transport`` (session,
+retries, error mapping), ``errors`` (the exception tree), ``encoding`` (bracket keys),
+``uploads`` (image inputs), ``pagination`` (before_id paging), ``status`` (lifecycle rules),
+``costs`` and ``durations`` (money and time as text), ``waiting`` (the one polling loop) and
+``watch`` (``TuneWatch`` / ``PromptsWatch``: follow work in a thread through the waits).
 """
 
 from astria_widgets.client.api import DEFAULT_BASE_URL, AstriaClient

@@ -21,21 +21,20 @@ MC_PER_USD = 100_000
 """Millicents in one US dollar."""
 
 
-def usd(mc: float | None) -> str:
-    """``150000`` -> ``"$1.50"``; ``None`` -> ``"unknown"``."""
+def usd(mc: float | None, missing: str = "unknown") -> str:
+    """Millicents as dollars: the one money formatter of the package (widgets, magics, the
+    panel's server; the panel's front end shows the text it is sent).
+
+    Cents with thousands separators from a dollar up (``150000`` -> ``"$1.50"``,
+    ``123_456_789`` -> ``"$1,234.57"``); below a dollar four decimals, so a prompt's cost
+    keeps its sub-cent part (``2300`` -> ``"$0.0230"``); ``0`` -> ``"$0.00"``; a negative
+    amount is signed (``-2500`` -> ``"-$0.0250"``); ``None`` -> ``missing``.
+    """
     if mc is None:
-        return "unknown"
+        return missing
+    value = abs(mc) / MC_PER_USD
     sign = "-" if mc < 0 else ""
-    return f"{sign}${abs(mc) / MC_PER_USD:,.2f}"
-
-
-def dollars(mc: float | None) -> str:
-    """Millicents as dollars with sub-cent precision for small amounts (a prompt's cost):
-    ``2300`` -> ``"$0.0230"``, ``1_234_500_000`` -> ``"$12,345.00"``, ``None`` -> ``"—"``."""
-    if mc is None:
-        return "—"
-    value = mc / MC_PER_USD
-    return f"${value:,.2f}" if abs(value) >= 1 else f"${value:.4f}"
+    return f"{sign}${value:,.2f}" if value >= 1 or value == 0 else f"{sign}${value:.4f}"
 
 
 def balance_mc(account: Mapping[str, Any]) -> int | None:
@@ -78,6 +77,13 @@ def pack_order_estimate_mc(pack: Mapping[str, Any], class_name: str,
     return pack_class_cost_mc(pack, class_name)
 
 
+def prompts_cost_mc(prompts: Iterable[Mapping[str, Any]]) -> int | None:
+    """The sum of the prompts' ``cost_mc`` where the API states it (``None`` if none does)."""
+    known = [int(c) for c in (p.get("cost_mc") for p in prompts)
+             if isinstance(c, (int, float)) and not isinstance(c, bool)]
+    return sum(known) if known else None
+
+
 def order_total_mc(result: Mapping[str, Any],
                    prompts: Iterable[Mapping[str, Any]] = ()) -> tuple[int | None, bool]:
     """``(total, charged)`` of a pack order from its answer and (optionally) its prompts.
@@ -88,9 +94,7 @@ def order_total_mc(result: Mapping[str, Any],
     order = result.get("order")
     if isinstance(order, Mapping) and isinstance(order.get("total_cost_mc"), (int, float)):
         return int(order["total_cost_mc"]), True
-    costs = [p.get("cost_mc") for p in prompts]
-    known = [int(c) for c in costs if isinstance(c, (int, float))]
-    return (sum(known), False) if known else (None, False)
+    return prompts_cost_mc(prompts), False
 
 
 def order_id(result: Mapping[str, Any],

@@ -20,6 +20,9 @@ Any other file there (not a zip, a user's own zip, another tool's) is refused wi
 
 **Destinations** are checked before anything is fetched (:func:`destination`): a path (not
 empty), not a file where a folder is wanted, not under a file, writable.
+
+``DownloadCalls`` (mixed into :class:`~astria_widgets.client.AstriaClient`) is the client's
+``download`` call over these functions.
 """
 
 from __future__ import annotations
@@ -36,7 +39,9 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Any
 from urllib.parse import urlsplit
 
+from astria_widgets.client.checks import is_http_url, record_id
 from astria_widgets.client.errors import InputError
+from astria_widgets.client.prompts import PromptCalls
 
 CHUNK = 256 * 1024
 _EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp",
@@ -80,8 +85,6 @@ def output_urls(prompt_id: int, images: Any) -> list[str]:
     characters: a record written by hand with ``"images": "https://..."`` means that one
     image, and no reading of a string as several URLs makes sense.
     """
-    from astria_widgets.client.api import is_http_url  # the one URL rule (lazy: no cycle)
-
     if images is None:
         return []
     urls = [images] if isinstance(images, str) else images
@@ -338,3 +341,53 @@ def archive_path(dest: Path, items: list[Output]) -> Path:
     ids = sorted({i.prompt_id for i in items})
     name = f"prompts-{ids[0]}-{ids[-1]}.zip" if ids else "prompts.zip"
     return dest / name
+
+
+class DownloadCalls(PromptCalls):
+    """The client's ``download`` call (see the module docstring)."""
+
+    def download(self, prompts: Any, dest: str | os.PathLike[str], *, zip: bool = False,
+                 progress: Callable[[int, int], Any] | None = None,
+                 counts: DownloadCounts | None = None) -> list[Path] | Path:
+        """Save every image (or video) of ``prompts`` into the folder ``dest``.
+
+        ``prompts``: prompt records or ids (a single one too). Files are named
+        ``prompt-<id>-<NN>.<ext>`` (see :mod:`.downloads`); files already complete are skipped.
+        Returns the paths, or with ``zip=True`` the path of one archive (``dest`` itself when
+        it ends in ``.zip`` and is not a folder, else ``prompts-<first>-<last>.zip`` in it).
+        An archive of ours already there is added to (what it holds is skipped); any other
+        file is refused and left as it is. ``progress(done, total)`` replaces the tqdm bar
+        shown in a terminal; ``counts`` (a :class:`~.downloads.DownloadCounts`) is told how
+        many files were saved and how many were already there. Raises :class:`InputError`
+        naming ``prompts`` or ``dest`` before anything is fetched when they are unusable.
+        """
+        try:
+            return self._download(prompts, dest, zip=zip, progress=progress, counts=counts)
+        except InputError as exc:
+            raise InputError(exc.problems, context="download") from None
+
+    def _download(self, prompts: Any, dest: Any, *, zip: bool,
+                  progress: Callable[[int, int], Any] | None,
+                  counts: DownloadCounts | None) -> list[Path] | Path:
+        target = destination(dest, zip=zip)
+        if prompts is None or isinstance(prompts, (bool, float, bytes)) or not isinstance(
+                prompts, (Mapping, int, str, Iterable)):
+            raise InputError(f"prompts: give prompt records or ids, not "
+                             f"{type(prompts).__name__}")
+        items = [prompts] if isinstance(prompts, (Mapping, int, str)) else list(prompts)
+        records = [{**p, "id": record_id(p.get("id"), "prompts")} if isinstance(p, Mapping)
+                   else self.get_prompt(None, record_id(p, "prompts")) for p in items]
+        outputs = outputs_of(records)
+        from tqdm import tqdm  # the terminal bar: disable=None hides it off a terminal
+
+        with tqdm(total=len(outputs), unit="file", desc="download",
+                  disable=True if progress is not None else None) as bar:
+            def report(done: int, total: int) -> None:
+                bar.update(done - bar.n)
+                if progress is not None:
+                    progress(done, total)
+
+            if zip:
+                return save_to_zip(self._transport.send, outputs,
+                                   archive_path(target, outputs), report, counts)
+            return save_to_folder(self._transport.send, outputs, target, report, counts)

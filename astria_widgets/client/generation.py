@@ -17,8 +17,10 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from astria_widgets.client.costs import prompts_cost_mc
 from astria_widgets.client.downloads import DownloadCounts
 from astria_widgets.client.errors import InputError
+from astria_widgets.client.generate import read_prompt_files
 from astria_widgets.client.prompt_params import param_problems, problem_list
 from astria_widgets.client.references import PromptPlan, plan_prompt
 from astria_widgets.client.sweep import SweepCell, SweepPlan, plan_sweep
@@ -37,8 +39,6 @@ def _ready_cells(client: AstriaClient, tunes: list[Record], text: str,
     """Each cell's ``client.prepare_prompt`` result, or :class:`InputError` listing every
     problem of every cell (nothing sent). Image inputs are read once, not once per cell;
     a problem of a swept value names ``sweep[param]``."""
-    from astria_widgets.client.api import read_prompt_files
-
     problems: list[str] = []
     fixed, found = read_prompt_files(params)
     problems.extend(found)
@@ -254,9 +254,7 @@ class GenerationRun:
     @property
     def cost_mc(self) -> int | None:
         """What the prompts cost, in millicents, where the API states it (``None`` if not)."""
-        costs = [p.get("cost_mc") for p in self.prompts]
-        known = [c for c in costs if isinstance(c, (int, float))]
-        return int(sum(known)) if known else None
+        return prompts_cost_mc(self.prompts)
 
     # -- control -----------------------------------------------------------------------------
     def wait(self, timeout: float | None = None) -> list[Record]:

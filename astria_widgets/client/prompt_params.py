@@ -26,6 +26,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from astria_widgets.client.checks import HTTP_URL_RULE, is_http_url, whole_number
+
 GROUPS: tuple[tuple[str, str], ...] = (
     ("everyday", "Everyday"),
     ("quality", "Quality"),
@@ -243,12 +245,8 @@ def value_problem(param: Param, value: Any) -> str | None:
     if param.kind == "text":
         return None if isinstance(value, str) else f"must be text, not {type(value).__name__}"
     if param.kind == "url":
-        from astria_widgets.client.api import HTTP_URL_RULE, is_http_url
-
         return None if is_http_url(value) else f"{value!r} {HTTP_URL_RULE}"
     if param.kind == "urls":
-        from astria_widgets.client.api import HTTP_URL_RULE, is_http_url
-
         values = [value] if isinstance(value, str) else value
         if not isinstance(values, (list, tuple)):
             return "must be a list of URLs"
@@ -300,14 +298,14 @@ def parse_text(param: Param, text: str) -> Any:
     item = text.strip()
     numeric_enum = param.kind == "enum" and all(
         isinstance(c, int) and not isinstance(c, bool) for c in param.choices)
+    whole = whole_number(item)  # the one integer rule of user input
     if param.kind == "int" or numeric_enum:
-        try:
-            return int(item)
-        except ValueError:
-            raise ValueError(f"{item!r} is not a whole number") from None
+        if whole is None:
+            raise ValueError(f"{item!r} is not a whole number")
+        return whole
     if param.kind == "float":
         try:
-            return int(item) if item.lstrip("+-").isdigit() else float(item)
+            return whole if whole is not None else float(item)
         except ValueError:
             raise ValueError(f"{item!r} is not a number") from None
     if param.kind == "bool":

@@ -23,8 +23,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-FLUX_BASE_TUNE_ID = 1504944
-"""Gallery tune Flux1.dev: the base of Flux LoRA tunes."""
+from astria_widgets.client.references import FLUX1_DEV
+
+FLUX_BASE_TUNE_ID = FLUX1_DEV
+"""Gallery tune Flux1.dev: the base of Flux LoRA tunes (:mod:`.references` holds the ids)."""
 PORTRAIT_PRESET = "flux-lora-portrait"
 PRESETS: tuple[str, ...] = ("flux-lora-portrait", "flux-lora-focus", "flux-lora-fast")
 """The documented presets (``None`` = the "high" preset)."""

@@ -29,14 +29,17 @@ from typing import Any
 REFERENCE = re.compile(r"<(lora|faceid):([^:<>\s]+)(?::([^<>\s]*))?>")
 """``<lora:ID_or_name:weight>`` / ``<faceid:ID:weight>`` in a prompt text."""
 
+FLUX1_DEV = 1504944
+"""Gallery tune Flux1.dev: the base of Flux LoRA tunes (the one home of the base tune ids)."""
+SDXL_1 = 666678
+"""Gallery tune SDXL 1.0."""
+REALISTIC_VISION = 690204
+"""Gallery tune Realistic Vision v5.1 (SD 1.5)."""
 DEFAULT_BASE_TUNES: dict[str, int] = {
-    "flux1": 1504944,   # Flux1.dev
-    "sdxl1": 666678,    # SDXL 1.0
-    "sd15": 690204,     # Realistic Vision v5.1
-    "fast": 690204,
+    "flux1": FLUX1_DEV, "sdxl1": SDXL_1, "sd15": REALISTIC_VISION, "fast": REALISTIC_VISION,
 }
 """The gallery base model an adapter without ``base_tune_id`` runs on, by branch."""
-FACEID_DEFAULT_BASE = 690204
+FACEID_DEFAULT_BASE = REALISTIC_VISION
 MAX_WEIGHT = 2.0
 """The largest adapter weight accepted (the docs show 0.2 ... 1; above 2 images degrade)."""
 

@@ -51,7 +51,13 @@ PROMPT_STATUS_RULES: tuple[tuple[PromptStatus, tuple[str, ...]], ...] = (
 )
 
 TUNE_TERMINAL: frozenset[str] = frozenset({"trained", "failed", "expired"})
+"""Tune states that do not change any more."""
+TUNE_UNFINISHED: frozenset[str] = frozenset(TUNE_STATUSES) - TUNE_TERMINAL
+"""Tune states on the way to trained (queued, training): what waits and watches follow."""
+TUNE_UNUSABLE: frozenset[str] = TUNE_TERMINAL - {"trained"}
+"""Tune states that can generate nothing (failed, expired)."""
 PROMPT_TERMINAL: frozenset[str] = frozenset({"done", "failed"})
+"""Prompt states that do not change any more."""
 
 #: Usual relative error of an ``eta`` (most trainings end within 20% of it; none is promised).
 ETA_ERROR = 0.2
@@ -188,6 +194,18 @@ def training_fraction(record: Mapping[str, Any], now: datetime | None = None) ->
     return min(0.99, max(0.0, (now - started).total_seconds() / duration))
 
 
+def seconds_left(record: Mapping[str, Any], now: datetime | None = None) -> float | None:
+    """Seconds until the tune's ``eta`` while it is queued or training (never negative);
+    ``None`` for a tune in another state or without an ``eta``."""
+    now = now or utcnow()
+    if tune_status(record, now) not in TUNE_UNFINISHED:
+        return None
+    eta = parse_time(record.get("eta"))
+    if eta is None:
+        return None
+    return max(0.0, (eta - now).total_seconds())
+
+
 def tune_is_stalled(
     record: Mapping[str, Any], now: datetime | None = None, *, stall_factor: float = STALL_FACTOR
 ) -> bool:
@@ -197,7 +215,7 @@ def tune_is_stalled(
     training (or creation while queued); when it is unknown, a fixed grace of
     :data:`STALL_GRACE_SECONDS` after ``eta`` is used.
     """
-    if tune_status(record, now) not in {"queued", "training"}:
+    if tune_status(record, now) not in TUNE_UNFINISHED:
         return False
     eta = parse_time(record.get("eta"))
     if eta is None:
@@ -212,6 +230,30 @@ def tune_is_stalled(
 
 EXPIRING_SOON_DAYS = 7
 """A trained tune whose storage ends within this many days is "expiring soon"."""
+SECONDS_PER_DAY = 86_400
+
+#: The expiring-soon rule, as the status tables: (answer, conditions), first match wins.
+#: Conditions (:func:`expiry_facts`): ``trained`` the tune's status is ``trained`` (not
+#: failed, not expired, not still training); ``extended`` its ``auto_extend`` is truthy (it is
+#: extended instead of deleted); ``ends_within`` ``expires_at`` is a timestamp within the
+#: window. ``frames.tunes`` evaluates the same table over columns (``expiring_soon``).
+EXPIRING_SOON_RULES: tuple[tuple[bool, tuple[str, ...]], ...] = (
+    (False, ("extended",)),
+    (True, ("trained", "ends_within")),
+    (False, ()),
+)
+
+
+def expiry_facts(record: Mapping[str, Any], now: datetime,
+                 within_days: float = EXPIRING_SOON_DAYS) -> dict[str, bool]:
+    """The conditions :data:`EXPIRING_SOON_RULES` tests, for one record at ``now``."""
+    expires = parse_time(record.get("expires_at"))
+    return {
+        "trained": tune_status(record, now) == "trained",
+        "extended": bool(record.get("auto_extend")),
+        "ends_within": expires is not None
+        and (expires - now).total_seconds() <= within_days * SECONDS_PER_DAY,
+    }
 
 
 def tune_expires_soon(record: Mapping[str, Any], now: datetime | None = None, *,
@@ -219,10 +261,8 @@ def tune_expires_soon(record: Mapping[str, Any], now: datetime | None = None, *,
     """True for a trained tune whose ``expires_at`` is within ``within_days`` of ``now``.
 
     Its model, training and generated images are deleted at ``expires_at`` (§5.6 of the API
-    notes); a tune with ``auto_extend`` is extended instead, so it is not expiring.
+    notes); a tune with ``auto_extend`` is extended instead, so it is not expiring. The rule is
+    :data:`EXPIRING_SOON_RULES`.
     """
-    now = now or utcnow()
-    if tune_status(record, now) != "trained" or record.get("auto_extend"):
-        return False
-    expires = parse_time(record.get("expires_at"))
-    return expires is not None and (expires - now).total_seconds() <= within_days * 86_400
+    return bool(first_matching(EXPIRING_SOON_RULES,
+                               expiry_facts(record, now or utcnow(), within_days)))

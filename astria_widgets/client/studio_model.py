@@ -10,14 +10,15 @@ only renders it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from astria_widgets.client.checks import record_id
 from astria_widgets.client.errors import InputError
 from astria_widgets.client.generation import GenerationRun
 from astria_widgets.client.prompt_params import param_problems
 from astria_widgets.client.references import PromptPlan, plan_prompt
-from astria_widgets.client.status import tune_status
+from astria_widgets.client.status import TUNE_UNUSABLE, tune_status
 from astria_widgets.client.sweep import plan_sweep
 
 if TYPE_CHECKING:
@@ -26,7 +27,6 @@ if TYPE_CHECKING:
 Record = dict[str, Any]
 OWN_TUNES_LIMIT = 120
 GALLERY_LIMIT = 200
-UNUSABLE = ("failed", "expired")
 
 
 def tune_label(tune: Mapping[str, Any], *, gallery: bool = False) -> str:
@@ -49,11 +49,15 @@ def filter_options(options: list[tuple[str, int]], search: str) -> list[tuple[st
 class StudioModel:
     """The studio's state and actions (see the module docstring).
 
-    ``client`` may be ``None``: :meth:`resolve_client` then calls ``connect()`` once.
+    ``client`` may be ``None``: :meth:`resolve_client` then calls ``connect`` once, a function
+    returning a client chosen above this layer (the studio passes ``connect.default_client``:
+    the real API with a key, else the sandbox); without either, there is no client to use.
     """
 
-    def __init__(self, client: AstriaClient | None = None) -> None:
+    def __init__(self, client: AstriaClient | None = None, *,
+                 connect: Callable[[], AstriaClient] | None = None) -> None:
         self._client = client
+        self._connect = connect
         self.own: list[Record] = []
         self.gallery: list[Record] = []
         self.tune: Record | None = None
@@ -65,11 +69,12 @@ class StudioModel:
         return self._client
 
     def resolve_client(self) -> AstriaClient:
-        """The client, connecting (real API with a key, else the sandbox) the first time."""
+        """The client, made by ``connect`` the first time when none was given."""
         if self._client is None:
-            from astria_widgets.connect import connect
-
-            self._client = connect(quiet=True)
+            if self._connect is None:
+                raise InputError("client: give an AstriaClient (or a connect function)",
+                                 context="StudioModel")
+            self._client = self._connect()
             if self._client.is_sandbox:
                 self.note = ("No ASTRIA_API_KEY: using the local sandbox at "
                              f"{self._client.base_url}.")
@@ -81,7 +86,7 @@ class StudioModel:
         client = self.resolve_client()
         now = client.transport.server_now()
         self.own = [t for t in client.list_tunes(limit=OWN_TUNES_LIMIT)
-                    if tune_status(t, now) not in UNUSABLE]
+                    if tune_status(t, now) not in TUNE_UNUSABLE]
         self.gallery = client.list_gallery_tunes(limit=GALLERY_LIMIT)
 
     def options(self, search: str = "") -> list[tuple[str, int]]:
@@ -93,10 +98,8 @@ class StudioModel:
     @staticmethod
     def tune_id_of(tune: int | Mapping[str, Any]) -> int:
         """The id of a tune given by id or record, by the client's one id rule
-        (:func:`~astria_widgets.client.api.record_id`): ``True`` or ``5.7`` is an
+        (:func:`~astria_widgets.client.checks.record_id`): ``True`` or ``5.7`` is an
         :class:`InputError` naming ``tune``, never tune 1 or tune 5."""
-        from astria_widgets.client.api import record_id
-
         if isinstance(tune, Mapping):
             return record_id(tune.get("id"), "tune['id']")
         return record_id(tune, "tune")
@@ -132,7 +135,7 @@ class StudioModel:
         found = param_problems({k: v for k, v in params.items() if v is not None})
         if self.tune is None:
             found.setdefault("tune", []).append("choose a tune to generate with")
-        elif tune_status(self.tune) in UNUSABLE:
+        elif tune_status(self.tune) in TUNE_UNUSABLE:
             found.setdefault("tune", []).append(
                 f"tune {self.tune.get('id')} is {tune_status(self.tune)}; choose another")
         if not text.strip():

@@ -8,8 +8,8 @@ URL fields, the characteristics rows (``key: value``, usable as ``{{key}}`` in p
 image-URL lines, the conversions between a field's raw value (what its widget shows) and the
 typed parameter ``create_tune`` takes, and the mapping of the API's 422 error keys onto the
 form's fields. The rules themselves are the client's: ids (``record_id``), the token
-(``token_problem``), URLs and characteristics (:mod:`astria_widgets.client.api`), numbers typed
-as text (:mod:`astria_widgets.client.prompt_params`). What the docs recommend per branch and
+(``token_problem``), URLs and characteristics (:mod:`astria_widgets.client.checks`), numbers
+typed as text (:mod:`astria_widgets.client.prompt_params`). What the docs recommend per branch and
 model type lives in :mod:`astria_widgets.client.recommend`.
 """
 
@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from astria_widgets.client.api import (
+from astria_widgets.client.checks import (
     HTTP_URL_RULE,
     characteristic_problem,
     check_characteristics,

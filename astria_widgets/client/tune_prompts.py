@@ -2,7 +2,8 @@
 
 One row is one prompt: its text and the common options (:data:`PROMPT_OPTIONS`). The rules are
 the client's prompt catalogue's (:mod:`~astria_widgets.client.prompt_params`: the number of
-images, the seed's range, the aspect ratios, numbers typed as text); this module only says
+images, the seed's range, the aspect ratios, numbers typed as text) and its one integer rule
+(:func:`~astria_widgets.client.checks.whole_number`); this module only says
 what a row shows for a prompt given to the form (:func:`read_prompt`), what is wrong with it
 (:func:`prompt_problems`) and what it sends (:func:`prompt_value`).
 """
@@ -12,14 +13,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from astria_widgets.client.checks import whole_number
 from astria_widgets.client.errors import InputError
-from astria_widgets.client.prompt_params import (
-    PARAMS,
-    SEED_MAX,
-    parse_text,
-    plain_value,
-    value_problem,
-)
+from astria_widgets.client.prompt_params import PARAMS, SEED_MAX, parse_text, value_problem
 
 #: A prompt row's options (the ``prompts`` a tune is created with).
 PROMPT_OPTIONS = ("text", "num_images", "negative_prompt", "seed", "aspect_ratio",
@@ -48,18 +44,6 @@ def prompt_list(prompts: Any) -> list[Any]:
 
 
 # -- prompt rows -------------------------------------------------------------------------------
-def whole_number(value: Any) -> int | None:
-    """``value`` as a whole number when it is one (``3``, ``3.0``, ``np.int64(3)``, ``" 3 "``),
-    else ``None``: the prompt catalogue's number rules (``parse_text``, ``plain_value``)."""
-    if isinstance(value, str):
-        try:
-            value = parse_text(NUM_IMAGES, value)
-        except ValueError:
-            return None
-    value = plain_value(NUM_IMAGES, value)
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
 def read_prompt(value: str | Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
     """A prompt given as text or a dict -> ``(raw row values, refusals)``.
 

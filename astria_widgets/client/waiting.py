@@ -42,6 +42,7 @@ from astria_widgets.client.errors import (
 from astria_widgets.client.status import (
     ETA_ERROR,
     STALL_FACTOR,
+    TUNE_UNFINISHED,
     estimated_duration,
     parse_time,
     prompt_is_terminal,
@@ -176,7 +177,7 @@ def next_prompt_delay(
     started), the prompt cannot finish before the tune, so the tune's eta rules apply.
     """
     started = parse_time(record.get("started_training_at"))
-    if started is None and tune is not None and tune_status(tune, now) in {"queued", "training"}:
+    if started is None and tune is not None and tune_status(tune, now) in TUNE_UNFINISHED:
         if parse_time(tune.get("eta")) is not None and estimated_duration(tune) is not None:
             wait_for_tune = next_delay(tune, now, policy)
             if _before_first_promise(tune, now, policy):

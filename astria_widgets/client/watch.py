@@ -22,10 +22,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from astria_widgets.client.api import record_id
+from astria_widgets.client.checks import record_id
 from astria_widgets.client.errors import AstriaError, WaitTimeout
 from astria_widgets.client.status import (
     PROMPT_TERMINAL,
+    TUNE_TERMINAL,
     prompt_status,
     tune_is_stalled,
     tune_status,
@@ -321,7 +322,7 @@ class TuneWatch(_Watch):
             return False
         status = tune_status(record)
         if status != "trained" or not self.follow_prompts:
-            return status in ("trained", "failed", "expired")
+            return status in TUNE_TERMINAL
         return all(prompt_status(p) in PROMPT_TERMINAL for p in self.prompts)
 
     def _on_upload(self, sent: int, total: int) -> None:

@@ -13,13 +13,13 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import math
-import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from astria_widgets.client.checks import whole_number
 from astria_widgets.client.status import parse_time
 from astria_widgets.frames.isotime import parse_canonical
 from astria_widgets.frames.schema import DATETIME
@@ -27,7 +27,6 @@ from astria_widgets.frames.schema import DATETIME
 _NONE = type(None)
 _INT64_MIN = -(2**63)
 _INT64_MAX = 2**63 - 1
-_INT_TEXT = re.compile(r"\s*[+-]?\d+\s*")
 _TRUE = frozenset({"true", "1", "yes", "t", "y"})
 _FALSE = frozenset({"false", "0", "no", "f", "n"})
 
@@ -37,17 +36,11 @@ def _types(values: Sequence[Any]) -> set[type]:
 
 
 def as_int(value: Any) -> int | None:
-    """One value as an int64-range int, or None (bools are not numbers here)."""
-    kind = type(value)
-    if kind is int:
-        return value if _INT64_MIN <= value <= _INT64_MAX else None
-    if kind is float:
-        if math.isfinite(value) and value.is_integer():
-            return as_int(int(value))
-        return None
-    if kind is str and _INT_TEXT.fullmatch(value):
-        return as_int(int(value))
-    return None
+    """One value as an int64-range int, or None: the client's one integer rule
+    (:func:`~astria_widgets.client.checks.whole_number`: bools are not numbers, ``5.0`` and
+    ``" 12 "`` are) within the int64 range of the column."""
+    number = whole_number(value)
+    return number if number is not None and _INT64_MIN <= number <= _INT64_MAX else None
 
 
 def to_int(values: Sequence[Any]) -> pd.api.extensions.ExtensionArray:

@@ -122,7 +122,10 @@ TUNE_SCHEMA: tuple[Column, ...] = (
     Column("training_duration", "derived", TIMEDELTA),  # trained_at - started_training_at
     Column("queue_wait", "derived", TIMEDELTA),  # started_training_at - created_at
     Column("days_until_expiry", "derived", FLOAT),  # (expires_at - now) in days
-    Column("expired", "derived", "bool"),  # expires_at < now (False when unknown)
+    # status == "expired": trained and past expires_at (before issue 18 it was "expires_at <
+    # now", true for a failed tune or one still training too); the meaning was fixed, not the
+    # name
+    Column("expired", "derived", "bool"),
     Column("expiring_soon", "derived", "bool"),  # trained, expires within 7 days, no auto_extend
 )
 

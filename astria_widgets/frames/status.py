@@ -1,9 +1,10 @@
 """The client's status tables applied to whole columns (the frames' ``status`` columns).
 
 :data:`~astria_widgets.client.status.TUNE_STATUS_RULES` and ``PROMPT_STATUS_RULES`` are the one
-definition of each lifecycle rule; :func:`status_codes` evaluates such a table over boolean
-arrays of its conditions (one array per condition, computed from the typed columns), so the
-frames cannot drift from ``tune_status`` / ``prompt_status``.
+definition of each lifecycle rule (and ``EXPIRING_SOON_RULES`` of "expiring soon");
+:func:`status_codes` evaluates such a table over boolean arrays of its conditions (one array
+per condition, computed from the typed columns), so the frames cannot drift from
+``tune_status`` / ``prompt_status`` / ``tune_expires_soon``.
 """
 
 from __future__ import annotations

@@ -9,10 +9,12 @@ Columns and dtypes: :data:`astria_widgets.frames.schema.TUNE_COLUMNS`. Derived c
 - ``training_duration`` = ``trained_at - started_training_at``;
 - ``queue_wait`` = ``started_training_at - created_at``;
 - ``days_until_expiry`` = ``(expires_at - now)`` in days (negative once past);
-- ``expired`` = ``expires_at < now`` (False when ``expires_at`` is unknown);
-- ``expiring_soon``: trained (not failed, not expired), ``expires_at`` within
-  ``EXPIRING_SOON_DAYS`` (7) of ``now`` and no ``auto_extend`` -- the client's
-  :func:`~astria_widgets.client.status.tune_expires_soon`, vectorised.
+- ``expired``: the tune's ``status`` is ``expired`` (trained and past ``expires_at``; a failed
+  tune or one still training is not expired, whatever its ``expires_at``);
+- ``expiring_soon``: the client's
+  :data:`~astria_widgets.client.status.EXPIRING_SOON_RULES` (the table
+  :func:`~astria_widgets.client.status.tune_expires_soon` applies) evaluated over the columns:
+  trained, ``expires_at`` within ``EXPIRING_SOON_DAYS`` (7) of ``now``, no ``auto_extend``.
 """
 
 from __future__ import annotations
@@ -23,7 +25,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from astria_widgets.client.status import EXPIRING_SOON_DAYS, TUNE_STATUS_RULES
+from astria_widgets.client.status import (
+    EXPIRING_SOON_DAYS,
+    EXPIRING_SOON_RULES,
+    SECONDS_PER_DAY,
+    TUNE_STATUS_RULES,
+)
 from astria_widgets.frames.build import Derive, RawValues, build_frame
 from astria_widgets.frames.schema import TUNE_COLUMNS, TUNE_SCHEMA
 from astria_widgets.frames.sources import tune_records
@@ -45,16 +52,21 @@ def _tune_columns(now: np.datetime64) -> Derive:
             "started": ~np.isnat(started),
         }
         dtype = TUNE_COLUMNS["status"]
-        codes = status_codes(TUNE_STATUS_RULES, facts, list(dtype.categories), len(trained))
-        trained_now = codes == list(dtype.categories).index("trained")  # the status rule
-        soon = (trained_now & ~raw.truthy("auto_extend")
-                & (expires - now <= np.timedelta64(EXPIRING_SOON_DAYS * 86_400, "s")))
+        states = list(dtype.categories)
+        codes = status_codes(TUNE_STATUS_RULES, facts, states, len(trained))
+        expiry = {  # the conditions of EXPIRING_SOON_RULES, as columns
+            "trained": codes == states.index("trained"),
+            "extended": raw.truthy("auto_extend"),
+            "ends_within": expires - now <= np.timedelta64(
+                EXPIRING_SOON_DAYS * SECONDS_PER_DAY, "s"),
+        }
+        soon = status_codes(EXPIRING_SOON_RULES, expiry, [False, True], len(trained)) == 1
         return {
             "status": pd.Categorical.from_codes(codes, dtype=dtype),
             "training_duration": trained - started,
             "queue_wait": started - created,
             "days_until_expiry": days(expires - now),
-            "expired": past_expiry,
+            "expired": codes == states.index("expired"),
             "expiring_soon": soon,
         }
 

@@ -15,8 +15,9 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 
 from .inspect import inspect
-from .params import Validator, check_image, parse_body
+from .params import parse_body
 from .state import state
+from .validator import Validator, check_image
 
 bp = Blueprint("images", __name__)
 _OWN_UPLOAD = re.compile(r"/files/uploads/([0-9a-f]{32})/([A-Za-z0-9][A-Za-z0-9._-]{0,127})$")

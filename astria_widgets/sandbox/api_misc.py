@@ -23,8 +23,9 @@ from flask import Blueprint, abort, jsonify, request, send_file
 from .faults import KINDS
 from .files import own_hosts, served_file
 from .objects import downloadable
-from .params import ValidationFailed, Validator, parse_body
+from .params import ValidationFailed, parse_body
 from .state import current_user, state
+from .validator import Validator
 
 bp = Blueprint("misc", __name__)
 START_BALANCE_MC = 10_000_000

@@ -38,10 +38,12 @@ from .create import create_tune, fill_placeholders, insert_prompts, prepare_prom
 from .gallery import TRAINING_COST_MC
 from .lifecycle import referenced_tune_ids
 from .objects import pack_detail_json, pack_list_json, tune_json
-from .params import Validator, paging, parse_body, query_flag, root_params
+from .params import paging, parse_body, query_flag, root_params
+from .scalars import whole_number
 from .state import base_url, current_user, state
 from .store import Query
 from .validate import PromptInput, clean_prompt, clean_tune
+from .validator import Validator
 
 bp = Blueprint("packs", __name__)
 MAX_LIMIT = 500
@@ -50,7 +52,8 @@ ORDER_ID_START = 100_000
 
 def _pack(ident: str) -> dict[str, Any]:
     st = state()
-    pack = st.store.get_pack(pack_id=int(ident)) if ident.isdigit() else st.store.get_pack(
+    number = whole_number(ident)
+    pack = st.store.get_pack(pack_id=number) if number is not None else st.store.get_pack(
         slug=ident)
     if pack is None or pack["user_id"] not in (None, current_user()["id"]):
         abort(404, description=f"Pack {ident} not found")

@@ -43,19 +43,12 @@ from .create import create_prompts
 from .files import own_hosts, prompt_png
 from .legacy_video import promote_video_switches
 from .objects import PROMPT_ECHO_FIELDS, prompt_json
-from .params import (
-    BadRequest,
-    Validator,
-    paging,
-    parse_body,
-    query_flag,
-    query_list,
-    root_params,
-    to_int,
-)
+from .params import BadRequest, paging, parse_body, query_flag, query_list, root_params
+from .scalars import to_int
 from .state import base_url, current_user, state
 from .store import Query
 from .validate import Upload, clean_prompt
+from .validator import Validator
 from .video_params import MEDIA
 
 bp = Blueprint("prompts", __name__)

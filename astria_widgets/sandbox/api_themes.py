@@ -24,9 +24,10 @@ from flask import Blueprint, Response, request
 
 from . import api_workspaces as workspaces
 from .create import insert_prompts, prepare_prompts
-from .params import Validator, parse_body
+from .params import parse_body
 from .state import current_user, state
 from .validate import PromptInput, clean_prompt
+from .validator import Validator
 
 bp = Blueprint("themes", __name__)
 PROMPTS_PER_TUNE = 10

@@ -25,10 +25,11 @@ from flask import Blueprint, abort, jsonify, request
 from . import api_workspaces as workspaces
 from .create import create_tune, visible_tune
 from .objects import tune_json
-from .params import BadRequest, Validator, paging, query_list, root_params
+from .params import BadRequest, paging, query_list, root_params
 from .state import base_url, current_user, state
 from .store import Query
 from .validate import MODEL_TYPES, TuneInput, clean_tune
+from .validator import Validator
 
 bp = Blueprint("tunes", __name__)
 GALLERY_MAX_LIMIT = 500

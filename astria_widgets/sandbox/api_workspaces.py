@@ -24,9 +24,11 @@ from typing import Any
 from flask import Blueprint, abort, g, jsonify, request
 
 from .lifecycle import iso
-from .params import BadRequest, Validator, root_params, to_int
+from .params import BadRequest, root_params
+from .scalars import to_int
 from .state import current_user, state
 from .store import Query
+from .validator import Validator
 
 bp = Blueprint("workspaces", __name__)
 HEADER = "X-Workspace-Id"

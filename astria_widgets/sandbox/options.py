@@ -13,11 +13,12 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import re
 from collections.abc import Callable
 from datetime import datetime, timezone
 from numbers import Integral, Real
 from typing import Any
+
+from .scalars import whole_number
 
 MAX_SEEDED = 1_000_000  # historical tunes --seed-history may add (10,000 take a few seconds)
 MAX_PORT = 65535
@@ -199,10 +200,11 @@ def _quoting(problem: str, text: str) -> str:
 
 
 def whole(text: str) -> int | str:
-    """``"12"`` -> 12 for :func:`argument`; anything else (``"1.5"``, ``"1e3"``) stays text,
-    which the rule refuses."""
-    stripped = text.strip()
-    return int(stripped) if re.fullmatch(r"[+-]?[0-9]+", stripped) else text
+    """``"12"`` -> 12 for :func:`argument`, by the sandbox's one integer rule
+    (:func:`~astria_widgets.sandbox.scalars.whole_number`); anything else (``"1.5"``,
+    ``"1e3"``) stays text, which the rule refuses."""
+    number = whole_number(text)
+    return text if number is None else number
 
 
 def pair(text: str) -> tuple[float, float] | str:

@@ -28,7 +28,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .legacy_video import promote_video_switches
-from .params import Validator, as_list, check_base64_image, check_image
+from .params import as_list
+from .validator import Validator, check_base64_image, check_image
 from .video_params import clean_video
 
 BRANCHES = ("flux1", "sd15", "sdxl1", "fast")

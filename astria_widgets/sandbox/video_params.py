@@ -30,7 +30,8 @@ from werkzeug.datastructures import FileStorage
 
 from . import video
 from .catalogue import VIDEO_MODELS
-from .params import Validator, as_list, check_image
+from .params import as_list
+from .validator import Validator, check_image
 
 Upload = tuple[bytes, str, str]
 MEDIA = ("video_first_frame", "video_last_frame", "input_video", "audio_reference")

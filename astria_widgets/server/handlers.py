@@ -67,7 +67,7 @@ class PanelHandler(APIHandler):
 
 
 class StatusHandler(PanelHandler):
-    """``GET /astria-widgets/api/status``: which API, the account, the balance in dollars."""
+    """``GET /astria-widgets/api/status``: which API, the account, the balance (shown as sent)."""
 
     @tornado.web.authenticated
     async def get(self) -> None:

@@ -40,7 +40,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from astria_widgets.client.costs import MC_PER_USD, balance_mc
+from astria_widgets.client.costs import balance_mc, usd
 from astria_widgets.client.errors import AstriaError
 from astria_widgets.client.status import utcnow
 from astria_widgets.history import MAX_ID
@@ -298,7 +298,8 @@ class AstriaPanel:
 
     # -- what the handlers serve ------------------------------------------------------------
     def status(self) -> dict[str, Any]:
-        """Which API and account, the balance in dollars, and how fresh the list is."""
+        """Which API and account, the balance (in millicents, and as the text shown), and how
+        fresh the list is."""
         client = self.client
         account = self._account_record()
         balance = balance_mc(account)
@@ -312,7 +313,8 @@ class AstriaPanel:
             "api": "sandbox" if client.is_sandbox else "astria",
             "sandbox_started": started,
             "account": {key: account.get(key) for key in ("id", "name", "email")},
-            "balance_usd": None if balance is None else balance / MC_PER_USD,
+            "balance_mc": balance,
+            "balance": None if balance is None else usd(balance),
             "refresh_seconds": client.poll.min_interval,
             "list_interval": self.list_interval,
             "synced_seconds_ago": None if synced is None else time.monotonic() - synced,
@@ -415,7 +417,7 @@ class AstriaPanel:
         fresh one differs: signed URLs expire) and made small."""
         if size not in IMAGE_SIZES:
             raise PanelInputError(f"size must be one of {', '.join(IMAGE_SIZES)}, not {size!r}")
-        from astria_widgets.client.api import is_http_url
+        from astria_widgets.client.checks import is_http_url
         from astria_widgets.imaging.thumbnails import LRUCache, make_thumbnail
 
         pixels = IMAGE_SIZES[size]

@@ -1,10 +1,11 @@
 """What the panel is sent: API records -> small JSON views (pure functions of record and time).
 
-The rules (status, progress, stall) are the client's (``client/status.py``); this module only
-picks fields, so the browser renders and decides nothing. Images are named by the panel's own
-routes (``tunes/<id>/images/<n>``, ``tunes/<id>/prompts/<pid>/images/<n>``, relative to
-``astria-widgets/api``), never by their URL at the API or the sandbox, which the browser may
-not reach and the page must not show.
+The rules (status, progress, stall, time left) are the client's (``client/status.py``), and so
+are the words (``client/durations.py``, ``client/costs.py``); this module only picks fields and
+phrases, so the browser renders and decides nothing: it shows the strings it is sent. Images
+are named by the panel's own routes (``tunes/<id>/images/<n>``,
+``tunes/<id>/prompts/<pid>/images/<n>``, relative to ``astria-widgets/api``), never by their
+URL at the API or the sandbox, which the browser may not reach and the page must not show.
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from astria_widgets.client.api import is_http_url
+from astria_widgets.client.checks import is_http_url
+from astria_widgets.client.durations import format_duration
 from astria_widgets.client.status import (
-    parse_time,
+    TUNE_UNFINISHED,
     prompt_status,
+    seconds_left,
     training_fraction,
     tune_is_stalled,
     tune_status,
@@ -57,14 +60,19 @@ def tune_thumbnail(record: Record) -> str | None:
     return f"tunes/{tune_id}/images/0" if isinstance(tune_id, int) and first_is_url else None
 
 
-def seconds_left(record: Record, now: datetime) -> float | None:
-    """Seconds until the tune's ``eta`` while it is queued or training (never negative)."""
-    if tune_status(record, now) not in ("queued", "training"):
+def time_left(record: Record, now: datetime) -> str | None:
+    """What the panel shows beside an unfinished tune's bar, as it shows it: ``"overdue"``
+    (stalled), ``"queued"``, ``"3m 05s left"`` (the one duration formatter) or
+    ``"training"`` (no ``eta``); ``None`` for a tune that is not queued or training."""
+    state = tune_status(record, now)
+    if state not in TUNE_UNFINISHED:
         return None
-    eta = parse_time(record.get("eta"))
-    if eta is None:
-        return None
-    return max(0.0, (eta - now).total_seconds())
+    if tune_is_stalled(record, now):
+        return "overdue"
+    if state == "queued":
+        return "queued"
+    left = seconds_left(record, now)
+    return "training" if left is None else f"{format_duration(left)} left"
 
 
 def tune_summary(record: Record, now: datetime) -> dict[str, Any]:
@@ -78,6 +86,7 @@ def tune_summary(record: Record, now: datetime) -> dict[str, Any]:
         "status": tune_status(record, now),
         "progress": training_fraction(record, now),
         "seconds_left": seconds_left(record, now),
+        "time_left": time_left(record, now),
         "stalled": tune_is_stalled(record, now),
         "thumbnail": tune_thumbnail(record),
     }

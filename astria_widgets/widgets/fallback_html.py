@@ -34,7 +34,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from astria_widgets.client.costs import dollars, usd
+from astria_widgets.client.costs import usd
 from astria_widgets.client.status import prompt_status
 from astria_widgets.widgets.formatting import ERROR_COLOR, short_error
 
@@ -254,7 +254,7 @@ def run_status_text(run: GenerationRun) -> str:
     cells = run.cells
     done = sum(1 for _c, p in cells if p is not None and prompt_status(p) != "pending")
     return (f"{done} of {len(cells)} prompts finished · status {run.status} · "
-            f"cost of this run {dollars(run.cost_mc)}")
+            f"cost of this run {usd(run.cost_mc, missing='—')}")
 
 
 def run_section(run: GenerationRun) -> Section:

@@ -1,10 +1,10 @@
 """Durations, byte counts and messages as the widgets show them: one style for every view.
 
 ``shown_thumbnail`` (make_thumbnail, or the original bytes when Pillow cannot read them) is
-the gallery's and the studio's. ``format_duration`` is used by the progress view and the
-browser; ``format_size`` (bytes) is the imaging checks' own, re-exported here so widgets
-import both from one place and a file's size reads the same in the picker's messages, the
-upload bar and the browser uploader.
+the gallery's and the studio's. ``format_duration`` (the client's one duration formatter,
+re-exported) is used by the progress view and the browser; ``format_size`` (bytes) is the
+imaging checks' own, re-exported here so widgets import both from one place and a file's size
+reads the same in the picker's messages, the upload bar and the browser uploader.
 ``error_html`` / ``errors_html`` give every form message the same red, and ``short_error``
 (the client's, re-exported) turns an exception into the one line a widget shows instead of a
 traceback. ``image_format``
@@ -14,10 +14,10 @@ traceback. ``image_format``
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 from collections.abc import Iterable
 
+from astria_widgets.client.durations import format_duration
 from astria_widgets.client.errors import short_error
 from astria_widgets.client.uploads import image_format
 from astria_widgets.imaging.checks import format_size
@@ -52,20 +52,3 @@ def shown_thumbnail(data: bytes, size: int) -> bytes:
         return data
 
 
-def format_duration(value: float | dt.timedelta) -> str:
-    """Seconds (or a timedelta) as ``"42s"``, ``"1m 15s"``, ``"1h 02m"`` or ``"2d 04h"``.
-
-    Negative values count as zero (a clock a little ahead of the server's is no duration).
-    """
-    seconds = value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
-    seconds = max(0, int(round(seconds)))
-    if seconds < 60:
-        return f"{seconds}s"
-    minutes, seconds = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes}m {seconds:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 48:
-        return f"{hours}h {minutes:02d}m"
-    days, hours = divmod(hours, 24)
-    return f"{days}d {hours:02d}h"

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as w
 import traitlets
 
-from astria_widgets.client.costs import dollars
+from astria_widgets.client.costs import usd
 from astria_widgets.client.errors import InputError
 from astria_widgets.client.prompt_params import PARAMS
 from astria_widgets.client.studio_model import StudioModel
@@ -43,6 +43,13 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 logger.addHandler(logging.NullHandler())
 _NO_SWEEP = "none"
+
+
+def _default_client() -> AstriaClient:
+    """``connect.default_client()``, imported when the studio first needs a client."""
+    from astria_widgets.connect import default_client
+
+    return default_client()
 
 
 class StudioInvalid(InputError):
@@ -84,7 +91,7 @@ class PromptStudio(StaticFallback, w.VBox):
                 problems = exc.problems + problems
         if problems:
             raise InputError(problems, context="PromptStudio")
-        self.model = StudioModel(client)
+        self.model = StudioModel(client, connect=_default_client)
         self._run: GenerationRun | None = None
         self._refreshing = False
         self._lock = threading.RLock()
@@ -358,7 +365,7 @@ class PromptStudio(StaticFallback, w.VBox):
 
     def _show_balance(self) -> None:
         balance = self.model.balance_mc()
-        self.balance.value = f"Balance: <b>{dollars(balance)}</b>"
+        self.balance.value = f"Balance: <b>{usd(balance, missing='—')}</b>"
 
     def use_as_input(self, name: str, data: bytes) -> None:
         """Make ``data`` the input image of the next prompt (opens the image-to-image group)."""

@@ -165,3 +165,72 @@ def test_image_suffix_names_bytes_by_their_magic_numbers():
     assert image_suffix(b"RIFF\x00\x00\x00\x00WEBPVP8 ") == ".webp"
     assert image_suffix(b"not an image") == ""
     assert image_suffix(b"not an image", ".jpg") == ".jpg"
+
+
+# -- issue 18: one home per rule --------------------------------------------------------------
+
+@pytest.mark.parametrize(("prompt", "needle"), [
+    ({"text": "ohwx man", "cfg": 7}, "prompts[1][cfg]: is not a documented prompt parameter"),
+    ({"text": "ohwx man", "seed": 2**32}, "prompts[1][seed]: 4294967296 is outside"),
+    ({"text": "ohwx man", "num_images": 1.5}, "prompts[1][num_images]: must be a whole number"),
+    ({"text": "ohwx man", "aspect_ratio": "7:5"}, "prompts[1][aspect_ratio]: '7:5' is not one"),
+    ({"text": "ohwx man", "hires_fix": True}, "prompts[1][hires_fix]: needs super_resolution"),
+    ({"text": "ohwx man", "denoising_strength": 0.5},
+     "prompts[1][denoising_strength]: needs an input image"),
+])
+def test_prompts_created_with_a_tune_are_checked_by_the_parameter_catalogue(
+        offline, prompt, needle):
+    """Before issue 18 only their text was checked; the rest went to the service."""
+    with pytest.raises(InputError) as info:
+        offline.create_tune(name="man", image_urls=["https://x/1.jpg"],
+                            prompts=["ohwx man, portrait", prompt])
+    assert any(p.startswith(needle) for p in info.value.problems), info.value.problems
+
+
+def test_prompts_created_with_a_tune_are_sent_as_the_catalogue_sends_them():
+    import numpy as np
+
+    from astria_widgets.client.tunes import tune_prompt_entries
+
+    entries, problems = tune_prompt_entries(
+        [{"text": "a", "seed": np.int64(3), "num_images": 2.0}, "b"])
+    assert problems == []
+    assert entries == [{"text": "a", "seed": 3, "num_images": 2}, {"text": "b"}]
+    assert type(entries[0]["seed"]) is int and type(entries[0]["num_images"]) is int
+
+
+@pytest.mark.parametrize(("token", "ok"), [
+    ("ohwx", True), ("sks_2", True), ("oh wx", False), (" ohwx", False), ("oh-wx", False),
+    ("", False), ("öhwx", False), (7, False),
+])
+def test_the_token_rule_is_one_function_for_the_client_and_the_form(offline, token, ok):
+    from astria_widgets.client.checks import token_problem
+
+    assert (token_problem(token) is None) is ok
+    if ok:
+        return
+    with pytest.raises(InputError) as info:
+        offline.create_tune(name="man", image_urls=["https://x/1.jpg"], token=token)
+    assert f"token: {token_problem(token)}" in info.value.problems
+    assert "one word" in token_problem(token) and "without spaces" in token_problem(token)
+
+
+@pytest.mark.parametrize(("value", "number"), [
+    (3, 3), ("  12 ", 12), ("-3", -3), (5.0, 5), ("+7", 7),
+    (True, None), (5.5, None), ("1e3", None), ("1_000", None), ("5.0", None), ("٣", None),
+    (float("nan"), None), (None, None), ([1], None),
+])
+def test_the_client_reads_integers_by_one_rule(value, number):
+    import numpy as np
+
+    from astria_widgets.client.checks import whole_number
+    from astria_widgets.client.prompt_params import PARAMS, parse_text
+
+    assert whole_number(value) == number
+    assert whole_number(np.int32(4)) == 4 and whole_number(np.float32(4)) == 4
+    if isinstance(value, str):  # a typed value is read by the same rule
+        if number is None:
+            with pytest.raises(ValueError, match="whole number"):
+                parse_text(PARAMS["seed"], value)
+        else:
+            assert parse_text(PARAMS["seed"], value) == number

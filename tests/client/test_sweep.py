@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from astria_widgets.client import InputError
-from astria_widgets.client.costs import dollars
+from astria_widgets.client.costs import usd
 from astria_widgets.client.sweep import SWEEPABLE, parse_values, plan_sweep
 
 
@@ -64,5 +64,5 @@ def test_parse_values_types_them_like_the_catalogue():
 
 
 def test_dollars_from_millicents():
-    assert dollars(2300) == "$0.0230" and dollars(1_234_500_000) == "$12,345.00"
-    assert dollars(None) == "—"
+    assert usd(2300) == "$0.0230" and usd(1_234_500_000) == "$12,345.00"
+    assert usd(None, missing="—") == "—" and usd(None) == "unknown"

@@ -272,3 +272,32 @@ def test_building_a_frame_leaves_the_garbage_collector_alone(monkeypatch):
     records = [{"id": i, "title": f"t{i}", "orig_images": [f"u{i}"]} for i in range(20_000)]
     frame = tunes_dataframe(records)
     assert len(frame) == 20_000 and gc.isenabled()
+
+
+def test_expired_means_the_expired_status_not_a_past_expires_at():
+    """Issue 18: the column was ``expires_at < now``, true for a failed tune and for one still
+    training; it now means the tune's status is ``expired`` (frames/schema.py says so)."""
+    past = "2024-01-01T00:00:00.000Z"
+    records = [
+        {"id": 1, "error": "Training failed", "expires_at": past},  # failed
+        {"id": 2, "started_training_at": "2024-01-09T00:00:00.000Z", "expires_at": past},
+        {"id": 3, "created_at": "2024-01-09T00:00:00.000Z", "expires_at": past},  # queued
+        {"id": 4, "trained_at": "2023-12-01T00:00:00.000Z", "expires_at": past},  # expired
+    ]
+    frame = tunes_dataframe(records, now=pd.Timestamp("2024-01-10", tz="UTC"))
+    assert frame.loc[[1, 2, 3, 4], "status"].tolist() == ["failed", "training", "queued",
+                                                          "expired"]
+    assert frame.loc[[1, 2, 3, 4], "expired"].tolist() == [False, False, False, True]
+    assert (frame["expired"] == (frame["status"] == "expired")).all()
+
+
+@pytest.mark.parametrize("value", [5, "12", " -3 ", 5.0, True, 5.5, "1e3", "٣", "１２", "5.0",
+                                   2**63, -(2**63), None, [1]])
+def test_the_frames_read_integers_by_the_clients_rule(value):
+    """Issue 18: one integer rule on the package's side (the sandbox keeps its own)."""
+    from astria_widgets.client.checks import whole_number
+    from astria_widgets.frames.coerce import as_int
+
+    number = whole_number(value)
+    in_range = number is not None and -(2**63) <= number < 2**63
+    assert as_int(value) == (number if in_range else None)

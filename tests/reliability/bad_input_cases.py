@@ -115,22 +115,25 @@ def base_prompt(label: str, keyword: str, **kwargs: Any) -> ClientCall:
 
 
 def _prompt_case(case: str, form_keyword: str, tune_label: str, label: str, keyword: str,
-                 **attributes: Any) -> FieldCase:
+                 tune_keyword: str | None = None, **attributes: Any) -> FieldCase:
+    """A bad prompt: in the form, in ``create_tune(prompts=...)`` (checked by the client's
+    parameter catalogue: ``tune_keyword``) and in ``create_prompt`` (the service's 422)."""
     text = attributes.pop("text", "ohwx man, smiling")
     return FieldCase(
         case, "prompts", prompt(text, **attributes), Expect("prompt 2:", form_keyword),
-        (tune_prompt(tune_label, keyword, text=text, **attributes),
+        (tune_prompt(tune_label, tune_keyword or keyword, text=text, **attributes),
          base_prompt(label, keyword, text=text, **attributes)),
     )
 
 
-def _num(case: str, value: Any, form_keyword: str, keyword: str) -> FieldCase:
-    return _prompt_case(case, form_keyword, "prompts_attributes[1][num_images]", "num_images",
-                        keyword, num_images=value)
+def _num(case: str, value: Any, form_keyword: str, keyword: str, tune_keyword: str) -> FieldCase:
+    return _prompt_case(case, form_keyword, "prompts[1][num_images]", "num_images",
+                        keyword, tune_keyword, num_images=value)
 
 
-def _seed(case: str, value: Any, form_keyword: str, keyword: str) -> FieldCase:
-    return _prompt_case(case, form_keyword, "prompts_attributes[1][seed]", "seed", keyword,
+def _seed(case: str, value: Any, form_keyword: str, keyword: str, tune_keyword: str
+          ) -> FieldCase:
+    return _prompt_case(case, form_keyword, "prompts[1][seed]", "seed", keyword, tune_keyword,
                         seed=value)
 
 
@@ -180,15 +183,15 @@ FIELD_CASES: tuple[FieldCase, ...] = (
               (tune("steps:", "positive whole number", steps="lots"),)),
     FieldCase("steps-fraction", "steps", typed("steps", "1.5"), Expect("steps:", "whole number"),
               (tune("steps:", "positive whole number", steps=1.5),)),
-    _num("num-images-0", 0, "between 1 and 8, not 0", "between 1 and 8"),
-    _num("num-images-9", 9, "between 1 and 8, not 9", "between 1 and 8"),
-    _num("num-images-text", "many", "whole number from 1 to 8", "integer"),
-    _seed("seed-too-big", 2**32, "seed must be between 0 and 4294967295", "between"),
-    _seed("seed-negative", -7, "seed must be between 0 and 4294967295", "between"),
-    _seed("seed-text", "abc", "seed must be a whole number", "integer"),
+    _num("num-images-0", 0, "between 1 and 8, not 0", "between 1 and 8", "outside 1...8"),
+    _num("num-images-9", 9, "between 1 and 8, not 9", "between 1 and 8", "outside 1...8"),
+    _num("num-images-text", "many", "whole number from 1 to 8", "integer", "whole number"),
+    _seed("seed-too-big", 2**32, "seed must be between 0 and 4294967295", "between", "outside"),
+    _seed("seed-negative", -7, "seed must be between 0 and 4294967295", "between", "outside"),
+    _seed("seed-text", "abc", "seed must be a whole number", "integer", "whole number"),
     _prompt_case("aspect-ratio-unknown", "aspect ratio '7:5' is not one of",
-                 "prompts_attributes[1][aspect_ratio]", "aspect_ratio",
-                 "not included in the list", aspect_ratio="7:5"),
+                 "prompts[1][aspect_ratio]", "aspect_ratio",
+                 "not included in the list", "'7:5' is not one of", aspect_ratio="7:5"),
     _choice("branch-unknown", "branch", "bogus", "not included in the list"),
     _choice("model-type-unknown", "model_type", "dreambooth", "not included in the list"),
     _choice("face-crop-unknown", "face_crop", "maybe", "true or false"),

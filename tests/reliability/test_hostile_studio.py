@@ -252,8 +252,8 @@ def test_browser_search_never_fails_on_digits(search):
     browser.set_filter(search=search)  # no exception
     by_class(browser, "astria-browser-search").value = search  # typed: no error shown
     assert by_class(browser, "astria-browser-error").value == ""
-    if search in ("٣", "+7"):
-        assert list(browser.filtered.index) == [3 if search == "٣" else 7]
+    if search in ("٣", "+7"):  # "٣" is no id by the one integer rule (ASCII digits, issue 18)
+        assert list(browser.filtered.index) == ([] if search == "٣" else [7])
     probe("smaller")
 
 

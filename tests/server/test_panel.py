@@ -3,6 +3,7 @@ error mapping (no Jupyter server: the HTTP side is in test_routes.py)."""
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from datetime import datetime, timezone
@@ -13,6 +14,7 @@ import pytest
 from corpus import photo
 
 from astria_widgets.client import AstriaClient
+from astria_widgets.client.costs import usd
 from astria_widgets.client.errors import (
     APIError,
     AuthenticationError,
@@ -44,6 +46,7 @@ def test_a_training_row_has_its_progress_and_time_left_at_a_pinned_time() -> Non
     assert row["status"] == "training"
     assert row["progress"] == pytest.approx(0.5)
     assert row["seconds_left"] == 600
+    assert row["time_left"] == "10m 00s left"  # the panel shows this text as it is sent
     assert row["stalled"] is False
     assert row["thumbnail"] == "tunes/7/images/0"  # the panel's route, not the image's URL
 
@@ -51,6 +54,19 @@ def test_a_training_row_has_its_progress_and_time_left_at_a_pinned_time() -> Non
 def test_a_trained_row_is_full_and_has_no_time_left() -> None:
     row = views.tune_summary(training_record(trained_at="2026-03-01T11:59:00.000Z"), NOW)
     assert (row["status"], row["progress"], row["seconds_left"]) == ("trained", 1.0, None)
+    assert row["time_left"] is None
+
+
+@pytest.mark.parametrize(("changes", "shown"), [
+    ({"eta": "2026-03-01T13:02:05.000Z"}, "1h 02m left"),
+    ({"eta": "2026-03-01T12:00:42.000Z"}, "42s left"),
+    ({"eta": None}, "training"),
+    ({"started_training_at": None}, "queued"),
+    ({"eta": "2026-03-01T11:52:00.000Z"}, "overdue"),  # 3x its estimated 2 minutes
+    ({"error": "Training failed"}, None),
+])
+def test_the_time_left_is_one_text_in_the_duration_formatters_style(changes, shown) -> None:
+    assert views.tune_summary(training_record(**changes), NOW)["time_left"] == shown
 
 
 def test_the_detail_lists_present_fields_in_order_and_prompt_images() -> None:
@@ -155,7 +171,9 @@ def test_the_status_reports_the_balance_in_dollars(client: AstriaClient, tmp_pat
     try:
         status = panel.status()
         account = client.account()
-        assert status["balance_usd"] == account["usd_balance_mc"] / 100_000
+        assert status["balance_mc"] == account["usd_balance_mc"]
+        assert status["balance"] == usd(account["usd_balance_mc"])  # the panel shows it as is
+        assert re.fullmatch(r"\$\d{1,3}(,\d{3})*\.\d\d", status["balance"])  # $100 at most
         assert status["api"] == "sandbox"
         assert status["list_interval"] == 12 * client.poll.min_interval
     finally:

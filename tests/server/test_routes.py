@@ -10,6 +10,7 @@ import pytest
 import requests
 from PIL import Image
 
+from astria_widgets.client.costs import usd
 from astria_widgets.server.handlers import PREFIX, ROUTES
 
 from .conftest import CANARY_KEY, SEEDED, PanelAPI
@@ -65,7 +66,8 @@ def test_status_names_the_sandbox_account_and_balance_in_dollars(
     assert status["api"] == "sandbox"
     assert status["account"]["id"] == account["id"]
     assert status["account"]["email"] == account["email"]
-    assert status["balance_usd"] == pytest.approx(account["usd_balance_mc"] / 100_000)
+    assert status["balance_mc"] == account["usd_balance_mc"]
+    assert status["balance"] == usd(account["usd_balance_mc"])
     assert status["refresh_seconds"] > 0
 
 

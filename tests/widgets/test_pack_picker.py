@@ -85,7 +85,7 @@ def test_bad_tune_ids_and_refusals_are_shown_and_inputs_kept(client):
 
 
 @pytest.mark.parametrize(("mc", "text"), [(150_000, "$1.50"), (0, "$0.00"), (None, "unknown"),
-                                          (-2_500, "-$0.03"), (123_456_789, "$1,234.57")])
+                                          (-2_500, "-$0.0250"), (123_456_789, "$1,234.57")])
 def test_usd(mc, text):
     assert usd(mc) == text
 

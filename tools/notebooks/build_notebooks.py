@@ -690,13 +690,13 @@ except InputError as error:
     code('''
 from IPython.display import Image, display
 
-from astria_widgets.client.costs import dollars
+from astria_widgets.client.costs import usd
 
 prompt = client.generate(tune, "portrait in a sunlit studio, 85mm", seed=42, num_images=2,
                          aspect_ratio="3:4")
 prompt = client.wait_for_prompt(prompt["tune_id"], prompt["id"], timeout=600)
 print(prompt["text"])
-print(len(prompt["images"]), "images, cost", dollars(prompt["cost_mc"]))
+print(len(prompt["images"]), "images, cost", usd(prompt["cost_mc"]))
 for url in prompt["images"]:
     display(Image(data=client.fetch_bytes(url), width=240))
 '''),
