@@ -21,6 +21,7 @@ Before issue 18 six kinds blocked the kernel: *Generate with this tune* (form an
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -75,11 +76,12 @@ class Clicks:
     took: dict[str, float] = field(default_factory=dict)  # kind -> best seconds of a click
     where: dict[str, str] = field(default_factory=dict)  # kind -> the family it was clicked in
     disabled: set[str] = field(default_factory=set)  # kinds seen disabled or hidden
+    built: list[w.Widget] = field(default_factory=list)  # every state, closed at the end
 
     def family(self, name: str, states: list[Callable[[], w.Widget]]) -> None:
         """Click each new kind of button of each state's widget, on a fresh state each."""
         for build in states:
-            root: w.Widget | None = build()
+            root: w.Widget | None = self.build(build)
             assert root is not None
             for index, kind in enumerate(kinds(buttons(root))):
                 self.seen.setdefault(kind, name)
@@ -87,7 +89,7 @@ class Clicks:
                     continue
                 best = None
                 for _attempt in range(TRIES):
-                    root = root if root is not None else build()
+                    root = root if root is not None else self.build(build)
                     button, shown = buttons(root)[index]
                     root = None  # a click changes the state: the next one needs a fresh one
                     if button.disabled or not shown:
@@ -100,6 +102,21 @@ class Clicks:
                 if best is not None:
                     self.took[kind] = best
                     self.where[kind] = name
+
+    def build(self, build: Callable[[], w.Widget]) -> w.Widget:
+        root = build()
+        self.built.append(root)
+        return root
+
+    def finish(self, before: set[threading.Thread]) -> None:
+        """Let the work the clicks started end (before the sandbox stops), close every state."""
+        deadline = time.monotonic() + WAIT
+        for thread in set(threading.enumerate()) - before:
+            ours = thread.name.startswith("astria-")  # the package's workers and watches
+            if ours and not thread.name.startswith(("astria-thumbnails", "astria-thumb_")):
+                thread.join(max(0.0, deadline - time.monotonic()))  # (not the idle pools)
+        for root in self.built:
+            root.close()
 
     def click(self, button: w.Button) -> float:
         self.slow.latency = LATENCY
@@ -129,13 +146,22 @@ def kinds(found: list[tuple[w.Button, bool]]) -> list[str]:
 
 def test_every_button_of_every_widget_returns_at_once_against_a_2_second_sandbox(
         slow: Sandbox, key: str, photos, tmp_path: Path, figures) -> None:
+    before = set(threading.enumerate())
+    clicks = Clicks(slow)
+    try:
+        check_every_button(clicks, slow, key, photos, tmp_path, figures)
+    finally:
+        clicks.finish(before)
+
+
+def check_every_button(clicks: Clicks, slow: Sandbox, key: str, photos, tmp_path: Path,
+                       figures) -> None:
     client = make_client(slow, key)
     tune = client.create_tune(name="man", branch="fast", title="trained for clicks",
                               images=photos(4))
     tune = client.wait_for_tune(tune["id"], timeout=WAIT)
     client.create_tune(name="dog", branch="fast", title="another for the pager",
                        image_urls=["https://example.com/a.jpg"])
-    clicks = Clicks(slow)
 
     # -- the tune form: a valid one (Submit, images, prompts), then one whose tune trained
     def ready_form() -> TuneForm:
