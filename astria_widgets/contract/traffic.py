@@ -7,9 +7,9 @@ and the body (a JSON body as it is; a form or multipart body's bracketed fields 
 
 - the request, when the API accepted it (2xx): a request the API refused (4xx) is the API's
   own validation at work (tests send such requests on purpose), so it is counted, not checked;
-- the answer's body, when it is a 2xx answer the check is asked to trust (``answers``:
-  ``"sandbox"``, answers carrying the sandbox's ``X-Astria-Sandbox`` header, so a test's
-  scripted fake answer is not held to the contract; or ``"all"``).
+- the answer's status and body, when it is a 2xx answer the check is asked to trust
+  (``answers``: ``"sandbox"``, answers carrying the sandbox's ``X-Astria-Sandbox`` header, so
+  a test's scripted fake answer is not held to the contract; or ``"all"``).
 
 Everything found is kept as :class:`Finding` records (the differences and where they came from)
 and handed to ``on_finding`` when given. Counts say how much was checked.
@@ -193,6 +193,10 @@ class TrafficCheck:
         trusted = self.answers == "all" or (
             exchange.response.headers.get(SANDBOX_HEADER) == "1")
         if 200 <= status < 300 and trusted:
+            if status not in endpoint.status:
+                differences.append(Difference(
+                    endpoint.label, "response", "(status)", "value",
+                    " or ".join(str(s) for s in endpoint.status), str(status)))
             try:
                 body = answer_body(exchange)
             except ValueError:

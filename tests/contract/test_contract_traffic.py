@@ -139,6 +139,10 @@ def test_the_check_finds_a_sandbox_answer_and_a_request_that_differ():
     assert ("request", "colour", "new") in fields
     assert ("response", "[].title", "missing") in fields
     assert "GET /tunes (T2, HTTP 200)" in found[0].text()
+    odd = _response(202, [], headers={"X-Astria-Sandbox": "1"})
+    check(_exchange("GET", "https://api.test/tunes", odd))
+    assert [(d.field, d.expected, d.found) for d in found[1].differences] == [
+        ("(status)", "200", "202")]
 
 
 def test_only_the_given_transports_are_checked(sandbox, client):
