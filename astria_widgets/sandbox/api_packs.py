@@ -6,7 +6,8 @@ carry both ``cost`` (cents) and ``cost_mc``; Ambiguity #14: 100,000 mc = US$1.
 Ambiguity #11: ``preset`` is accepted on pack runs and ignored when the pack has its own
 model settings. K4 trains a tune of the pack's base model/model type and creates the pack's
 template prompts for the tune's class under the new tune (``orig_prompt_id`` = template,
-``base_pack_id`` = pack, a fresh ``order_id``); ``prompt_attributes`` (one hash) overrides
+``base_pack_id`` = pack, a fresh ``order_id``, taken only when the run is accepted: a refused
+run, 422, uses up no order id); ``prompt_attributes`` (one hash) overrides
 attributes of every such prompt; ``prompts_callback`` receives the array of all of them once
 the last one finishes. With ``tune_ids[]`` the prompts run on existing tunes instead and the
 answer is ``{"status": 201, "order": {"id", "tune_ids", "total_cost_mc"}, "prompt_ids": [...]}``
@@ -33,7 +34,7 @@ from typing import Any
 from flask import Blueprint, abort, jsonify, request
 
 from . import api_workspaces as workspaces
-from .create import create_prompts, create_tune, fill_placeholders, visible_tune
+from .create import create_tune, fill_placeholders, insert_prompts, prepare_prompts, visible_tune
 from .gallery import TRAINING_COST_MC
 from .lifecycle import referenced_tune_ids
 from .objects import pack_detail_json, pack_list_json, tune_json
@@ -44,6 +45,7 @@ from .validate import PromptInput, clean_prompt, clean_tune
 
 bp = Blueprint("packs", __name__)
 MAX_LIMIT = 500
+ORDER_ID_START = 100_000
 
 
 def _pack(ident: str) -> dict[str, Any]:
@@ -153,9 +155,8 @@ def run_pack(ident: str) -> Any:
     prompts_callback = v.url("prompts_callback")
     templates = [t for t in st.store.pack_templates(pack["id"])
                  if not prompt_ids or t["id"] in prompt_ids]
-    order_id = st.store.next_sequence("order_id", start=100_000)
     if tune_ids:
-        return _run_on_tunes(pack, tune_ids, templates, overrides, prompts_callback, order_id, v)
+        return _run_on_tunes(pack, tune_ids, templates, overrides, prompts_callback, v)
     if isinstance(params, dict) and params.get("name") and params["name"] not in attrs["classes"]:
         v.error("name", f"is not a class of this pack ({', '.join(attrs['classes'])})")
     inp = clean_tune(v, for_pack=True)
@@ -171,19 +172,30 @@ def run_pack(ident: str) -> Any:
         if inp.params.get("workspace_id") is not None:
             prompt.params["workspace_id"] = inp.params["workspace_id"]
     v.raise_if_errors()
-    columns = [{"orig_prompt_id": t["id"], "base_pack_id": pack["id"], "order_id": order_id}
-               for t in mine]
+    columns = [{"orig_prompt_id": t["id"], "base_pack_id": pack["id"]} for t in mine]
+    orders: list[int] = []  # the order id, taken once the tune is being stored
+
+    def new_order() -> int:
+        orders.append(next_order_id())
+        return orders[-1]
+
     tune_id, created = create_tune(
         st, user, inp, pack_prompts=list(zip(pack_inputs, columns, strict=True)),
-        prompts_callback=prompts_callback)
+        prompts_callback=prompts_callback, new_order=new_order)
     tune = st.store.get_tune(tune_id)
     body = tune_json(tune, state().now(), base_url())
-    if created:
-        ids = [p["id"] for p in st.store.list_prompts(Query().add("order_id = ?", order_id),
+    if created and orders:
+        ids = [p["id"] for p in st.store.list_prompts(Query().add("order_id = ?", orders[0]),
                                                       limit=10_000)][::-1]
-        body["order"] = {"id": order_id, "prompt_ids": ids, "total_cost_mc": _total_cost(
+        body["order"] = {"id": orders[0], "prompt_ids": ids, "total_cost_mc": _total_cost(
             ids, int(attrs.get("training_cost_mc", 0)))}
     return jsonify(body), 201 if created else 200
+
+
+def next_order_id() -> int:
+    """A fresh order id: taken only by a pack run that creates something (a refused run,
+    422, takes none, so the ids of accepted orders follow each other)."""
+    return state().store.next_sequence("order_id", start=ORDER_ID_START)
 
 
 def _total_cost(prompt_ids: list[int], training_mc: int) -> int:
@@ -226,7 +238,7 @@ def add_pack_class(pack_id: int, cls: str | None) -> None:
 
 def _run_on_tunes(
     pack: dict, tune_ids: list[int], templates: list[dict], overrides: dict,
-    prompts_callback: str | None, order_id: int, v: Validator,
+    prompts_callback: str | None, v: Validator,
 ) -> Any:
     st = state()
     user = current_user()
@@ -247,12 +259,14 @@ def _run_on_tunes(
             workspaces.assign(prompt.params, v)
         plans.append((tune, mine, inputs))
     v.raise_if_errors()
+    checked = [(tune, mine, prepare_prompts(st, user, tune, inputs, prefix="prompt_attributes"))
+               for tune, mine, inputs in plans]  # every tune checked before anything is stored
+    order_id = next_order_id()
     all_ids: list[int] = []
-    for tune, mine, inputs in plans:
+    for tune, mine, prepared in checked:
         extra = [{"orig_prompt_id": t["id"], "base_pack_id": pack["id"], "order_id": order_id}
                  for t in mine]
-        ids, _ = create_prompts(st, user, tune, inputs, extra=extra)
-        all_ids.extend(ids)
+        all_ids.extend(insert_prompts(st, user, tune, prepared, extra=extra))
     if prompts_callback and all_ids:
         due = max(st.store.get_prompt(i)["finish_at"] for i in all_ids)
         st.store.add_callbacks([(due, "pack", order_id, prompts_callback, json.dumps(all_ids))])

@@ -6,9 +6,11 @@
 - P6 ``DELETE /tunes/:tune_id/prompts/:id`` and ``DELETE /prompts/:id`` (Ambiguity #1: chose
   to serve both, 200 ``{"message": ...}``);
 - P7 ``POST /prompts/:id/duplicate``: copies the original's attributes, ``prompt[...]``
-  overrides them, top-level ``image_index`` (Ambiguity #17: chose optional,
-  0 <= i < len(original images), else 422); the copy's ``orig_prompt_id`` is the original's
-  template if it has one, else the original's id;
+  overrides them (legacy ``--video`` switches in the text included: ``legacy_video``),
+  top-level ``image_index`` (Ambiguity #17: chose optional, 0 <= i < len(original images),
+  else 422) reuses that image of the original instead of making a new one (``_reused_image``);
+  the copy's ``orig_prompt_id`` is the original's template if it has one, else the
+  original's id;
 - P8 ``PATCH /tunes/:tune_id/prompts/:id`` and ``PATCH /prompts/:id``: ``pack_id``,
   ``base_pack_id``, ``workspace_id``;
 - L1 ``POST /prompts/:id/likes`` (and ``/like``, Ambiguity #2) -> 201, no body; liking twice
@@ -21,20 +23,25 @@ List filters (the table of every documented filter is in ``docs/SANDBOX.md``): `
 ``is_video``, ``is_api`` (``false`` selects the opposite; not a boolean: 400). ``today``: created
 since 00:00 UTC of the sandbox clock's day. Every prompt made through this API has
 ``is_api: true``; gallery templates have ``false``. ``expand[]`` adds
-``debug_images``/``debug_filenames``/``debug_content_types`` (empty lists) or ``comments``
-(``prompt.comments``); another ``expand[]`` value is 400.
+``debug_images``/``debug_filenames``/``debug_content_types`` (empty lists) or ``comments``;
+each may be written with the ``prompt.`` prefix (the official CLI offers ``--expand
+prompt.debug_images``, the skills docs ``expand[]=prompt.comments``); another value is 400.
 """
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify, request
+from werkzeug.datastructures import FileStorage
 
 from . import api_packs as packs
 from . import api_workspaces as workspaces
 from .api_tunes import own_tune
 from .create import create_prompts
+from .files import own_hosts, prompt_png
+from .legacy_video import promote_video_switches
 from .objects import PROMPT_ECHO_FIELDS, prompt_json
 from .params import (
     BadRequest,
@@ -48,20 +55,28 @@ from .params import (
 )
 from .state import base_url, current_user, state
 from .store import Query
-from .validate import clean_prompt
+from .validate import Upload, clean_prompt
 from .video_params import MEDIA
 
 bp = Blueprint("prompts", __name__)
-EXPAND = {"debug_images", "prompt.comments", "comments"}
+EXPAND = ("debug_images", "comments")
+FIRST_FRAME = ("video_first_frame", "video_first_frame_url", "source_image_url")
+EXPAND_PREFIX = "prompt."
 DAY_SECONDS = 86_400
+
+
+def expansions() -> tuple[str, ...]:
+    """The ``expand[]`` values of the query without their ``prompt.`` prefix."""
+    return tuple(v.removeprefix(EXPAND_PREFIX) for v in query_list(request, "expand"))
 
 
 def check_expand() -> None:
     """400 unless every ``expand[]`` value of the query is one the API documents."""
-    unknown = set(query_list(request, "expand")) - EXPAND
+    unknown = sorted(set(query_list(request, "expand"))
+                     - {f"{p}{name}" for name in EXPAND for p in ("", EXPAND_PREFIX)})
     if unknown:
-        raise BadRequest(f"expand[] must be one of {', '.join(sorted(EXPAND))}, "
-                         f"got {', '.join(sorted(unknown))}")
+        allowed = ", ".join(f"{name} (or {EXPAND_PREFIX}{name})" for name in EXPAND)
+        raise BadRequest(f"expand[] must be one of {allowed}, got {', '.join(unknown)}")
 
 
 def start_of_day(now: float) -> float:
@@ -79,7 +94,7 @@ def render_prompts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for r in rows:
         tune_ids.update(r["attrs"].get("tune_refs", []))
     tunes = st.store.get_tunes(tune_ids)
-    expand = tuple(query_list(request, "expand"))
+    expand = expansions()
     return [prompt_json(r, now, base, liked=r["id"] in liked, likes=counts.get(r["id"], 0),
                         tunes=tunes, expand=expand) for r in rows]
 
@@ -212,19 +227,25 @@ def duplicate(prompt_id: int) -> Any:
         stored = original["attrs"].get(f"{name}_url_stored")
         if stored:
             base[f"{name}_url"] = base_url() + stored
-    v = Validator({**base, **overrides})
-    inp = clean_prompt(v)
+    merged = promote_video_switches({**base, **overrides})
     top = Validator(body)
     image_index = top.integer("image_index", low=0)
-    v.merge(top)
-    if image_index is not None and not v.errors:
+    reused = None
+    if image_index is not None and not top.errors:
         done = state().now() >= original["finish_at"] and original["outcome"] == "done"
         if not done or image_index >= original["num_images"]:
             available = original["num_images"] if done else 0
-            v.error("image_index", f"must be less than {available} (the original's images)")
+            top.error("image_index", f"must be less than {available} (the original's images)")
+        else:
+            reused = _reused_image(original["id"], image_index, merged)
+    v = Validator(merged)
+    inp = clean_prompt(v)
+    v.merge(top)
     v.raise_if_errors()
     if image_index is not None:
         inp.params["image_index"] = image_index
+        if reused is not None and not inp.params.get("video_model"):
+            inp.files["reused_image"] = [reused]
     for key in ("input_image_url_stored", "mask_image_url_stored", "image_references"):
         if key in original["attrs"]:
             inp.params[key] = original["attrs"][key]
@@ -235,6 +256,22 @@ def duplicate(prompt_id: int) -> Any:
               "base_pack_id": original["base_pack_id"]}]
     ids, _ = create_prompts(st, current_user(), tune, [inp], extra=extra)
     return jsonify(render_prompts([st.store.get_prompt(ids[0])])[0]), 201
+
+
+def _reused_image(prompt_id: int, index: int, params: dict[str, Any]) -> Upload | None:
+    """Image ``index`` of a finished prompt, reused by a duplicate's ``image_index`` (the
+    duplicate doc: "re-use the existing image from the original prompt"). A video duplicate
+    gets it as its ``video_first_frame`` (unless it names a first frame or source image); an
+    image duplicate shows it as each of its images (``files.served_file``)."""
+    st = state()
+    data = prompt_png(st, prompt_id, index, own_hosts(request.host, st.config.public_url))
+    if data is None:
+        return None
+    upload: Upload = (data, "PNG", f"prompt-{prompt_id}-{index}.png")
+    if params.get("video_model") and not any(params.get(k) for k in FIRST_FRAME):
+        params["video_first_frame"] = FileStorage(io.BytesIO(data), filename=upload[2],
+                                                  content_type="image/png")
+    return upload
 
 
 def _update(prompt_id: int, tune_id: int | None) -> Any:

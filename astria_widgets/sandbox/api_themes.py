@@ -23,7 +23,7 @@ from typing import Any
 from flask import Blueprint, Response, request
 
 from . import api_workspaces as workspaces
-from .create import create_prompts
+from .create import insert_prompts, prepare_prompts
 from .params import Validator, parse_body
 from .state import current_user, state
 from .validate import PromptInput, clean_prompt
@@ -98,6 +98,7 @@ def create_theme() -> Any:
             plans.append((tune, inputs))
     v.errors = {k: list(dict.fromkeys(m)) for k, m in v.errors.items()}  # one line per problem
     v.raise_if_errors()
-    for tune, inputs in plans:
-        create_prompts(st, user, tune, inputs)
+    checked = [(tune, prepare_prompts(st, user, tune, inputs)) for tune, inputs in plans]
+    for tune, prepared in checked:  # every tune checked first: a refusal creates nothing
+        insert_prompts(st, user, tune, prepared)
     return Response(status=201)

@@ -8,7 +8,10 @@ training images and the prompts under it (Ambiguity #32: chose to delete only pr
 ``tune_id`` is the tune; prompts on a base tune that reference it stay). Gallery tunes can be
 read by everybody and deleted by nobody (403).
 
-List filters: ``title`` (case-insensitive substring), ``name[]`` (class, repeatable),
+List filters: ``title`` (case-insensitive substring of the title, or of the product name or
+SKU: the official CLI's ``tunes list --title`` help says "filter by title / product name / SKU
+substring"; sandbox reading: those are the ``product_name`` and ``sku`` keys of the tune's
+``characteristics``, in any case), ``name[]`` (class, repeatable),
 ``model_type`` (``null``/``checkpoint`` select checkpoints), ``branch``. The
 ``X-Workspace-Id`` header scopes ``GET /tunes`` and places a new tune (``api_workspaces``).
 """
@@ -29,6 +32,7 @@ from .validate import MODEL_TYPES, TuneInput, clean_tune
 
 bp = Blueprint("tunes", __name__)
 GALLERY_MAX_LIMIT = 500
+PRODUCT_KEYS = ("product_name", "sku")  # characteristics the title filter also searches
 
 
 def own_tune(tune_id: int, action: str | None = None) -> dict[str, Any]:
@@ -58,7 +62,10 @@ def place_new_tune(inp: TuneInput, v: Validator) -> None:
 def _filters(query: Query) -> Query:
     title = request.args.get("title")
     if title:
-        query.add("instr(lower(title), lower(?)) > 0", title)
+        keys = ", ".join(f"'{key}'" for key in PRODUCT_KEYS)
+        query.add("(instr(lower(title), lower(?)) > 0 OR EXISTS (SELECT 1 FROM "
+                  "json_each(attrs, '$.characteristics') WHERE lower(key) IN (" + keys + ") "
+                  "AND instr(lower(value), lower(?)) > 0))", title, title)
     names = query_list(request, "name")
     if names:
         query.add(f"name IN ({', '.join('?' for _ in names)})", *names)

@@ -4,14 +4,16 @@
   ``POST /workspaces`` with ``{"workspace": {"title"}}`` -> 201 the new workspace;
   ``GET|PATCH /workspaces/:id`` (``title``, ``brief``, ``landing_page_html``). A workspace of
   another account, or none, is 404.
-- The header ``X-Workspace-Id`` (section 1.3): absent or blank = the personal scope, ``all`` =
-  every workspace of the caller plus the personal scope, a number = that workspace, which must
-  be the caller's (404 otherwise); anything else is 400. Sandbox choices (the docs say no more):
-  the header scopes the lists ``GET /tunes``, ``GET /prompts`` and ``GET /tunes/:id/prompts``
-  and decides where a new tune or prompt lands (``all`` and no header: personal); reading,
-  changing or deleting one object by id works from any scope; packs and likes are not scoped.
-  A prompt's body ``workspace_id`` (create or ``PATCH``) wins over the header and must name a
-  workspace of the caller (else 422). Objects carry ``workspace_id`` (null = personal).
+- The header ``X-Workspace-Id`` (section 1.3): absent, blank or ``personal`` = the personal
+  scope (the official CLI's ``-w personal`` sends the word as is), ``all`` = every workspace
+  of the caller plus the personal scope, a number = that workspace, which must be the
+  caller's (404 otherwise); anything else is 400. The words are case-insensitive. Sandbox
+  choices (the docs say no more): the header scopes the lists ``GET /tunes``, ``GET /prompts``
+  and ``GET /tunes/:id/prompts`` and decides where a new tune or prompt lands (``all``,
+  ``personal`` and no header: personal); reading, changing or deleting one object by id works
+  from any scope; packs and likes are not scoped. A prompt's body ``workspace_id`` (create or
+  ``PATCH``) wins over the header and must name a workspace of the caller (else 422).
+  Objects carry ``workspace_id`` (null = personal).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from .store import Query
 bp = Blueprint("workspaces", __name__)
 HEADER = "X-Workspace-Id"
 ALL = "all"
+PERSONAL = "personal"
 FIELD = "$.workspace_id"
 
 
@@ -55,11 +58,12 @@ def scope() -> int | str | None:
     value: int | str | None = None
     if raw.lower() == ALL:
         value = ALL
-    elif raw:
+    elif raw and raw.lower() != PERSONAL:
         try:
             value = to_int(raw)
         except ValueError:
-            raise BadRequest(f"{HEADER} must be a workspace id or 'all', got {raw!r}") from None
+            raise BadRequest(f"{HEADER} must be a workspace id, 'all' or 'personal', "
+                             f"got {raw!r}") from None
         if _own(value) is None:
             abort(404, description=f"Workspace {value} not found ({HEADER} header)")
     g.workspace_scope = value

@@ -1,6 +1,7 @@
 """The model catalogue: the video models of Appendix A (prices, durations, capabilities) and
 the image models the official CLI resolves by name. One home for every video-model rule:
-validation (``validate.py``), prices (``create.py``) and ``GET /cli/models`` read it here.
+validation (``validate.py``), prices (``create.py``) and ``GET /cli/models`` read it here, and
+for the resolutions each image model takes (``resolution_problem``, used by ``create.py``).
 
 Prices: Appendix A gives cents for a base duration and says the price scales linearly with
 ``video_duration``. Sandbox choice (the docs do not name the base): the base is the model's
@@ -13,6 +14,7 @@ documented names (the changelog names have no price or duration table); any othe
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 CLI_MIN_VERSION = "1.0.0"
@@ -35,6 +37,12 @@ class VideoModel:
     audio_reference: bool
     generates_audio: bool  # can generate a soundtrack (always, or with video_audio=true)
     keyframes: bool  # first + last frame
+
+    @property
+    def audio_always(self) -> bool:
+        """An ``_audio`` variant (kling30_pro_audio, veo31_fast_audio_720p...): its videos
+        always have sound, ``video_audio`` or not."""
+        return "_audio" in self.name
 
     @property
     def default_duration(self) -> int:
@@ -122,17 +130,54 @@ def _model(name: str, cents: int, durations: tuple[int, ...]) -> VideoModel:
 
 VIDEO_MODELS: dict[str, VideoModel] = {n: _model(n, c, d) for n, (c, d) in _PRICES.items()}
 
+# WAN 2.7 and WAN 2.7 Pro (changelog 2026-04-02: "partner image models added"; `wan-2-7` is
+# the model of the official CLI's README example). Sandbox choice: the docs give no tune ids
+# or resolutions, so these ids are the sandbox's own (the CLI resolves a model by name through
+# GET /cli/models, so no client needs the real ones) and the resolutions are a guess.
+WAN_27 = 4_702_715
+WAN_27_PRO = 4_702_716
+
 # Image models the official CLI resolves by name (its offline fallbacks plus gallery bases).
 IMAGE_MODELS: dict[str, dict[str, object]] = {
     "gemini": {"tune_id": 3618064, "title": "Gemini 3 Pro Image",
                "resolutions": ["1K", "2K", "4K"], "default": True},
     "seedream": {"tune_id": 3691308, "title": "Seedream 4.5", "resolutions": ["2K", "4K"]},
     "gpt-image-2": {"tune_id": 4665564, "title": "GPT Image 2", "resolutions": ["1K", "2K"]},
+    "wan-2-7": {"tune_id": WAN_27, "title": "WAN 2.7", "resolutions": ["1K", "2K"]},
+    "wan-2-7-pro": {"tune_id": WAN_27_PRO, "title": "WAN 2.7 Pro",
+                    "resolutions": ["1K", "2K", "4K"]},
     "nano-banana": {"tune_id": 3159068, "title": "Gemini 2.5 nano banana",
                     "resolutions": ["1K"]},
     "flux": {"tune_id": 1504944, "title": "Flux1.dev", "resolutions": ["1K"]},
     "sdxl": {"tune_id": 666678, "title": "SDXL 1.0", "resolutions": ["1K"]},
 }
+
+
+def image_model(tune_ids: Iterable[int | None]) -> tuple[str, dict[str, object]] | None:
+    """The first catalogue image model among ``tune_ids`` (a prompt's tune, then its base)."""
+    for tune_id in tune_ids:
+        for name, entry in IMAGE_MODELS.items():
+            if tune_id is not None and entry["tune_id"] == tune_id:
+                return name, entry
+    return None
+
+
+def resolution_problem(tune_ids: Iterable[int | None], resolution: str | None) -> str | None:
+    """Why ``resolution`` is not available on the model a prompt runs on, or None.
+
+    The create doc: "Availability depends on the selected foundation model; unsupported
+    combinations return a validation error." The model is the catalogue entry of the tune the
+    prompt runs on, or of that tune's base; a tune of neither kind takes any resolution.
+    """
+    found = image_model(tune_ids)
+    if resolution is None or found is None:
+        return None
+    name, entry = found
+    allowed = list(entry.get("resolutions") or [])  # type: ignore[call-overload]
+    if resolution in allowed:
+        return None
+    return (f"{resolution} is not available on {name} (it takes {', '.join(allowed)}; "
+            "GET /cli/models lists each model's resolutions)")
 
 
 def video_model_json(model: VideoModel) -> dict[str, object]:

@@ -4,22 +4,27 @@ Shared by ``POST /tunes``, ``POST /tunes/:id/prompts``, duplicate and pack runs.
 
 Ambiguity #30: chose to allow prompts under any gallery tune (e.g. ``/tunes/1504944/prompts``
 with ``<lora:ID:1>`` in the text); they wait for every tune referenced in the text, which must
-be the caller's own or a gallery tune (else 422). Ambiguity #26: idempotency is a sandbox
-setting, off by default; when on, a tune create whose title matches an existing tune of the
-caller returns that tune (200), and a prompt create matching the 21 documented attributes
-returns the existing prompt (200). Prompts created with a tune (``prompts_attributes``) and
-pack prompts live under the new tune (``tune_id`` = the new tune), so they are listed by
-``GET /tunes/:id/prompts``. ``{{key}}`` placeholders in prompt text are replaced by the
-tune's ``characteristics`` (unknown keys are left as they are).
+be the caller's own or a gallery tune and not expired (else 422, as for a prompt on an expired
+tune itself). A ``resolution`` must be one the catalogue lists for the model the prompt runs
+on (the tune, or its base; ``catalogue.resolution_problem``). Every check runs before anything
+is stored (``prepare_prompts``, then ``insert_prompts``), so a refused request creates
+nothing, also when it creates prompts on several tunes (pack runs, themes). Ambiguity #26:
+idempotency is a sandbox setting, off by default; when on, a tune create whose title matches an
+existing tune of the caller returns that tune (200), and a prompt create matching the 21
+documented attributes returns the existing prompt (200). Prompts created with a tune
+(``prompts_attributes``) and pack prompts live under the new tune (``tune_id`` = the new tune),
+so they are listed by ``GET /tunes/:id/prompts``. ``{{key}}`` placeholders in prompt text are
+replaced by the tune's ``characteristics`` (unknown keys are left as they are).
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
-from .catalogue import VIDEO_MODELS
+from .catalogue import VIDEO_MODELS, resolution_problem
 from .gallery import prompt_cost_mc
 from .lifecycle import EXPIRY_SECONDS, referenced_tune_ids
 from .params import ValidationFailed
@@ -34,6 +39,7 @@ IDEMPOTENT_PROMPT_KEYS = (
     "inpaint_faces",
 )
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_]+)\s*\}\}")
+Prepared = list[tuple[PromptInput, list[dict]]]  # checked prompts and the tunes they wait for
 
 
 def fill_placeholders(text: str, characteristics: dict[str, str] | None) -> str:
@@ -67,6 +73,8 @@ def resolve_dependencies(
         tune = visible_tune(st, user, ref)
         if tune is None:
             problems.append(f"references tune {ref}, which does not exist or is not yours")
+        elif tune["user_id"] is not None and _is_expired(tune, st.now()):
+            problems.append(f"references tune {ref}, which has expired")
         elif tune["user_id"] is not None and all(d["id"] != ref for d in deps):
             deps.append(tune)
     if problems:
@@ -131,15 +139,37 @@ def _find_same_prompt(st: SandboxState, user: dict, tune_id: int, inp: PromptInp
     return None
 
 
-def create_prompts(
+def _resolution_errors(
+    model_ids: tuple[int | None, ...], prompts: list[tuple[str, PromptInput]],
+) -> dict[str, list[str]]:
+    """422 problems of prompts (by error key) whose resolution the model does not offer."""
+    errors: dict[str, list[str]] = {}
+    for key, inp in prompts:
+        problem = resolution_problem(model_ids, inp.params.get("resolution"))
+        if problem:
+            errors.setdefault(key, []).append(problem)
+    return errors
+
+
+def prepare_prompts(
     st: SandboxState, user: dict, model_tune: dict, inputs: list[PromptInput],
-    *, extra: list[dict[str, Any]] | None = None,
-) -> tuple[list[int], bool]:
-    """Create prompts under ``model_tune``; returns (ids, created)."""
-    now = st.now()
+    *, prefix: str = "",
+) -> Prepared:
+    """Check prompts to run on ``model_tune`` before anything is stored, and fill their
+    ``{{placeholders}}``; raises ValidationFailed (422).
+
+    The tune and every tune the texts reference must be usable (not expired), and each
+    ``resolution`` one the model offers (error key ``prefix[resolution]``, e.g.
+    ``prompt_attributes[resolution]`` for pack overrides).
+    """
     characteristics = model_tune["attrs"].get("characteristics")
-    if model_tune["user_id"] is not None and _is_expired(model_tune, now):
+    if model_tune["user_id"] is not None and _is_expired(model_tune, st.now()):
         raise ValidationFailed({"tune_id": [f"tune {model_tune['id']} has expired"]})
+    key = f"{prefix}[resolution]" if prefix else "resolution"
+    errors = _resolution_errors((model_tune["id"], model_tune["attrs"].get("base_tune_id")),
+                                [(key, inp) for inp in inputs])
+    if errors:
+        raise ValidationFailed(errors)
     prepared = []
     for inp in inputs:
         text = inp.params.get("text", "") or ""
@@ -148,10 +178,28 @@ def create_prompts(
             characteristics = deps[-1]["attrs"].get("characteristics")
         inp.params["text"] = fill_placeholders(text, characteristics)
         prepared.append((inp, deps))
+    return prepared
+
+
+def create_prompts(
+    st: SandboxState, user: dict, model_tune: dict, inputs: list[PromptInput],
+    *, extra: list[dict[str, Any]] | None = None,
+) -> tuple[list[int], bool]:
+    """Create prompts under ``model_tune``; returns (ids, created)."""
+    prepared = prepare_prompts(st, user, model_tune, inputs)
     if st.config.idempotency and len(prepared) == 1 and not extra:
         existing = _find_same_prompt(st, user, model_tune["id"], prepared[0][0])
         if existing is not None:
             return [existing["id"]], False
+    return insert_prompts(st, user, model_tune, prepared, extra=extra), True
+
+
+def insert_prompts(
+    st: SandboxState, user: dict, model_tune: dict, prepared: Prepared,
+    *, extra: list[dict[str, Any]] | None = None,
+) -> list[int]:
+    """Store prompts checked by ``prepare_prompts`` (``extra``: columns per prompt); their ids."""
+    now = st.now()
 
     def build(_tune_id: int, first_prompt_id: int) -> dict[str, Any]:
         records, callbacks = [], []
@@ -166,7 +214,7 @@ def create_prompts(
         return {"tune": None, "prompts": records, "callbacks": callbacks}
 
     built = st.store.insert_built(build)
-    return [p["id"] for p in built["prompts"]], True
+    return [p["id"] for p in built["prompts"]]
 
 
 def resolve_tune_defaults(st: SandboxState, user: dict, inp: TuneInput) -> dict | None:
@@ -195,19 +243,29 @@ def resolve_tune_defaults(st: SandboxState, user: dict, inp: TuneInput) -> dict 
 def create_tune(
     st: SandboxState, user: dict, inp: TuneInput, *,
     pack_prompts: list[tuple[PromptInput, dict[str, Any]]] | None = None,
-    prompts_callback: str | None = None,
+    prompts_callback: str | None = None, new_order: Callable[[], int] | None = None,
 ) -> tuple[int, bool]:
-    """Create a tune (and its prompts); returns (tune id, created)."""
+    """Create a tune (and its prompts); returns (tune id, created).
+
+    ``new_order``: called once the tune is being stored (every check passed, not an
+    idempotent repeat) for the order id of the ``pack_prompts``.
+    """
     p = inp.params
     if st.config.idempotency:
         existing = st.store.find_tune_by_title(user["id"], p["title"])
         if existing is not None:
             return existing["id"], False
     resolve_tune_defaults(st, user, inp)
+    errors = _resolution_errors((p.get("base_tune_id"),), [
+        *((f"prompts_attributes[{i}][resolution]", x) for i, x in enumerate(inp.prompts)),
+        *(("prompt_attributes[resolution]", x) for x, _ in pack_prompts or [])])
+    if errors:
+        raise ValidationFailed(errors)
     specs: list[tuple[PromptInput, dict[str, Any], list[dict]]] = []
     for prompt in inp.prompts:
         specs.append((prompt, {}, resolve_dependencies(
             st, user, {"user_id": None, "id": 0}, prompt.params.get("text", ""))))
+    order_from = len(specs)  # specs from here on are the pack order's prompts
     for prompt, columns in pack_prompts or []:
         specs.append((prompt, columns, []))
     for prompt, _, _ in specs:
@@ -233,9 +291,11 @@ def create_tune(
         row = _callback_row(tune, "tune")
         if row:
             callbacks.append(row)
+        order = {"order_id": new_order()} if new_order else {}
         for i, (prompt, columns, deps) in enumerate(specs):
             record = prompt_record(st, user, first_prompt_id + i, tune_id, prompt,
-                                   [tune, *deps], p["branch"], now, **columns)
+                                   [tune, *deps], p["branch"], now,
+                                   **(columns | order if i >= order_from else columns))
             records.append(record)
             row = _callback_row(record, "prompt")
             if row:

@@ -8,7 +8,9 @@ and mask images through it: a stored upload (``input_image``, ``input_image_base
 ``mask_image``) or a URL that points back at this sandbox, e.g. a generated image reused as
 the next input (the host must be one the caller used, the public URL, or a loopback name on
 the same port). A prompt image can only be derived from a prompt created before it, so inputs
-never form a cycle. Sandbox choice: an input URL on another loopback server is fetched when
+never form a cycle. A duplicate made with ``image_index`` keeps a copy of that image of the
+original (``reused_image_url_stored``, an upload) and serves it as each of its images.
+Sandbox choice: an input URL on another loopback server is fetched when
 the image is rendered (5 s timeout, at most ``max_upload_bytes``, no redirects); a URL
 elsewhere, or on this sandbox's port under a name it does not know as its own, is not fetched
 (``render`` then uses a stand-in).
@@ -97,6 +99,13 @@ def files_subpath(ref: str, hosts: Iterable[str]) -> str | None:
     return parts.path[len("/files/"):] if parts.path.startswith("/files/") else None
 
 
+def prompt_png(st: SandboxState, prompt_id: int, index: int,
+               hosts: frozenset[str]) -> bytes | None:
+    """The PNG of image ``index`` of a finished prompt (rendered if need be), or None."""
+    found = served_file(st, f"prompts/{prompt_id}/{index}.png", hosts)
+    return None if found is None else found[0].read_bytes()
+
+
 def served_file(
     st: SandboxState, subpath: str, hosts: frozenset[str], *, now: float | None = None,
     before_prompt: int | None = None,
@@ -129,6 +138,10 @@ def served_file(
             return None if found is None else _open(found[0])
 
         def render() -> bytes:
+            reused = prompt["attrs"].get("reused_image_url_stored")  # a duplicate's image_index
+            copy = served_file(st, reused[len("/files/"):], hosts) if reused else None
+            if copy is not None:
+                return copy[0].read_bytes()
             tunes = st.store.get_tunes([prompt["tune_id"], *prompt["attrs"].get("tune_refs", [])])
             return prompt_image(prompt, index, tunes, load)
 

@@ -7,16 +7,18 @@ They are trained long ago, never expire and have no checkpoint URL. Seeding is i
 (a ``meta`` version key), so a restarted sandbox does not duplicate them; a data directory of
 an older gallery version gets the new tunes and branches. Partner models (the image models
 the official CLI resolves by name, found with ``GET /gallery/tunes?branch=partner-1``) are on
-the ``partner-1`` branch; Gemini 2.5 keeps ``gemini-2`` (the skills docs' branch).
+the ``partner-1`` branch; Gemini 2.5 keeps ``gemini-2`` (the skills docs' branch). WAN 2.7 and
+WAN 2.7 Pro have sandbox ids (``catalogue.WAN_27``: the docs name none).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from .catalogue import WAN_27, WAN_27_PRO
 from .store import Store
 
-GALLERY_VERSION = "2"
+GALLERY_VERSION = "3"
 EPOCH = 1_672_531_200.0  # 2023-01-01T00:00:00Z: when the gallery "was trained"
 
 # (id, title, name, branch, model_type)
@@ -35,6 +37,8 @@ GALLERY_TUNES: tuple[tuple[int, str, str | None, str, str | None], ...] = (
     (3618064, "Gemini 3 Pro Image", None, "partner-1", None),
     (3691308, "Seedream 4.5", None, "partner-1", None),
     (4665564, "GPT Image 2", None, "partner-1", None),
+    (WAN_27, "WAN 2.7", None, "partner-1", None),
+    (WAN_27_PRO, "WAN 2.7 Pro", None, "partner-1", None),
 )
 
 # (id, slug, title, subtitle, base_tune_id, model_type, {class: [template texts]})

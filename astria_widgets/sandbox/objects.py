@@ -117,7 +117,7 @@ def prompt_json(
     row: dict[str, Any], now: float, base: str, *, liked: bool = False, likes: int = 0,
     tunes: dict[int, dict[str, Any]] | None = None, expand: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    """The prompt object at time ``now``."""
+    """The prompt object at time ``now`` (``expand``: ``expand[]`` values, ``prompt.`` removed)."""
     attrs = row["attrs"]
     prompt_id = row["id"]
     started = row["start_at"] is not None and now >= row["start_at"]
@@ -166,7 +166,7 @@ def prompt_json(
     obj.update(media_fields(attrs, base))
     if "debug_images" in expand:
         obj["debug_images"], obj["debug_filenames"], obj["debug_content_types"] = [], [], []
-    if "prompt.comments" in expand or "comments" in expand:
+    if "comments" in expand:
         obj["comments"] = []
     return obj
 

@@ -14,7 +14,8 @@ defaults to ``sks`` for ``sd15``, else ``ohwx``. Ambiguity #23: ``backend_versio
 then aspect_ratio, then ar (for the rendered size). Ambiguity #28: ``seed`` 0..4294967295,
 plus -1 meaning random (stored as null). Ambiguity #31: ``num_images`` defaults to 1.
 Ambiguity #33, #21, #22 (video): see ``video_params``, which validates every video field
-by the catalogue.
+by the catalogue; the legacy ``--video`` switches inside ``text`` are promoted to those fields
+first (``legacy_video``).
 Sandbox choice: ``input_image_base64`` is decoded and stored like an ``input_image`` upload
 (echoed as the ``input_image`` URL); when both are sent the file wins. Sandbox rule from the
 docs: ``inpaint_faces`` and ``hires_fix`` need ``super_resolution``;
@@ -26,6 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .legacy_video import promote_video_switches
 from .params import Validator, as_list, check_base64_image, check_image
 from .video_params import clean_video
 
@@ -80,6 +82,7 @@ def _file_field(v: Validator, name: str, files: dict[str, list[Upload]]) -> None
 
 def clean_prompt(v: Validator, *, nested: bool = False) -> PromptInput:
     """Validate one prompt hash (``nested``: inside ``tune[prompts_attributes]``)."""
+    v.params = promote_video_switches(v.params)  # legacy `--video ...` inside the text
     p: dict[str, Any] = {}
     p["video_model"] = v.string("video_model", max_length=100)
     p["text"] = v.string("text", required=p["video_model"] is None, max_length=10_000)  # #33

@@ -4,7 +4,8 @@
 sandbox still starts; a video prompt is then refused with 422 saying so (``video_params``), so
 nobody gets a PNG where a video belongs. A video shows the prompt text over a moving colour
 field with a progress bar, at ``FPS`` frames per second for the prompt's ``video_duration``,
-H.264 in an MP4 container, longest side ``MAX_SIDE`` px (even sizes, as H.264 needs).
+H.264 in an MP4 container, longest side ``MAX_SIDE`` px (even sizes, as H.264 needs). A video
+with generated audio (``video_audio``) also has an AAC soundtrack: a short beep each second.
 """
 
 from __future__ import annotations
@@ -13,13 +14,21 @@ import colorsys
 import hashlib
 import importlib.util
 import io
+import math
 import textwrap
+from array import array
+from collections.abc import Iterator
 from functools import lru_cache
+from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
 
 FPS = 4
 MAX_SIDE = 320
+AUDIO_RATE = 16_000  # Hz, mono
+AUDIO_CHUNK = 1_000  # samples per AudioFrame (a video frame holds four)
+TONE_HZ = 440
+BEEP_SECONDS = 0.25
 EXTRA_HINT = "pip install 'astria-widgets[video]' (PyAV)"
 RATIOS = {"1:1": (1, 1), "16:9": (16, 9), "9:16": (9, 16), "21:9": (21, 9), "9:21": (9, 21),
           "3:2": (3, 2), "2:3": (2, 3), "5:4": (5, 4), "4:5": (4, 5), "4:3": (4, 3),
@@ -67,9 +76,36 @@ def _frame(size: tuple[int, int], lines: list[str], footer: str, hue: float,
     return image
 
 
+@lru_cache(maxsize=1)
+def _beeps() -> bytes:
+    """Two seconds of the soundtrack, which repeats every second: a short 440 Hz beep, then
+    silence (16-bit mono PCM); any one-second stretch is a slice of it."""
+    samples = array("h")
+    for n in range(AUDIO_RATE):
+        t = n / AUDIO_RATE
+        envelope = max(0.0, 1 - t / BEEP_SECONDS) if t < BEEP_SECONDS else 0.0
+        samples.append(int(9000 * envelope * math.sin(2 * math.pi * TONE_HZ * t)))
+    return samples.tobytes() * 2
+
+
+def _audio_frames(av: Any, start: float, end: float) -> Iterator[Any]:
+    """AudioFrames of the soundtrack between ``start`` and ``end`` seconds."""
+    beeps = _beeps()
+    first, last = round(start * AUDIO_RATE), round(end * AUDIO_RATE)
+    for pts in range(first, last, AUDIO_CHUNK):
+        count = min(AUDIO_CHUNK, last - pts)
+        offset = pts % AUDIO_RATE
+        data = beeps[2 * offset: 2 * (offset + count)]
+        frame = av.AudioFrame(format="s16", layout="mono", samples=count)
+        frame.planes[0].update(data)
+        frame.sample_rate, frame.pts = AUDIO_RATE, pts
+        yield frame
+
+
 def render_mp4(text: str, seconds: int, *, label: str, seed: int | None = None,
-               aspect_ratio: str | None = None) -> bytes:
-    """An H.264 MP4 of ``seconds`` showing ``text``; ``label`` goes in the footer."""
+               aspect_ratio: str | None = None, audio: bool = False) -> bytes:
+    """An H.264 MP4 of ``seconds`` showing ``text``; ``label`` goes in the footer; ``audio``:
+    with an AAC soundtrack (a beep each second) as long as the video."""
     import av  # the optional extra; callers check encoder_available() first
 
     size = video_size(aspect_ratio)
@@ -83,11 +119,16 @@ def render_mp4(text: str, seconds: int, *, label: str, seed: int | None = None,
         stream.width, stream.height = size
         stream.pix_fmt = "yuv420p"
         stream.options = {"preset": "ultrafast", "crf": "30"}
+        sound = container.add_stream("aac", rate=AUDIO_RATE, layout="mono") if audio else None
         for i in range(frames):
             footer = f"{label} - {i / FPS:.2f}s / {seconds}s"
             image = _frame(size, lines, footer, hue, i / max(1, frames - 1))
             for packet in stream.encode(av.VideoFrame.from_image(image)):
                 container.mux(packet)
+            for frame in _audio_frames(av, i / FPS, (i + 1) / FPS) if sound else ():
+                container.mux(sound.encode(frame))  # type: ignore[union-attr]
         for packet in stream.encode():
             container.mux(packet)
+        if sound is not None:
+            container.mux(sound.encode())
     return buffer.getvalue()

@@ -17,7 +17,7 @@ its media come back. The catalogue (``catalogue.py``) decides every rule:
 Uploaded ``video_first_frame``/``video_last_frame`` (images), ``input_video`` and
 ``audio_reference`` (any non-empty file) are stored and echoed as absolute URLs; their
 ``*_url`` variants are echoed as given. The legacy ``--video`` switches inside ``text``
-(Appendix B) are not parsed.
+(Appendix B) reach these checks as the fields they stand for (``legacy_video``).
 """
 
 from __future__ import annotations

@@ -75,7 +75,7 @@ def test_workspaces_of_others_or_nobody_are_refused(api: Api, sandbox: Sandbox) 
                            headers={"X-Workspace-Id": header})
         assert created.status_code == 404
     assert api.get(f"/workspaces/{theirs['id']}.json").status_code == 404
-    bad = api.get("/tunes", headers={"X-Workspace-Id": "personal"})
+    bad = api.get("/tunes", headers={"X-Workspace-Id": "my shop"})  # `personal` is a scope
     assert bad.status_code == 400 and "X-Workspace-Id" in bad.json()["error"]
     prompt = api.post(f"/tunes/{tune['id']}/prompts", data={"prompt[text]": "mine"}).json()
     moved = api.patch(f"/prompts/{prompt['id']}", json={"prompt": {"workspace_id": 424242}})

@@ -18,8 +18,9 @@ if [ "$#" -ne 2 ]; then
     echo "usage: $0 VENV REPORTS" >&2
     exit 2
 fi
-PLAIN="$1"
-REPORTS="$2"
+absolute() { mkdir -p "$(dirname "$1")" && echo "$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"; }
+PLAIN="$(absolute "$1")"  # absolute: some steps run in other folders
+REPORTS="$(absolute "$2")"
 PYTHON="${PYTHON:-python3}"
 # the minimal extras: the nbval plugin and nbconvert, a kernel, matplotlib (notebook 03 plots)
 EXTRAS=(nbval nbconvert ipykernel matplotlib)
