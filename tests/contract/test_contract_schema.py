@@ -224,3 +224,12 @@ def test_json_types_are_named_as_json_schema_names_them():
 def test_a_schema_directory_without_files_is_refused(tmp_path):
     with pytest.raises(FileNotFoundError, match="no schema files"):
         Contract(tmp_path)
+
+
+@pytest.mark.parametrize(("expand", "ok"), [
+    (["debug_images"], True), (["prompt.debug_images"], True), (["prompt.comments"], True),
+    ("debug_images", True), (["debug"], False), (["prompt.images"], False),
+])
+def test_expand_takes_what_the_official_cli_sends(contract, expand, ok):
+    endpoint = contract.endpoint("GET", "/prompts/7")
+    assert (contract.request_differences(endpoint, {"expand": expand}) == []) is ok
