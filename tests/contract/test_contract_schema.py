@@ -228,7 +228,7 @@ def test_a_schema_directory_without_files_is_refused(tmp_path):
 
 @pytest.mark.parametrize(("expand", "ok"), [
     (["debug_images"], True), (["prompt.debug_images"], True), (["prompt.comments"], True),
-    ("debug_images", True), (["debug"], False), (["prompt.images"], False),
+    ("debug_images", True), (["debug"], False), (["prompt.images"], False), ("x", False),
 ])
 def test_expand_takes_what_the_official_cli_sends(contract, expand, ok):
     endpoint = contract.endpoint("GET", "/prompts/7")
