@@ -220,6 +220,9 @@ def test_the_wheel_ships_py_typed_and_every_module(wheel: Path) -> None:
     assert "astria_widgets/widgets/uploader.js" in names
     assert "astria_widgets/widgets/uploader.css" in names
     assert "astria_widgets/app/astria_app.ipynb" in names  # the page of `astria-widgets app`
+    contract_data = {p.relative_to(project).as_posix()  # the API contract's schema, snapshots
+                     for p in (ROOT / "contract").rglob("*.json")}
+    assert len(contract_data) > 20 and contract_data <= names
     shipped = {n for n in names if n.endswith(".py")}
     assert shipped == {p.relative_to(project).as_posix() for p in ROOT.rglob("*.py")}
     assert "astria-widgets = astria_widgets.cli:main" in entry_points
