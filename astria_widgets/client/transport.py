@@ -41,10 +41,11 @@ from requests.adapters import HTTPAdapter
 from urllib3.util import parse_url
 from urllib3.util.retry import Retry
 
+from astria_widgets._version import __version__
 from astria_widgets.client import errors as E
 from astria_widgets.client.status import parse_http_date
 
-USER_AGENT = "astria-widgets/0.1.0 (+python-requests)"
+USER_AGENT = f"astria-widgets/{__version__} (+python-requests)"
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 DEFAULT_PORTS = {"http": 80, "https": 443}
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)

@@ -348,7 +348,7 @@ def run_contract(client: AstriaClient, *, workdir: Path | str, target: str | Non
     about each check as it ends. ``guard``: the session to install (default: a new
     :class:`FreeOnlySession`; tests give one whose ``send`` is a fake API).
     """
-    from astria_widgets import __version__
+    from astria_widgets._version import __version__
 
     target = target or ("sandbox" if client.is_sandbox else "astria")
     contract = load_contract()
