@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -19,7 +20,8 @@ import requests
 
 from astria_widgets.client import encoding, uploads
 from astria_widgets.client.checks import workspace_value
-from astria_widgets.client.errors import NotFoundError
+from astria_widgets.client.errors import InputError, NotFoundError
+from astria_widgets.client.executor import DEFAULT_CONCURRENCY, run_all
 from astria_widgets.client.transport import RetrySettings, Transport
 from astria_widgets.client.waiting import PollPolicy
 
@@ -45,6 +47,7 @@ class ClientBase:
     ``api_key`` defaults to ``$ASTRIA_API_KEY``; ``base_url`` to ``$ASTRIA_BASE_URL``, else
     ``https://api.astria.ai``. ``retry`` and ``poll`` hold the retry and polling timings;
     ``session`` injects a ``requests.Session`` (used as given, without the retry adapter).
+    ``concurrency`` (default 4) bounds the requests in flight at once (:mod:`.executor`).
     """
 
     def __init__(
@@ -58,6 +61,7 @@ class ClientBase:
         poll: PollPolicy | None = None,
         workspace_id: str | int | None = None,
         sandbox: bool = False,
+        concurrency: int = DEFAULT_CONCURRENCY,
     ) -> None:
         key = api_key if api_key is not None else os.environ.get("ASTRIA_API_KEY")
         base = base_url or os.environ.get("ASTRIA_BASE_URL") or DEFAULT_BASE_URL
@@ -68,6 +72,7 @@ class ClientBase:
         self.poll: PollPolicy = poll or PollPolicy()
         self.is_sandbox = bool(sandbox)
         self.workspace_id = workspace_id  # checked by the setter
+        self.concurrency = concurrency  # checked by the setter
 
     # -- settings ---------------------------------------------------------------------------
     @property
@@ -93,6 +98,25 @@ class ClientBase:
     def transport(self) -> Transport:
         """The underlying transport (session, retries, error mapping)."""
         return self._transport
+
+    @property
+    def concurrency(self) -> int:
+        """Requests in flight at most (creates, downloads and polls together; default 4)."""
+        return self._transport.gate.limit
+
+    @concurrency.setter
+    def concurrency(self, value: int) -> None:
+        try:
+            self._transport.gate.limit = value
+        except ValueError as exc:
+            raise InputError(str(exc), context="client") from None
+
+    def run_all(self, job: Callable[[Any], Any], items: Iterable[Any], *,
+                stop: threading.Event | None = None,
+                on_result: Callable[..., Any] | None = None) -> list[Any]:
+        """``job(item)`` for each item, at most :attr:`concurrency` requests in flight
+        (:func:`~astria_widgets.client.executor.run_all`); results (or exceptions) in order."""
+        return run_all(self._transport.gate, job, items, stop=stop, on_result=on_result)
 
     @property
     def workspace_id(self) -> int | str | None:

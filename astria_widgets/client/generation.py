@@ -144,7 +144,7 @@ class GenerationRun:
         self.sweep = sweep
         #: per cell: where it runs and the parameters as sent (images read), checked up front
         self._ready = ready
-        self._created: list[Record] = []
+        self._created: dict[int, Record] = {}  # cell index -> its prompt, as created
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self.watch: PromptsWatch = PromptsWatch(client, plan.tune_id, timeout=timeout,
@@ -198,17 +198,36 @@ class GenerationRun:
         return self
 
     def _create_all(self) -> list[Record]:
-        for index, cell in enumerate(self.sweep.cells):
-            if self._stopping.is_set():
-                break
+        """Create every cell's prompt through the client's executor (at most
+        ``client.concurrency`` requests in flight, paused by 429s; each create keeps the
+        transport's rules, so an uncertain one is looked for before it is sent again). The
+        first failure stops further creates and is raised once those in flight returned."""
+        halt = threading.Event()
+
+        def create(index: int) -> Record | None:
+            if self._stopping.is_set() or halt.is_set():
+                return None
+            cell = self.sweep.cells[index]
             if self._ready is None:
-                record = self.client.generate(self.tunes, self.text, **cell.params)
-            else:
-                plan, params = self._ready[index]
-                record = self.client.create_prompt(plan.tune_id, plan.text, **params)
-            with self._lock:
-                self._created.append(record)
-        return list(self._created)
+                return self.client.generate(self.tunes, self.text, **cell.params)
+            plan, params = self._ready[index]
+            return self.client.create_prompt(plan.tune_id, plan.text, **params)
+
+        def created(index: int, _item: int, record: Record | None,
+                    error: BaseException | None) -> None:
+            if error is not None:
+                halt.set()
+            elif record is not None:
+                with self._lock:
+                    self._created[index] = record
+
+        results = self.client.run_all(create, range(len(self.sweep.cells)), stop=halt,
+                                      on_result=created)
+        failures = [r for r in results if isinstance(r, BaseException)]
+        if failures:
+            raise failures[0]
+        with self._lock:
+            return [self._created[i] for i in sorted(self._created)]
 
     # -- state -------------------------------------------------------------------------------
     @property
@@ -231,14 +250,16 @@ class GenerationRun:
         """The latest record of each prompt made so far, in cell order."""
         latest = {int(p["id"]): p for p in self.watch.prompts}
         with self._lock:
-            created = list(self._created)
+            created = [self._created[i] for i in sorted(self._created)]
         return [latest.get(int(p["id"]), p) for p in created]
 
     @property
     def cells(self) -> list[tuple[SweepCell, Record | None]]:
         """Every grid cell with its prompt record (``None`` until it was created)."""
-        prompts = self.prompts
-        return [(cell, prompts[i] if i < len(prompts) else None)
+        latest = {int(p["id"]): p for p in self.watch.prompts}
+        with self._lock:
+            created = dict(self._created)
+        return [(cell, latest.get(int(created[i]["id"]), created[i]) if i in created else None)
                 for i, cell in enumerate(self.sweep.cells)]
 
     @property
