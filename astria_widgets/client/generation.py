@@ -18,7 +18,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from astria_widgets.client.costs import prompts_cost_mc
-from astria_widgets.client.downloads import DownloadCounts
+from astria_widgets.client.downloads import (
+    DownloadCounts,
+    Output,
+    destination,
+    outputs_of,
+    save_fetched,
+)
 from astria_widgets.client.errors import InputError
 from astria_widgets.client.generate import read_prompt_files
 from astria_widgets.client.prompt_params import param_problems, problem_list
@@ -299,11 +305,49 @@ class GenerationRun:
     def download(self, dest: str | Path, *, zip: bool = False,
                  progress: Callable[[int, int], Any] | None = None,
                  counts: DownloadCounts | None = None) -> list[Path] | Path:
-        """Save every finished image of the run (``client.download``); blocks. ``counts`` is
-        told how many files were saved and how many were already there."""
+        """Save every finished image of the run; blocks. ``counts`` is told how many files
+        were saved and how many were already there.
+
+        Into a folder, the images the grid holds already are written from memory (no second
+        download) and the others are fetched through the client's executor (at most
+        ``client.concurrency`` at once); into a zip, ``client.download``.
+        """
         done = [p for p in self.prompts if p.get("images")]
-        return self.client.download(done, dest, zip=zip, progress=progress or (lambda *_: None),
-                                    counts=counts)
+        report = progress or (lambda *_: None)
+        if zip:
+            return self.client.download(done, dest, zip=zip, progress=report, counts=counts)
+        try:
+            target = destination(dest, zip=False)
+        except InputError as exc:
+            raise InputError(exc.problems, context="download") from None
+        counts = counts if counts is not None else DownloadCounts()
+        held = {(i.prompt_id, i.index): i.data for i in self.watch.images if i.data is not None}
+        outputs = outputs_of(done)
+        saved: dict[Output, Path] = {}
+        lock = threading.RLock()  # the counts and the progress, from the executor's threads
+
+        def keep(item: Output, path: Path) -> None:
+            with lock:
+                saved[item] = path
+                report(len(saved), len(outputs))
+
+        missing = []
+        for item in outputs:
+            data = held.get((item.prompt_id, item.index))
+            if data is None:
+                missing.append(item)
+            else:
+                keep(item, save_fetched(item, data, target, counts))
+
+        def fetch(item: Output) -> None:
+            data = self.client.fetch_bytes(item.url)
+            with lock:
+                keep(item, save_fetched(item, data, target, counts))
+
+        failures = [r for r in self.client.run_all(fetch, missing) if isinstance(r, Exception)]
+        if failures:
+            raise failures[0]
+        return [saved[item] for item in outputs]
 
     def start_download(self, dest: str | Path, *, zip: bool = False,
                        on_change: Callable[[BackgroundDownload], Any] | None = None

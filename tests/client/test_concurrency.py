@@ -66,7 +66,8 @@ def test_requests_in_flight_never_exceed_concurrency(sb):
     assert client.transport.gate.peak == 3
 
 
-def test_a_sweep_run_stays_within_concurrency_creates_downloads_and_polls_together(sb):
+def test_a_sweep_run_stays_within_concurrency_creates_downloads_and_polls_together(sb, tmp_path,
+                                                                                    monkeypatch):
     client = _client(sb, concurrency=2)
     tune = _lora(client)
     sb.latency = 0.02
@@ -80,6 +81,11 @@ def test_a_sweep_run_stays_within_concurrency_creates_downloads_and_polls_togeth
     assert [prompt_status(p) for p in prompts] == ["done"] * 12
     assert sb.state.faults.peak_in_flight <= 2
     assert len(run.images) == 12
+    # saving the run writes the images the grid holds: nothing is downloaded twice
+    monkeypatch.setattr(client, "fetch_bytes", lambda url: pytest.fail(f"fetched {url} again"))
+    paths = run.download(tmp_path / "kept")
+    assert sorted(p.name for p in paths) == sorted(f"prompt-{p['id']}-01.png" for p in prompts)
+    assert all(p.stat().st_size > 0 for p in paths)
 
 
 def test_a_429_pauses_new_requests_for_its_retry_after(sb):
