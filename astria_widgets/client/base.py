@@ -10,6 +10,7 @@ the request helpers below as its own.
 from __future__ import annotations
 
 import json
+import math
 import os
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -47,7 +48,8 @@ class ClientBase:
     ``api_key`` defaults to ``$ASTRIA_API_KEY``; ``base_url`` to ``$ASTRIA_BASE_URL``, else
     ``https://api.astria.ai``. ``retry`` and ``poll`` hold the retry and polling timings;
     ``session`` injects a ``requests.Session`` (used as given, without the retry adapter).
-    ``concurrency`` (default 4) bounds the requests in flight at once (:mod:`.executor`).
+    ``concurrency`` (default 4) bounds the requests in flight at once (:mod:`.executor`);
+    ``max_spend`` (dollars) refuses a run whose estimate is over what is left.
     """
 
     def __init__(
@@ -62,6 +64,7 @@ class ClientBase:
         workspace_id: str | int | None = None,
         sandbox: bool = False,
         concurrency: int = DEFAULT_CONCURRENCY,
+        max_spend: float | None = None,
     ) -> None:
         key = api_key if api_key is not None else os.environ.get("ASTRIA_API_KEY")
         base = base_url or os.environ.get("ASTRIA_BASE_URL") or DEFAULT_BASE_URL
@@ -73,6 +76,9 @@ class ClientBase:
         self.is_sandbox = bool(sandbox)
         self.workspace_id = workspace_id  # checked by the setter
         self.concurrency = concurrency  # checked by the setter
+        self.max_spend = max_spend  # checked by the setter
+        #: millicents of the runs sent through this client (their estimates), for max_spend
+        self.spent_mc = 0.0
 
     # -- settings ---------------------------------------------------------------------------
     @property
@@ -110,6 +116,20 @@ class ClientBase:
             self._transport.gate.limit = value
         except ValueError as exc:
             raise InputError(str(exc), context="client") from None
+
+    @property
+    def max_spend(self) -> float | None:
+        """Dollars this client may spend on runs (``None``: no limit). A run whose estimate
+        is over what is left is refused before anything is sent."""
+        return self._max_spend
+
+    @max_spend.setter
+    def max_spend(self, value: float | None) -> None:
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                  or not math.isfinite(value) or value < 0):
+            raise InputError(f"max_spend: give dollars (0 or more) or None, not {value!r:.40}",
+                             context="client")
+        self._max_spend = None if value is None else float(value)
 
     def run_all(self, job: Callable[[Any], Any], items: Iterable[Any], *,
                 stop: threading.Event | None = None,

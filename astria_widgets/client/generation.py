@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from astria_widgets.client.costs import prompts_cost_mc
+from astria_widgets.client.costs import image_cost_mc, prompts_cost_mc, spend_problem
 from astria_widgets.client.downloads import (
     DownloadCounts,
     Output,
@@ -150,6 +150,8 @@ class GenerationRun:
         self.sweep = sweep
         #: per cell: where it runs and the parameters as sent (images read), checked up front
         self._ready = ready
+        #: the run's price estimate in millicents when the client has a max_spend
+        self.estimate_mc: float | None = None
         self._created: dict[int, Record] = {}  # cell index -> its prompt, as created
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -196,10 +198,23 @@ class GenerationRun:
         if problems or plan is None or grid is None:
             raise InputError(problems, context="generate")
         ready = _ready_cells(client, tunes, text, params, grid)
-        return cls(client, tunes, plan, text, grid, timeout=timeout, ready=ready)
+        estimate = None
+        if client.max_spend is not None:
+            images = sum(int(p.get("num_images") or 1) for _plan, p in ready)
+            each = image_cost_mc(client.list_prompts(limit=50))
+            estimate = None if each is None else each * images
+            problem = spend_problem(estimate, client.max_spend, client.spent_mc,
+                                    f"this run of {len(ready)} prompts ({images} images)")
+            if problem:
+                raise InputError(problem, context="generate")
+        run = cls(client, tunes, plan, text, grid, timeout=timeout, ready=ready)
+        run.estimate_mc = estimate
+        return run
 
     def begin(self) -> GenerationRun:
         """Start creating and following the prompts (in the watch's thread); return at once."""
+        if self.estimate_mc is not None:
+            self.client.spent_mc += self.estimate_mc  # what max_spend has left counts it
         self.watch.start(create=self._create_all)
         return self
 
