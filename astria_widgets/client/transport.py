@@ -43,6 +43,7 @@ from urllib3.util.retry import Retry
 
 from astria_widgets._version import __version__
 from astria_widgets.client import errors as E
+from astria_widgets.client.executor import RequestGate
 from astria_widgets.client.status import parse_http_date
 
 USER_AGENT = f"astria-widgets/{__version__} (+python-requests)"
@@ -213,6 +214,8 @@ class Transport:
         self.sleep = sleep
         self._retry = retry or RetrySettings()
         self._clock_offset = 0.0
+        #: every request holds one of its places (client.concurrency); a 429 pauses it
+        self.gate = RequestGate()
         if session is None:
             session = requests.Session()
             self.mount_retries(session)
@@ -307,9 +310,11 @@ class Transport:
         for _hop in range(MAX_REDIRECTS + 1):
             headers = self._headers(url, extra)
             try:
-                response = self.session.request(method, url, headers=headers, **kwargs)
+                with self.gate.slot():
+                    response = self.session.request(method, url, headers=headers, **kwargs)
             except requests.RequestException as exc:
                 raise self._transport_error(exc, method, shown) from exc
+            self._note_rate_limit(response)
             location = response.headers.get("Location")
             if response.status_code not in REDIRECT_STATUSES or not location:
                 break
@@ -334,6 +339,16 @@ class Transport:
             err.retried = bool(getattr(retries, "history", ()))
             raise err
         return response
+
+    def _note_rate_limit(self, response: requests.Response) -> None:
+        """Pause the gate after a 429: the answer's own, or one urllib3 rode out."""
+        retries = getattr(response.raw, "retries", None)
+        history = getattr(retries, "history", None) or ()
+        if response.status_code == 429:
+            wait = E.parse_retry_after(response.headers.get("Retry-After"))
+            self.gate.pause(self._retry.rate_limit_wait if wait is None else wait)
+        elif any(getattr(h, "status", None) == 429 for h in history):
+            self.gate.pause(self._retry.rate_limit_wait)
 
     @staticmethod
     def _notify(exchange: Exchange) -> None:

@@ -83,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
                              f"an existing one; 0: no seeding)")
     parser.add_argument("--faults", type=argument("faults"), default=0.0, metavar="RATE",
                         help="random faults on this fraction of API requests (0..1)")
+    parser.add_argument("--latency", type=argument("latency"), default=0.0, metavar="SECONDS",
+                        help="wait this long before every answer, as a far service would "
+                             "(default 0; e.g. 0.3, the order of the real service)")
     parser.add_argument("--allow-remote-callbacks", action="store_true",
                         help="also POST callbacks to non-loopback addresses")
     parser.add_argument("--now", type=argument("now", start_time), default=None, metavar="ISO",
@@ -108,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
             seed_history=history_to_seed(data_dir, args.seed_history), faults=args.faults,
             host=args.host,
             allow_remote_callbacks=args.allow_remote_callbacks, access_log=args.access_log,
-            now=args.now, duration_spread=args.duration_spread,
+            now=args.now, duration_spread=args.duration_spread, latency=args.latency,
         )
     except ValueError as exc:  # the options were checked: a guard, never a traceback
         print(f"astria-widgets sandbox: {exc}", file=sys.stderr)

@@ -10,6 +10,10 @@ Kinds (``KINDS``):
   response, so the client sees a connection error (``requests.ConnectionError``);
 - ``"slow"``: waits ``slow_delay`` seconds, then answers normally.
 
+Apart from faults, ``latency`` (seconds, default 0) delays EVERY answer, API and ``/files/*``
+alike (only the sandbox's own ``/sandbox/*`` control routes answer at once), as a far service
+would: ``Sandbox(latency=0.3)``, ``sb.latency = 2`` on a running sandbox, ``--latency 0.3``.
+
 Faults come from a queue (``fail_next(kind, count)``) first, else at random with probability
 ``rate`` (the kind chosen uniformly). Only API requests are eligible: ``/sandbox/*`` (health,
 fault control) and ``/files/*`` are never faulted.
@@ -54,7 +58,7 @@ class FaultInjector:
 
     def __init__(
         self, rate: float = 0.0, *, retry_after: float = 0.1, slow_delay: float = 0.5,
-        seed: int | None = None,
+        seed: int | None = None, latency: float = 0.0,
     ) -> None:
         self._lock = threading.Lock()
         self._queue: deque[str] = deque()
@@ -64,6 +68,27 @@ class FaultInjector:
         self.set_rate(rate)
         self.retry_after: float = check("retry_after", retry_after)
         self.slow_delay: float = check("slow_delay", slow_delay)
+        #: seconds added before every answer but the ``/sandbox/*`` routes' (module docstring)
+        self.latency: float = check("latency", latency)
+        #: requests being answered now, and the most at once since :meth:`reset_peak`
+        self.in_flight = 0
+        self.peak_in_flight = 0
+
+    def reset_peak(self) -> None:
+        """Start counting :attr:`peak_in_flight` afresh."""
+        with self._lock:
+            self.peak_in_flight = self.in_flight
+
+    def entered(self) -> None:
+        """One more request is being answered."""
+        with self._lock:
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+
+    def left(self) -> None:
+        """One request was answered."""
+        with self._lock:
+            self.in_flight -= 1
 
     def set_rate(self, rate: float) -> None:
         """Random faults on this fraction (0..1) of eligible requests."""
@@ -134,6 +159,18 @@ class FaultMiddleware:
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
+        if path.startswith("/sandbox/"):
+            return self._answer(environ, start_response, path)
+        self.injector.entered()
+        try:
+            return self._answer(environ, start_response, path)
+        finally:
+            self.injector.left()
+
+    def _answer(self, environ: dict, start_response: Callable, path: str) -> Iterable[bytes]:
+        latency = self.injector.latency
+        if latency and not path.startswith("/sandbox/"):
+            time.sleep(latency)
         if path.startswith(EXEMPT_PREFIXES) or path == "/sandbox/health":
             return self.app(environ, start_response)
         kind = self.injector.decide()

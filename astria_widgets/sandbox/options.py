@@ -50,7 +50,7 @@ def positive(value: Any) -> float:
 
 
 def seconds(value: Any) -> float:
-    """A finite number of seconds >= 0 (``retry_after``, ``slow_delay``)."""
+    """A finite number of seconds >= 0 (``retry_after``, ``slow_delay``, ``latency``)."""
     number = _number(value, "a number of seconds (0 or more)")
     if number < 0:
         raise _Problem(f"must be a number of seconds (0 or more), not {value!r}")
@@ -154,6 +154,7 @@ def folder(value: Any) -> str:
 # setting name -> its rule; ``check(name, value)`` reads this table
 RULES: dict[str, Callable[[Any], Any]] = {
     "speed": positive, "faults": rate, "retry_after": seconds, "slow_delay": seconds,
+    "latency": seconds,
     "tick_interval": positive, "duration_spread": spread, "seed_history": count,
     "port": port, "max_upload_bytes": byte_limit, "api_key": api_key, "data_dir": folder,
     "now": moment, "host": host,

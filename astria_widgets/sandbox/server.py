@@ -64,7 +64,9 @@ class Sandbox:
     loopback only), ``max_upload_bytes`` (413 above it; default 64 MiB), ``retry_after``
     (seconds a 429 asks for; default 0.1), ``slow_delay`` (seconds a "slow" fault waits;
     default 0.5), ``idempotency`` (title/attribute idempotency of creates; default False),
-    ``fault_seed`` (makes random faults reproducible), ``history_seed``, ``access_log``,
+    ``fault_seed`` (makes random faults reproducible), ``latency`` (seconds added before every
+    answer, files included, as a far service would; default 0; settable on a running sandbox),
+    ``history_seed``, ``access_log``,
     ``duration_spread`` (``(low, high)``: actual training durations are the estimate times a
     factor in that range, default ``(0.8, 1.2)``; settable on a running sandbox, for tunes
     created afterwards),
@@ -81,7 +83,7 @@ class Sandbox:
         faults: float = 0.0, host: str = "127.0.0.1", *, allow_remote_callbacks: bool = False,
         max_upload_bytes: int = 64 * 1024 * 1024, retry_after: float = 0.1,
         slow_delay: float = 0.5, idempotency: bool = False, fault_seed: int | None = None,
-        history_seed: int = 0, access_log: bool = False,
+        history_seed: int = 0, access_log: bool = False, latency: float = 0.0,
         duration_spread: tuple[float, float] = (0.8, 1.2), now: NowSetting = None,
     ) -> None:
         # every setting is checked (options.RULES) before anything is made on disk
@@ -92,6 +94,7 @@ class Sandbox:
         settings = {"host": host, "port": port, "speed": speed, "faults": faults,
                     "seed_history": seed_history, "retry_after": retry_after,
                     "slow_delay": slow_delay, "max_upload_bytes": max_upload_bytes,
+                    "latency": latency,
                     "duration_spread": duration_spread}
         checked = {name: check(name, value) for name, value in settings.items()}
         wall_clock(now)  # a bad ``now`` fails here, naming the parameter, not at start()
@@ -111,6 +114,7 @@ class Sandbox:
             faults=checked["faults"], allow_remote_callbacks=allow_remote_callbacks,
             max_upload_bytes=checked["max_upload_bytes"], retry_after=checked["retry_after"],
             slow_delay=checked["slow_delay"], idempotency=idempotency, fault_seed=fault_seed,
+            latency=checked["latency"],
             duration_spread=checked["duration_spread"], now=now,
         )
         self._state: SandboxState | None = None
@@ -129,6 +133,17 @@ class Sandbox:
         self.config.duration_spread = check("duration_spread", spread)
         if self._state is not None:
             self._state.clock.spread = self.config.duration_spread
+
+    @property
+    def latency(self) -> float:
+        """Seconds added before every answer (API and files; not the ``/sandbox/*`` routes)."""
+        return self.config.latency
+
+    @latency.setter
+    def latency(self, seconds: float) -> None:
+        self.config.latency = check("latency", seconds)
+        if self._state is not None:
+            self._state.faults.latency = self.config.latency
 
     # -- lifecycle ---------------------------------------------------------------------------
 

@@ -42,6 +42,7 @@ class SandboxConfig:
     max_upload_bytes: int = 64 * 1024 * 1024
     retry_after: float = 0.1
     slow_delay: float = 0.5
+    latency: float = 0.0
     idempotency: bool = False
     fault_seed: int | None = None
     tick_interval: float = 0.1
@@ -49,7 +50,7 @@ class SandboxConfig:
     duration_spread: tuple[float, float] = (0.8, 1.2)
 
     def __post_init__(self) -> None:
-        for name in ("api_key", "speed", "faults", "retry_after", "slow_delay",
+        for name in ("api_key", "speed", "faults", "retry_after", "slow_delay", "latency",
                      "tick_interval", "max_upload_bytes", "duration_spread"):
             setattr(self, name, check(name, getattr(self, name)))  # ValueError naming it
 
@@ -66,7 +67,7 @@ class SandboxState:
         self.clock = Clock(config.speed, config.duration_spread, now=config.now)
         self.faults = FaultInjector(
             config.faults, retry_after=config.retry_after, slow_delay=config.slow_delay,
-            seed=config.fault_seed,
+            seed=config.fault_seed, latency=config.latency,
         )
         self.callbacks = CallbackSender(allow_remote=config.allow_remote_callbacks)
         seed_gallery(self.store, self.now())
