@@ -97,9 +97,12 @@ def as_bool(value: Any) -> bool | None:
 
 def to_bool(values: Sequence[Any]) -> pd.api.extensions.ExtensionArray:
     """Nullable ``boolean`` array."""
+    n = len(values)
     if all_none(values):
-        n = len(values)
         return pd.arrays.BooleanArray(np.zeros(n, dtype=bool), np.ones(n, dtype=bool))
+    if _types(values) <= {bool, _NONE}:  # the usual case: nothing to convert, mask the nulls
+        data = np.fromiter(values, dtype=object, count=n)
+        return pd.arrays.BooleanArray(data.astype(bool), np.equal(data, None))
     try:  # bools and nulls (and the 0/1 floats pandas also takes) in one C pass
         return pd.array(values, dtype="boolean")
     except Exception:  # anything else (pandas raises various types): the exact slow path
