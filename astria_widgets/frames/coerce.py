@@ -45,7 +45,16 @@ def as_int(value: Any) -> int | None:
 
 def to_int(values: Sequence[Any]) -> pd.api.extensions.ExtensionArray:
     """Nullable ``Int64`` array."""
-    if _types(values) <= {int, _NONE}:
+    types = _types(values)
+    if types == {int}:  # no nulls (ids): straight into int64
+        n = len(values)
+        try:
+            return pd.arrays.IntegerArray(
+                np.fromiter(values, dtype=np.int64, count=n), np.zeros(n, dtype=bool)
+            )
+        except OverflowError:  # an int beyond int64: coerce one by one
+            return pd.array([as_int(v) for v in values], dtype="Int64")
+    if types <= {int, _NONE}:
         data = np.fromiter(values, dtype=object, count=len(values))
         mask = np.equal(data, None)
         data[mask] = 0

@@ -52,14 +52,17 @@ def _template(length: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 _TEMPLATES = {length: _template(length) for length in _FRACTION_DIGITS}
+_YEAR_ZERO = np.frombuffer(b"0000", dtype=np.uint32)[0]
 
 
 def _shape_ok(codes: np.ndarray, length: int) -> np.ndarray:
     """Which byte rows of one ``length`` have the canonical shape (digits where digits go)."""
     base, span = _TEMPLATES[length]
+    year = np.ascontiguousarray(codes[:, :4]).view(np.uint32).ravel()
+    ok = year != _YEAR_ZERO  # year 0000: pandas and numpy take it, Python does not
     bad = (codes - base) > span
-    ok = ~bad.any(axis=1) if bad.any() else np.ones(len(codes), dtype=bool)
-    ok &= (codes[:, :4] != ord("0")).any(axis=1)  # year 0000: pandas takes it, Python does not
+    if bad.any():  # only then per row (a reduction along the short axis is the slow part)
+        ok &= ~bad.any(axis=1)
     return ok
 
 
