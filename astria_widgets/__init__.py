@@ -22,8 +22,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from astria_widgets._lazy import lazy_exports
-
-__version__ = "0.1.0"
+from astria_widgets._version import __version__
 
 # Library logging stays silent unless the application configures it: a record logged from a
 # worker thread must never fall through to Python's last-resort stderr handler, which

@@ -11,6 +11,7 @@ import sys
 
 COMMANDS = {
     "app": "astria_widgets.commands.app",
+    "check": "astria_widgets.commands.check",
     "download": "astria_widgets.commands.download",
     "sandbox": "astria_widgets.commands.sandbox",
     "sync": "astria_widgets.commands.sync",

@@ -23,8 +23,11 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -289,3 +292,23 @@ def start_sandbox_process(directory: Path | None = None, *, timeout: float = 60.
     SandboxProcess(process, "", directory, log_path).stop()
     raise SandboxStartError(f"the local sandbox did not answer within {timeout:g} s; "
                             f"see its log {log_path}")
+
+
+@contextmanager
+def temporary_sandbox(*, speed: float | None = None) -> Iterator[AstriaClient]:
+    """A client for a sandbox of its own: in this process, on a temporary data folder, with an
+    empty account; stopped and its folder removed on exit (``astria-widgets check`` uses it).
+
+    ``speed``: the sandbox's speed (default: the sandbox's own, 60). Nothing of the default
+    sandbox (``server.json``, its data) is read or changed.
+    """
+    from astria_widgets.sandbox import Sandbox
+
+    options = {} if speed is None else {"speed": check_setting("speed", speed)}
+    with tempfile.TemporaryDirectory(prefix="astria-sandbox-") as folder:
+        with Sandbox(data_dir=Path(folder), seed_history=0, **options) as sandbox:
+            client = _sandbox_client(sandbox.url, sandbox.api_key)
+            try:
+                yield client
+            finally:
+                client.close()

@@ -10,8 +10,10 @@ the request helpers below as its own.
 from __future__ import annotations
 
 import json
+import math
 import os
-from collections.abc import Callable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -19,7 +21,8 @@ import requests
 
 from astria_widgets.client import encoding, uploads
 from astria_widgets.client.checks import workspace_value
-from astria_widgets.client.errors import NotFoundError
+from astria_widgets.client.errors import InputError, NotFoundError
+from astria_widgets.client.executor import DEFAULT_CONCURRENCY, run_all
 from astria_widgets.client.transport import RetrySettings, Transport
 from astria_widgets.client.waiting import PollPolicy
 
@@ -45,6 +48,8 @@ class ClientBase:
     ``api_key`` defaults to ``$ASTRIA_API_KEY``; ``base_url`` to ``$ASTRIA_BASE_URL``, else
     ``https://api.astria.ai``. ``retry`` and ``poll`` hold the retry and polling timings;
     ``session`` injects a ``requests.Session`` (used as given, without the retry adapter).
+    ``concurrency`` (default 4) bounds the requests in flight at once (:mod:`.executor`);
+    ``max_spend`` (dollars) refuses a run whose estimate is over what is left.
     """
 
     def __init__(
@@ -58,6 +63,8 @@ class ClientBase:
         poll: PollPolicy | None = None,
         workspace_id: str | int | None = None,
         sandbox: bool = False,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        max_spend: float | None = None,
     ) -> None:
         key = api_key if api_key is not None else os.environ.get("ASTRIA_API_KEY")
         base = base_url or os.environ.get("ASTRIA_BASE_URL") or DEFAULT_BASE_URL
@@ -68,6 +75,10 @@ class ClientBase:
         self.poll: PollPolicy = poll or PollPolicy()
         self.is_sandbox = bool(sandbox)
         self.workspace_id = workspace_id  # checked by the setter
+        self.concurrency = concurrency  # checked by the setter
+        self.max_spend = max_spend  # checked by the setter
+        #: millicents of the runs sent through this client (their estimates), for max_spend
+        self.spent_mc = 0.0
 
     # -- settings ---------------------------------------------------------------------------
     @property
@@ -93,6 +104,39 @@ class ClientBase:
     def transport(self) -> Transport:
         """The underlying transport (session, retries, error mapping)."""
         return self._transport
+
+    @property
+    def concurrency(self) -> int:
+        """Requests in flight at most (creates, downloads and polls together; default 4)."""
+        return self._transport.gate.limit
+
+    @concurrency.setter
+    def concurrency(self, value: int) -> None:
+        try:
+            self._transport.gate.limit = value
+        except ValueError as exc:
+            raise InputError(str(exc), context="client") from None
+
+    @property
+    def max_spend(self) -> float | None:
+        """Dollars this client may spend on runs (``None``: no limit). A run whose estimate
+        is over what is left is refused before anything is sent."""
+        return self._max_spend
+
+    @max_spend.setter
+    def max_spend(self, value: float | None) -> None:
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                  or not math.isfinite(value) or value < 0):
+            raise InputError(f"max_spend: give dollars (0 or more) or None, not {value!r:.40}",
+                             context="client")
+        self._max_spend = None if value is None else float(value)
+
+    def run_all(self, job: Callable[[Any], Any], items: Iterable[Any], *,
+                stop: threading.Event | None = None,
+                on_result: Callable[..., Any] | None = None) -> list[Any]:
+        """``job(item)`` for each item, at most :attr:`concurrency` requests in flight
+        (:func:`~astria_widgets.client.executor.run_all`); results (or exceptions) in order."""
+        return run_all(self._transport.gate, job, items, stop=stop, on_result=on_result)
 
     @property
     def workspace_id(self) -> int | str | None:

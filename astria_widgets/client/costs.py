@@ -84,6 +84,37 @@ def prompts_cost_mc(prompts: Iterable[Mapping[str, Any]]) -> int | None:
     return sum(known) if known else None
 
 
+def image_cost_mc(prompts: Iterable[Mapping[str, Any]]) -> float | None:
+    """What one image cost, on average, over prompts that state ``cost_mc`` and have images
+    (the account's recent prompts: an estimate where the docs give no price); else None."""
+    cost = images = 0
+    for prompt in prompts:
+        mc, shown = prompt.get("cost_mc"), prompt.get("images")
+        if isinstance(mc, (int, float)) and not isinstance(mc, bool) and isinstance(
+                shown, list) and shown:
+            cost += mc
+            images += len(shown)
+    return cost / images if images else None
+
+
+def spend_problem(estimate_mc: float | None, max_spend: float | None, spent_mc: float,
+                  what: str) -> str | None:
+    """Why a run of ``what`` (e.g. ``"100 prompts"``) is refused under ``max_spend`` (dollars)
+    after ``spent_mc`` already sent, or None when it fits (or no limit is set). A run that
+    cannot be priced is refused too while a limit is set: the limit is a promise."""
+    if max_spend is None:
+        return None
+    left = max(0.0, max_spend * MC_PER_USD - spent_mc)
+    if estimate_mc is None:
+        return (f"max_spend: {what} cannot be priced yet (no recent prompt of this account "
+                f"states its cost); make one prompt first, or set max_spend=None")
+    if estimate_mc > left:
+        return (f"max_spend: {what} is estimated at {usd(estimate_mc)} (from the cost of your "
+                f"recent prompts), more than the {usd(left)} left of max_spend "
+                f"{usd(max_spend * MC_PER_USD)}; send fewer prompts or raise max_spend")
+    return None
+
+
 def order_total_mc(result: Mapping[str, Any],
                    prompts: Iterable[Mapping[str, Any]] = ()) -> tuple[int | None, bool]:
     """``(total, charged)`` of a pack order from its answer and (optionally) its prompts.

@@ -126,6 +126,35 @@ def _expected_size(response: Any) -> int | None:
     return int(value) if value and value.isdigit() and not encoded else None
 
 
+def sniffed_extension(data: bytes, url: str) -> str:
+    """A file extension for bytes already fetched: from their magic number, else the URL."""
+    if data.startswith(b"\x89PNG"):
+        return ".png"
+    if data.startswith(b"\xff\xd8"):
+        return ".jpg"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return ".webp"
+    return extension(None, url)
+
+
+def save_fetched(item: Output, data: bytes, dest: Path,
+                 counts: DownloadCounts | None = None) -> Path:
+    """Write an output already fetched (a watch's image) as ``prompt-<id>-<NN>.<ext>`` in
+    ``dest``, through a ``.part`` file; a file of the same size already there is kept."""
+    dest.mkdir(parents=True, exist_ok=True)
+    path = dest / (item.stem + sniffed_extension(data, item.url))
+    if path.exists() and path.stat().st_size == len(data):
+        if counts is not None:
+            counts.present += 1
+        return path
+    part = path.with_name(path.name + ".part")
+    part.write_bytes(data)
+    os.replace(part, path)
+    if counts is not None:
+        counts.saved += 1
+    return path
+
+
 def save_to_folder(send: Callable[..., Any], items: list[Output], dest: Path,
                    progress: Progress, counts: DownloadCounts | None = None) -> list[Path]:
     """Stream every output into ``dest``; skip files already complete. Returns the paths.

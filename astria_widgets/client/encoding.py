@@ -10,12 +10,15 @@ nested ``dict`` into either form:
   ``(filename, bytes, content_type)`` triples); ``None`` is left out, booleans are
   ``true``/``false``, lists of scalars use ``key[]``, lists of hashes use indexed keys;
 - :func:`clean_json` -> the same tree for a JSON body with ``None`` values removed;
-- :func:`query_params` -> query-string pairs (lists as ``name[]``, booleans ``true``/``false``).
+- :func:`query_params` -> query-string pairs (lists as ``name[]``, booleans ``true``/``false``);
+- :func:`unflatten` reads bracketed fields back into the tree, as Rack does (the API contract
+  checks what was sent with it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 FilePart = tuple[str, bytes, str]
@@ -103,3 +106,69 @@ def query_params(params: Mapping[str, Any]) -> list[tuple[str, str]]:
         else:
             out.append((key, scalar_text(value)))
     return out
+
+
+_BRACKETS = re.compile(r"\[([^\]]*)\]")
+
+
+def _key_parts(key: str) -> list[str]:
+    head, bracket, rest = key.partition("[")
+    if not bracket or not head:
+        return [key]
+    return [head, *_BRACKETS.findall("[" + rest)]
+
+
+def _holds(node: dict[str, Any], parts: list[str]) -> bool:
+    """True when storing ``parts`` into ``node`` would repeat a key it already has."""
+    child: Any = node
+    for part in parts:
+        if not isinstance(child, dict) or part == "" or part not in child:
+            return False
+        child = child[part]
+    return True
+
+
+def _store(node: dict[str, Any], parts: list[str], value: Any) -> None:
+    name, rest = parts[0], parts[1:]
+    if not rest:
+        node[name] = value
+        return
+    if rest[0] == "":  # name[] -> a list; name[][key] -> a list of hashes (Rack's append form)
+        items = node.get(name)
+        if not isinstance(items, list):
+            items = node[name] = []
+        if len(rest) == 1:
+            items.append(value)
+            return
+        if not items or not isinstance(items[-1], dict) or _holds(items[-1], rest[1:]):
+            items.append({})
+        _store(items[-1], rest[1:], value)
+        return
+    child = node.get(name)
+    if not isinstance(child, dict):
+        child = node[name] = {}
+    _store(child, rest, value)
+
+
+def _indexed_lists(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_indexed_lists(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out = {k: _indexed_lists(v) for k, v in value.items()}
+    if out and all(k.isdigit() for k in out):  # name[0][text], name[1][text] -> a list
+        return [out[k] for k in sorted(out, key=int)]
+    return out
+
+
+def unflatten(fields: Iterable[tuple[str, Any]]) -> dict[str, Any]:
+    """The nested tree of bracketed form or query fields: the inverse of :func:`flatten`.
+
+    ``tune[title]`` -> ``{"tune": {"title": ...}}``; ``name[]`` repeated -> a list;
+    ``key[0][text]`` (indexed) -> a list of hashes; ``key[][text]`` (Rack's append form) starts
+    a new hash whenever a key of the last one repeats. Values are kept as given.
+    """
+    root: dict[str, Any] = {}
+    for key, value in fields:
+        _store(root, _key_parts(str(key)), value)
+    return _indexed_lists(root)

@@ -258,7 +258,7 @@ def _server_message(body: Any, text: str) -> str | None:
     return None
 
 
-def _parse_retry_after(value: str | None) -> float | None:
+def parse_retry_after(value: str | None) -> float | None:
     """``Retry-After`` in seconds: delta-seconds or an HTTP date (None when absent or bad)."""
     if not value:
         return None
@@ -302,7 +302,7 @@ def from_response(
         return ValidationError(message, errors=errors, **kwargs)
     said = f": {server}" if server else ""
     if cls is RateLimitError:
-        retry_after = _parse_retry_after(response.headers.get("Retry-After"))
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
         when = f" Retry after {retry_after:g} s." if retry_after is not None else ""
         message = f"{where} failed: 429 rate limited{said}.{when} {cls.hint}"
         return RateLimitError(message, retry_after=retry_after, **kwargs)

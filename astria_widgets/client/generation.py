@@ -17,8 +17,14 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from astria_widgets.client.costs import prompts_cost_mc
-from astria_widgets.client.downloads import DownloadCounts
+from astria_widgets.client.costs import image_cost_mc, prompts_cost_mc, spend_problem
+from astria_widgets.client.downloads import (
+    DownloadCounts,
+    Output,
+    destination,
+    outputs_of,
+    save_fetched,
+)
 from astria_widgets.client.errors import InputError
 from astria_widgets.client.generate import read_prompt_files
 from astria_widgets.client.prompt_params import param_problems, problem_list
@@ -144,7 +150,9 @@ class GenerationRun:
         self.sweep = sweep
         #: per cell: where it runs and the parameters as sent (images read), checked up front
         self._ready = ready
-        self._created: list[Record] = []
+        #: the run's price estimate in millicents when the client has a max_spend
+        self.estimate_mc: float | None = None
+        self._created: dict[int, Record] = {}  # cell index -> its prompt, as created
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self.watch: PromptsWatch = PromptsWatch(client, plan.tune_id, timeout=timeout,
@@ -190,25 +198,57 @@ class GenerationRun:
         if problems or plan is None or grid is None:
             raise InputError(problems, context="generate")
         ready = _ready_cells(client, tunes, text, params, grid)
-        return cls(client, tunes, plan, text, grid, timeout=timeout, ready=ready)
+        estimate = None
+        if client.max_spend is not None:
+            images = sum(int(p.get("num_images") or 1) for _plan, p in ready)
+            each = image_cost_mc(client.list_prompts(limit=50))
+            estimate = None if each is None else each * images
+            problem = spend_problem(estimate, client.max_spend, client.spent_mc,
+                                    f"this run of {len(ready)} prompts ({images} images)")
+            if problem:
+                raise InputError(problem, context="generate")
+        run = cls(client, tunes, plan, text, grid, timeout=timeout, ready=ready)
+        run.estimate_mc = estimate
+        return run
 
     def begin(self) -> GenerationRun:
         """Start creating and following the prompts (in the watch's thread); return at once."""
+        if self.estimate_mc is not None:
+            self.client.spent_mc += self.estimate_mc  # what max_spend has left counts it
         self.watch.start(create=self._create_all)
         return self
 
     def _create_all(self) -> list[Record]:
-        for index, cell in enumerate(self.sweep.cells):
-            if self._stopping.is_set():
-                break
+        """Create every cell's prompt through the client's executor (at most
+        ``client.concurrency`` requests in flight, paused by 429s; each create keeps the
+        transport's rules, so an uncertain one is looked for before it is sent again). The
+        first failure stops further creates and is raised once those in flight returned."""
+        halt = threading.Event()
+
+        def create(index: int) -> Record | None:
+            if self._stopping.is_set() or halt.is_set():
+                return None
+            cell = self.sweep.cells[index]
             if self._ready is None:
-                record = self.client.generate(self.tunes, self.text, **cell.params)
-            else:
-                plan, params = self._ready[index]
-                record = self.client.create_prompt(plan.tune_id, plan.text, **params)
-            with self._lock:
-                self._created.append(record)
-        return list(self._created)
+                return self.client.generate(self.tunes, self.text, **cell.params)
+            plan, params = self._ready[index]
+            return self.client.create_prompt(plan.tune_id, plan.text, **params)
+
+        def created(index: int, _item: int, record: Record | None,
+                    error: BaseException | None) -> None:
+            if error is not None:
+                halt.set()
+            elif record is not None:
+                with self._lock:
+                    self._created[index] = record
+
+        results = self.client.run_all(create, range(len(self.sweep.cells)), stop=halt,
+                                      on_result=created)
+        failures = [r for r in results if isinstance(r, BaseException)]
+        if failures:
+            raise failures[0]
+        with self._lock:
+            return [self._created[i] for i in sorted(self._created)]
 
     # -- state -------------------------------------------------------------------------------
     @property
@@ -231,14 +271,16 @@ class GenerationRun:
         """The latest record of each prompt made so far, in cell order."""
         latest = {int(p["id"]): p for p in self.watch.prompts}
         with self._lock:
-            created = list(self._created)
+            created = [self._created[i] for i in sorted(self._created)]
         return [latest.get(int(p["id"]), p) for p in created]
 
     @property
     def cells(self) -> list[tuple[SweepCell, Record | None]]:
         """Every grid cell with its prompt record (``None`` until it was created)."""
-        prompts = self.prompts
-        return [(cell, prompts[i] if i < len(prompts) else None)
+        latest = {int(p["id"]): p for p in self.watch.prompts}
+        with self._lock:
+            created = dict(self._created)
+        return [(cell, latest.get(int(created[i]["id"]), created[i]) if i in created else None)
                 for i, cell in enumerate(self.sweep.cells)]
 
     @property
@@ -278,11 +320,49 @@ class GenerationRun:
     def download(self, dest: str | Path, *, zip: bool = False,
                  progress: Callable[[int, int], Any] | None = None,
                  counts: DownloadCounts | None = None) -> list[Path] | Path:
-        """Save every finished image of the run (``client.download``); blocks. ``counts`` is
-        told how many files were saved and how many were already there."""
+        """Save every finished image of the run; blocks. ``counts`` is told how many files
+        were saved and how many were already there.
+
+        Into a folder, the images the grid holds already are written from memory (no second
+        download) and the others are fetched through the client's executor (at most
+        ``client.concurrency`` at once); into a zip, ``client.download``.
+        """
         done = [p for p in self.prompts if p.get("images")]
-        return self.client.download(done, dest, zip=zip, progress=progress or (lambda *_: None),
-                                    counts=counts)
+        report = progress or (lambda *_: None)
+        if zip:
+            return self.client.download(done, dest, zip=zip, progress=report, counts=counts)
+        try:
+            target = destination(dest, zip=False)
+        except InputError as exc:
+            raise InputError(exc.problems, context="download") from None
+        counts = counts if counts is not None else DownloadCounts()
+        held = {(i.prompt_id, i.index): i.data for i in self.watch.images if i.data is not None}
+        outputs = outputs_of(done)
+        saved: dict[Output, Path] = {}
+        lock = threading.RLock()  # the counts and the progress, from the executor's threads
+
+        def keep(item: Output, path: Path) -> None:
+            with lock:
+                saved[item] = path
+                report(len(saved), len(outputs))
+
+        missing = []
+        for item in outputs:
+            data = held.get((item.prompt_id, item.index))
+            if data is None:
+                missing.append(item)
+            else:
+                keep(item, save_fetched(item, data, target, counts))
+
+        def fetch(item: Output) -> None:
+            data = self.client.fetch_bytes(item.url)
+            with lock:
+                keep(item, save_fetched(item, data, target, counts))
+
+        failures = [r for r in self.client.run_all(fetch, missing) if isinstance(r, Exception)]
+        if failures:
+            raise failures[0]
+        return [saved[item] for item in outputs]
 
     def start_download(self, dest: str | Path, *, zip: bool = False,
                        on_change: Callable[[BackgroundDownload], Any] | None = None

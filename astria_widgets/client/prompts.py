@@ -39,6 +39,30 @@ def prompt_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _same_value(stated: Any, sent: Any) -> bool:
+    """A record's value read as the one sent (``7`` and ``7.0``; text as given)."""
+    if isinstance(sent, bool) or isinstance(stated, bool):
+        return bool(stated) == bool(sent) if isinstance(stated, bool) == isinstance(sent, bool) \
+            else str(stated).lower() == str(sent).lower()
+    if isinstance(sent, (int, float)) and isinstance(stated, (int, float, str)):
+        try:
+            return float(stated) == float(sent)
+        except ValueError:
+            return False
+    return str(stated) == str(sent)
+
+
+def _states_the_same(record: Mapping[str, Any], sent: Mapping[str, Any]) -> bool:
+    """True unless ``record`` states a plain value other than the one ``sent``."""
+    for key, value in sent.items():
+        if key == "text" or not isinstance(value, (bool, int, float, str)):
+            continue
+        stated = record.get(key)
+        if stated is not None and not _same_value(stated, value):
+            return False
+    return True
+
+
 def prompts_path(tune_id: int | None) -> str:
     """``/prompts`` (the account's), or ``/tunes/:id/prompts`` of one tune."""
     if tune_id is None:
@@ -62,22 +86,28 @@ class PromptCalls(ClientBase):
         seed = params.get("seed")
         return first_record(self._transport.create(
             f"/tunes/{tid}/prompts", self._body("prompt", prompt, (), "", None),
-            find_existing=lambda started: self._find_prompt(tid, text, seed, started),
+            find_existing=lambda started: self._find_prompt(tid, text, seed, started,
+                                                            sent=params),
         ))
 
     def _find_prompt(self, tune_id: int, text: str, seed: Any, started: datetime,
-                     exclude: int | None = None) -> Record | None:
+                     exclude: int | None = None,
+                     sent: Mapping[str, Any] | None = None) -> Record | None:
         """The prompt a failed create made, if any (a heuristic; the API has no request id).
 
         Among the newest prompts of the tune, the newest one with the same ``text`` (and the
         same ``seed`` when one was given) created no earlier than the create began (minus
         :data:`~astria_widgets.client.base.CLOCK_SLACK`). An identical prompt made by someone
         else in that instant would be taken for it; pass a distinct ``seed`` to rule that out.
+        Every other plain value ``sent`` (``cfg_scale``, ``steps``...) that the record states
+        must match too, so the cells of a sweep sent at once are never taken for each other.
         """
         for prompt in self.list_prompts(tune_id, limit=50):
             if prompt.get("id") == exclude or prompt.get("text") != text:
                 continue
             if seed is not None and prompt.get("seed") != seed:
+                continue
+            if not _states_the_same(prompt, sent or {}):
                 continue
             created = parse_time(prompt.get("created_at"))
             if created is not None and created < started - CLOCK_SLACK:

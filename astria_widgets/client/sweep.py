@@ -18,8 +18,6 @@ from astria_widgets.client.errors import InputError
 from astria_widgets.client.prompt_params import PARAMS, param_problems, parse_text, plain_value
 
 MAX_SWEEP_PARAMS = 2
-MAX_SWEEP_PROMPTS = 48
-"""A sweep makes at most this many prompts (each is billed)."""
 
 
 @dataclass(frozen=True)
@@ -86,7 +84,7 @@ def plan_sweep(sweep: Mapping[str, Sequence[Any]] | None,
 
     Raises :class:`InputError` listing every problem: a sweep that is not a dict, more than
     two parameters, an empty value list, a value repeated (``1`` and ``1.0`` are the same
-    seed), too many prompts, or a value the catalogue refuses. A numpy array (or a pandas
+    seed), or a value the catalogue refuses. A numpy array (or a pandas
     Series) is a list of values; each value is planned as
     :func:`~astria_widgets.client.prompt_params.plain_value` sends it (``np.int64(1)`` -> 1).
     """
@@ -128,12 +126,6 @@ def plan_sweep(sweep: Mapping[str, Sequence[Any]] | None,
                 problems.extend(f"{where}: {m}" for m in messages
                                 if f"{where}: {m}" not in problems)
         axes.append((name, values))
-    count = 1
-    for _, values in axes:
-        count *= len(values)
-    if count > MAX_SWEEP_PROMPTS:
-        problems.append(f"sweep: {count} prompts is more than {MAX_SWEEP_PROMPTS}; use fewer "
-                        "values")
     if problems:
         raise InputError(problems, context="sweep")
     (row_param, row_values), (col_param, col_values) = (axes + [(None, ())] * 2)[:2]

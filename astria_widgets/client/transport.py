@@ -16,11 +16,19 @@ Which URL gets the key (:func:`origin`): the origin is read from the URL *as req
 both readings must agree. A URL with credentials in it never gets the key. A request that carries
 the key follows no redirect on its own: :meth:`Transport.send` follows it and decides the key
 again for the new URL, so a redirect from the API host to another host sends nothing secret.
+
+Observers (:func:`observe`): a callback registered there sees every API exchange of every
+transport (an :class:`Exchange`: the request as given to ``requests`` and the final answer,
+error answers too); the API contract (:mod:`astria_widgets.contract`) checks traffic with it.
+An exchange is a request to the API's own origin whose answer is JSON or empty, so a
+downloaded file (a picture, a video) is none, wherever it is served from.
 """
 
 from __future__ import annotations
 
 import inspect
+import logging
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -33,14 +41,17 @@ from requests.adapters import HTTPAdapter
 from urllib3.util import parse_url
 from urllib3.util.retry import Retry
 
+from astria_widgets._version import __version__
 from astria_widgets.client import errors as E
+from astria_widgets.client.executor import RequestGate
 from astria_widgets.client.status import parse_http_date
 
-USER_AGENT = "astria-widgets/0.1.0 (+python-requests)"
+USER_AGENT = f"astria-widgets/{__version__} (+python-requests)"
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 DEFAULT_PORTS = {"http": 80, "https": 443}
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 MAX_REDIRECTS = 5
+log = logging.getLogger(__name__)
 
 
 def origin(url: str) -> tuple[str, str, int] | None:
@@ -71,6 +82,54 @@ def origin(url: str) -> tuple[str, str, int] | None:
     if not host or host != other_host or port is None or port != other_port:
         return None
     return scheme, host, port
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One API request a transport sent and the answer it got, as :func:`observe` reports it.
+
+    ``params``, ``json`` and ``data`` are what was given to ``requests`` (``data`` may be a
+    streamed multipart body that has been read; its fields are still there); ``response`` is
+    the final answer (after redirects), 2xx or not.
+    """
+
+    transport: Transport
+    method: str
+    url: str
+    params: Any
+    json: Any
+    data: Any
+    response: requests.Response
+
+
+Observer = Callable[[Exchange], Any]
+_observers: tuple[Observer, ...] = ()
+_observers_lock = threading.Lock()
+
+
+def observe(callback: Observer) -> Callable[[], None]:
+    """Call ``callback(exchange)`` after every API exchange of every transport.
+
+    Returns a function that removes it again. Callbacks run in the thread that sent the
+    request; one that raises is logged and never changes the request's outcome.
+    """
+    global _observers
+    with _observers_lock:
+        _observers = (*_observers, callback)
+
+    def remove() -> None:
+        global _observers
+        with _observers_lock:
+            _observers = tuple(c for c in _observers if c is not callback)
+
+    return remove
+
+
+def _is_exchange_answer(response: requests.Response) -> bool:
+    """True when an answer is the API's (JSON or no body), not a file being downloaded."""
+    if "json" in response.headers.get("Content-Type", "").lower():
+        return True
+    return response.status_code in (204, 205) or response.headers.get("Content-Length") == "0"
 
 
 @dataclass(frozen=True)
@@ -155,6 +214,8 @@ class Transport:
         self.sleep = sleep
         self._retry = retry or RetrySettings()
         self._clock_offset = 0.0
+        #: every request holds one of its places (client.concurrency); a 429 pauses it
+        self.gate = RequestGate()
         if session is None:
             session = requests.Session()
             self.mount_retries(session)
@@ -249,9 +310,11 @@ class Transport:
         for _hop in range(MAX_REDIRECTS + 1):
             headers = self._headers(url, extra)
             try:
-                response = self.session.request(method, url, headers=headers, **kwargs)
+                with self.gate.slot():
+                    response = self.session.request(method, url, headers=headers, **kwargs)
             except requests.RequestException as exc:
                 raise self._transport_error(exc, method, shown) from exc
+            self._note_rate_limit(response)
             location = response.headers.get("Location")
             if response.status_code not in REDIRECT_STATUSES or not location:
                 break
@@ -267,12 +330,33 @@ class Transport:
                              "times; check ASTRIA_BASE_URL.", status_code=response.status_code,
                              method=method, path=shown)
         self._note_date(response)
+        if _observers and self.is_api_url(url) and _is_exchange_answer(response):
+            self._notify(Exchange(self, method, url, kwargs.get("params"), kwargs.get("json"),
+                                  kwargs.get("data"), response))
         if response.status_code >= 400:
             err = E.from_response(response, method=method, path=shown, secret=self._api_key)
             retries = getattr(response.raw, "retries", None)
             err.retried = bool(getattr(retries, "history", ()))
             raise err
         return response
+
+    def _note_rate_limit(self, response: requests.Response) -> None:
+        """Pause the gate after a 429: the answer's own, or one urllib3 rode out."""
+        retries = getattr(response.raw, "retries", None)
+        history = getattr(retries, "history", None) or ()
+        if response.status_code == 429:
+            wait = E.parse_retry_after(response.headers.get("Retry-After"))
+            self.gate.pause(self._retry.rate_limit_wait if wait is None else wait)
+        elif any(getattr(h, "status", None) == 429 for h in history):
+            self.gate.pause(self._retry.rate_limit_wait)
+
+    @staticmethod
+    def _notify(exchange: Exchange) -> None:
+        for callback in _observers:
+            try:
+                callback(exchange)
+            except Exception:  # an observer never changes what the request does
+                log.exception("an exchange observer raised")
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
         """Send a request and return its decoded JSON (None for an empty body)."""

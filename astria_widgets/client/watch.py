@@ -19,6 +19,8 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_futures
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -72,6 +74,10 @@ class _Watch:
         self._stopped = False
         self._finished = False  # set before the last notification, so views see it
         self._images: list[WatchedImage] = []
+        # images are fetched beside the polls, as wide as client.concurrency (its gate bounds
+        # every request in flight); the watch ends once they are all in
+        self._fetch_pool: ThreadPoolExecutor | None = None
+        self._fetches: list[Future[None]] = []
 
     # -- public state ------------------------------------------------------------------------
     @property
@@ -138,6 +144,7 @@ class _Watch:
                 self._error = exc
                 self._on_error(exc)
         finally:
+            self._finish_downloads()
             if self._stop.is_set() and self._error is None and not self._settled():
                 self._stopped = True
                 self._on_stopped()
@@ -166,6 +173,25 @@ class _Watch:
         if self.timeout is None:
             return None
         return max(0.0, self.timeout - (time.monotonic() - started))
+
+    def _queue_download(self, prompt: Record) -> None:
+        """Fetch the images of a finished prompt beside the polls (see :meth:`_download`)."""
+        with self._lock:
+            if self._fetch_pool is None:
+                self._fetch_pool = ThreadPoolExecutor(
+                    max_workers=self.client.concurrency, thread_name_prefix="astria-image")
+            self._fetches.append(self._fetch_pool.submit(self._download, prompt))
+
+    def _finish_downloads(self) -> None:
+        """Wait for the queued image fetches (dropped when the watch was stopped)."""
+        with self._lock:
+            pool, self._fetch_pool = self._fetch_pool, None
+            fetches, self._fetches = self._fetches, []
+        if pool is None:
+            return
+        if not self._stop.is_set():
+            wait_futures(fetches)
+        pool.shutdown(wait=not self._stop.is_set(), cancel_futures=True)
 
     def _download(self, prompt: Record) -> None:
         """Fetch the images of a finished prompt through the client (``fetch_images``)."""
@@ -446,7 +472,7 @@ class PromptsWatch(_Watch):
             return
         for record in self.prompts:
             if prompt_status(record) == "done" and self.fetch_images:
-                self._download(record)
+                self._queue_download(record)
         self.client.wait_for_prompts(self.tune_id, self.prompt_ids, on_update=self._on_prompt,
                                      stop=self._stop, timeout=self._remaining(begun))
         with self._lock:
@@ -467,7 +493,7 @@ class PromptsWatch(_Watch):
         newly_done = prompt_status(record) == "done" and (
             before is None or prompt_status(before) != "done")
         if self.fetch_images and newly_done:
-            self._download(record)
+            self._queue_download(record)
 
     def _settled(self) -> bool:
         return self._final_status() != "pending"

@@ -63,6 +63,30 @@ def _fail(message: str, status: int) -> int:
     return status
 
 
+def _save(client: Any, prompts: list[dict], target: Path, zip: bool,
+          counts: Any) -> None:
+    """Save one tune's prompts: into a folder one prompt per request through the client's
+    executor (at most ``client.concurrency`` at once, paused by 429s), into a zip in turn."""
+    if zip:
+        client.download(prompts, target, zip=True, counts=counts)
+        return
+    from astria_widgets.client.downloads import DownloadCounts
+
+    def one(prompt: dict) -> DownloadCounts:
+        got = DownloadCounts()
+        client.download(prompt, target, progress=lambda *_: None, counts=got)
+        return got
+
+    results = client.run_all(one, prompts)
+    for result in results:
+        if isinstance(result, DownloadCounts):
+            counts.saved += result.saved
+            counts.present += result.present
+    failures = [r for r in results if isinstance(r, BaseException)]
+    if failures:
+        raise failures[0]
+
+
 def main(argv: list[str] | None = None) -> int:
     """Save the images of the tunes expiring soon; 0 when done, 1 on an API error, 2 on bad
     input (options, ``--dest``, a file in the way)."""
@@ -102,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
                     try:
                         if problem:
                             raise InputError(problem)
-                        client.download(mine, target, zip=args.zip, counts=counts)
+                        _save(client, mine, target, args.zip, counts)
                     except InputError as exc:
                         _fail(f"tune {tune['id']}: " + "; ".join(exc.problems), 2)
                         refused += 1

@@ -45,7 +45,16 @@ def as_int(value: Any) -> int | None:
 
 def to_int(values: Sequence[Any]) -> pd.api.extensions.ExtensionArray:
     """Nullable ``Int64`` array."""
-    if _types(values) <= {int, _NONE}:
+    types = _types(values)
+    if types == {int}:  # no nulls (ids): straight into int64
+        n = len(values)
+        try:
+            return pd.arrays.IntegerArray(
+                np.fromiter(values, dtype=np.int64, count=n), np.zeros(n, dtype=bool)
+            )
+        except OverflowError:  # an int beyond int64: coerce one by one
+            return pd.array([as_int(v) for v in values], dtype="Int64")
+    if types <= {int, _NONE}:
         data = np.fromiter(values, dtype=object, count=len(values))
         mask = np.equal(data, None)
         data[mask] = 0
@@ -97,9 +106,12 @@ def as_bool(value: Any) -> bool | None:
 
 def to_bool(values: Sequence[Any]) -> pd.api.extensions.ExtensionArray:
     """Nullable ``boolean`` array."""
+    n = len(values)
     if all_none(values):
-        n = len(values)
         return pd.arrays.BooleanArray(np.zeros(n, dtype=bool), np.ones(n, dtype=bool))
+    if _types(values) <= {bool, _NONE}:  # the usual case: nothing to convert, mask the nulls
+        data = np.fromiter(values, dtype=object, count=n)
+        return pd.arrays.BooleanArray(data.astype(bool), np.equal(data, None))
     try:  # bools and nulls (and the 0/1 floats pandas also takes) in one C pass
         return pd.array(values, dtype="boolean")
     except Exception:  # anything else (pandas raises various types): the exact slow path

@@ -70,6 +70,25 @@ class FaultInjector:
         self.slow_delay: float = check("slow_delay", slow_delay)
         #: seconds added before every answer but the ``/sandbox/*`` routes' (module docstring)
         self.latency: float = check("latency", latency)
+        #: requests being answered now, and the most at once since :meth:`reset_peak`
+        self.in_flight = 0
+        self.peak_in_flight = 0
+
+    def reset_peak(self) -> None:
+        """Start counting :attr:`peak_in_flight` afresh."""
+        with self._lock:
+            self.peak_in_flight = self.in_flight
+
+    def entered(self) -> None:
+        """One more request is being answered."""
+        with self._lock:
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+
+    def left(self) -> None:
+        """One request was answered."""
+        with self._lock:
+            self.in_flight -= 1
 
     def set_rate(self, rate: float) -> None:
         """Random faults on this fraction (0..1) of eligible requests."""
@@ -140,6 +159,15 @@ class FaultMiddleware:
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
+        if path.startswith("/sandbox/"):
+            return self._answer(environ, start_response, path)
+        self.injector.entered()
+        try:
+            return self._answer(environ, start_response, path)
+        finally:
+            self.injector.left()
+
+    def _answer(self, environ: dict, start_response: Callable, path: str) -> Iterable[bytes]:
         latency = self.injector.latency
         if latency and not path.startswith("/sandbox/"):
             time.sleep(latency)

@@ -1,4 +1,5 @@
-"""Bracket-key encoding: flattening, JSON cleaning, query strings, multipart round trip."""
+"""Bracket-key encoding: flattening, JSON cleaning, query strings, multipart round trip,
+and reading bracketed fields back (``unflatten``, what the API contract checks requests with)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,13 @@ import io
 
 from werkzeug.formparser import parse_form_data
 
-from astria_widgets.client.encoding import clean_json, flatten, has_files, query_params
+from astria_widgets.client.encoding import (
+    clean_json,
+    flatten,
+    has_files,
+    query_params,
+    unflatten,
+)
 from astria_widgets.client.uploads import multipart_body
 
 
@@ -63,3 +70,24 @@ def test_multipart_round_trips_through_a_form_parser_and_reports_progress():
     assert uploaded[0].filename == "ph oto é.jpg"
     assert progress[-1] == (len(body), len(body))
     assert all(a <= b for (a, _), (b, _) in zip(progress, progress[1:], strict=False))
+
+
+def test_unflatten_reads_back_what_flatten_wrote():
+    part = ("a.jpg", b"\xff\xd8data", "image/jpeg")
+    tune = {
+        "title": "t", "steps": "500", "images": [part, part],
+        "image_urls": ["https://a/1.jpg", "https://a/2.jpg"],
+        "characteristics": {"eye_color": "blue eyes"},
+        "prompts_attributes": [{"text": "a", "num_images": "2"}, {"text": "b"}],
+    }
+    assert unflatten(flatten("tune", tune)) == {"tune": tune}
+    assert unflatten(query_params({"name": ["man", "woman"], "limit": 3})) == {
+        "name": ["man", "woman"], "limit": "3"}
+
+
+def test_unflatten_reads_racks_append_form_of_a_list_of_hashes():
+    fields = [("tune[prompts_attributes][][text]", "a"),
+              ("tune[prompts_attributes][][inpaint_faces]", "true"),
+              ("tune[prompts_attributes][][text]", "b"), ("plain", "x"), ("odd]", "y")]
+    assert unflatten(fields) == {"tune": {"prompts_attributes": [
+        {"text": "a", "inpaint_faces": "true"}, {"text": "b"}]}, "plain": "x", "odd]": "y"}

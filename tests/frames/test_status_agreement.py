@@ -213,3 +213,24 @@ def test_canonical_rows_are_the_values_themselves(values):
     parsed = to_datetime(values)
     for value, got in zip(values, parsed, strict=True):
         assert _same_time(got, parse_time(value)), value
+
+
+_EDGE_STAMPS = [
+    "0001-01-01T00:00:00", "9999-12-31T23:59:59", "2024-02-29T12:00:00", "2000-02-29T00:00:00",
+    "1900-02-29T00:00:00", "2023-02-29T00:00:00", "2023-04-31T00:00:00", "2023-13-01T00:00:00",
+    "2023-00-10T00:00:00", "2023-01-00T00:00:00", "2023-10-02T24:00:00", "2023-10-02T23:60:00",
+    "2023-10-02T23:59:60", "1969-12-31T23:59:59", "1970-01-01T00:00:00",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("fraction", ["", ".999", ".000001"])
+@pytest.mark.parametrize("edge", _EDGE_STAMPS)
+def test_a_one_length_canonical_column_means_what_the_client_rule_says(edge, fraction):
+    # one canonical length throughout: numpy's parser reads the gate's byte grid (and rejects
+    # the whole column on one impossible date, which then goes the per-value way)
+    values = [f"2023-10-02T14:32:05{fraction}Z", f"{edge}{fraction}Z", None]
+    parsed = to_datetime(values)
+    for value, got in zip(values, parsed, strict=True):
+        assert _same_time(got, None if value is None else parse_time(value)), value
+    alone = to_datetime([f"{edge}{fraction}Z"] * 3)
+    assert all(_same_time(got, parse_time(f"{edge}{fraction}Z")) for got in alone)
