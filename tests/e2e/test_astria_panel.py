@@ -134,6 +134,29 @@ def per_minute(count: int, seconds: float) -> float:
     return round(count * 60.0 / seconds, 1)
 
 
+
+def assert_theme(path: Path, *, dark: bool) -> None:
+    """The picture is in the theme asked, by pixel statistics: the background (the median
+    luminance) is dark with some light text (the brightest 1%), or the other way round."""
+    from PIL import Image
+
+    counts = Image.open(path).convert("L").histogram()  # pixels per luminance 0..255
+    total = sum(counts)
+
+    def percentile(share: float) -> int:
+        seen = 0
+        for level, count in enumerate(counts):
+            seen += count
+            if seen > share * total:
+                return level
+        return 255
+
+    median, top, bottom = percentile(0.5), percentile(0.99), percentile(0.01)
+    if dark:
+        assert median < 90 and top > 170, (path.name, median, top)
+    else:
+        assert median > 170 and bottom < 90, (path.name, median, bottom)
+
 def test_the_panel_follows_a_training_tune_with_no_notebook_open(
     page: Any, panel_lab: LabServer, training_tune: dict[str, Any],
     requests_seen: RequestLog, artifacts: Path, figures: Any,
@@ -170,8 +193,10 @@ def test_the_panel_follows_a_training_tune_with_no_notebook_open(
         f"""() => Array.from(document.querySelectorAll('{PANEL} img.jp-AstriaPanel-thumb'))
                  .slice(0, 3).every(i => i.complete && i.naturalWidth > 0)""")
     panel.screenshot(path=str(artifacts / "astria-panel-light.png"))
+    assert_theme(artifacts / "astria-panel-light.png", dark=False)
     set_theme(page, "JupyterLab Dark")
     panel.screenshot(path=str(artifacts / "astria-panel-dark.png"))
+    assert_theme(artifacts / "astria-panel-dark.png", dark=True)
     set_theme(page, "JupyterLab Light")
 
     expect(row).to_have_attribute("data-status", "trained", timeout=150_000)
@@ -260,8 +285,10 @@ def test_the_detail_inserts_a_watch_tune_cell_that_runs(
         ".model.sharedModel.getSource()", index)
     assert source == f"from astria_widgets import watch_tune\n\nwatch_tune({tune_id})"
     panel.screenshot(path=str(artifacts / "astria-panel-detail-light.png"))
+    assert_theme(artifacts / "astria-panel-detail-light.png", dark=False)
     set_theme(page, "JupyterLab Dark")
     panel.screenshot(path=str(artifacts / "astria-panel-detail-dark.png"))
+    assert_theme(artifacts / "astria-panel-detail-dark.png", dark=True)
     set_theme(page, "JupyterLab Light")
 
     notebook.run_cell(index, timeout_ms=120_000)
