@@ -730,7 +730,8 @@ from astria_widgets import prompts_dataframe
 
 prompts = run.wait(timeout=600)
 display(Image(data=run.contact_sheet(tile=200)))
-prompts_dataframe(prompts)[["seed", "cfg_scale", "status", "n_images"]].sort_index()
+frame = prompts_dataframe(prompts)  # prompts are created 4 at a time: ids in any order
+frame[["seed", "cfg_scale", "status", "n_images"]].sort_values(["seed", "cfg_scale"])
 '''),
     md('''
 ## Image to image
