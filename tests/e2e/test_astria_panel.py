@@ -308,13 +308,22 @@ def test_new_astria_tune_in_the_launcher_opens_a_notebook_with_the_form(
                'apputils:activate-command-palette'].every(
                  c => window.jupyterapp.commands.hasCommand(c))""", timeout=60_000)
     page.evaluate("() => window.jupyterapp.commands.execute('launcher:create')")
-    # in the palette
-    page.evaluate("() => window.jupyterapp.commands.execute('apputils:activate-command-palette')")
-    page.locator(".lm-CommandPalette-input").fill("astria tune")
+    card = page.locator('.jp-LauncherCard:has-text("New Astria tune")')
+    expect(card).to_be_visible(timeout=30_000)  # the launcher is in before the palette opens
+    # in the palette (the modal palette closes when focus moves: open it again until it shows)
+    palette = page.locator(".lm-CommandPalette-input")
+    for _attempt in range(5):
+        page.evaluate(
+            "() => window.jupyterapp.commands.execute('apputils:activate-command-palette')")
+        try:
+            expect(palette).to_be_visible(timeout=5_000)
+            break
+        except AssertionError:
+            continue
+    palette.fill("astria tune")
     expect(page.locator('.lm-CommandPalette-item:has-text("New Astria tune")')).to_be_visible()
     page.keyboard.press("Escape")
     # in the launcher
-    card = page.locator('.jp-LauncherCard:has-text("New Astria tune")')
     expect(card).to_be_visible(timeout=30_000)
     card.click()
     notebook = page.locator(".jp-NotebookPanel")
