@@ -25,7 +25,11 @@ Callback = Callable[[Any], Any]
 
 @dataclass(frozen=True)
 class WatchedImage:
-    """One generated image a watch downloaded (``data``) or failed to (``error``)."""
+    """One generated image a watch downloaded (``data``, the full bytes: what Download and
+    "Use as input" keep) or failed to (``error``). ``preview`` is what a view shows it as
+    small: a JPEG of ``imaging.thumbnails.PREVIEW_SIDE`` px made in the fetch thread as the
+    image arrived (``imaging.thumbnails.preview_jpeg``), ``None`` when the bytes are no
+    picture (a video, a broken file) or none came."""
 
     prompt_id: int
     index: int  # 1-based position among the prompt's images
@@ -33,6 +37,7 @@ class WatchedImage:
     url: str
     data: bytes | None
     error: BaseException | None = None
+    preview: bytes | None = None
 
 
 class WatchBase:
@@ -174,14 +179,18 @@ class WatchBase:
         pool.shutdown(wait=not self._stop.is_set(), cancel_futures=True)
 
     def _download(self, prompt: Record) -> None:
-        """Fetch the images of a finished prompt through the client (``fetch_images``)."""
+        """Fetch the images of a finished prompt through the client (``fetch_images``) and
+        make each one's preview here, in the fetch thread (never in the kernel's)."""
+        from astria_widgets.imaging.thumbnails import preview_jpeg
+
         urls = [u for u in prompt.get("images") or [] if isinstance(u, str)]
         for index, url in enumerate(urls, start=1):
             if self._stop.is_set():
                 return
             try:
-                image = WatchedImage(int(prompt["id"]), index, len(urls), url,
-                                     self.client.fetch_bytes(url))
+                data = self.client.fetch_bytes(url)
+                image = WatchedImage(int(prompt["id"]), index, len(urls), url, data,
+                                     preview=preview_jpeg(data))
             except Exception as exc:  # noqa: BLE001 - one missing image must not end the watch
                 logger.warning("could not download %s: %s: %s", url, type(exc).__name__, exc)
                 image = WatchedImage(int(prompt["id"]), index, len(urls), url, None, exc)

@@ -5,6 +5,10 @@ decoding), so a 12-megapixel phone photo never exists at full size in memory. EX
 applied (``ImageOps.exif_transpose``), so portrait photos stand upright. Results are kept in a
 small thread-safe LRU cache keyed by ``(sha256, size)``; the function is safe to call from
 worker threads.
+
+:func:`preview_jpeg` is the one rule of what a browser is sent for a result shown small (the
+studio's grid): a JPEG thumbnail of :data:`PREVIEW_SIDE` px at most :data:`MAX_PREVIEW_BYTES`,
+or nothing when the bytes are no picture Pillow reads, never the original image.
 """
 
 from __future__ import annotations
@@ -21,6 +25,12 @@ from astria_widgets.imaging.convert import flatten
 
 THUMBNAIL_CACHE_SIZE = 512
 """How many thumbnails the cache keeps (a 128 px JPEG is about 5 KB)."""
+PREVIEW_SIDE = 192
+"""The side in px of a result's preview (the studio grid's cell): what the watches make as a
+generated image arrives (``WatchedImage.preview``)."""
+MAX_PREVIEW_BYTES = 32 * 1024
+"""The most a preview may weigh (JPEG bytes); a busier picture is re-encoded at lower quality."""
+_PREVIEW_QUALITIES = (85, 70, 50, 30)
 
 
 class LRUCache:
@@ -78,6 +88,35 @@ def make_thumbnail(data: bytes, size: int = 128) -> bytes:
     thumb = _render(data, size)
     _CACHE.put(key, thumb)
     return thumb
+
+
+def preview_jpeg(data: bytes, side: int = PREVIEW_SIDE) -> bytes | None:
+    """A JPEG of ``data`` fitting ``side`` x ``side`` px and :data:`MAX_PREVIEW_BYTES`, or
+    ``None`` when ``data`` is not a picture Pillow can read (a video, a broken download, an
+    image over ``MAX_PIXELS``): a view then shows a note, never the original bytes.
+
+    Not cached here: the watch keeps each image's preview beside its bytes.
+    """
+    if side < 1:
+        raise ValueError(f"preview side must be positive, got {side}")
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            if im.width * im.height > MAX_PIXELS:
+                return None
+            im.draft("RGB" if im.mode in ("RGB", "YCbCr") else None, (side, side))
+            upright = ImageOps.exif_transpose(im)
+        small = flatten(upright)
+        small.thumbnail((side, side), Image.Resampling.LANCZOS)
+    except Exception:  # noqa: BLE001 - any undecodable input: no preview
+        return None
+    out = b""
+    for quality in _PREVIEW_QUALITIES:
+        buffer = io.BytesIO()
+        small.save(buffer, format="JPEG", quality=quality, optimize=True)
+        out = buffer.getvalue()
+        if len(out) <= MAX_PREVIEW_BYTES:
+            return out
+    return None
 
 
 def clear_thumbnail_cache() -> None:

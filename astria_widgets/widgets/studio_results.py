@@ -2,8 +2,12 @@
 
 :class:`StudioResults` renders a :class:`~astria_widgets.client.generation.GenerationRun`: one
 row per value of the first swept parameter and one column per value of the second, each cell
-showing its prompt's first image (or its state), with buttons to view it at full size (all its
-images, its seed and parameters), like it, or use it as the next input image. It subscribes to
+showing its prompt's first image as its preview (``WatchedImage.preview``: a JPEG of the cell's
+size made in the watch's fetch thread; the browser never gets a full image in the grid) and its
+state, with buttons to view it at full size (all its
+images, its seed and parameters), like it, or use it as the next input image. The full
+image crosses to the browser only when View opens it (and the previous viewer's images are
+closed); its bytes stay in the kernel for Download all and "Use as input". It subscribes to
 the run (updates arrive in the run's thread and only set widget traits) and owns no rule:
 states come from ``client.status``, costs from the run. Its only requests (a like, Download
 all) run in a worker thread, never in the kernel's.
@@ -23,21 +27,18 @@ import ipywidgets as w
 from astria_widgets.client.background import in_background
 from astria_widgets.client.prompt_params import PARAMS
 from astria_widgets.client.status import prompt_status
+from astria_widgets.imaging.thumbnails import PREVIEW_SIDE
 from astria_widgets.widgets.fallback import StaticFallback
 from astria_widgets.widgets.fallback_html import Section, run_section, run_status_text
-from astria_widgets.widgets.formatting import (
-    error_html,
-    image_format,
-    short_error,
-    shown_thumbnail,
-)
+from astria_widgets.widgets.formatting import error_html, image_format, short_error
 
 if TYPE_CHECKING:
     from astria_widgets.client.generation import BackgroundDownload, GenerationRun
 
 logger = logging.getLogger(__name__)
 logger.addHandler(logging.NullHandler())
-THUMB = 192
+THUMB = PREVIEW_SIDE  # a cell is as big as the preview the watch makes
+_NO_PREVIEW = "<small>(no preview: View shows it)</small>"
 _DONE: Future[None] = Future()
 _DONE.set_result(None)
 UseAsInput = Callable[[str, bytes], Any]
@@ -67,7 +68,7 @@ class ResultCell:
 
     def __init__(self, label: str, on_view: Callable[[], None], on_like: Callable[[], None],
                  on_use: Callable[[], None]) -> None:
-        self.image = w.Image(format="png", layout=w.Layout(width=f"{THUMB}px",
+        self.image = w.Image(format="jpeg", layout=w.Layout(width=f"{THUMB}px",
                                                            height=f"{THUMB}px"))
         self.image.add_class("astria-studio-cell-image")
         self.caption = w.HTML(f"<small>{html.escape(label)}</small>")
@@ -214,17 +215,19 @@ class StudioResults(StaticFallback, w.VBox):
             pid = int(prompt["id"])
             got = [i for i in images.get(pid, []) if i.data]
             if state == "failed":
-                widgets.state.value = error_html(str(prompt.get("user_error") or "failed"))
+                note = error_html(str(prompt.get("user_error") or "failed"))
             elif state == "pending":
-                widgets.state.value = f"<small>#{pid} generating...</small>"
+                note = f"<small>#{pid} generating...</small>"
             else:
                 count = len(prompt.get("images") or [])
-                widgets.state.value = (f"<small>#{pid} · seed {prompt.get('seed')} · "
-                                       f"{count} image{'s' if count != 1 else ''}</small>")
+                note = (f"<small>#{pid} · seed {prompt.get('seed')} · "
+                        f"{count} image{'s' if count != 1 else ''}</small>")
+            if got and got[0].preview is None:
+                note += "<br>" + _NO_PREVIEW
+            widgets.state.value = note
             if got and widgets.shown != (pid, len(got)):
-                thumb = shown_thumbnail(got[0].data or b"", THUMB)
-                widgets.image.format = image_format(thumb) or "png"
-                widgets.image.value = thumb
+                # the preview made in the fetch thread: the grid never gets the full bytes
+                widgets.image.value = got[0].preview or b""
                 widgets.shown = (pid, len(got))
             widgets.view.disabled = widgets.use.disabled = not got
             widgets.like.disabled = (state != "done" or widgets.like.description == "Liked"
@@ -256,7 +259,10 @@ class StudioResults(StaticFallback, w.VBox):
         info = w.HTML(f"<b>Prompt #{prompt['id']}</b>: {html.escape(str(prompt.get('text')))}"
                       f"<table>{params}</table>")
         info.add_class("astria-studio-viewer-info")
+        old = self.viewer.children
         self.viewer.children = (info, *full)
+        for widget in old:  # the previous full images leave the browser's widget state
+            widget.close()
 
     def _like(self, index: int) -> None:
         """Like a cell's prompt in a worker thread (the button returns at once)."""
