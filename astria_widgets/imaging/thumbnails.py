@@ -3,7 +3,7 @@
 A JPEG is decoded at reduced size (``Image.draft``: libjpeg scales by 1/2, 1/4 or 1/8 while
 decoding), so a 12-megapixel phone photo never exists at full size in memory. EXIF rotation is
 applied (``ImageOps.exif_transpose``), so portrait photos stand upright. Results are kept in a
-small thread-safe LRU cache keyed by ``(sha256, size)``; the function is safe to call from
+small thread-safe LRU cache keyed by ``(sha256, size, quality)``; the function is safe to call from
 worker threads.
 
 :func:`preview_jpeg` is the one rule of what a browser is sent for a result shown small (the
@@ -36,15 +36,16 @@ _PREVIEW_QUALITIES = (85, 70, 50, 30)
 class LRUCache:
     """A bounded mapping that forgets the least recently used entry; thread-safe.
 
-    ``make_thumbnail`` keeps its results in one, keyed by ``(sha256 hex digest, size)``.
+    ``make_thumbnail`` keeps its results in one, keyed by ``(sha256 hex digest, size,
+    quality)``.
     """
 
     def __init__(self, maxsize: int) -> None:
         self.maxsize = maxsize
-        self._data: OrderedDict[tuple[str, int], bytes] = OrderedDict()
+        self._data: OrderedDict[tuple[str | int, ...], bytes] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[str, int]) -> bytes | None:
+    def get(self, key: tuple[str | int, ...]) -> bytes | None:
         """The value stored under ``key`` (now the most recently used), or None."""
         with self._lock:
             value = self._data.get(key)
@@ -52,7 +53,7 @@ class LRUCache:
                 self._data.move_to_end(key)
             return value
 
-    def put(self, key: tuple[str, int], value: bytes) -> None:
+    def put(self, key: tuple[str | int, ...], value: bytes) -> None:
         """Store ``value``; the least recently used entry goes when over ``maxsize``."""
         with self._lock:
             self._data[key] = value
@@ -72,8 +73,8 @@ class LRUCache:
 _CACHE = LRUCache(THUMBNAIL_CACHE_SIZE)
 
 
-def make_thumbnail(data: bytes, size: int = 128) -> bytes:
-    """JPEG bytes of an upright thumbnail fitting in ``size`` x ``size`` pixels.
+def make_thumbnail(data: bytes, size: int = 128, quality: int = 85) -> bytes:
+    """JPEG bytes (at ``quality``) of an upright thumbnail fitting in ``size`` x ``size`` pixels.
 
     Transparent areas are flattened onto white; only the first frame of an animation is used.
     Raises ``ValueError`` for an image over ``MAX_PIXELS`` (a possible decompression bomb) and
@@ -81,11 +82,11 @@ def make_thumbnail(data: bytes, size: int = 128) -> bytes:
     """
     if size < 1:
         raise ValueError(f"thumbnail size must be positive, got {size}")
-    key = (hashlib.sha256(data).hexdigest(), size)
+    key = (hashlib.sha256(data).hexdigest(), size, quality)
     cached = _CACHE.get(key)
     if cached is not None:
         return cached
-    thumb = _render(data, size)
+    thumb = _render(data, size, quality)
     _CACHE.put(key, thumb)
     return thumb
 
@@ -124,7 +125,7 @@ def clear_thumbnail_cache() -> None:
     _CACHE.clear()
 
 
-def _render(data: bytes, size: int) -> bytes:
+def _render(data: bytes, size: int, quality: int) -> bytes:
     with Image.open(io.BytesIO(data)) as im:
         if im.width * im.height > MAX_PIXELS:
             raise ValueError(
@@ -135,5 +136,5 @@ def _render(data: bytes, size: int) -> bytes:
     small = flatten(upright)
     small.thumbnail((size, size), Image.Resampling.LANCZOS)
     out = io.BytesIO()
-    small.save(out, format="JPEG", quality=85)
+    small.save(out, format="JPEG", quality=quality, optimize=quality < 85)
     return out.getvalue()

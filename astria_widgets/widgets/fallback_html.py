@@ -14,10 +14,13 @@ The rules live in :func:`render`, once for every widget:
 
 - **Small.** A thumbnail is a JPEG ``data:`` URI made by
   :func:`astria_widgets.imaging.thumbnails.make_thumbnail`, at most
-  :data:`MAX_THUMBNAIL_BYTES`; its side shrinks as the number of tiles grows
-  (:func:`thumbnail_side`) and steps down further until it fits. A whole fallback is at most
-  :data:`MAX_FALLBACK_BYTES`: texts are cut, and tiles past the budget keep their caption
-  without an image.
+  :data:`MAX_THUMBNAIL_BYTES`; its side and quality shrink as the number of tiles grows
+  (:func:`thumbnail_side`, :func:`thumbnail_quality`) and it steps down further until it
+  fits. A whole fallback is at most :data:`MAX_FALLBACK_BYTES`: texts are cut, a grid of more
+  than :data:`COMPACT_TILES` tiles is drawn compactly (no caption repeating its row and column
+  headers, shorter styles), and every tile is kept: those past the budget keep their note
+  without an image, and the copy says how many pictures were left out (a 10 x 10 grid fits
+  whole; a few hundred keep every tile and say so).
 - **No secrets.** The only URLs in a fallback are ``data:`` URIs: an image is embedded, never
   linked, and any URL inside a text (an error message, a prompt) is replaced by ``[link]`` (a
   bare query string by ``?[query]``), so a signed URL's signature never gets in. No key is
@@ -31,7 +34,7 @@ import base64
 import html
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from astria_widgets.client.costs import usd
@@ -46,7 +49,7 @@ MAX_FALLBACK_BYTES = 128 * 1024
 """The most one fallback may weigh (its HTML is ASCII: characters are bytes)."""
 MAX_THUMBNAIL_BYTES = 8 * 1024
 """The most one embedded thumbnail may weigh (JPEG bytes, before base64)."""
-THUMBNAIL_SIDES = (128, 96, 64, 48)
+THUMBNAIL_SIDES = (128, 96, 64, 48, 40, 32)
 """Thumbnail sides tried, largest first (see :func:`thumbnail_side`)."""
 FALLBACK_CLASS = "astria-fallback"
 """The class of every fallback's outer element (``data-astria-fallback`` names the widget)."""
@@ -56,7 +59,8 @@ MAX_STATUS = 400
 MAX_LINE = 240
 MAX_LINES = 30
 MAX_CAPTION = 80
-MAX_TILES = 48  # the studio's largest grid
+COMPACT_TILES = 48
+"""A section with more tiles than this is drawn compactly (see the module docstring)."""
 MAX_NOTE = 160
 _URL = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://\S+")
 _QUERY = re.compile(r"\?\S*=\S*")  # "...with url: /files/x.png?sig=..." (no scheme)
@@ -64,6 +68,8 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 _SLOT = re.compile(r"\x00(\d+)\x00")
 _NO_PREVIEW = '<div style="color:#6b7280"><small>(no preview)</small></div>'
 _LEFT_OUT = '<div style="color:#6b7280"><small>(not embedded: size cap)</small></div>'
+_SUMMARY = "\x01"  # where the count of pictures left out goes
+_SUMMARY_ROOM = 200  # what that count may take
 _FOOTER = ('<div class="astria-fallback-note" style="color:#6b7280;margin-top:4px">'
            "<small>A saved copy of the widget's results; run the cell for the live widget."
            "</small></div>")
@@ -112,8 +118,16 @@ def text(value: Any, limit: int = MAX_LINE) -> str:
 
 def thumbnail_side(count: int) -> int:
     """The side of the thumbnails of a fallback with ``count`` images: 128 px up to 8, 96 px
-    up to 24, 64 px beyond (a 48-prompt grid still fits :data:`MAX_FALLBACK_BYTES`)."""
-    return 128 if count <= 8 else 96 if count <= 24 else 64
+    up to 24, 64 px up to 48, 48 px up to 100 (a 10 x 10 grid fits
+    :data:`MAX_FALLBACK_BYTES` whole), 32 px beyond."""
+    return (128 if count <= 8 else 96 if count <= 24 else 64 if count <= COMPACT_TILES
+            else 48 if count <= 100 else 32)
+
+
+def thumbnail_quality(side: int) -> int:
+    """The JPEG quality of a fallback thumbnail of ``side`` px: lower for the small tiles of
+    big grids, where a JPEG's fixed cost is most of its bytes."""
+    return 85 if side >= 96 else 60 if side >= 64 else 40
 
 
 def thumbnail_uri(data: bytes, side: int = 128) -> str | None:
@@ -124,7 +138,7 @@ def thumbnail_uri(data: bytes, side: int = 128) -> str | None:
 
     for size in [s for s in THUMBNAIL_SIDES if s <= side] or [side]:
         try:
-            thumb = make_thumbnail(data, size=size)
+            thumb = make_thumbnail(data, size=size, quality=thumbnail_quality(size))
         except Exception:  # noqa: BLE001 - not a picture: the tile keeps its caption
             return None
         if len(thumb) <= MAX_THUMBNAIL_BYTES:
@@ -132,12 +146,12 @@ def thumbnail_uri(data: bytes, side: int = 128) -> str | None:
     return None
 
 
-def _tile_html(tile: Tile, images: list[bytes]) -> str:
+def _tile_html(tile: Tile, images: list[bytes], caption: bool = True) -> str:
     parts = []
     if tile.image is not None:
         images.append(tile.image)
         parts.append(f"\x00{len(images) - 1}\x00")
-    if tile.caption:
+    if tile.caption and caption:
         parts.append(f"<div><small>{text(tile.caption, MAX_CAPTION)}</small></div>")
     if tile.note:
         colour = f"color:{ERROR_COLOR}" if tile.error else "color:#4b5563"
@@ -146,6 +160,7 @@ def _tile_html(tile: Tile, images: list[bytes]) -> str:
 
 
 _CELL = "border:1px solid #ddd;padding:4px;text-align:center;vertical-align:top"
+_COMPACT_CELL = "border:1px solid #ddd;padding:1px;text-align:center"
 
 
 def _tiles_html(section: Section, images: list[bytes]) -> str:
@@ -158,6 +173,10 @@ def _tiles_html(section: Section, images: list[bytes]) -> str:
         return f'<div class="astria-fallback-tiles">{cells}</div>'
     cols = max(1, section.columns)
     rows = [section.tiles[i:i + cols] for i in range(0, len(section.tiles), cols)]
+    compact = len(section.tiles) > COMPACT_TILES
+    style = _COMPACT_CELL if compact else _CELL
+    # a big grid's headers name each tile: its caption would repeat them
+    captions = not (compact and section.row_labels and section.col_labels)
     head = ""
     if section.col_labels:
         corner = "<th></th>" if section.row_labels else ""
@@ -170,8 +189,8 @@ def _tiles_html(section: Section, images: list[bytes]) -> str:
         if section.row_labels:
             name = section.row_labels[index] if index < len(section.row_labels) else ""
             label = f'<th style="padding:2px 4px;text-align:right">{text(name, MAX_CAPTION)}</th>'
-        cells = "".join(f'<td class="astria-fallback-tile" style="{_CELL}">'
-                        f"{_tile_html(t, images)}</td>" for t in row)
+        cells = "".join(f'<td class="astria-fallback-tile" style="{style}">'
+                        f"{_tile_html(t, images, captions)}</td>" for t in row)
         body.append(f"<tr>{label}{cells}</tr>")
     return ('<table class="astria-fallback-grid" style="border-collapse:collapse;'
             f'margin-top:4px">{head}{"".join(body)}</table>')
@@ -191,13 +210,9 @@ def _section_html(section: Section, images: list[bytes]) -> str:
     lines = list(section.lines)
     if len(lines) > MAX_LINES:
         lines = lines[:MAX_LINES - 1] + [f"... and {len(lines) - MAX_LINES + 1} more"]
-    tiles = section.tiles
-    if len(tiles) > MAX_TILES:  # the newest are the last: keep those
-        lines.append(f"{len(tiles) - MAX_TILES} earlier pictures not shown here")
-        tiles = tiles[-MAX_TILES:]
     parts.extend(f'<div class="astria-fallback-line"><small>{text(line)}</small></div>'
                  for line in lines)
-    parts.append(_tiles_html(replace(section, tiles=tiles), images))
+    parts.append(_tiles_html(section, images))
     return f'<div class="astria-fallback-section" style="margin-bottom:6px">{"".join(parts)}</div>'
 
 
@@ -205,22 +220,24 @@ def render(sections: Iterable[Section], *, kind: str = "widget") -> str:
     """One HTML fragment (one line) of ``sections``, within :data:`MAX_FALLBACK_BYTES`.
 
     ``kind`` names the widget (``data-astria-fallback``). Thumbnails are embedded in order
-    while they fit the budget left by the text; the tiles past it say so instead.
+    while they fit the budget left by the text; the tiles past it say so instead, and a line
+    above the footer counts them.
     """
     sections = list(sections)
     images: list[bytes] = []
     body = "".join(_section_html(s, images) for s in sections)
     shell = (f'<div class="{FALLBACK_CLASS}" data-astria-fallback="{text(kind, 40)}" '
              'style="font-family:sans-serif;font-size:13px;line-height:1.3">'
-             f"{body}{_FOOTER}</div>")
-    room = MAX_FALLBACK_BYTES - len(_SLOT.sub("", shell))
+             f"{body}{_SUMMARY}{_FOOTER}</div>")
+    room = MAX_FALLBACK_BYTES - len(_SLOT.sub("", shell)) - _SUMMARY_ROOM
     if room < len(images) * len(_LEFT_OUT):  # absurd section counts only: keep the status
         return render_text_only(sections, kind=kind)
     side = thumbnail_side(len(images))
     pending = len(images)  # placeholders not filled yet: each takes a note at least
+    left_out = 0
 
     def fill(match: re.Match[str]) -> str:
-        nonlocal room, pending
+        nonlocal room, pending, left_out
         pending -= 1
         uri = thumbnail_uri(images[int(match.group(1))], side)
         note = _NO_PREVIEW if uri is None else _LEFT_OUT
@@ -230,10 +247,18 @@ def render(sections: Iterable[Section], *, kind: str = "widget") -> str:
             if len(tag) + pending * len(_LEFT_OUT) <= room:
                 room -= len(tag)
                 return tag
+            left_out += 1
         room -= len(note)
         return note
 
-    return _SLOT.sub(fill, shell)
+    page = _SLOT.sub(fill, shell)
+    summary = ""
+    if left_out:
+        summary = (f'<div class="astria-fallback-left-out" style="color:#6b7280"><small>'
+                   f"{left_out} of {len(images)} pictures not embedded (this saved copy is "
+                   f"kept under {MAX_FALLBACK_BYTES // 1024} KiB); run the cell to see them"
+                   "</small></div>")
+    return page.replace(_SUMMARY, summary, 1)
 
 
 def render_text_only(sections: Iterable[Section], *, kind: str = "widget") -> str:
@@ -278,7 +303,9 @@ def run_section(run: GenerationRun) -> Section:
         else:
             count = len(prompt.get("images") or [])
             note, error = f"#{pid} · seed {prompt.get('seed')} · {_plural(count, 'image')}", False
-        tiles.append(Tile(label, got[0].data if got else None, note, error))
+        # the preview the watch made (small to decode) stands for the image
+        shown = (got[0].preview or got[0].data) if got else None
+        tiles.append(Tile(label, shown, note, error))
     return Section(
         title=f"Results on tune {run.plan.tune_id}",
         status=run_status_text(run),

@@ -133,22 +133,35 @@ def test_a_thumbnail_is_a_small_jpeg_even_of_a_big_noisy_photo() -> None:
     assert thumbnail_uri(b"not an image") is None
 
 
+@pytest.mark.parametrize("count", [48, 100, 300])
 @pytest.mark.parametrize("kind", ["photos", "noise"])
-def test_the_size_cap_holds_for_the_largest_grid(photo, kind) -> None:
-    # 48 prompts is the studio's largest run; noise is the worst case for JPEG
+def test_the_size_cap_holds_and_every_tile_stays_in_a_big_grid(photo, kind, count) -> None:
+    # issue 20: no cap on a sweep's size, so none on its copy; noise is the worst case for JPEG
     # (noise small enough that the thumbnail keeps it: an average would be flat grey)
     make = (lambda i: photo(i, 900)) if kind == "photos" else (lambda i: noise(i, 70))
-    tiles = tuple(Tile(f"seed {i}", make(i), note="#1 · seed 1 · 1 image") for i in range(48))
-    page = render([Section(title="Results", status="48 of 48 prompts finished", tiles=tiles,
-                           columns=8)], kind="studio-results")
+    tiles = tuple(Tile(f"seed {i}", make(i), note=f"#{i} · seed 1 · 1 image")
+                  for i in range(count))
+    cols = 10 if count > 48 else 8
+    rows = -(-count // cols)
+    page = render([Section(title="Results", status=f"{count} of {count} prompts finished",
+                           tiles=tiles, columns=cols,
+                           row_labels=tuple(f"seed = {r}" for r in range(rows)),
+                           col_labels=tuple(f"cfg = {c}" for c in range(cols)))],
+                  kind="studio-results")
     assert_clean(page)
     embedded = len(thumbnails(page))
     left_out = page.count("(not embedded: size cap)")
-    assert embedded + left_out == 48 and "48 of 48 prompts finished" in page
-    if kind == "photos":
-        assert embedded == 48  # an ordinary grid fits whole (64 px thumbnails)
+    assert page.count('class="astria-fallback-tile"') == count  # every tile is there
+    assert f"#{count - 1} · seed 1" in page and f"{count} of {count} prompts finished" in page
+    assert embedded + left_out == count
+    if left_out:  # said once, with the count, never silently
+        assert f"{left_out} of {count} pictures not embedded" in page
     else:
-        assert embedded >= 10 and left_out  # the first ones, then the cap says so
+        assert "pictures not embedded" not in page
+    if kind == "photos" and count <= 100:
+        assert embedded == count  # an ordinary 10 x 10 grid fits whole
+    else:
+        assert embedded >= 10
     # texts are cut too: a flood of long lines stays under the cap
     flood = render([Section(title="t" * 10_000, lines=tuple("y" * 5_000 for _ in range(500)))])
     assert len(flood) < 20_000 and "... and 471 more" in flood

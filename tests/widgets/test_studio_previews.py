@@ -103,3 +103,16 @@ def test_view_sends_the_full_image_and_closes_the_previous_one(client) -> None:
     results.cells[1].view.click()
     assert all(widget.comm is None for widget in first)  # gone from the browser's state
     assert results.viewer.children[1].value == full
+
+
+def test_a_10x10_runs_saved_copy_keeps_all_100_pictures(client) -> None:
+    from astria_widgets.widgets.fallback_html import MAX_FALLBACK_BYTES, render, run_section
+
+    studio = _studio(client)
+    run = studio.submit(sweep={"seed": list(range(1, 11)),
+                               "cfg_scale": [3, 3.5, 4, 4.5, 5, 5.5, 6, 6.5, 7, 7.5]})
+    run.wait(timeout=WAIT * 3)
+    page = render([run_section(run)], kind="studio-results")
+    assert len(page) <= MAX_FALLBACK_BYTES
+    assert page.count("<img ") == 100 and "not embedded" not in page
+    assert "100 of 100 prompts finished" in page
