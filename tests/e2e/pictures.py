@@ -21,6 +21,7 @@ SHIPPED: dict[str, str] = {
     "picker-inspect.png": "notebooks/images/screenshots/picker-inspect.png",
     "tune-browser.png": "notebooks/images/screenshots/tune-browser.png",
     "studio-grid.png": "notebooks/images/screenshots/prompt-studio.png",
+    "studio-10x10.png": "docs/screenshots/studio-10x10.png",
     "pack-picker.png": "docs/screenshots/pack-picker.png",
     "astria-panel-light.png": "docs/screenshots/astria-panel-light.png",
     "astria-panel-dark.png": "docs/screenshots/astria-panel-dark.png",
@@ -31,6 +32,7 @@ SHIPPED: dict[str, str] = {
 #: the tests that make them, for ``scripts/pictures``
 MAKERS = ("tests/e2e/test_tune_form.py", "tests/e2e/test_inspect_picker.py",
           "tests/e2e/test_browser_widget.py", "tests/e2e/test_studio.py",
+          "tests/e2e/test_studio_10x10.py",
           "tests/e2e/test_pack_picker.py", "tests/e2e/test_astria_panel.py")
 
 
