@@ -108,9 +108,9 @@ class ShownAs:
                 for pid, found in self._run.images.items()}
 
 
-def shown(run: Any, repeat: int) -> tuple[int, int, float, Any]:
+def shown(run: Any, repeat: int) -> tuple[int, int, float, Any, int]:
     """Show ``run`` in a new grid ``repeat`` times: (bytes of its Image widgets, bytes of all
-    its messages, median kernel seconds of a show, the last grid)."""
+    its messages, median kernel seconds of a show, the last grid, widget models opened)."""
     from astria_widgets.widgets.studio_results import StudioResults
 
     seconds = []
@@ -122,7 +122,7 @@ def shown(run: Any, repeat: int) -> tuple[int, int, float, Any]:
         results.show(run)
         seconds.append(time.perf_counter() - began)
     return (widget_bytes([c.image for c in results.cells]), sum(SENT.values()),
-            statistics.median(seconds), results)
+            statistics.median(seconds), results, len(SENT))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -153,11 +153,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"| {'rule':<44} | {'Image widgets':>13} | {'x full':>7} | {'all messages':>12} "
           f"| {'x full':>7} |")
     print(f"|{'-' * 46}|{'-' * 15}|{'-' * 9}|{'-' * 14}|{'-' * 9}|")
-    for name, (image_bytes, all_bytes, _s, _r) in measured.items():
+    for name, (image_bytes, all_bytes, _s, _r, _m) in measured.items():
         print(f"| {name:<44} | {image_bytes / count:>13,.0f} | {image_bytes / count / full:>7.3f} "
               f"| {all_bytes / count:>12,.0f} | {all_bytes / count / full:>7.3f} |")
 
-    _i, before_view, _s, results = shown(run, 1)  # the grid as now, its messages counted
+    _i, before_view, _s, results, models = shown(run, 1)  # the grid as now, messages counted
+    print(f"\nwidget models the grid opens in the browser: {models:,} "
+          f"({models / count:.1f} per result; its cells share their layouts and styles)")
     last = images[-1]
     results.cells[-1].view.click()
     viewer = widget_bytes(all_widgets(results.viewer))
@@ -170,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nkernel time to show the finished {count}-cell grid (median of {args.repeat}, "
           "recording comm, thumbnail cache cleared):")
     now = measured["previews made in the fetch thread (now)"][2]
-    for name, (_i, _a, seconds, _r) in measured.items():
+    for name, (_i, _a, seconds, _r, _m) in measured.items():
         print(f"  {name:<44} {seconds * 1000:8.1f} ms  ({seconds / now:.2f}x now)")
     return 0
 

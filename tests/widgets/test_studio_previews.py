@@ -116,3 +116,28 @@ def test_a_10x10_runs_saved_copy_keeps_all_100_pictures(client) -> None:
     assert len(page) <= MAX_FALLBACK_BYTES
     assert page.count("<img ") == 100 and "not embedded" not in page
     assert "100 of 100 prompts finished" in page
+
+
+def _open_models() -> int:
+    """How many widget models are open (each one a model the browser holds)."""
+    from ipywidgets.widgets.widget import _instances
+
+    return len(_instances)
+
+
+def test_a_grids_cells_share_their_layouts_and_a_new_run_closes_the_old_grid(client) -> None:
+    studio = _studio(client)
+    first = studio.submit(sweep={"seed": [1, 2, 3], "cfg_scale": [3, 5, 7]})
+    first.wait(timeout=WAIT)
+    results = StudioResults()
+    before = _open_models()
+    results.show(first)
+    per_cell = (_open_models() - before) / 9
+    assert per_cell <= 12  # 8 of its own + the headers; layouts and styles are shared (was 23)
+    old = results.cells
+    second = studio.submit(sweep={"seed": [4, 5]})
+    second.wait(timeout=WAIT)
+    results.show(second)
+    assert all(c.box.comm is None and c.image.comm is None and c.view.comm is None
+               for c in old)
+    assert all(c.image.comm is not None and c.image.value for c in results.cells)
