@@ -20,7 +20,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -299,11 +299,13 @@ class RunStore:
         return found
 
     # -- leases -------------------------------------------------------------------------------
-    def take_lease(self, run_id: str, owner: str, ttl: float = 30.0) -> bool:
+    def take_lease(self, run_id: str, owner: str, ttl: float = 30.0, *,
+                   steal_if: Callable[[str], bool] | None = None) -> bool:
         """Take or renew the lease of ``run_id`` for ``owner`` for ``ttl`` seconds.
 
-        True when ``owner`` holds it now (it was free, expired, or already its own); False
-        when another owner holds an unexpired lease. Atomic across processes.
+        True when ``owner`` holds it now (it was free, expired, already its own, or
+        ``steal_if(holder)`` says its holder is gone); False when another owner holds an
+        unexpired lease. Atomic across processes.
         """
         now = time.time()
         with self._lock:
@@ -312,7 +314,8 @@ class RunStore:
             try:
                 row = self._db.execute("SELECT owner, expires_at FROM leases WHERE run_id = ?",
                                        (run_id,)).fetchone()
-                mine = row is None or row[0] == owner or row[1] <= now
+                mine = (row is None or row[0] == owner or row[1] <= now
+                        or (steal_if is not None and steal_if(row[0])))
                 if mine:
                     self._db.execute("INSERT OR REPLACE INTO leases VALUES (?, ?, ?)",
                                      (run_id, owner, now + ttl))
