@@ -57,6 +57,7 @@ _EXPORTS: dict[str, str] = {
     "ImagePicker": "astria_widgets.widgets",
     "PackPicker": "astria_widgets.widgets",
     "PromptStudio": "astria_widgets.widgets",
+    "resume": "astria_widgets.widgets.resume",
     "InputError": "astria_widgets.client",
     # sandbox
     "Sandbox": "astria_widgets.sandbox",
@@ -85,6 +86,7 @@ __all__ = [
     "default_history",
     "prompt_status",
     "prompts_dataframe",
+    "resume",
     "runs_dataframe",
     "tune_status",
     "tunes_dataframe",
@@ -124,6 +126,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         TuneProgress,
         watch_tune,
     )
+    from astria_widgets.widgets.resume import resume
 
 
 __getattr__, __dir__ = lazy_exports(globals(), _EXPORTS)

@@ -247,17 +247,23 @@ def record_tune_watch(watch: TuneWatch, history: TuneHistory | None = None, *,
     return lambda: state["run_id"]
 
 
-def record_pack_order(client: Any, pack: Mapping[str, Any], tune: Mapping[str, Any],
+def record_pack_order(client: Any, pack: Mapping[str, Any], answer: Mapping[str, Any],
+                      prompts: list[dict[str, Any]], *, new_tune: bool,
                       history: TuneHistory | None = None) -> str | None:
-    """Record a pack order from the tune its create returned (no request)."""
+    """Record a pack order from what its create and its listing returned (no request):
+    the new tune (``new_tune``: the answer is a tune) and the order's prompts."""
     try:
         target = history if history is not None else _default(client)
+        tune = dict(answer) if new_tune and isinstance(answer.get("id"), int) else None
         run_id = target.runs.record("pack", {"pack_id": pack.get("id"),
                                              "pack": pack.get("title") or pack.get("slug"),
-                                             "tune_id": tune.get("id")},
-                                    label=str(tune.get("title") or pack.get("title") or ""))
-        target.runs.add_items(run_id, [RunItem("tune", int(tune["id"]))])
-        target.runs.save_records(tunes=[dict(tune)])
+                                             "tune_id": tune["id"] if tune else None},
+                                    label=str(pack.get("title") or pack.get("slug") or ""))
+        items = [RunItem("tune", int(tune["id"]))] if tune else []
+        items += [RunItem("prompt", int(p["id"])) for p in prompts
+                  if isinstance(p.get("id"), int)]
+        target.runs.add_items(run_id, items)
+        target.runs.save_records(prompts=prompts, tunes=[tune] if tune else [])
     except Exception:  # noqa: BLE001 - recording never breaks an order
         logger.warning("could not record the pack order in the history", exc_info=True)
         return None
