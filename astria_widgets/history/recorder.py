@@ -56,14 +56,15 @@ def owner_is_gone(owner: str) -> bool:
 class Heartbeat:
     """Holds ``run_id``'s lease for this process until :meth:`stop` (renewed in a thread)."""
 
-    def __init__(self, history: TuneHistory, run_id: str, ttl: float = LEASE_TTL) -> None:
-        self.history, self.run_id, self.ttl = history, run_id, ttl
+    def __init__(self, history: TuneHistory, run_id: str, ttl: float = LEASE_TTL, *,
+                 owner: str = PROCESS_OWNER) -> None:
+        self.history, self.run_id, self.ttl, self.owner = history, run_id, ttl, owner
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def take(self) -> bool:
         """Take the lease now; when taken, keep renewing it in a daemon thread."""
-        if not self.history.runs.take_lease(self.run_id, PROCESS_OWNER, self.ttl,
+        if not self.history.runs.take_lease(self.run_id, self.owner, self.ttl,
                                             steal_if=owner_is_gone):
             return False
         if self._thread is None:
@@ -74,7 +75,7 @@ class Heartbeat:
     def _beat(self) -> None:
         while not self._stop.wait(self.ttl / 3):
             try:
-                self.history.runs.take_lease(self.run_id, PROCESS_OWNER, self.ttl)
+                self.history.runs.take_lease(self.run_id, self.owner, self.ttl)
             except Exception:  # noqa: BLE001 - a busy file: the next beat tries again
                 logger.debug("lease renewal failed", exc_info=True)
 
@@ -82,7 +83,7 @@ class Heartbeat:
         """Stop renewing and give the lease up."""
         self._stop.set()
         try:
-            self.history.runs.release_lease(self.run_id, PROCESS_OWNER)
+            self.history.runs.release_lease(self.run_id, self.owner)
         except Exception:  # noqa: BLE001
             logger.debug("lease release failed", exc_info=True)
 

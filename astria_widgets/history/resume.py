@@ -21,7 +21,13 @@ from typing import TYPE_CHECKING, Any
 from astria_widgets.client.errors import WaitTimeout
 from astria_widgets.client.status import prompt_is_terminal, prompt_status
 from astria_widgets.client.watch_base import WatchedImage
-from astria_widgets.history.recorder import Heartbeat, Writer, follow_generation
+from astria_widgets.history.recorder import (
+    LEASE_TTL,
+    PROCESS_OWNER,
+    Heartbeat,
+    Writer,
+    follow_generation,
+)
 from astria_widgets.history.runs import StoredRun
 from astria_widgets.history.sync import dumps
 
@@ -99,11 +105,12 @@ class LeasedWaiter:
     """
 
     def __init__(self, history: TuneHistory, run_id: str, client: Any, *,
-                 every: float = FOLLOW_EVERY) -> None:
+                 every: float = FOLLOW_EVERY, owner: str = PROCESS_OWNER,
+                 ttl: float = LEASE_TTL) -> None:
         self.history, self.run_id, self.client, self.every = history, run_id, client, every
         #: True once this process polled the run (it then writes the records and thumbnails)
         self.owner = False
-        self._beat = Heartbeat(history, run_id)
+        self._beat = Heartbeat(history, run_id, ttl, owner=owner)
         #: how many times this process read the history / polled the API as owner
         self.reads = 0
         self.polls = 0
@@ -192,7 +199,8 @@ class LeasedWaiter:
 
 
 def rebuild_sweep(stored: StoredRun, history: TuneHistory, client: Any, *,
-                  every: float = FOLLOW_EVERY) -> Resumed:
+                  every: float = FOLLOW_EVERY, owner: str = PROCESS_OWNER,
+                  ttl: float = LEASE_TTL) -> Resumed:
     """A recorded sweep rebuilt (no request) with a :class:`LeasedWaiter`, not started."""
     from astria_widgets.client.generation import GenerationRun
 
@@ -212,7 +220,7 @@ def rebuild_sweep(stored: StoredRun, history: TuneHistory, client: Any, *,
         if prompt_status(record) == "done" and len(got) >= len(urls):
             images += [WatchedImage(pid, n + 1, len(urls), url, got[n])
                        for n, url in enumerate(urls)]
-    waiter = LeasedWaiter(history, stored.run_id, client, every=every)
+    waiter = LeasedWaiter(history, stored.run_id, client, every=every, owner=owner, ttl=ttl)
     run = GenerationRun.rebuild(client, stored.info.params, by_cell, images=images,
                                 waiter=waiter)
     waiter.attach(run.watch)
@@ -246,15 +254,18 @@ def rebuild_tune(stored: StoredRun, history: TuneHistory, client: Any) -> Resume
 
 
 def resume_runs(history: TuneHistory, client: Any, *, start: bool = True,
-                every: float = FOLLOW_EVERY) -> list[Resumed]:
+                every: float = FOLLOW_EVERY, owner: str = PROCESS_OWNER,
+                ttl: float = LEASE_TTL) -> list[Resumed]:
     """Rebuild every unfinished run of ``history`` and (``start``) follow each: a sweep
     through its lease (one batched wait by its owner, history reads elsewhere), a tune
-    through its ``TuneWatch``. Sends no create."""
+    through its ``TuneWatch``. Sends no create. ``owner`` names this follower in the lease
+    (this process by default), ``ttl`` how long a lease lasts unrenewed."""
     resumed: list[Resumed] = []
     for stored in history.runs.unfinished():
         try:
             if stored.kind in SWEEP_KINDS and "sweep" in stored.info.params:
-                item = rebuild_sweep(stored, history, client, every=every)
+                item = rebuild_sweep(stored, history, client, every=every, owner=owner,
+                                     ttl=ttl)
             elif stored.unfinished_tune_ids:
                 item = rebuild_tune(stored, history, client)
             else:
