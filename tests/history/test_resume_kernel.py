@@ -29,9 +29,11 @@ LISTING = re.compile(r'"GET /tunes/\d+/prompts[?" ]')
 ONE_PROMPT = re.compile(r'"GET /tunes/\d+/prompts/\d+')
 POST = re.compile(r'"POST ')
 
+GENERATE = ('%astria generate 1504944 "a red square" --num-images 1 '
+            "--sweep seed=1,2,3 --sweep cfg_scale=3,7")
 START = """
 %load_ext astria_widgets
-run = %astria generate 1504944 "a red square" --num-images 1 --sweep seed=1,2,3 --sweep cfg_scale=3,7
+run = """ + GENERATE + """
 import time
 deadline = time.monotonic() + 30
 while len(run.prompts) < 6 and time.monotonic() < deadline:
