@@ -270,7 +270,7 @@ def resume_runs(history: TuneHistory, client: Any, *, start: bool = True,
                 item = rebuild_tune(stored, history, client)
             else:
                 continue
-        except (KeyError, TypeError, ValueError) as exc:
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
             logger.warning("run %s cannot be resumed: %s", stored.run_id, exc)
             continue
         if item is None:
