@@ -224,8 +224,7 @@ def record_tune_watch(watch: TuneWatch, history: TuneHistory | None = None, *,
             with lock:
                 if state["writer"] is None:
                     target = history if history is not None else _default(changed.client)
-                    values = {k: v for k, v in dict(params or {}).items()
-                              if isinstance(v, (str, int, float, bool, type(None), list))}
+                    values = {k: v for k, v in dict(params or {}).items() if _plain(v)}
                     run_id = target.runs.record(kind, {"tune_id": changed.tune_id, **values},
                                                 label=label or str(tune.get("title") or ""))
                     state["run_id"], state["writer"] = run_id, Writer(target, run_id)
@@ -269,6 +268,13 @@ def record_pack_order(client: Any, pack: Mapping[str, Any], answer: Mapping[str,
         logger.warning("could not record the pack order in the history", exc_info=True)
         return None
     return run_id
+
+
+def _plain(value: Any) -> bool:
+    """A JSON scalar, or a list of them (image bytes, files and the like are not recorded)."""
+    scalar = (str, int, float, bool, type(None))
+    return isinstance(value, scalar) or (
+        isinstance(value, list) and all(isinstance(v, scalar) for v in value))
 
 
 def _default(client: Any) -> TuneHistory:

@@ -1,4 +1,4 @@
-"""Hostile inputs to the run store, runs_dataframe and resume: each refused by name, nothing lost."""
+"""Hostile inputs to the run store, runs_dataframe and resume: refused by name, nothing lost."""
 
 from __future__ import annotations
 
