@@ -40,6 +40,13 @@ class LeasedTuneSource:
         self.reads = 0
 
     def _own(self) -> bool:
+        """True while this process polls: it took the lease (and keeps it). A run the
+        history already holds as done is read, never polled again."""
+        if self.owner:
+            return True
+        stored = self.history.runs.get(self.run_id)
+        if stored is not None and stored.done:
+            return False
         if self._beat.take():
             self.owner = True
         return self.owner
