@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from astria_widgets.client.checks import record_id
 from astria_widgets.client.status import (
@@ -31,39 +31,37 @@ from astria_widgets.client.status import (
 from astria_widgets.client.watch_base import WatchBase, WatchedImage
 
 if TYPE_CHECKING:
+    from typing import Protocol
+
     from astria_widgets.client.api import AstriaClient
+
+    class TuneSource(Protocol):
+        """Where a :class:`TuneWatch` gets its records: the client itself by default (its
+        ``list_prompts``, ``wait_for_tune`` and ``wait_for_prompts``), or a history's follower."""
+
+        def list_prompts(self, tune_id: int) -> list[Record]:
+            """The tune's prompts."""
+
+        def wait_for_tune(self, tune_id: int, *, timeout: float | None = None,
+                          on_update: Callable[[Record], Any] | None = None,
+                          stop: Any = None) -> Record:
+            """Wait for the tune to settle; return its final record."""
+
+        def wait_for_prompts(self, tune_id: int, prompt_ids: Iterable[int], *,
+                             timeout: float | None = None,
+                             on_update: Callable[[Record], Any] | None = None,
+                             stop: Any = None) -> Any:
+            """Wait for the prompts to settle."""
 
 logger = logging.getLogger(__name__)
 
 Record = dict[str, Any]
 Callback = Callable[[Any], Any]
-
-
-class TuneSource(Protocol):
-    """Where a :class:`TuneWatch` gets its records: the client itself by default (its
-    ``list_prompts``, ``wait_for_tune`` and ``wait_for_prompts``), or a history's follower."""
-
-    def list_prompts(self, tune_id: int) -> list[Record]:
-        """The tune's prompts."""
-
-    def wait_for_tune(self, tune_id: int, *, timeout: float | None = None,
-                      on_update: Callable[[Record], Any] | None = None,
-                      stop: Any = None) -> Record:
-        """Wait for the tune to settle; return its final record."""
-
-    def wait_for_prompts(self, tune_id: int, prompt_ids: Iterable[int], *,
-                         timeout: float | None = None,
-                         on_update: Callable[[Record], Any] | None = None,
-                         stop: Any = None) -> Any:
-        """Wait for the prompts to settle."""
-
-
 PromptsWaiter = Callable[..., Any]
 """``waiter(tune_id, prompt_ids, *, on_update, stop, timeout)``: how a :class:`PromptsWatch`
 waits (default ``client.wait_for_prompts``; a history's follower reads records instead)."""
 
-__all__ = ["PromptsWaiter", "PromptsWatch", "TuneSource", "TuneWatch", "WatchBase",
-           "WatchedImage"]
+__all__ = ["PromptsWaiter", "PromptsWatch", "TuneWatch", "WatchBase", "WatchedImage"]
 
 
 class TuneWatch(WatchBase):
