@@ -44,6 +44,8 @@ _EXPORTS: dict[str, str] = {
     "tunes_dataframe": "astria_widgets.frames",
     "prompts_dataframe": "astria_widgets.frames",
     "TuneHistory": "astria_widgets.history",
+    "runs_dataframe": "astria_widgets.history.runs_frame",
+    "default_history": "astria_widgets.history.paths",
     # widgets
     "TuneForm": "astria_widgets.widgets",
     "watch_tune": "astria_widgets.widgets",
@@ -55,6 +57,7 @@ _EXPORTS: dict[str, str] = {
     "ImagePicker": "astria_widgets.widgets",
     "PackPicker": "astria_widgets.widgets",
     "PromptStudio": "astria_widgets.widgets",
+    "resume": "astria_widgets.widgets.resume",
     "InputError": "astria_widgets.client",
     # sandbox
     "Sandbox": "astria_widgets.sandbox",
@@ -80,8 +83,11 @@ __all__ = [
     "TuneProgress",
     "TuneWatch",
     "connect",
+    "default_history",
     "prompt_status",
     "prompts_dataframe",
+    "resume",
+    "runs_dataframe",
     "tune_status",
     "tunes_dataframe",
     "watch_tune",
@@ -105,6 +111,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from astria_widgets.connect import connect
     from astria_widgets.frames import prompts_dataframe, tunes_dataframe
     from astria_widgets.history import TuneHistory
+    from astria_widgets.history.paths import default_history
+    from astria_widgets.history.runs_frame import runs_dataframe
     from astria_widgets.sandbox import Sandbox
     from astria_widgets.widgets import (
         FormInvalid,
@@ -118,6 +126,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         TuneProgress,
         watch_tune,
     )
+    from astria_widgets.widgets.resume import resume
 
 
 __getattr__, __dir__ = lazy_exports(globals(), _EXPORTS)

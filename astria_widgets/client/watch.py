@@ -31,14 +31,37 @@ from astria_widgets.client.status import (
 from astria_widgets.client.watch_base import WatchBase, WatchedImage
 
 if TYPE_CHECKING:
+    from typing import Protocol
+
     from astria_widgets.client.api import AstriaClient
+
+    class TuneSource(Protocol):
+        """Where a :class:`TuneWatch` gets its records: the client itself by default (its
+        ``list_prompts``, ``wait_for_tune`` and ``wait_for_prompts``), or a history's follower."""
+
+        def list_prompts(self, tune_id: int) -> list[Record]:
+            """The tune's prompts."""
+
+        def wait_for_tune(self, tune_id: int, *, timeout: float | None = None,
+                          on_update: Callable[[Record], Any] | None = None,
+                          stop: Any = None) -> Record:
+            """Wait for the tune to settle; return its final record."""
+
+        def wait_for_prompts(self, tune_id: int, prompt_ids: Iterable[int], *,
+                             timeout: float | None = None,
+                             on_update: Callable[[Record], Any] | None = None,
+                             stop: Any = None) -> Any:
+            """Wait for the prompts to settle."""
 
 logger = logging.getLogger(__name__)
 
 Record = dict[str, Any]
 Callback = Callable[[Any], Any]
+PromptsWaiter = Callable[..., Any]
+"""``waiter(tune_id, prompt_ids, *, on_update, stop, timeout)``: how a :class:`PromptsWatch`
+waits (default ``client.wait_for_prompts``; a history's follower reads records instead)."""
 
-__all__ = ["PromptsWatch", "TuneWatch", "WatchBase", "WatchedImage"]
+__all__ = ["PromptsWaiter", "PromptsWatch", "TuneWatch", "WatchBase", "WatchedImage"]
 
 
 class TuneWatch(WatchBase):
@@ -59,9 +82,11 @@ class TuneWatch(WatchBase):
 
     def __init__(self, client: AstriaClient, tune: int | Record | None = None, *,
                  prompts: bool = True, timeout: float | None = None,
-                 fetch_images: bool = False) -> None:
+                 fetch_images: bool = False, source: TuneSource | None = None) -> None:
         super().__init__(client, timeout=timeout, fetch_images=fetch_images)
         self.follow_prompts = prompts
+        #: where the records come from: the client's waits, or a history's follower
+        self._source: TuneSource = source or client
         self._tune: Record | None = None
         self._tune_id: int | None = None
         self._prompts: dict[int, Record] = {}
@@ -147,21 +172,22 @@ class TuneWatch(WatchBase):
             self._set_tune(create(self._on_upload))
         if self._stop.is_set():
             return
+        source = self._source
         if self.follow_prompts:
-            self._set_prompts(self.client.list_prompts(self._tune_id))
-        record = self.client.wait_for_tune(self._tune_id, timeout=self._remaining(begun),
-                                           on_update=self._set_tune, stop=self._stop)
+            self._set_prompts(source.list_prompts(self._tune_id))
+        record = source.wait_for_tune(self._tune_id, timeout=self._remaining(begun),
+                                      on_update=self._set_tune, stop=self._stop)
         self._set_tune(record)
         if self._stop.is_set() or not self.follow_prompts or tune_status(record) != "trained":
             return
-        self._set_prompts(self.client.list_prompts(self._tune_id))
+        self._set_prompts(source.list_prompts(self._tune_id))
         for prompt in self.prompts:
             if prompt_status(prompt) in PROMPT_TERMINAL:
                 self._prompt_settled(prompt)
         pending = [int(p["id"]) for p in self.prompts if prompt_status(p) == "pending"]
         if pending:
-            self.client.wait_for_prompts(self._tune_id, pending, timeout=self._remaining(begun),
-                                         on_update=self._on_prompt, stop=self._stop)
+            source.wait_for_prompts(self._tune_id, pending, timeout=self._remaining(begun),
+                                    on_update=self._on_prompt, stop=self._stop)
 
     def _settled(self) -> bool:
         record = self.tune
@@ -236,12 +262,19 @@ class PromptsWatch(WatchBase):
     _kind = "prompts watch"
 
     def __init__(self, client: AstriaClient, tune_id: int, prompt_ids: Iterable[int] = (), *,
-                 timeout: float | None = None, fetch_images: bool = False) -> None:
+                 timeout: float | None = None, fetch_images: bool = False,
+                 records: Iterable[Record] = (), images: Iterable[WatchedImage] = (),
+                 waiter: PromptsWaiter | None = None) -> None:
         super().__init__(client, timeout=timeout, fetch_images=fetch_images)
         self.tune_id = record_id(tune_id, "tune_id")
         self._ids: list[int] = [record_id(p, f"prompt_ids[{i}]")
                                 for i, p in enumerate(prompt_ids)]
-        self._records: dict[int, Record] = {}
+        #: the records known already (a run rebuilt from a history): not fetched again
+        self._records: dict[int, Record] = {int(r["id"]): r for r in records}
+        self._images.extend(images)
+        #: prompts whose images are held already: never downloaded
+        self._held: set[int] = {i.prompt_id for i in self._images}
+        self._waiter: PromptsWaiter = waiter or client.wait_for_prompts
         self._status = "pending"
 
     @property
@@ -292,10 +325,12 @@ class PromptsWatch(WatchBase):
         if self._stop.is_set():
             return
         for record in self.prompts:
-            if prompt_status(record) == "done" and self.fetch_images:
+            if prompt_status(record) == "done" and self.fetch_images and not self._has_images(
+                    int(record["id"])):
                 self._queue_download(record)
-        self.client.wait_for_prompts(self.tune_id, self.prompt_ids, on_update=self._on_prompt,
-                                     stop=self._stop, timeout=self._remaining(begun))
+        if self._final_status() == "pending":  # a rebuilt run may have settled already
+            self._waiter(self.tune_id, self.prompt_ids, on_update=self._on_prompt,
+                         stop=self._stop, timeout=self._remaining(begun))
         with self._lock:
             self._status = self._final_status()
 
@@ -313,8 +348,20 @@ class PromptsWatch(WatchBase):
         self._notify()
         newly_done = prompt_status(record) == "done" and (
             before is None or prompt_status(before) != "done")
-        if self.fetch_images and newly_done:
+        if self.fetch_images and newly_done and not self._has_images(pid):
             self._queue_download(record)
+
+    def add_image(self, image: WatchedImage) -> None:
+        """Hold an image obtained elsewhere (a thumbnail a history stored): its prompt's
+        images are then never downloaded. Call it before that prompt's done record arrives."""
+        with self._lock:
+            self._held.add(image.prompt_id)
+            self._images.append(image)
+        self._notify()
+
+    def _has_images(self, prompt_id: int) -> bool:
+        with self._lock:
+            return prompt_id in self._held
 
     def _settled(self) -> bool:
         return self._final_status() != "pending"
