@@ -79,6 +79,8 @@ class ClientBase:
         self.max_spend = max_spend  # checked by the setter
         #: millicents of the runs sent through this client (their estimates), for max_spend
         self.spent_mc = 0.0
+        self._catalogue: Record | None = None  # GET /cli/models, fetched once (account.py)
+        self._catalogue_lock = threading.Lock()
 
     # -- settings ---------------------------------------------------------------------------
     @property

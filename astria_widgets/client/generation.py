@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from astria_widgets.client.costs import image_cost_mc, prompts_cost_mc, spend_problem
+from astria_widgets.client.costs import MC_PER_USD, prompts_cost_mc, usd
 from astria_widgets.client.downloads import (
     DownloadCounts,
     Output,
@@ -27,6 +27,7 @@ from astria_widgets.client.downloads import (
 )
 from astria_widgets.client.errors import InputError
 from astria_widgets.client.generate import read_prompt_files
+from astria_widgets.client.pricing import Estimate, price_prompts, spend_refusal
 from astria_widgets.client.prompt_params import param_problems, problem_list
 from astria_widgets.client.references import PromptPlan, plan_prompt
 from astria_widgets.client.sweep import SweepCell, SweepPlan, plan_sweep
@@ -130,6 +131,56 @@ class BackgroundDownload:
         return self.result
 
 
+def cell_models(tunes: list[Record], ready: list[tuple[PromptPlan, dict[str, Any]]]
+                ) -> list[tuple[tuple[int | None, ...], dict[str, Any]]]:
+    """Each cell as :mod:`.pricing` prices it: the tune it runs on, then that tune's base
+    (when the records say), and its parameters."""
+    bases = {int(t["id"]): t.get("base_tune_id") for t in tunes if t.get("id") is not None}
+    return [((plan.tune_id, bases.get(plan.tune_id)), params) for plan, params in ready]
+
+
+class _Budget:
+    """A sweep's running spend under ``client.max_spend`` (read live, so a limit lowered
+    mid-run counts): ``client.spent_mc`` holds what the client's creates reported
+    (``cost_mc``) plus the estimates still in flight. Thread-safe (the executor's threads)."""
+
+    def __init__(self, client: AstriaClient, estimate: Estimate | None, cells: int) -> None:
+        self.client = client
+        each = list(estimate.each) if estimate is not None else []
+        self.each = [e or 0.0 for e in each] + [0.0] * (cells - len(each))
+        self.in_flight: dict[int, float] = {}
+        self.sent = 0
+        self.refused = False
+        self._lock = threading.Lock()
+
+    def take(self, index: int) -> bool:
+        """True when cell ``index`` may be sent now (its estimate then counts in flight):
+        refused once the spend reached the limit or its estimate would pass it."""
+        with self._lock:
+            limit = self.client.max_spend
+            spent = self.client.spent_mc
+            if self.refused or (limit is not None and (
+                    spent >= limit * MC_PER_USD or spent + self.each[index] > limit * MC_PER_USD)):
+                self.refused = True
+                return False
+            self.in_flight[index] = self.each[index]
+            self.sent += 1
+            self.client.spent_mc += self.each[index]
+            return True
+
+    def returned(self, index: int, record: Record | None) -> None:
+        """Cell ``index``'s create returned ``record`` (``None``: it failed): its reported
+        ``cost_mc`` replaces its estimate."""
+        with self._lock:
+            guess = self.in_flight.pop(index, None)
+            if guess is None:
+                return
+            cost = record.get("cost_mc") if record is not None else None
+            known = isinstance(cost, (int, float)) and not isinstance(cost, bool)
+            charged = float(cost) if known else (guess if record is not None else 0.0)
+            self.client.spent_mc += charged - guess
+
+
 class GenerationRun:
     """One submit: the planned grid, the prompts as they are created and finish, the images.
 
@@ -150,8 +201,11 @@ class GenerationRun:
         self.sweep = sweep
         #: per cell: where it runs and the parameters as sent (images read), checked up front
         self._ready = ready
-        #: the run's price estimate in millicents when the client has a max_spend
-        self.estimate_mc: float | None = None
+        #: the run's price before sending (:mod:`.pricing`), when the client has a max_spend
+        self.estimate: Estimate | None = None
+        #: prompts not sent because the cost reported so far reached max_spend
+        self.not_sent = 0
+        self._stopped_at: float | None = None  # the max_spend (dollars) that stopped it
         self._created: dict[int, Record] = {}  # cell index -> its prompt, as created
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -200,50 +254,77 @@ class GenerationRun:
         ready = _ready_cells(client, tunes, text, params, grid)
         estimate = None
         if client.max_spend is not None:
-            images = sum(int(p.get("num_images") or 1) for _plan, p in ready)
-            each = image_cost_mc(client.list_prompts(limit=50))
-            estimate = None if each is None else each * images
-            problem = spend_problem(estimate, client.max_spend, client.spent_mc,
-                                    f"this run of {len(ready)} prompts ({images} images)")
+            estimate = price_prompts(client, cell_models(tunes, ready))
+            problem = spend_refusal(client, estimate)
             if problem:
                 raise InputError(problem, context="generate")
         run = cls(client, tunes, plan, text, grid, timeout=timeout, ready=ready)
-        run.estimate_mc = estimate
+        run.estimate = estimate
         return run
+
+    @property
+    def estimate_mc(self) -> float | None:
+        """The run's estimate in millicents (``None`` without a max_spend or a price)."""
+        return None if self.estimate is None else self.estimate.mc
 
     def begin(self) -> GenerationRun:
         """Start creating and following the prompts (in the watch's thread); return at once."""
-        if self.estimate_mc is not None:
-            self.client.spent_mc += self.estimate_mc  # what max_spend has left counts it
         self.watch.start(create=self._create_all)
         return self
+
+    @property
+    def spend_note(self) -> str:
+        """``"stopped at max_spend $1.00: 37 of 100 prompts not sent"`` once max_spend
+        stopped the run's creates, else ``""``."""
+        if self._stopped_at is None:
+            return ""
+        return (f"stopped at max_spend {usd(self._stopped_at * MC_PER_USD)}: {self.not_sent} "
+                f"of {len(self.sweep.cells)} prompts not sent")
+
+    @property
+    def status_text(self) -> str:
+        """The status word, and why creating stopped early when max_spend did it."""
+        return f"{self.status} · {self.spend_note}" if self.spend_note else self.status
 
     def _create_all(self) -> list[Record]:
         """Create every cell's prompt through the client's executor (at most
         ``client.concurrency`` requests in flight, paused by 429s; each create keeps the
         transport's rules, so an uncertain one is looked for before it is sent again). The
-        first failure stops further creates and is raised once those in flight returned."""
+        first failure stops further creates and is raised once those in flight returned.
+
+        Under ``client.max_spend`` a create is sent only while what this client spent before,
+        the ``cost_mc`` the creates returned so far and the estimates of those in flight leave
+        room for its own estimate; the rest are counted in :attr:`not_sent`."""
         halt = threading.Event()
+        budget = _Budget(self.client, self.estimate, len(self.sweep.cells))
 
         def create(index: int) -> Record | None:
-            if self._stopping.is_set() or halt.is_set():
+            if self._stopping.is_set() or halt.is_set() or not budget.take(index):
                 return None
             cell = self.sweep.cells[index]
-            if self._ready is None:
-                return self.client.generate(self.tunes, self.text, **cell.params)
-            plan, params = self._ready[index]
-            return self.client.create_prompt(plan.tune_id, plan.text, **params)
+            try:
+                if self._ready is None:
+                    return self.client.generate(self.tunes, self.text, **cell.params)
+                plan, params = self._ready[index]
+                return self.client.create_prompt(plan.tune_id, plan.text, **params)
+            except BaseException:
+                budget.returned(index, None)
+                raise
 
         def created(index: int, _item: int, record: Record | None,
                     error: BaseException | None) -> None:
             if error is not None:
                 halt.set()
             elif record is not None:
+                budget.returned(index, record)
                 with self._lock:
                     self._created[index] = record
 
         results = self.client.run_all(create, range(len(self.sweep.cells)), stop=halt,
                                       on_result=created)
+        if budget.refused:
+            self.not_sent = len(self.sweep.cells) - budget.sent
+            self._stopped_at = self.client.max_spend
         failures = [r for r in results if isinstance(r, BaseException)]
         if failures:
             raise failures[0]
