@@ -10,7 +10,6 @@ the request helpers below as its own.
 from __future__ import annotations
 
 import json
-import math
 import os
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -20,7 +19,7 @@ from typing import Any, TypeVar
 import requests
 
 from astria_widgets.client import encoding, uploads
-from astria_widgets.client.checks import workspace_value
+from astria_widgets.client.checks import spend_limit, workspace_value
 from astria_widgets.client.errors import InputError, NotFoundError
 from astria_widgets.client.executor import DEFAULT_CONCURRENCY, run_all
 from astria_widgets.client.transport import RetrySettings, Transport
@@ -127,11 +126,7 @@ class ClientBase:
 
     @max_spend.setter
     def max_spend(self, value: float | None) -> None:
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
-                                  or not math.isfinite(value) or value < 0):
-            raise InputError(f"max_spend: give dollars (0 or more) or None, not {value!r:.40}",
-                             context="client")
-        self._max_spend = None if value is None else float(value)
+        self._max_spend = spend_limit(value, "client")
 
     def run_all(self, job: Callable[[Any], Any], items: Iterable[Any], *,
                 stop: threading.Event | None = None,

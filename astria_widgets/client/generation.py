@@ -27,7 +27,15 @@ from astria_widgets.client.downloads import (
 )
 from astria_widgets.client.errors import InputError
 from astria_widgets.client.generate import read_prompt_files
-from astria_widgets.client.pricing import Estimate, price_prompts, spend_refusal
+from astria_widgets.client.pricing import (
+    Estimate,
+    RunBudget,
+    SpendLimit,
+    limited,
+    limits_of,
+    price_prompts,
+    spend_refusal,
+)
 from astria_widgets.client.prompt_params import param_problems, problem_list
 from astria_widgets.client.references import PromptPlan, plan_prompt
 from astria_widgets.client.sweep import SweepCell, SweepPlan, plan_sweep
@@ -139,48 +147,6 @@ def cell_models(tunes: list[Record], ready: list[tuple[PromptPlan, dict[str, Any
     return [((plan.tune_id, bases.get(plan.tune_id)), params) for plan, params in ready]
 
 
-class _Budget:
-    """A sweep's running spend under ``client.max_spend`` (read live, so a limit lowered
-    mid-run counts): ``client.spent_mc`` holds what the client's creates reported
-    (``cost_mc``) plus the estimates still in flight. Thread-safe (the executor's threads)."""
-
-    def __init__(self, client: AstriaClient, estimate: Estimate | None, cells: int) -> None:
-        self.client = client
-        each = list(estimate.each) if estimate is not None else []
-        self.each = [e or 0.0 for e in each] + [0.0] * (cells - len(each))
-        self.in_flight: dict[int, float] = {}
-        self.sent = 0
-        self.refused = False
-        self._lock = threading.Lock()
-
-    def take(self, index: int) -> bool:
-        """True when cell ``index`` may be sent now (its estimate then counts in flight):
-        refused once the spend reached the limit or its estimate would pass it."""
-        with self._lock:
-            limit = self.client.max_spend
-            spent = self.client.spent_mc
-            if self.refused or (limit is not None and (
-                    spent >= limit * MC_PER_USD or spent + self.each[index] > limit * MC_PER_USD)):
-                self.refused = True
-                return False
-            self.in_flight[index] = self.each[index]
-            self.sent += 1
-            self.client.spent_mc += self.each[index]
-            return True
-
-    def returned(self, index: int, record: Record | None) -> None:
-        """Cell ``index``'s create returned ``record`` (``None``: it failed): its reported
-        ``cost_mc`` replaces its estimate."""
-        with self._lock:
-            guess = self.in_flight.pop(index, None)
-            if guess is None:
-                return
-            cost = record.get("cost_mc") if record is not None else None
-            known = isinstance(cost, (int, float)) and not isinstance(cost, bool)
-            charged = float(cost) if known else (guess if record is not None else 0.0)
-            self.client.spent_mc += charged - guess
-
-
 class GenerationRun:
     """One submit: the planned grid, the prompts as they are created and finish, the images.
 
@@ -191,7 +157,8 @@ class GenerationRun:
 
     def __init__(self, client: AstriaClient, tunes: list[Record], plan: PromptPlan,
                  text: str, sweep: SweepPlan, *, timeout: float | None = None,
-                 ready: list[tuple[PromptPlan, dict[str, Any]]] | None = None) -> None:
+                 ready: list[tuple[PromptPlan, dict[str, Any]]] | None = None,
+                 limit: SpendLimit | None = None) -> None:
         from astria_widgets.client.watch import PromptsWatch
 
         self.client = client
@@ -201,6 +168,8 @@ class GenerationRun:
         self.sweep = sweep
         #: per cell: where it runs and the parameters as sent (images read), checked up front
         self._ready = ready
+        #: the limits its creates are held to: the client's max_spend and a widget's
+        self.limits = limits_of(client, limit)
         #: the run's price before sending (:mod:`.pricing`), when the client has a max_spend
         self.estimate: Estimate | None = None
         #: prompts not sent because the cost reported so far reached max_spend
@@ -216,19 +185,22 @@ class GenerationRun:
     def start(cls, client: AstriaClient, tunes: list[Record], text: str,
               params: Mapping[str, Any] | None = None,
               sweep: Mapping[str, Any] | None = None, *,
-              timeout: float | None = None) -> GenerationRun:
+              timeout: float | None = None, limit: SpendLimit | None = None) -> GenerationRun:
         """Check the inputs, start creating one prompt per sweep cell, return at once.
 
-        ``tunes`` are tune records (see :meth:`AstriaClient.plan_prompt`). Raises
-        :class:`InputError` listing every problem before anything is sent.
+        ``tunes`` are tune records (see :meth:`AstriaClient.plan_prompt`); ``limit`` a
+        widget's own max_spend (the client's holds too). Raises :class:`InputError` listing
+        every problem before anything is sent.
         """
-        return cls.prepare(client, tunes, text, params, sweep, timeout=timeout).begin()
+        return cls.prepare(client, tunes, text, params, sweep, timeout=timeout,
+                           limit=limit).begin()
 
     @classmethod
     def prepare(cls, client: AstriaClient, tunes: list[Record], text: str,
                 params: Mapping[str, Any] | None = None,
                 sweep: Mapping[str, Any] | None = None, *,
-                timeout: float | None = None) -> GenerationRun:
+                timeout: float | None = None, limit: SpendLimit | None = None
+                ) -> GenerationRun:
         """Check the inputs and plan the run without starting it (views subscribe, then
         :meth:`begin`, so that no change is missed). Raises :class:`InputError`.
 
@@ -253,12 +225,12 @@ class GenerationRun:
             raise InputError(problems, context="generate")
         ready = _ready_cells(client, tunes, text, params, grid)
         estimate = None
-        if client.max_spend is not None:
+        if limited(limits_of(client, limit)):
             estimate = price_prompts(client, cell_models(tunes, ready))
-            problem = spend_refusal(client, estimate)
+            problem = spend_refusal(limits_of(client, limit), estimate)
             if problem:
                 raise InputError(problem, context="generate")
-        run = cls(client, tunes, plan, text, grid, timeout=timeout, ready=ready)
+        run = cls(client, tunes, plan, text, grid, timeout=timeout, ready=ready, limit=limit)
         run.estimate = estimate
         return run
 
@@ -296,7 +268,7 @@ class GenerationRun:
         the ``cost_mc`` the creates returned so far and the estimates of those in flight leave
         room for its own estimate; the rest are counted in :attr:`not_sent`."""
         halt = threading.Event()
-        budget = _Budget(self.client, self.estimate, len(self.sweep.cells))
+        budget = RunBudget(self.limits, self.estimate, len(self.sweep.cells))
 
         def create(index: int) -> Record | None:
             if self._stopping.is_set() or halt.is_set() or not budget.take(index):
@@ -324,7 +296,7 @@ class GenerationRun:
                                       on_result=created)
         if budget.refused:
             self.not_sent = len(self.sweep.cells) - budget.sent
-            self._stopped_at = self.client.max_spend
+            self._stopped_at = budget.stopped_at
         failures = [r for r in results if isinstance(r, BaseException)]
         if failures:
             raise failures[0]

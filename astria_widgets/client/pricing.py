@@ -13,7 +13,7 @@ Where each price comes from, in this order:
   video), per image on average, said as an estimate;
 - a pack order: the pack's own costs (:func:`~astria_widgets.client.costs.pack_order_estimate_mc`);
 - a tune's training: the API states no training price outside a pack (whose price includes
-  one), so a plain tune is ``unpriced``.
+  one), so a plain tune is ``unpriced`` (``branch="fast"``: free, the docs' mock mode).
 
 An :class:`Estimate` says what it covers and its ``basis`` in words; :func:`spend_refusal`
 is the one rule of ``max_spend`` (an unpriced run under a limit is refused too).
@@ -21,10 +21,12 @@ is the one rule of ``max_spend`` (an unpriced run under a limit is refused too).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
+from astria_widgets.client.checks import spend_limit
 from astria_widgets.client.costs import (
     MC_PER_USD,
     image_cost_mc,
@@ -36,6 +38,11 @@ from astria_widgets.client.errors import AstriaError
 
 if TYPE_CHECKING:
     from astria_widgets.client.api import AstriaClient
+
+__all__ = ["CATALOGUE", "RECENT_PROMPTS", "Estimate", "RunBudget", "SpendLimit",
+           "catalogue_or_empty", "estimate_prompts", "image_price_mc", "left_mc", "limited",
+           "limits_of", "price_pack_order", "price_prompts", "price_tune", "prompt_kind",
+           "spend_refusal", "video_price_mc"]
 
 Record = dict[str, Any]
 RECENT_PROMPTS = 50
@@ -205,21 +212,116 @@ def price_pack_order(pack: Mapping[str, Any], class_name: str, tune_count: int =
 
 
 def price_tune(values: Mapping[str, Any]) -> Estimate:
-    """A plain tune's training (and its prompts): the API gives no figure, so unpriced."""
+    """A plain tune's training (and its prompts): free on ``branch="fast"`` (the docs' mock
+    mode costs nothing); otherwise the API gives no figure, so unpriced."""
     prompts = len(values.get("prompts") or ())
+    if values.get("branch") == "fast":
+        return Estimate(0, prompts, prompts, "free: branch fast is the docs' mock mode")
     return Estimate(None, prompts, prompts, UNPRICED_TRAINING)
 
 
-def spend_refusal(client: AstriaClient, estimate: Estimate, what: str | None = None
+class Limited(Protocol):
+    """What holds a ``max_spend``: the client, or a widget's :class:`SpendLimit`."""
+
+    max_spend: float | None
+    spent_mc: float
+
+
+class SpendLimit:
+    """A ``max_spend`` of its own (a studio's, a form's, a pack picker's): dollars (``None``:
+    no limit) and ``spent_mc``, what its runs spent. Its runs are held to it and to the
+    client's own ``max_spend`` alike."""
+
+    def __init__(self, max_spend: float | None = None, *, context: str = "max_spend") -> None:
+        self._context = context
+        self.max_spend = max_spend  # checked by the setter
+        self.spent_mc = 0.0
+
+    @property
+    def max_spend(self) -> float | None:
+        """Dollars its runs may spend (``None``: no limit)."""
+        return self._max_spend
+
+    @max_spend.setter
+    def max_spend(self, value: float | None) -> None:
+        self._max_spend = spend_limit(value, self._context)
+
+    def __repr__(self) -> str:
+        return f"SpendLimit(max_spend={self.max_spend!r}, spent={usd(self.spent_mc)})"
+
+
+def limits_of(client: AstriaClient, own: SpendLimit | None = None) -> list[Limited]:
+    """The limits a run is held to: the client's, and ``own`` (a widget's) when given."""
+    return [client] if own is None else [client, own]
+
+
+def limited(limits: Sequence[Limited]) -> bool:
+    """True when any of ``limits`` has a ``max_spend``."""
+    return any(holder.max_spend is not None for holder in limits)
+
+
+class RunBudget:
+    """A sweep's running spend under its limits' ``max_spend`` (the client's and a widget's,
+    read live, so a limit lowered mid-run counts): each ``spent_mc`` holds what the creates
+    reported (``cost_mc``) plus the estimates still in flight. Thread-safe (the executor's
+    threads)."""
+
+    def __init__(self, limits: list[Limited], estimate: Estimate | None, cells: int) -> None:
+        self.limits = limits
+        self.stopped_at: float | None = None  # the max_spend (dollars) that stopped it
+        each = list(estimate.each) if estimate is not None else []
+        self.each = [e or 0.0 for e in each] + [0.0] * (cells - len(each))
+        self.in_flight: dict[int, float] = {}
+        self.sent = 0
+        self.refused = False
+        self._lock = threading.Lock()
+
+    def take(self, index: int) -> bool:
+        """True when prompt ``index`` may be sent now (its estimate then counts in flight):
+        refused once the spend reached the limit or its estimate would pass it."""
+        with self._lock:
+            for holder in self.limits:
+                limit, spent = holder.max_spend, holder.spent_mc
+                if self.refused or (limit is not None and (
+                        spent >= limit * MC_PER_USD
+                        or spent + self.each[index] > limit * MC_PER_USD)):
+                    if not self.refused:
+                        self.refused, self.stopped_at = True, limit
+                    return False
+            self.in_flight[index] = self.each[index]
+            self.sent += 1
+            for holder in self.limits:
+                holder.spent_mc += self.each[index]
+            return True
+
+    def returned(self, index: int, record: Record | None) -> None:
+        """Cell ``index``'s create returned ``record`` (``None``: it failed): its reported
+        ``cost_mc`` replaces its estimate."""
+        with self._lock:
+            guess = self.in_flight.pop(index, None)
+            if guess is None:
+                return
+            cost = record.get("cost_mc") if record is not None else None
+            known = isinstance(cost, (int, float)) and not isinstance(cost, bool)
+            charged = float(cost) if known else (guess if record is not None else 0.0)
+            for holder in self.limits:
+                holder.spent_mc += charged - guess
+
+
+def spend_refusal(limits: Sequence[Limited], estimate: Estimate, what: str | None = None
                   ) -> str | None:
-    """Why ``estimate`` is refused under ``client.max_spend`` (with what is left after
-    ``client.spent_mc``), or None when it fits or no limit is set."""
-    return spend_problem(estimate.mc, client.max_spend, client.spent_mc,
-                         what or estimate.what(), estimate.basis)
+    """Why ``estimate`` is refused under one of ``limits`` (each with what is left after its
+    ``spent_mc``), or None when it fits them all (or none has a limit)."""
+    for holder in limits:
+        problem = spend_problem(estimate.mc, holder.max_spend, holder.spent_mc,
+                                what or estimate.what(), estimate.basis)
+        if problem:
+            return problem
+    return None
 
 
-def left_mc(client: AstriaClient) -> float | None:
+def left_mc(holder: Limited) -> float | None:
     """What ``max_spend`` has left, in millicents (``None`` without a limit)."""
-    if client.max_spend is None:
+    if holder.max_spend is None:
         return None
-    return max(0.0, client.max_spend * MC_PER_USD - client.spent_mc)
+    return max(0.0, holder.max_spend * MC_PER_USD - holder.spent_mc)

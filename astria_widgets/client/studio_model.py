@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from astria_widgets.client.checks import record_id
 from astria_widgets.client.errors import InputError
 from astria_widgets.client.generation import GenerationRun
+from astria_widgets.client.pricing import SpendLimit
 from astria_widgets.client.prompt_params import param_problems
 from astria_widgets.client.references import PromptPlan, plan_prompt
 from astria_widgets.client.status import TUNE_UNUSABLE, tune_status
@@ -52,10 +53,14 @@ class StudioModel:
     ``client`` may be ``None``: :meth:`resolve_client` then calls ``connect`` once, a function
     returning a client chosen above this layer (the studio passes ``connect.default_client``:
     the real API with a key, else the sandbox); without either, there is no client to use.
+    ``max_spend`` (dollars) is the studio's own limit (:attr:`limit`), held with the client's.
     """
 
     def __init__(self, client: AstriaClient | None = None, *,
-                 connect: Callable[[], AstriaClient] | None = None) -> None:
+                 connect: Callable[[], AstriaClient] | None = None,
+                 max_spend: float | None = None) -> None:
+        #: the studio's own max_spend and what its runs spent (the client's limit holds too)
+        self.limit = SpendLimit(max_spend, context="PromptStudio")
         self._client = client
         self._connect = connect
         self.own: list[Record] = []
@@ -174,4 +179,4 @@ class StudioModel:
         swept = sweep if isinstance(sweep, Mapping) else {}
         fixed = {k: v for k, v in params.items() if v is not None and k not in swept}
         return GenerationRun.prepare(self.resolve_client(), [self.tune], text, fixed, sweep,
-                                     timeout=timeout)
+                                     timeout=timeout, limit=self.limit)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as w
 import traitlets
 
+from astria_widgets.client.checks import spend_limit
 from astria_widgets.client.costs import usd
 from astria_widgets.client.errors import InputError
 from astria_widgets.client.prompt_params import PARAMS
@@ -68,7 +69,9 @@ class PromptStudio(StaticFallback, w.VBox):
     (``seed=3``, ``cfg_scale=7``...). The tunes, the chosen tune and the balance are loaded
     before the constructor returns, or with ``background=True`` in a thread that only sets
     widget traits (what the buttons that open a studio use; :meth:`wait_loaded` blocks until
-    they are in). The reload button loads in the background too.
+    they are in). The reload button loads in the background too. ``max_spend`` (dollars)
+    is the studio's own limit (the client's holds too): a run whose estimate is over what is
+    left is refused before sending, said in the studio's message, nothing typed lost.
     """
 
     valid = traitlets.Bool(False, help="True when Submit is possible")
@@ -76,7 +79,8 @@ class PromptStudio(StaticFallback, w.VBox):
     static_kind = "prompt-studio"  # its output's static copy: widgets/fallback.py
 
     def __init__(self, client: AstriaClient | None = None, tune: Any = None, *,
-                 background: bool = False, **initial_values: Any) -> None:
+                 background: bool = False, max_spend: float | None = None,
+                 **initial_values: Any) -> None:
         self.params = {p.name: p for _g, _l in STUDIO_GROUPS for p in studio_params(_g)}
         unknown = set(initial_values) - {"text", *self.params}
         if unknown:
@@ -89,9 +93,13 @@ class PromptStudio(StaticFallback, w.VBox):
                 StudioModel.tune_id_of(tune)
             except InputError as exc:
                 problems = exc.problems + problems
+        try:
+            spend_limit(max_spend, "PromptStudio")
+        except InputError as exc:
+            problems = problems + exc.problems
         if problems:
             raise InputError(problems, context="PromptStudio")
-        self.model = StudioModel(client, connect=_default_client)
+        self.model = StudioModel(client, connect=_default_client, max_spend=max_spend)
         self._run: GenerationRun | None = None
         self._refreshing = False
         self._lock = threading.RLock()
@@ -386,6 +394,15 @@ class PromptStudio(StaticFallback, w.VBox):
                 *self.results.static_sections()]
 
     # -- submitting --------------------------------------------------------------------------
+    @property
+    def max_spend(self) -> float | None:
+        """The studio's own limit in dollars (``None``: only the client's)."""
+        return self.model.limit.max_spend
+
+    @max_spend.setter
+    def max_spend(self, value: float | None) -> None:
+        self.model.limit.max_spend = value
+
     @property
     def run(self) -> GenerationRun | None:
         """The latest run."""
