@@ -147,6 +147,9 @@ class PromptStudio(StaticFallback, w.VBox):
         self.submit_button.on_click(lambda _b: self._on_submit_click())
         self.reason_label = w.HTML()
         self.reason_label.add_class("astria-studio-reason")
+        #: the run's price before sending, next to Generate (from what the load fetched)
+        self.estimate_label = w.HTML()
+        self.estimate_label.add_class("astria-studio-estimate")
         self.message = w.HTML()
         self.message.add_class("astria-studio-message")
         self.results = StudioResults(on_use_as_input=self.use_as_input,
@@ -164,7 +167,8 @@ class PromptStudio(StaticFallback, w.VBox):
             w.HBox([self.sweep_rows, self.sweep_row_values]),
             w.HBox([self.sweep_cols, self.sweep_col_values]),
             self.messages["sweep"], self.messages["general"],
-            w.HBox([self.submit_button, self.reason_label], layout=w.Layout(align_items="center")),
+            w.HBox([self.submit_button, self.estimate_label, self.reason_label],
+                   layout=w.Layout(align_items="center", grid_gap="12px")),
             self.message, self.results,
         ])
         self.add_class("astria-prompt-studio")
@@ -321,6 +325,9 @@ class PromptStudio(StaticFallback, w.VBox):
         self.submit_button.disabled = busy or bool(problems)
         self.reason_label.value = (html.escape(self.reason) if busy
                                    else errors_html([self.reason] if self.reason else []))
+        estimate = "" if problems else self.model.estimate_text(self.text.value, self.values,
+                                                                 sweep)  # no request
+        self.estimate_label.value = f"<small>{html.escape(estimate)}</small>" if estimate else ""
 
     # -- events ------------------------------------------------------------------------------
     def _guard(self, action: Any) -> None:
@@ -402,6 +409,7 @@ class PromptStudio(StaticFallback, w.VBox):
     @max_spend.setter
     def max_spend(self, value: float | None) -> None:
         self.model.limit.max_spend = value
+        self._refresh()  # the estimate says what is left
 
     @property
     def run(self) -> GenerationRun | None:
