@@ -325,6 +325,9 @@ class PromptStudio(StaticFallback, w.VBox):
         self.submit_button.disabled = busy or bool(problems)
         self.reason_label.value = (html.escape(self.reason) if busy
                                    else errors_html([self.reason] if self.reason else []))
+        stopped = self._run.spend_note if self._run is not None else ""
+        if stopped and not busy and not problems:  # max_spend stopped the last run's creates
+            self.reason_label.value = errors_html([stopped])
         estimate = "" if problems else self.model.estimate_text(self.text.value, self.values,
                                                                  sweep)  # no request
         self.estimate_label.value = f"<small>{html.escape(estimate)}</small>" if estimate else ""

@@ -3,6 +3,8 @@ left is refused before sending, said where the user looks, nothing typed or pick
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from astria_widgets.widgets import FormInvalid, PackPicker, PromptStudio, StudioInvalid, TuneForm
@@ -77,3 +79,19 @@ def test_the_pack_picker_refuses_an_order_over_its_max_spend_and_keeps_the_choic
     assert price > 1_000
     assert picker.class_name.value == "woman" and picker.picker.count == 4
     assert client.list_tunes() == []
+
+
+def test_a_studio_run_stopped_by_max_spend_says_so_next_to_generate(client):
+    tune = _lora(client)
+    studio = PromptStudio(client, tune=tune["id"], max_spend=1.0, text="ohwx man, portrait")
+    # the catalogue says 100 mc per Flux image, the service charges 2,300: the estimate is low
+    client.catalogue()["models"]["flux"]["cost_mc_per_image"]["1K"] = 100
+    run = studio.submit(sweep={"seed": list(range(10)), "cfg_scale": list(range(1, 11))})
+    run.wait(timeout=WAIT)
+    assert run.not_sent > 0
+    note = f"stopped at max_spend $1.00: {run.not_sent} of 100 prompts not sent"
+    deadline = time.monotonic() + WAIT  # the run's last change refreshes the studio
+    while note not in studio.reason_label.value and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert note in studio.reason_label.value
+    assert studio.text.value == "ohwx man, portrait"
