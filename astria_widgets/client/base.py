@@ -76,7 +76,8 @@ class ClientBase:
         self.workspace_id = workspace_id  # checked by the setter
         self.concurrency = concurrency  # checked by the setter
         self.max_spend = max_spend  # checked by the setter
-        #: millicents of the runs sent through this client (their estimates), for max_spend
+        #: millicents spent by this client's runs, for max_spend: what their creates reported
+        #: (``cost_mc``), a pack order's total, and the estimates of creates still in flight
         self.spent_mc = 0.0
         self._catalogue: Record | None = None  # GET /cli/models, fetched once (account.py)
         self._catalogue_lock = threading.Lock()

@@ -199,13 +199,16 @@ class GenerationRun:
     def prepare(cls, client: AstriaClient, tunes: list[Record], text: str,
                 params: Mapping[str, Any] | None = None,
                 sweep: Mapping[str, Any] | None = None, *,
-                timeout: float | None = None, limit: SpendLimit | None = None
-                ) -> GenerationRun:
+                timeout: float | None = None, limit: SpendLimit | None = None,
+                recent: list[Record] | None = None) -> GenerationRun:
         """Check the inputs and plan the run without starting it (views subscribe, then
         :meth:`begin`, so that no change is missed). Raises :class:`InputError`.
 
         Every cell is checked as :meth:`AstriaClient.generate` would check it (the tunes'
         state, the parameters, every image read), so no prompt is created when any would fail.
+        Under a max_spend (the client's or ``limit``, a widget's) the run is priced first
+        (:mod:`.pricing`; ``recent``: the account's recent prompts when the caller holds them,
+        else fetched if a cell has no catalogue price) and refused over what is left.
         """
         params = {k: v for k, v in (params or {}).items() if v is not None}
         problems = problem_list(param_problems(params))
@@ -226,7 +229,7 @@ class GenerationRun:
         ready = _ready_cells(client, tunes, text, params, grid)
         estimate = None
         if limited(limits_of(client, limit)):
-            estimate = price_prompts(client, cell_models(tunes, ready))
+            estimate = price_prompts(client, cell_models(tunes, ready), recent)
             problem = spend_refusal(limits_of(client, limit), estimate)
             if problem:
                 raise InputError(problem, context="generate")

@@ -231,5 +231,6 @@ class StudioModel:
             raise InputError("tune: choose a tune to generate with", context="generate")
         swept = sweep if isinstance(sweep, Mapping) else {}
         fixed = {k: v for k, v in params.items() if v is not None and k not in swept}
+        recent = self.pricing[1] if self.pricing is not None else None  # fetched by the load
         return GenerationRun.prepare(self.resolve_client(), [self.tune], text, fixed, sweep,
-                                     timeout=timeout, limit=self.limit)
+                                     timeout=timeout, limit=self.limit, recent=recent)

@@ -46,6 +46,11 @@ def test_the_estimate_follows_the_tune_values_and_sweep_without_a_request(client
         assert "≈ $26.80 for 100 prompts · catalogue price" in label.value
         studio.sweep_row_values.value = "1, 2, x"  # a value the sweep refuses: no price
         assert label.value == ""
+        studio.sweep_row_values.value = "1, 2"
+        run = studio.submit()  # priced under max_spend from what the load fetched
+        assert run.estimate_mc == 2 * 10 * 2 * 13_400
     finally:
         remove()
     assert on_kernel == []
+    run.wait(timeout=WAIT)
+    assert len(run.prompts) == 20 and run.cost_mc == run.estimate_mc
