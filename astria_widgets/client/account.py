@@ -2,6 +2,7 @@
 
 ``AccountCalls`` is mixed into :class:`~astria_widgets.client.AstriaClient`: ``account``
 (``GET /users``: who the key belongs to and the balance, which :mod:`.costs` formats),
+``catalogue`` (``GET /cli/models``, once per client: what :mod:`.pricing` prices by),
 ``fetch_bytes`` (an image URL's bytes; the key goes only to the API's host) and
 ``inspect_image`` (Astria's inspector on one training photo; :mod:`.inspect` reads the answer).
 """
@@ -22,6 +23,16 @@ class AccountCalls(ClientBase):
     def account(self) -> Record:
         """The account behind the key (``GET /users``)."""
         return self._get("/users")
+
+    def catalogue(self, *, refresh: bool = False) -> Record:
+        """The model catalogue (``GET /cli/models``, no key needed): image models with their
+        tune ids and resolutions, video models with their prices and durations. Fetched at most
+        once per client (``refresh=True`` fetches it again); :mod:`.pricing` reads it."""
+        with self._catalogue_lock:
+            if self._catalogue is None or refresh:
+                found = self._get("/cli/models")
+                self._catalogue = found if isinstance(found, dict) else {}
+            return self._catalogue
 
     def fetch_bytes(self, url: str) -> bytes:
         """Download a file (e.g. a generated image); the key goes only to the API's host."""

@@ -10,7 +10,6 @@ the request helpers below as its own.
 from __future__ import annotations
 
 import json
-import math
 import os
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -20,7 +19,7 @@ from typing import Any, TypeVar
 import requests
 
 from astria_widgets.client import encoding, uploads
-from astria_widgets.client.checks import workspace_value
+from astria_widgets.client.checks import spend_limit, workspace_value
 from astria_widgets.client.errors import InputError, NotFoundError
 from astria_widgets.client.executor import DEFAULT_CONCURRENCY, run_all
 from astria_widgets.client.transport import RetrySettings, Transport
@@ -77,8 +76,11 @@ class ClientBase:
         self.workspace_id = workspace_id  # checked by the setter
         self.concurrency = concurrency  # checked by the setter
         self.max_spend = max_spend  # checked by the setter
-        #: millicents of the runs sent through this client (their estimates), for max_spend
+        #: millicents spent by this client's runs, for max_spend: what their creates reported
+        #: (``cost_mc``), a pack order's total, and the estimates of creates still in flight
         self.spent_mc = 0.0
+        self._catalogue: Record | None = None  # GET /cli/models, fetched once (account.py)
+        self._catalogue_lock = threading.Lock()
 
     # -- settings ---------------------------------------------------------------------------
     @property
@@ -125,11 +127,7 @@ class ClientBase:
 
     @max_spend.setter
     def max_spend(self, value: float | None) -> None:
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
-                                  or not math.isfinite(value) or value < 0):
-            raise InputError(f"max_spend: give dollars (0 or more) or None, not {value!r:.40}",
-                             context="client")
-        self._max_spend = None if value is None else float(value)
+        self._max_spend = spend_limit(value, "client")
 
     def run_all(self, job: Callable[[Any], Any], items: Iterable[Any], *,
                 stop: threading.Event | None = None,

@@ -79,6 +79,16 @@ def workspace_value(value: Any) -> int | str | None:
                          "'all', or None for your personal scope)") from None
 
 
+def spend_limit(value: Any, context: str) -> float | None:
+    """The one ``max_spend`` rule (client, studio, form, pack picker): dollars, 0 or more and
+    finite, or None (no limit); else :class:`InputError` naming ``max_spend``."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
+                              or not math.isfinite(value) or value < 0):
+        raise InputError(f"max_spend: give dollars (0 or more) or None, not {value!r:.40}",
+                         context=context)
+    return None if value is None else float(value)
+
+
 def pack_key(value: Any, label: str) -> str:
     """A pack id or slug as one path segment, or :class:`InputError` naming the argument."""
     key = str(value).strip()

@@ -98,20 +98,23 @@ def image_cost_mc(prompts: Iterable[Mapping[str, Any]]) -> float | None:
 
 
 def spend_problem(estimate_mc: float | None, max_spend: float | None, spent_mc: float,
-                  what: str) -> str | None:
-    """Why a run of ``what`` (e.g. ``"100 prompts"``) is refused under ``max_spend`` (dollars)
-    after ``spent_mc`` already sent, or None when it fits (or no limit is set). A run that
-    cannot be priced is refused too while a limit is set: the limit is a promise."""
+                  what: str, basis: str = "from the cost of your recent prompts"
+                  ) -> str | None:
+    """Why a run of ``what`` (e.g. ``"this run of 100 prompts (100 images)"``) is refused under
+    ``max_spend`` (dollars) after ``spent_mc`` already sent, or None when it fits (or no limit
+    is set). ``basis`` says where the estimate comes from (``"catalogue price"``...). A run
+    that cannot be priced is refused too while a limit is set: the limit is a promise."""
     if max_spend is None:
         return None
     left = max(0.0, max_spend * MC_PER_USD - spent_mc)
     if estimate_mc is None:
-        return (f"max_spend: {what} cannot be priced yet (no recent prompt of this account "
-                f"states its cost); make one prompt first, or set max_spend=None")
+        why = basis.removeprefix("unpriced: ")
+        return (f"max_spend: {what} cannot be priced before sending ({why}), so nothing was "
+                "sent while max_spend is set; set max_spend=None to send it")
     if estimate_mc > left:
-        return (f"max_spend: {what} is estimated at {usd(estimate_mc)} (from the cost of your "
-                f"recent prompts), more than the {usd(left)} left of max_spend "
-                f"{usd(max_spend * MC_PER_USD)}; send fewer prompts or raise max_spend")
+        return (f"max_spend: {what} is estimated at {usd(estimate_mc)} ({basis}), more than "
+                f"the {usd(left)} left of max_spend {usd(max_spend * MC_PER_USD)}; nothing "
+                "was sent: send fewer prompts or raise max_spend")
     return None
 
 

@@ -41,6 +41,7 @@ from astria_widgets.client.errors import (
     short_error,
 )
 from astria_widgets.client.image_set import ImageSet
+from astria_widgets.client.pricing import SpendLimit, limits_of, price_tune, spend_refusal
 from astria_widgets.client.recommend import (
     RECOMMENDED_FIELDS,
     Recommendation,
@@ -123,7 +124,9 @@ class TuneFormModel:
     """
 
     def __init__(self, client: AstriaClient | None = None, *, images: ImageSet | None = None,
-                 show: Show | None = None) -> None:
+                 show: Show | None = None, max_spend: float | None = None) -> None:
+        #: the form's own max_spend and what its tunes spent (the client's limit holds too)
+        self.limit = SpendLimit(max_spend, context="TuneForm")
         self.client = client
         self.images = images if images is not None else ImageSet()
         self.raw: dict[str, Any] = default_raw()
@@ -340,6 +343,12 @@ class TuneFormModel:
             if client is None:
                 raise ValueError("no client to submit with: give one to use_client() first")
             values = {**self.values, "prompts": prompts}
+            refusal = spend_refusal(limits_of(client, self.limit), price_tune(values),
+                                    f"this tune ({values.get('title')!r}, with "
+                                    f"{len(prompts)} prompt(s))")
+            if refusal:  # said in the form's message; every field keeps its value
+                self.set_message(refusal, error=True)
+                raise FormInvalid([refusal])
             images = self.images.accepted
             if self.submission is not None:
                 self.submission.watch.stop()

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from astria_widgets.client.costs import image_cost_mc, prompts_cost_mc, spend_problem
+from astria_widgets.client.costs import MC_PER_USD, prompts_cost_mc, usd
 from astria_widgets.client.downloads import (
     DownloadCounts,
     Output,
@@ -27,6 +27,15 @@ from astria_widgets.client.downloads import (
 )
 from astria_widgets.client.errors import InputError
 from astria_widgets.client.generate import read_prompt_files
+from astria_widgets.client.pricing import (
+    Estimate,
+    RunBudget,
+    SpendLimit,
+    limited,
+    limits_of,
+    price_prompts,
+    spend_refusal,
+)
 from astria_widgets.client.prompt_params import param_problems, problem_list
 from astria_widgets.client.references import PromptPlan, plan_prompt
 from astria_widgets.client.status import prompt_status
@@ -131,6 +140,14 @@ class BackgroundDownload:
         return self.result
 
 
+def cell_models(tunes: list[Record], ready: list[tuple[PromptPlan, dict[str, Any]]]
+                ) -> list[tuple[tuple[int | None, ...], dict[str, Any]]]:
+    """Each cell as :mod:`.pricing` prices it: the tune it runs on, then that tune's base
+    (when the records say), and its parameters."""
+    bases = {int(t["id"]): t.get("base_tune_id") for t in tunes if t.get("id") is not None}
+    return [((plan.tune_id, bases.get(plan.tune_id)), params) for plan, params in ready]
+
+
 class GenerationRun:
     """One submit: the planned grid, the prompts as they are created and finish, the images.
 
@@ -142,7 +159,8 @@ class GenerationRun:
     def __init__(self, client: AstriaClient, tunes: list[Record], plan: PromptPlan,
                  text: str, sweep: SweepPlan, *, timeout: float | None = None,
                  ready: list[tuple[PromptPlan, dict[str, Any]]] | None = None,
-                 watch: PromptsWatch | None = None) -> None:
+                 watch: PromptsWatch | None = None,
+                 limit: SpendLimit | None = None) -> None:
         from astria_widgets.client.watch import PromptsWatch
 
         self.client = client
@@ -152,8 +170,13 @@ class GenerationRun:
         self.sweep = sweep
         #: per cell: where it runs and the parameters as sent (images read), checked up front
         self._ready = ready
-        #: the run's price estimate in millicents when the client has a max_spend
-        self.estimate_mc: float | None = None
+        #: the limits its creates are held to: the client's max_spend and a widget's
+        self.limits = limits_of(client, limit)
+        #: the run's price before sending (:mod:`.pricing`), when the client has a max_spend
+        self.estimate: Estimate | None = None
+        #: prompts not sent because the cost reported so far reached max_spend
+        self.not_sent = 0
+        self._stopped_at: float | None = None  # the max_spend (dollars) that stopped it
         self._created: dict[int, Record] = {}  # cell index -> its prompt, as created
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -164,24 +187,30 @@ class GenerationRun:
     def start(cls, client: AstriaClient, tunes: list[Record], text: str,
               params: Mapping[str, Any] | None = None,
               sweep: Mapping[str, Any] | None = None, *,
-              timeout: float | None = None) -> GenerationRun:
+              timeout: float | None = None, limit: SpendLimit | None = None) -> GenerationRun:
         """Check the inputs, start creating one prompt per sweep cell, return at once.
 
-        ``tunes`` are tune records (see :meth:`AstriaClient.plan_prompt`). Raises
-        :class:`InputError` listing every problem before anything is sent.
+        ``tunes`` are tune records (see :meth:`AstriaClient.plan_prompt`); ``limit`` a
+        widget's own max_spend (the client's holds too). Raises :class:`InputError` listing
+        every problem before anything is sent.
         """
-        return cls.prepare(client, tunes, text, params, sweep, timeout=timeout).begin()
+        return cls.prepare(client, tunes, text, params, sweep, timeout=timeout,
+                           limit=limit).begin()
 
     @classmethod
     def prepare(cls, client: AstriaClient, tunes: list[Record], text: str,
                 params: Mapping[str, Any] | None = None,
                 sweep: Mapping[str, Any] | None = None, *,
-                timeout: float | None = None) -> GenerationRun:
+                timeout: float | None = None, limit: SpendLimit | None = None,
+                recent: list[Record] | None = None) -> GenerationRun:
         """Check the inputs and plan the run without starting it (views subscribe, then
         :meth:`begin`, so that no change is missed). Raises :class:`InputError`.
 
         Every cell is checked as :meth:`AstriaClient.generate` would check it (the tunes'
         state, the parameters, every image read), so no prompt is created when any would fail.
+        Under a max_spend (the client's or ``limit``, a widget's) the run is priced first
+        (:mod:`.pricing`; ``recent``: the account's recent prompts when the caller holds them,
+        else fetched if a cell has no catalogue price) and refused over what is left.
         """
         params = {k: v for k, v in (params or {}).items() if v is not None}
         problems = problem_list(param_problems(params))
@@ -201,51 +230,78 @@ class GenerationRun:
             raise InputError(problems, context="generate")
         ready = _ready_cells(client, tunes, text, params, grid)
         estimate = None
-        if client.max_spend is not None:
-            images = sum(int(p.get("num_images") or 1) for _plan, p in ready)
-            each = image_cost_mc(client.list_prompts(limit=50))
-            estimate = None if each is None else each * images
-            problem = spend_problem(estimate, client.max_spend, client.spent_mc,
-                                    f"this run of {len(ready)} prompts ({images} images)")
+        if limited(limits_of(client, limit)):
+            estimate = price_prompts(client, cell_models(tunes, ready), recent)
+            problem = spend_refusal(limits_of(client, limit), estimate)
             if problem:
                 raise InputError(problem, context="generate")
-        run = cls(client, tunes, plan, text, grid, timeout=timeout, ready=ready)
-        run.estimate_mc = estimate
+        run = cls(client, tunes, plan, text, grid, timeout=timeout, ready=ready, limit=limit)
+        run.estimate = estimate
         return run
+
+    @property
+    def estimate_mc(self) -> float | None:
+        """The run's estimate in millicents (``None`` without a max_spend or a price)."""
+        return None if self.estimate is None else self.estimate.mc
 
     def begin(self) -> GenerationRun:
         """Start creating and following the prompts (in the watch's thread); return at once."""
-        if self.estimate_mc is not None:
-            self.client.spent_mc += self.estimate_mc  # what max_spend has left counts it
         self.watch.start(create=self._create_all)
         return self
+
+    @property
+    def spend_note(self) -> str:
+        """``"stopped at max_spend $1.00: 37 of 100 prompts not sent"`` once max_spend
+        stopped the run's creates, else ``""``."""
+        if self._stopped_at is None:
+            return ""
+        return (f"stopped at max_spend {usd(self._stopped_at * MC_PER_USD)}: {self.not_sent} "
+                f"of {len(self.sweep.cells)} prompts not sent")
+
+    @property
+    def status_text(self) -> str:
+        """The status word, and why creating stopped early when max_spend did it."""
+        return f"{self.status} · {self.spend_note}" if self.spend_note else self.status
 
     def _create_all(self) -> list[Record]:
         """Create every cell's prompt through the client's executor (at most
         ``client.concurrency`` requests in flight, paused by 429s; each create keeps the
         transport's rules, so an uncertain one is looked for before it is sent again). The
-        first failure stops further creates and is raised once those in flight returned."""
+        first failure stops further creates and is raised once those in flight returned.
+
+        Under ``client.max_spend`` a create is sent only while what this client spent before,
+        the ``cost_mc`` the creates returned so far and the estimates of those in flight leave
+        room for its own estimate; the rest are counted in :attr:`not_sent`."""
         halt = threading.Event()
+        budget = RunBudget(self.limits, self.estimate, len(self.sweep.cells))
 
         def create(index: int) -> Record | None:
-            if self._stopping.is_set() or halt.is_set():
+            if self._stopping.is_set() or halt.is_set() or not budget.take(index):
                 return None
             cell = self.sweep.cells[index]
-            if self._ready is None:
-                return self.client.generate(self.tunes, self.text, **cell.params)
-            plan, params = self._ready[index]
-            return self.client.create_prompt(plan.tune_id, plan.text, **params)
+            try:
+                if self._ready is None:
+                    return self.client.generate(self.tunes, self.text, **cell.params)
+                plan, params = self._ready[index]
+                return self.client.create_prompt(plan.tune_id, plan.text, **params)
+            except BaseException:
+                budget.returned(index, None)
+                raise
 
         def created(index: int, _item: int, record: Record | None,
                     error: BaseException | None) -> None:
             if error is not None:
                 halt.set()
             elif record is not None:
+                budget.returned(index, record)
                 with self._lock:
                     self._created[index] = record
 
         results = self.client.run_all(create, range(len(self.sweep.cells)), stop=halt,
                                       on_result=created)
+        if budget.refused:
+            self.not_sent = len(self.sweep.cells) - budget.sent
+            self._stopped_at = budget.stopped_at
         failures = [r for r in results if isinstance(r, BaseException)]
         if failures:
             raise failures[0]

@@ -23,7 +23,14 @@ from typing import TYPE_CHECKING, Any
 
 from astria_widgets.client.background import in_background
 from astria_widgets.client.costs import order_id, order_total_mc, pack_order_estimate_mc, usd
-from astria_widgets.client.errors import short_error
+from astria_widgets.client.errors import InputError, short_error
+from astria_widgets.client.pricing import (
+    SpendLimit,
+    limited,
+    limits_of,
+    price_pack_order,
+    spend_refusal,
+)
 
 if TYPE_CHECKING:
     from astria_widgets.client.api import AstriaClient
@@ -76,8 +83,10 @@ class OrderResult:
 class PackOrder:
     """The packs, the chosen pack's detail, estimates and orders (see the module docstring)."""
 
-    def __init__(self, client: AstriaClient) -> None:
+    def __init__(self, client: AstriaClient, *, max_spend: float | None = None) -> None:
         self.client = client
+        #: the picker's own max_spend and what its orders spent (the client's limit holds too)
+        self.limit = SpendLimit(max_spend, context="PackPicker")
         self.own: list[Record] = []
         self.gallery: list[Record] = []
         self._details: dict[str, Record] = {}  # pack key -> GET /p/:id
@@ -171,6 +180,14 @@ class PackOrder:
         if not pack or not class_name:
             raise ValueError("choose a pack and a class first")
         ids = parse_tune_ids(tune_ids, mode)
+        limits = limits_of(self.client, self.limit)
+        estimate = price_pack_order(pack, class_name, len(ids) if mode == "tunes" else 0)
+        if limited(limits):
+            what = (f"this order of {pack.get('title')} for {class_name}"
+                    + (f" on {len(ids)} tune(s)" if mode == "tunes" else " (a new tune)"))
+            problem = spend_refusal(limits, estimate, what)
+            if problem:
+                raise InputError(problem, context="pack order")
         if mode == "tunes":
             answer = self.client.create_tune_from_pack(pack["id"], tune_ids=ids)
             oid = order_id(answer)
@@ -182,6 +199,8 @@ class PackOrder:
             prompts = [p for p in self.client.list_prompts(answer["id"], limit=120)
                        if p.get("base_pack_id") == pack["id"]]
         total, charged = order_total_mc(answer, prompts)
+        for holder in limits:  # what max_spend has left counts it
+            holder.spent_mc += total if total is not None else (estimate.mc or 0)
         how = "charged" if charged else "sum of the order's prompts' cost_mc"
         what = (f"tune #{answer.get('id')}" if mode == "new"
                 else f"{len(prompts)} prompts on {len(ids)} tune(s)")

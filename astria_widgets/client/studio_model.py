@@ -14,8 +14,18 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from astria_widgets.client.checks import record_id
-from astria_widgets.client.errors import InputError
+from astria_widgets.client.costs import usd
+from astria_widgets.client.errors import AstriaError, InputError
 from astria_widgets.client.generation import GenerationRun
+from astria_widgets.client.pricing import (
+    RECENT_PROMPTS,
+    Estimate,
+    SpendLimit,
+    catalogue_or_empty,
+    estimate_prompts,
+    left_mc,
+    limits_of,
+)
 from astria_widgets.client.prompt_params import param_problems
 from astria_widgets.client.references import PromptPlan, plan_prompt
 from astria_widgets.client.status import TUNE_UNUSABLE, tune_status
@@ -52,16 +62,23 @@ class StudioModel:
     ``client`` may be ``None``: :meth:`resolve_client` then calls ``connect`` once, a function
     returning a client chosen above this layer (the studio passes ``connect.default_client``:
     the real API with a key, else the sandbox); without either, there is no client to use.
+    ``max_spend`` (dollars) is the studio's own limit (:attr:`limit`), held with the client's.
     """
 
     def __init__(self, client: AstriaClient | None = None, *,
-                 connect: Callable[[], AstriaClient] | None = None) -> None:
+                 connect: Callable[[], AstriaClient] | None = None,
+                 max_spend: float | None = None) -> None:
+        #: the studio's own max_spend and what its runs spent (the client's limit holds too)
+        self.limit = SpendLimit(max_spend, context="PromptStudio")
         self._client = client
         self._connect = connect
         self.own: list[Record] = []
         self.gallery: list[Record] = []
         self.tune: Record | None = None
         self.note = ""
+        #: what the estimate next to Generate is made from, fetched by :meth:`load_pricing`
+        #: (never on a widget callback's thread): the catalogue and the recent prompts
+        self.pricing: tuple[Mapping[str, Any], list[Record]] | None = None
 
     @property
     def client(self) -> AstriaClient | None:
@@ -88,6 +105,17 @@ class StudioModel:
         self.own = [t for t in client.list_tunes(limit=OWN_TUNES_LIMIT)
                     if tune_status(t, now) not in TUNE_UNUSABLE]
         self.gallery = client.list_gallery_tunes(limit=GALLERY_LIMIT)
+        self.load_pricing()
+
+    def load_pricing(self) -> None:
+        """Fetch what :meth:`estimate` prices by: the catalogue (once per client) and the
+        account's recent prompts (again at each load). Sends requests."""
+        client = self.resolve_client()
+        try:
+            recent = client.list_prompts(limit=RECENT_PROMPTS)
+        except AstriaError:
+            recent = []
+        self.pricing = (catalogue_or_empty(client), recent)
 
     def options(self, search: str = "") -> list[tuple[str, int]]:
         """(label, tune id) of every pickable tune matching ``search``: yours, then gallery."""
@@ -149,6 +177,36 @@ class StudioModel:
                 found.setdefault("sweep", []).extend(exc.problems)
         return found
 
+    def estimate(self, text: str, params: Mapping[str, Any],
+                 sweep: Mapping[str, Any] | None = None) -> Estimate | None:
+        """The price of generating now (every sweep cell), from what :meth:`load_pricing`
+        fetched: no request. ``None`` before that, without a usable tune, or with values the
+        sweep refuses."""
+        if self.pricing is None or self.tune is None:
+            return None
+        try:
+            plan = plan_prompt(self.tune, text)
+            swept = sweep if isinstance(sweep, Mapping) else {}
+            grid = plan_sweep(sweep, {k: v for k, v in params.items()
+                                      if v is not None and k not in swept})
+        except (ValueError, InputError):
+            return None
+        base = self.tune.get("base_tune_id") if int(self.tune["id"]) == plan.tune_id else None
+        catalogue, recent = self.pricing
+        return estimate_prompts(catalogue, [((plan.tune_id, base), cell.params)
+                                            for cell in grid.cells], lambda: recent)
+
+    def estimate_text(self, text: str, params: Mapping[str, Any],
+                      sweep: Mapping[str, Any] | None = None) -> str:
+        """``"≈ $0.46 for 100 prompts · catalogue price"`` (and what max_spend has left, when
+        a limit is set), or ``""`` when there is nothing to price yet. No request."""
+        found = self.estimate(text, params, sweep)
+        if found is None or self._client is None:
+            return ""
+        lefts = [m for m in (left_mc(h) for h in limits_of(self._client, self.limit))
+                 if m is not None]
+        return found.text + (f" · {usd(min(lefts))} left of max_spend" if lefts else "")
+
     def balance_mc(self) -> int | None:
         """The account balance in millicents (``GET /users`` ``usd_balance_mc``)."""
         value = self.resolve_client().account().get("usd_balance_mc")
@@ -173,5 +231,6 @@ class StudioModel:
             raise InputError("tune: choose a tune to generate with", context="generate")
         swept = sweep if isinstance(sweep, Mapping) else {}
         fixed = {k: v for k, v in params.items() if v is not None and k not in swept}
+        recent = self.pricing[1] if self.pricing is not None else None  # fetched by the load
         return GenerationRun.prepare(self.resolve_client(), [self.tune], text, fixed, sweep,
-                                     timeout=timeout)
+                                     timeout=timeout, limit=self.limit, recent=recent)

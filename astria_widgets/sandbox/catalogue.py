@@ -138,18 +138,30 @@ WAN_27 = 4_702_715
 WAN_27_PRO = 4_702_716
 
 # Image models the official CLI resolves by name (its offline fallbacks plus gallery bases).
+# ``cost_mc_per_image`` {resolution: millicents per image} is the SANDBOX'S OWN PRICE LIST:
+# neither the docs nor the official CLI (fetch_models, cmd_models) state a price for an image
+# model, so these figures are the sandbox's choice (Flux and SDXL keep their branch prices);
+# a client reading them from GET /cli/models can price an image prompt before sending it. A
+# prompt without ``resolution`` is priced at the model's first (lowest) resolution.
 IMAGE_MODELS: dict[str, dict[str, object]] = {
     "gemini": {"tune_id": 3618064, "title": "Gemini 3 Pro Image",
-               "resolutions": ["1K", "2K", "4K"], "default": True},
-    "seedream": {"tune_id": 3691308, "title": "Seedream 4.5", "resolutions": ["2K", "4K"]},
-    "gpt-image-2": {"tune_id": 4665564, "title": "GPT Image 2", "resolutions": ["1K", "2K"]},
-    "wan-2-7": {"tune_id": WAN_27, "title": "WAN 2.7", "resolutions": ["1K", "2K"]},
+               "resolutions": ["1K", "2K", "4K"], "default": True,
+               "cost_mc_per_image": {"1K": 13_400, "2K": 13_400, "4K": 24_000}},
+    "seedream": {"tune_id": 3691308, "title": "Seedream 4.5", "resolutions": ["2K", "4K"],
+                 "cost_mc_per_image": {"2K": 4_000, "4K": 8_000}},
+    "gpt-image-2": {"tune_id": 4665564, "title": "GPT Image 2", "resolutions": ["1K", "2K"],
+                    "cost_mc_per_image": {"1K": 5_000, "2K": 10_000}},
+    "wan-2-7": {"tune_id": WAN_27, "title": "WAN 2.7", "resolutions": ["1K", "2K"],
+                "cost_mc_per_image": {"1K": 3_000, "2K": 6_000}},
     "wan-2-7-pro": {"tune_id": WAN_27_PRO, "title": "WAN 2.7 Pro",
-                    "resolutions": ["1K", "2K", "4K"]},
+                    "resolutions": ["1K", "2K", "4K"],
+                    "cost_mc_per_image": {"1K": 5_000, "2K": 7_500, "4K": 15_000}},
     "nano-banana": {"tune_id": 3159068, "title": "Gemini 2.5 nano banana",
-                    "resolutions": ["1K"]},
-    "flux": {"tune_id": 1504944, "title": "Flux1.dev", "resolutions": ["1K"]},
-    "sdxl": {"tune_id": 666678, "title": "SDXL 1.0", "resolutions": ["1K"]},
+                    "resolutions": ["1K"], "cost_mc_per_image": {"1K": 3_900}},
+    "flux": {"tune_id": 1504944, "title": "Flux1.dev", "resolutions": ["1K"],
+             "cost_mc_per_image": {"1K": 2_300}},
+    "sdxl": {"tune_id": 666678, "title": "SDXL 1.0", "resolutions": ["1K"],
+             "cost_mc_per_image": {"1K": 1_500}},
 }
 
 
@@ -178,6 +190,21 @@ def resolution_problem(tune_ids: Iterable[int | None], resolution: str | None) -
         return None
     return (f"{resolution} is not available on {name} (it takes {', '.join(allowed)}; "
             "GET /cli/models lists each model's resolutions)")
+
+
+def image_cost_mc(tune_ids: Iterable[int | None], resolution: str | None,
+                  num_images: int) -> int | None:
+    """Millicents of ``num_images`` images on the catalogue image model among ``tune_ids`` at
+    ``resolution`` (its first resolution when None), or None when no catalogue model (or no
+    price for that resolution) applies."""
+    found = image_model(tune_ids)
+    if found is None:
+        return None
+    entry = found[1]
+    prices = entry.get("cost_mc_per_image") or {}
+    chosen = resolution or (list(entry.get("resolutions") or [None]))[0]  # type: ignore[call-overload]
+    each = prices.get(chosen) if isinstance(prices, dict) else None
+    return None if each is None else int(each) * num_images
 
 
 def video_model_json(model: VideoModel) -> dict[str, object]:

@@ -24,7 +24,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from .catalogue import VIDEO_MODELS, resolution_problem
+from .catalogue import VIDEO_MODELS, image_cost_mc, resolution_problem
 from .gallery import prompt_cost_mc
 from .lifecycle import EXPIRY_SECONDS, referenced_tune_ids
 from .params import ValidationFailed
@@ -84,9 +84,15 @@ def resolve_dependencies(
 
 def prompt_record(
     st: SandboxState, user: dict, prompt_id: int, tune_id: int, inp: PromptInput,
-    deps: list[dict], model_branch: str | None, now: float, **columns: Any,
+    deps: list[dict], model_branch: str | None, now: float,
+    model_ids: tuple[int | None, ...] = (), **columns: Any,
 ) -> dict[str, Any]:
-    """A prompt row with its planned lifecycle."""
+    """A prompt row with its planned lifecycle.
+
+    Its ``cost_mc`` (x num_images): ``fast`` is free; a video by the catalogue's video price
+    and duration; a prompt on a catalogue image model (``model_ids``: the tune it runs on and
+    that tune's base) by the catalogue's price at its resolution; any other by its branch.
+    """
     params = dict(inp.params)
     text = params.pop("text", "") or ""
     fast = model_branch == "fast" or any(d["branch"] == "fast" for d in deps)
@@ -95,8 +101,11 @@ def prompt_record(
     attrs = {k: v for k, v in params.items() if k not in {"num_images", "pack_id",
                                                            "base_pack_id"}}
     video = VIDEO_MODELS.get(params.get("video_model") or "")
+    catalogue_mc = None if fast else image_cost_mc(model_ids, params.get("resolution"), num)
     if video is not None and not fast:  # mock (fast) prompts stay free, videos too
         attrs["cost_mc"] = video.cost_mc(params.get("video_duration")) * num
+    elif catalogue_mc is not None:
+        attrs["cost_mc"] = catalogue_mc
     else:
         attrs["cost_mc"] = prompt_cost_mc(model_branch if not fast else "fast", num,
                                           bool(params.get("super_resolution")))
@@ -200,13 +209,14 @@ def insert_prompts(
 ) -> list[int]:
     """Store prompts checked by ``prepare_prompts`` (``extra``: columns per prompt); their ids."""
     now = st.now()
+    model_ids = (model_tune["id"], model_tune["attrs"].get("base_tune_id"))
 
     def build(_tune_id: int, first_prompt_id: int) -> dict[str, Any]:
         records, callbacks = [], []
         for i, (inp, deps) in enumerate(prepared):
             columns = (extra or [{}] * len(prepared))[i]
             record = prompt_record(st, user, first_prompt_id + i, model_tune["id"], inp, deps,
-                                   model_tune["branch"], now, **columns)
+                                   model_tune["branch"], now, model_ids, **columns)
             records.append(record)
             row = _callback_row(record, "prompt")
             if row:
@@ -295,6 +305,7 @@ def create_tune(
         for i, (prompt, columns, deps) in enumerate(specs):
             record = prompt_record(st, user, first_prompt_id + i, tune_id, prompt,
                                    [tune, *deps], p["branch"], now,
+                                   (tune_id, p.get("base_tune_id")),
                                    **(columns | order if i >= order_from else columns))
             records.append(record)
             row = _callback_row(record, "prompt")

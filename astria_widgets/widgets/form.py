@@ -65,13 +65,19 @@ class TuneForm(StaticFallback, w.VBox):
     and ``base_tune_id`` as the docs recommend (:mod:`astria_widgets.client.recommend`), with
     the reasons above the fields; a field the user changes keeps their value, and its row says
     what the override means.
+
+    ``max_spend`` (dollars) is the form's own limit (the client's holds too). The API states no
+    price for training a plain tune, so under a limit a submit is refused before sending, said
+    in the form's message, every field kept (order a pack through ``PackPicker`` for a priced
+    training).
     """
 
     valid = traitlets.Bool(False, help="True when Submit is possible")
     reason = traitlets.Unicode("", help="why Submit is disabled ('' when it is not)")
     static_kind = "tune-form"  # its output's static copy: widgets/fallback.py
 
-    def __init__(self, client: AstriaClient | None = None, **initial_values: Any) -> None:
+    def __init__(self, client: AstriaClient | None = None, *, max_spend: float | None = None,
+                 **initial_values: Any) -> None:
         unknown = set(initial_values) - set(INITIAL_VALUE_NAMES)
         if unknown:
             raise TypeError(
@@ -84,7 +90,8 @@ class TuneForm(StaticFallback, w.VBox):
         self.fields: dict[str, w.ValueWidget] = build_fields()
         self.picker = ImagePicker(client=client)
         #: what the form shows and does (validation, recommendations, submission)
-        self.model = TuneFormModel(client, images=self.picker.images, show=self._show_value)
+        self.model = TuneFormModel(client, images=self.picker.images, show=self._show_value,
+                                   max_spend=max_spend)
         self._lock = self.model.lock
         self._field_messages = {name: w.HTML() for name in FIELD_NAMES}
         for name, message in self._field_messages.items():

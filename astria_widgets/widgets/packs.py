@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as w
 import traitlets
 
+from astria_widgets.client.checks import spend_limit
 from astria_widgets.client.costs import usd
 from astria_widgets.client.pack_order import OrderResult, PackOrder, pack_classes
 from astria_widgets.client.tune_fields import default_title
@@ -47,12 +48,15 @@ logger.addHandler(logging.NullHandler())
 class PackPicker(StaticFallback, w.VBox):
     """Pick a pack, see its cost and prompts per class with a preview, and order it.
 
-    ``PackPicker(client=None)``: ``client`` defaults to ``connect()``; the packs are listed at
-    once. ``pack`` is the chosen pack's detail record; ``estimate_mc`` the price shown before
-    ordering; ``order()`` places the order and returns its answer (``last_total_mc`` then
-    holds its total, ``last_order_summary`` its one-line summary); the *Order* button does the
-    same in the background (``order_future``). The output also carries a static copy (pack,
-    prices, estimate, last order) for saved notebooks (:mod:`astria_widgets.widgets.fallback`).
+    ``PackPicker(client=None, *, max_spend=None)``: ``client`` defaults to ``connect()``; the
+    packs are listed at once. ``max_spend`` (dollars) is the picker's own limit (the client's
+    holds too): an order whose price is over what is left is refused before sending, said in
+    the picker's message with the pack, class and tune ids kept. ``pack`` is the chosen pack's
+    detail record; ``estimate_mc`` the price shown before ordering; ``order()`` places the order
+    and returns its answer (``last_total_mc`` then holds its total, ``last_order_summary`` its
+    one-line summary); the *Order* button does the same in the background (``order_future``).
+    The output also carries a static copy (pack, prices, estimate, last order) for saved
+    notebooks (:mod:`astria_widgets.widgets.fallback`).
     """
 
     pack = traitlets.Dict(help="The chosen pack (GET /p/:id record).")
@@ -60,14 +64,16 @@ class PackPicker(StaticFallback, w.VBox):
     last_total_mc = traitlets.Int(None, allow_none=True, help="Total of the last order (mc).")
     static_kind = "pack-picker"
 
-    def __init__(self, client: AstriaClient | None = None, **kwargs: Any) -> None:
+    def __init__(self, client: AstriaClient | None = None, *, max_spend: float | None = None,
+                 **kwargs: Any) -> None:
+        spend_limit(max_spend, "PackPicker")  # a bad limit is said before connecting
         if client is None:
             from astria_widgets.connect import connect
 
             client = connect(quiet=True)
         self.client = client
         #: the packs, their details, estimates and orders (every request is the model's)
-        self.model = PackOrder(client)
+        self.model = PackOrder(client, max_spend=max_spend)
         #: the last order in one line ("" before the first)
         self.last_order_summary = ""
         self._lock = threading.RLock()  # the kernel's edits and the loading threads

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as w
 import traitlets
 
+from astria_widgets.client.checks import spend_limit
 from astria_widgets.client.costs import usd
 from astria_widgets.client.errors import InputError
 from astria_widgets.client.prompt_params import PARAMS
@@ -69,7 +70,9 @@ class PromptStudio(StaticFallback, w.VBox):
     (``seed=3``, ``cfg_scale=7``...). The tunes, the chosen tune and the balance are loaded
     before the constructor returns, or with ``background=True`` in a thread that only sets
     widget traits (what the buttons that open a studio use; :meth:`wait_loaded` blocks until
-    they are in). The reload button loads in the background too.
+    they are in). The reload button loads in the background too. ``max_spend`` (dollars)
+    is the studio's own limit (the client's holds too): a run whose estimate is over what is
+    left is refused before sending, said in the studio's message, nothing typed lost.
     """
 
     valid = traitlets.Bool(False, help="True when Submit is possible")
@@ -77,7 +80,8 @@ class PromptStudio(StaticFallback, w.VBox):
     static_kind = "prompt-studio"  # its output's static copy: widgets/fallback.py
 
     def __init__(self, client: AstriaClient | None = None, tune: Any = None, *,
-                 background: bool = False, **initial_values: Any) -> None:
+                 background: bool = False, max_spend: float | None = None,
+                 **initial_values: Any) -> None:
         self.params = {p.name: p for _g, _l in STUDIO_GROUPS for p in studio_params(_g)}
         unknown = set(initial_values) - {"text", *self.params}
         if unknown:
@@ -90,9 +94,13 @@ class PromptStudio(StaticFallback, w.VBox):
                 StudioModel.tune_id_of(tune)
             except InputError as exc:
                 problems = exc.problems + problems
+        try:
+            spend_limit(max_spend, "PromptStudio")
+        except InputError as exc:
+            problems = problems + exc.problems
         if problems:
             raise InputError(problems, context="PromptStudio")
-        self.model = StudioModel(client, connect=_default_client)
+        self.model = StudioModel(client, connect=_default_client, max_spend=max_spend)
         self._run: GenerationRun | None = None
         self.run_id: str | None = None
         self._refreshing = False
@@ -141,6 +149,9 @@ class PromptStudio(StaticFallback, w.VBox):
         self.submit_button.on_click(lambda _b: self._on_submit_click())
         self.reason_label = w.HTML()
         self.reason_label.add_class("astria-studio-reason")
+        #: the run's price before sending, next to Generate (from what the load fetched)
+        self.estimate_label = w.HTML()
+        self.estimate_label.add_class("astria-studio-estimate")
         self.message = w.HTML()
         self.message.add_class("astria-studio-message")
         self.results = StudioResults(on_use_as_input=self.use_as_input,
@@ -158,7 +169,8 @@ class PromptStudio(StaticFallback, w.VBox):
             w.HBox([self.sweep_rows, self.sweep_row_values]),
             w.HBox([self.sweep_cols, self.sweep_col_values]),
             self.messages["sweep"], self.messages["general"],
-            w.HBox([self.submit_button, self.reason_label], layout=w.Layout(align_items="center")),
+            w.HBox([self.submit_button, self.estimate_label, self.reason_label],
+                   layout=w.Layout(align_items="center", grid_gap="12px")),
             self.message, self.results,
         ])
         self.add_class("astria-prompt-studio")
@@ -315,6 +327,12 @@ class PromptStudio(StaticFallback, w.VBox):
         self.submit_button.disabled = busy or bool(problems)
         self.reason_label.value = (html.escape(self.reason) if busy
                                    else errors_html([self.reason] if self.reason else []))
+        stopped = self._run.spend_note if self._run is not None else ""
+        if stopped and not busy and not problems:  # max_spend stopped the last run's creates
+            self.reason_label.value = errors_html([stopped])
+        estimate = "" if problems else self.model.estimate_text(self.text.value, self.values,
+                                                                 sweep)  # no request
+        self.estimate_label.value = f"<small>{html.escape(estimate)}</small>" if estimate else ""
 
     # -- events ------------------------------------------------------------------------------
     def _guard(self, action: Any) -> None:
@@ -388,6 +406,16 @@ class PromptStudio(StaticFallback, w.VBox):
                 *self.results.static_sections()]
 
     # -- submitting --------------------------------------------------------------------------
+    @property
+    def max_spend(self) -> float | None:
+        """The studio's own limit in dollars (``None``: only the client's)."""
+        return self.model.limit.max_spend
+
+    @max_spend.setter
+    def max_spend(self, value: float | None) -> None:
+        self.model.limit.max_spend = value
+        self._refresh()  # the estimate says what is left
+
     @property
     def run(self) -> GenerationRun | None:
         """The latest run."""

@@ -174,27 +174,23 @@ def test_a_sweep_under_faults_leaves_exactly_one_prompt_per_cell(sb):
 
 def test_max_spend_refuses_a_run_over_what_is_left_before_sending(sb):
     client = _client(sb)
-    tune = _lora(client)
-    client.max_spend = 1.0
-    with pytest.raises(InputError, match="max_spend: .* cannot be priced yet"):
-        GenerationRun.start(client, [tune], "portrait", {"num_images": 1}, {"seed": [1]})
-    client.max_spend = None
-    first = GenerationRun.start(client, [tune], "portrait", {"num_images": 1}, {"seed": [1]})
-    first.wait(timeout=WAIT)  # one Flux image at the sandbox's $0.023
-    before = len(client.list_prompts(limit=100))
+    tune = _lora(client)  # a Flux LoRA: its prompts run on Flux1.dev, a catalogue model
     client.max_spend = 0.05
     grid = {"seed": list(range(2, 12)), "cfg_scale": list(range(1, 11))}
     with pytest.raises(InputError) as info:
         GenerationRun.start(client, [tune], "portrait", {"num_images": 1}, grid)
     message = str(info.value)
-    assert "max_spend: this run of 100 prompts (100 images) is estimated at $2.30" in message
-    assert "more than the $0.0500 left" in message or "more than the $0.05 left" in message
-    assert len(client.list_prompts(limit=100)) == before  # nothing sent
+    assert ("max_spend: this run of 100 prompts (100 images) is estimated at $2.30 "
+            "(catalogue price)") in message
+    assert "more than the $0.0500 left of max_spend $0.0500; nothing was sent" in message
+    assert client.list_prompts(limit=100) == []  # nothing sent
     client.max_spend = 0.1
     run = GenerationRun.start(client, [tune], "portrait", {"num_images": 1},
                               {"seed": [20, 21, 22]})
     assert run.estimate_mc == pytest.approx(3 * 2_300)
+    assert run.estimate.basis == "catalogue price"
     run.wait(timeout=WAIT)
+    assert client.spent_mc == pytest.approx(3 * 2_300)  # the creates' reported cost_mc
     with pytest.raises(InputError, match="max_spend: .* more than the .* left"):
         GenerationRun.start(client, [tune], "portrait", {"num_images": 1},
                             {"seed": [30, 31, 32, 33, 34]})
