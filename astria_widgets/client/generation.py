@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from astria_widgets.client.background import BackgroundDownload
 from astria_widgets.client.costs import MC_PER_USD, prompts_cost_mc, usd
 from astria_widgets.client.downloads import (
     DownloadCounts,
@@ -81,63 +82,6 @@ def _ready_cells(client: AstriaClient, tunes: list[Record], text: str,
     if problems:
         raise InputError(list(dict.fromkeys(problems)), context="generate")
     return ready
-
-
-class BackgroundDownload:
-    """A download running in its own daemon thread: ``progress``, ``done``, ``result``,
-    ``error``, ``counts`` (a :class:`~.downloads.DownloadCounts`: files saved now and files
-    already there), ``wait()``. ``on_change(job)`` is called in that thread after each file
-    and at the end (a raising callback is logged, never ends the download)."""
-
-    def __init__(self, on_change: Callable[[BackgroundDownload], Any] | None = None) -> None:
-        self.progress: tuple[int, int] = (0, 0)
-        self.counts = DownloadCounts()
-        self.result: list[Path] | Path | None = None
-        self.error: BaseException | None = None
-        self._on_change = on_change
-        self._finished = False  # set before the last on_change, so views see the end
-        self._done = threading.Event()
-
-    @property
-    def done(self) -> bool:
-        """True once the download finished or failed."""
-        return self._finished
-
-    def start(self, job: Callable[[Callable[[int, int], None]], Any]) -> None:
-        """Run ``job(progress)`` in a daemon thread."""
-        threading.Thread(target=self._run, args=(job,), name="astria-download",
-                         daemon=True).start()
-
-    def _run(self, job: Callable[[Callable[[int, int], None]], Any]) -> None:
-        try:
-            self.result = job(self._progress)
-        except Exception as exc:  # noqa: BLE001 - kept as .error, re-raised by wait()
-            self.error = exc
-        finally:
-            self._finished = True
-            self._changed()  # views show the end before wait() returns
-            self._done.set()
-
-    def _progress(self, done: int, total: int) -> None:
-        self.progress = (done, total)
-        self._changed()
-
-    def _changed(self) -> None:
-        if self._on_change is None:
-            return
-        try:
-            self._on_change(self)
-        except Exception:  # noqa: BLE001
-            logger.exception("a download subscriber raised")
-
-    def wait(self, timeout: float | None = None) -> list[Path] | Path:
-        """The saved paths once finished (re-raises the error); ``TimeoutError`` if not yet."""
-        if not self._done.wait(timeout):
-            raise TimeoutError(f"the download is still running after {timeout} s")
-        if self.error is not None:
-            raise self.error
-        assert self.result is not None
-        return self.result
 
 
 def cell_models(tunes: list[Record], ready: list[tuple[PromptPlan, dict[str, Any]]]

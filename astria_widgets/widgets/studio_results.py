@@ -34,7 +34,8 @@ from astria_widgets.widgets.fallback_html import Section, run_section, run_statu
 from astria_widgets.widgets.formatting import error_html, image_format, short_error
 
 if TYPE_CHECKING:
-    from astria_widgets.client.generation import BackgroundDownload, GenerationRun
+    from astria_widgets.client.background import BackgroundDownload
+    from astria_widgets.client.generation import GenerationRun
 
 logger = logging.getLogger(__name__)
 logger.addHandler(logging.NullHandler())
