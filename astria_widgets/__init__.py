@@ -4,7 +4,8 @@ Where things live (see docs/ARCHITECTURE.md):
 
 - ``astria_widgets.client``   -- the HTTP client (``AstriaClient``), errors, waits, status rules
 - ``astria_widgets.connect``  -- ``connect()``: the real API with a key, the sandbox without one
-- ``astria_widgets.frames``   -- ``tunes_dataframe()`` / ``prompts_dataframe()``
+- ``astria_widgets.frames``   -- ``tunes_dataframe()`` / ``prompts_dataframe()`` /
+  ``spend_dataframe()``
 - ``astria_widgets.history``  -- ``TuneHistory``: a local store synced incrementally
 - ``astria_widgets.imaging``  -- image checks and thumbnails (Pillow), no widgets
 - ``astria_widgets.widgets``  -- ipywidgets: ``TuneForm``, ``watch_tune``, ``TuneBrowser``...
@@ -43,6 +44,7 @@ _EXPORTS: dict[str, str] = {
     # frames and history
     "tunes_dataframe": "astria_widgets.frames",
     "prompts_dataframe": "astria_widgets.frames",
+    "spend_dataframe": "astria_widgets.frames",
     "TuneHistory": "astria_widgets.history",
     "runs_dataframe": "astria_widgets.history.runs_frame",
     "default_history": "astria_widgets.history.paths",
@@ -88,6 +90,7 @@ __all__ = [
     "prompts_dataframe",
     "resume",
     "runs_dataframe",
+    "spend_dataframe",
     "tune_status",
     "tunes_dataframe",
     "watch_tune",
@@ -109,7 +112,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         tune_status,
     )
     from astria_widgets.connect import connect
-    from astria_widgets.frames import prompts_dataframe, tunes_dataframe
+    from astria_widgets.frames import prompts_dataframe, spend_dataframe, tunes_dataframe
     from astria_widgets.history import TuneHistory
     from astria_widgets.history.paths import default_history
     from astria_widgets.history.runs_frame import runs_dataframe

@@ -37,6 +37,12 @@ def usd(mc: float | None, missing: str = "unknown") -> str:
     return f"{sign}${value:,.2f}" if value >= 1 or value == 0 else f"{sign}${value:.4f}"
 
 
+def dollars(mc: Any) -> Any:
+    """Millicents as a number of dollars: a number, a numpy array or a pandas column alike
+    (the one division by :data:`MC_PER_USD`; for text use :func:`usd`)."""
+    return mc / MC_PER_USD
+
+
 def balance_mc(account: Mapping[str, Any]) -> int | None:
     """The account's balance in millicents (``usd_balance_mc``), ``None`` when not given."""
     value = account.get("usd_balance_mc")
@@ -66,6 +72,17 @@ def pack_prompts_cost_mc(pack: Mapping[str, Any], class_name: str) -> int | None
     if not templates:
         return None
     return sum(int(t.get("cost_mc") or 0) for t in templates)
+
+
+def pack_training_cost_mc(pack: Mapping[str, Any], class_name: str) -> int | None:
+    """The training part of a pack's price for a new tune of ``class_name``: its
+    ``costs.<class>.cost_mc`` (a fresh tune and that class's prompts) less the ``cost_mc`` of
+    that class's ``template_prompts`` (an estimate: the docs state no training price); None
+    when the pack detail does not give both."""
+    whole, prompts = pack_class_cost_mc(pack, class_name), pack_prompts_cost_mc(pack, class_name)
+    if whole is None or prompts is None or whole < prompts:
+        return None
+    return whole - prompts
 
 
 def pack_order_estimate_mc(pack: Mapping[str, Any], class_name: str,

@@ -8,15 +8,20 @@ runs the pack on existing tunes (``create_tune_from_pack``), with its total afte
 (:func:`~astria_widgets.client.costs.order_total_mc`: the charged ``order.total_cost_mc`` when
 the service states it, else the sum of the order's prompts' ``cost_mc``).
 
-Every request is a method of this model; :meth:`PackOrder.start_load` and
-:meth:`PackOrder.start_order` run them in a background thread so that a view's callback
-returns at once (the upload of an order's photos included).
+Every request is a method of this model; :meth:`PackOrder.start_load`,
+:meth:`PackOrder.start_load_all` and :meth:`PackOrder.start_order` run them in a background
+thread so that a view's callback returns at once (the upload of an order's photos included).
+Loading goes through the client's executor (``client.run_all``: at most ``client.concurrency``
+requests in flight, slowed by a 429): the two lists together, and the details and covers of
+many packs (:meth:`PackOrder.load_all`, the first :data:`PRELOAD_PACKS` listed ones when the
+picker lists them) side by side instead of one request after another. A pack being loaded is
+fetched once, whoever asks for it meanwhile.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -38,6 +43,8 @@ if TYPE_CHECKING:
 __all__ = ["Estimate", "OrderResult", "PackOrder", "parse_tune_ids"]
 
 Record = dict[str, Any]
+PRELOAD_PACKS = 24
+"""How many listed packs (yours first) the picker loads ahead, details and covers."""
 MODES = ("new", "tunes")
 """An order trains a ``new`` tune from photos or runs the pack on existing ``tunes``."""
 
@@ -92,12 +99,17 @@ class PackOrder:
         self._details: dict[str, Record] = {}  # pack key -> GET /p/:id
         self._covers: dict[str, bytes | None] = {}  # cover URL -> its bytes
         self._lock = threading.Lock()
+        self._key_locks: dict[str, threading.Lock] = {}  # one load of a pack at a time
 
     # -- packs -------------------------------------------------------------------------------
     def list_packs(self) -> list[tuple[str, str]]:
-        """List your packs and the gallery's again; ``(label, key)`` options, yours first."""
-        own = self.client.list_packs()
-        gallery = self.client.list_packs(gallery=True)
+        """List your packs and the gallery's again (both at once, through ``client.run_all``);
+        ``(label, key)`` options, yours first. Raises the first list's error."""
+        own, gallery = self.client.run_all(
+            lambda in_gallery: self.client.list_packs(gallery=in_gallery), (False, True))
+        for answer in (own, gallery):
+            if isinstance(answer, BaseException):
+                raise answer
         self.own, self.gallery = own, gallery
         return [(f"{p.get('title')} (yours)", str(p["id"])) for p in own] + [
             (f"{p.get('title')} (gallery)", str(p["id"])) for p in gallery]
@@ -109,13 +121,28 @@ class PackOrder:
 
     def load(self, key: str) -> Record:
         """The detail of pack ``key`` (fetched once) and its preview image (fetched once)."""
-        found = self.cached(key)
-        if found is None:
-            found = self.client.get_pack(key)
-            with self._lock:
-                self._details[key] = found
-        self.cover_bytes(found)
+        with self._lock:
+            key_lock = self._key_locks.setdefault(key, threading.Lock())
+        with key_lock:  # a load already under way for this pack is waited for, not repeated
+            found = self.cached(key)
+            if found is None:
+                found = self.client.get_pack(key)
+                with self._lock:
+                    self._details[key] = found
+            self.cover_bytes(found)
         return found
+
+    def load_all(self, keys: Iterable[str]) -> dict[str, Record | BaseException]:
+        """:meth:`load` of every pack of ``keys`` through ``client.run_all`` (at most
+        ``client.concurrency`` requests in flight); pack key -> detail, or the error that
+        pack's loading met (the others go on; a failed one is fetched again when chosen)."""
+        keys = list(dict.fromkeys(str(k) for k in keys))
+        return dict(zip(keys, self.client.run_all(self.load, keys), strict=True))
+
+    def start_load_all(self, keys: Iterable[str]) -> Future[dict[str, Record | BaseException]]:
+        """:meth:`load_all` in a background thread (what the picker does once it lists)."""
+        keys = list(keys)
+        return in_background(lambda: self.load_all(keys), "astria-pack-preload")
 
     def start_load(self, key: str, on_done: Callable[[Record | None, BaseException | None],
                                                       Any]) -> Future[Record]:

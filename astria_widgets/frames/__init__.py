@@ -1,5 +1,8 @@
 """Pure functions: API records -> typed pandas DataFrames.
 
+``spend_dataframe(source)`` is one row per charge (training, image, video) with its cost, and
+``spend_per_day`` / ``spend_per_tune`` / ``spend_per_model`` group it (see :mod:`.spend`).
+
 ``tunes_dataframe(source)`` and ``prompts_dataframe(source)`` return one row per record,
 indexed by ``id``, newest first, with the columns and dtypes of :data:`TUNE_COLUMNS` /
 :data:`PROMPT_COLUMNS` (then nested and extra fields). See :mod:`.schema` for the rules.
@@ -19,16 +22,32 @@ from astria_widgets.frames.schema import (
     TUNE_STATUSES,
     Column,
 )
+from astria_widgets.frames.spend import (
+    SPEND_COLUMNS,
+    spend_dataframe,
+    spend_per,
+    spend_per_day,
+    spend_per_model,
+    spend_per_tune,
+    usd_text,
+)
 from astria_widgets.frames.tunes import tunes_dataframe
 
 __all__ = [
     "PROMPT_COLUMNS",
     "PROMPT_SCHEMA",
     "PROMPT_STATUSES",
+    "SPEND_COLUMNS",
     "TUNE_COLUMNS",
     "TUNE_SCHEMA",
     "TUNE_STATUSES",
     "Column",
     "prompts_dataframe",
+    "spend_dataframe",
+    "spend_per",
+    "spend_per_day",
+    "spend_per_model",
+    "spend_per_tune",
     "tunes_dataframe",
+    "usd_text",
 ]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -227,26 +227,31 @@ def to_text(values: Sequence[Any]) -> pd.api.extensions.ExtensionArray:
         return pd.arrays.StringArray(np.fromiter(map(as_text, values), dtype=object, count=n))
 
 
-def _codes(values: Iterable[Any]) -> tuple[list[int], list[Any]]:
-    """Category codes by first appearance (None -> -1) and the distinct values."""
-    codes_of: dict[Any, int] = {None: -1}
-    setdefault = codes_of.setdefault
-    codes = [setdefault(v, len(codes_of) - 1) for v in values]
-    return codes, list(codes_of)[1:]
-
-
 def to_category(values: Sequence[Any]) -> pd.Categorical:
-    """``category`` array with string categories in order of first appearance."""
+    """``category`` array with string categories in order of first appearance.
+
+    pandas' ``factorize`` (a C hash table) codes the values when they are strings and nulls
+    only (checked on its distinct values and its count of missing codes, so a NaN or
+    ``pd.NA`` is never taken for a null the per-value rule would write out); anything else is
+    coded by :func:`as_text` first, the per-value rule.
+    """
+    n = len(values)
+    array = np.empty(n, dtype=object)
+    array[:] = values
     try:
-        codes, distinct = _codes(values)
-        exact = all(type(v) is str for v in distinct)  # only the distinct values are checked
+        codes, distinct = pd.factorize(array)
+        nulls = int(np.count_nonzero(codes < 0))
+        exact = all(type(v) is str for v in distinct) and (nulls == 0 or nulls == (
+            values.count(None) if isinstance(values, (list, tuple))
+            else sum(v is None for v in values)))
     except TypeError:  # an unhashable value (list, dict)
         exact = False
     if not exact:
-        codes, distinct = _codes(map(as_text, values))
-    categories = pd.Index(pd.arrays.StringArray(np.array(distinct, dtype=object)))
+        array[:] = [as_text(v) for v in values]
+        codes, distinct = pd.factorize(array)
+    categories = pd.Index(pd.arrays.StringArray(np.asarray(distinct, dtype=object)))
     return pd.Categorical.from_codes(
-        np.array(codes, dtype=np.int64), dtype=pd.CategoricalDtype(categories)
+        np.asarray(codes, dtype=np.int64), dtype=pd.CategoricalDtype(categories)
     )
 
 

@@ -36,3 +36,18 @@ def _records(source: Any, kind: str, *, stored: str, fetched: str) -> Iterable[A
             f"not {type(source).__name__}"
         )
     return source
+
+
+def tune_and_prompt_records(source: Any) -> tuple[list[Any], list[Any]]:
+    """``(tunes, prompts)`` of ``source``: a history's or a client's two kinds, or one list
+    holding both (a record with a ``tune_id`` key is a prompt, any other a tune)."""
+    if source is None:
+        from astria_widgets.connect import connect
+
+        source = connect()
+    if callable(getattr(source, "records", None)) or hasattr(source, "iter_tunes"):
+        return list(tune_records(source)), list(prompt_records(source))
+    records = list(_records(source, "tune or prompt", stored="records", fetched="iter_tunes"))
+    prompts = [r for r in records if isinstance(r, dict) and "tune_id" in r]
+    tunes = [r for r in records if not (isinstance(r, dict) and "tune_id" in r)]
+    return tunes, prompts

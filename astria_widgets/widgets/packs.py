@@ -30,7 +30,12 @@ import traitlets
 
 from astria_widgets.client.checks import spend_limit
 from astria_widgets.client.costs import usd
-from astria_widgets.client.pack_order import OrderResult, PackOrder, pack_classes
+from astria_widgets.client.pack_order import (
+    PRELOAD_PACKS,
+    OrderResult,
+    PackOrder,
+    pack_classes,
+)
 from astria_widgets.client.tune_fields import default_title
 from astria_widgets.widgets.fallback import StaticFallback
 from astria_widgets.widgets.fallback_html import Section, pack_section
@@ -79,6 +84,8 @@ class PackPicker(StaticFallback, w.VBox):
         self._lock = threading.RLock()  # the kernel's edits and the loading threads
         self._loading: Future[dict[str, Any]] | None = None
         self._order_future: Future[OrderResult] | None = None
+        #: the listed packs' details and covers loading ahead (``PackOrder.start_load_all``)
+        self.preloading: Future[dict[str, Any]] | None = None
         self.select = w.Dropdown(description="Pack", options=[],
                                  style={"description_width": "80px"},
                                  layout=w.Layout(width="460px"))
@@ -133,6 +140,10 @@ class PackPicker(StaticFallback, w.VBox):
         self.select.options = options
         if options and self.select.value is None:
             self.select.value = options[0][1]
+        # the other packs' details and covers side by side (client.run_all), so choosing one
+        # shows it at once
+        self.preloading = self.model.start_load_all(
+            [key for _label, key in options[:PRELOAD_PACKS]])
 
     def choose(self, pack_id_or_slug: int | str) -> None:
         """Choose a pack by id or slug (one of the listed ones); return once it is shown."""

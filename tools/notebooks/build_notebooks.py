@@ -466,6 +466,66 @@ ax.set_title("Trained tunes by days left")
 plt.show()
 '''),
     md('''
+## Where the money went
+
+`spend_dataframe(client)` is one row per charge: each prompt (an image or a video) with the
+`cost_mc` the API states for it, and each tune's training. The API states no price on a tune,
+so a training is priced by what it does give: a pack order's `total_cost_mc` when the order's
+answer is passed (`orders=`), else the training part of a pack's `costs` (an estimate, for
+tunes on the same base model as a pack), free on `branch="fast"`, else unknown (`<NA>`, left
+out of every sum). The `basis` column says which; `estimate` marks the estimates. Here the
+gallery packs' details price the trainings:
+'''),
+    code('''
+from astria_widgets import spend_dataframe
+from astria_widgets.client.costs import usd
+from astria_widgets.frames import spend_per_day, spend_per_model, spend_per_tune, usd_text
+
+packs = [client.get_pack(p["id"]) for p in client.list_packs(gallery=True)]
+spend = spend_dataframe(client, packs=packs)
+spend = spend[spend["time"] < now - pd.Timedelta(hours=1)]  # the history, as above
+estimated = spend.loc[spend["estimate"].fillna(False), "cost_mc"].sum()
+print(f"{len(spend)} charges: {usd(spend['cost_mc'].sum())} in all, {usd(estimated)} of it "
+      f"estimated; {int(spend['cost_mc'].isna().sum())} charges with no price")
+spend.groupby("basis").size()
+'''),
+    code('''
+daily = spend_per_day(spend)  # UTC days x kinds, in dollars
+colours = {"training": "#4c72b0", "image": "#55a868", "video": "#c44e52"}
+fig, (by_day, by_kind) = plt.subplots(1, 2, figsize=(11, 3.2), width_ratios=(3, 1))
+bottom = pd.Series(0.0, index=daily.index)
+for kind in daily.columns:
+    by_day.bar(daily.index, daily[kind].to_numpy(dtype=float), bottom=bottom.to_numpy(),
+               width=1, color=colours[kind], label=kind)
+    bottom += daily[kind].astype(float)
+by_day.set_title("Spend per day")
+by_day.set_ylabel("dollars")
+by_day.legend()
+totals = daily.sum()
+by_kind.bar(totals.index.astype(str), totals.to_numpy(dtype=float),
+            color=[colours[k] for k in totals.index])
+by_kind.set_title("Spend per kind")
+by_kind.set_ylabel("dollars")
+fig.autofmt_xdate()
+plt.show()
+'''),
+    md('''
+Per model (the base model or branch a charge ran on, or the video model) and kind; `priced`
+counts the charges with a known cost:
+'''),
+    code('''
+per_model = spend_per_model(spend)
+per_model.assign(spent=usd_text(per_model["cost_mc"]))[["charges", "priced", "spent"]]
+'''),
+    md('''
+The tunes that cost the most, training and prompts together:
+'''),
+    code('''
+top = spend_per_tune(spend).head(5)
+top.join(tunes[["title", "branch"]]).assign(spent=usd_text(top["cost_mc"]))[
+    ["title", "branch", "charges", "spent"]]
+'''),
+    md('''
 ## Browsing the history
 
 `TuneBrowser` shows the same frame as a filterable, paged table; choosing a tune shows its
