@@ -73,6 +73,23 @@ def _ready_cells(client: AstriaClient, tunes: list[Record], text: str,
     return ready
 
 
+def spend_estimate(client: AstriaClient,
+                   ready: list[tuple[PromptPlan, dict[str, Any]]]) -> float | None:
+    """A run's price estimate in millicents when the client has a ``max_spend`` (``None``
+    without one); raises :class:`InputError` (``max_spend: ...``) when the run would pass it
+    or cannot be priced. Shared by every run that creates prompts (studio, compare)."""
+    if client.max_spend is None:
+        return None
+    images = sum(int(p.get("num_images") or 1) for _plan, p in ready)
+    each = image_cost_mc(client.list_prompts(limit=50))
+    estimate = None if each is None else each * images
+    problem = spend_problem(estimate, client.max_spend, client.spent_mc,
+                            f"this run of {len(ready)} prompts ({images} images)")
+    if problem:
+        raise InputError(problem, context="generate")
+    return estimate
+
+
 class BackgroundDownload:
     """A download running in its own daemon thread: ``progress``, ``done``, ``result``,
     ``error``, ``counts`` (a :class:`~.downloads.DownloadCounts`: files saved now and files
@@ -198,15 +215,7 @@ class GenerationRun:
         if problems or plan is None or grid is None:
             raise InputError(problems, context="generate")
         ready = _ready_cells(client, tunes, text, params, grid)
-        estimate = None
-        if client.max_spend is not None:
-            images = sum(int(p.get("num_images") or 1) for _plan, p in ready)
-            each = image_cost_mc(client.list_prompts(limit=50))
-            estimate = None if each is None else each * images
-            problem = spend_problem(estimate, client.max_spend, client.spent_mc,
-                                    f"this run of {len(ready)} prompts ({images} images)")
-            if problem:
-                raise InputError(problem, context="generate")
+        estimate = spend_estimate(client, ready)
         run = cls(client, tunes, plan, text, grid, timeout=timeout, ready=ready)
         run.estimate_mc = estimate
         return run
