@@ -44,6 +44,8 @@ _EXPORTS: dict[str, str] = {
     "tunes_dataframe": "astria_widgets.frames",
     "prompts_dataframe": "astria_widgets.frames",
     "TuneHistory": "astria_widgets.history",
+    "runs_dataframe": "astria_widgets.history.runs_frame",
+    "default_history": "astria_widgets.history.paths",
     # widgets
     "TuneForm": "astria_widgets.widgets",
     "watch_tune": "astria_widgets.widgets",
@@ -80,8 +82,10 @@ __all__ = [
     "TuneProgress",
     "TuneWatch",
     "connect",
+    "default_history",
     "prompt_status",
     "prompts_dataframe",
+    "runs_dataframe",
     "tune_status",
     "tunes_dataframe",
     "watch_tune",
@@ -105,6 +109,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from astria_widgets.connect import connect
     from astria_widgets.frames import prompts_dataframe, tunes_dataframe
     from astria_widgets.history import TuneHistory
+    from astria_widgets.history.paths import default_history
+    from astria_widgets.history.runs_frame import runs_dataframe
     from astria_widgets.sandbox import Sandbox
     from astria_widgets.widgets import (
         FormInvalid,

@@ -17,6 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from astria_widgets.commands.arguments import PathFormatter, path_text
+from astria_widgets.history.paths import (
+    HISTORY_FILE,
+    REAL_API_DIR,
+    default_history_path,
+    sandbox_history_path,
+)
 
 HELP = "sync the local tune history (SQLite) with the account, fetching only what changed"
 
@@ -24,13 +30,11 @@ _STAGES = {"list": "listing", "gap": "resuming", "refresh": "re-fetching unfinis
 
 
 def _parser() -> argparse.ArgumentParser:
-    from astria_widgets.connect import sandbox_dir
-
     parser = argparse.ArgumentParser(prog="astria-widgets sync", description=HELP,
                                      formatter_class=PathFormatter)
     parser.add_argument("--path", type=path_text, default=None,
                         help="the history file (default: "
-                             f"{sandbox_dir() / HISTORY_FILE} with the local sandbox, "
+                             f"{sandbox_history_path()} with the local sandbox, "
                              f"{REAL_API_DIR / HISTORY_FILE} with the real API)")
     parser.add_argument("--prompts", action="store_true",
                         help="also sync the account's prompts")
@@ -39,17 +43,9 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-HISTORY_FILE = "history.sqlite3"
-REAL_API_DIR = Path.home() / ".astria-widgets"
-
-
 def default_path(client: Any) -> Path:
-    """Where the history lives when ``--path`` is not given."""
-    if getattr(client, "is_sandbox", False):
-        from astria_widgets.connect import sandbox_dir
-
-        return sandbox_dir() / HISTORY_FILE
-    return REAL_API_DIR / HISTORY_FILE
+    """Where the history lives when ``--path`` is not given (the history layer's rule)."""
+    return default_history_path(client)
 
 
 class _Bars:

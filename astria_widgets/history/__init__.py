@@ -36,6 +36,13 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from astria_widgets.history.runs import (
+    RUNS_SCHEMA,
+    RunInfo,
+    RunItem,
+    RunStore,
+    StoredRun,
+)
 from astria_widgets.history.sync import (
     PAGE_SIZE,
     PROMPTS,
@@ -47,7 +54,8 @@ from astria_widgets.history.sync import (
     now_text,
 )
 
-__all__ = ["MAX_ID", "PAGE_SIZE", "HistoryFileError", "Progress", "SyncResult", "TuneHistory"]
+__all__ = ["MAX_ID", "PAGE_SIZE", "HistoryFileError", "Progress", "RunInfo", "RunItem",
+           "RunStore", "StoredRun", "SyncResult", "TuneHistory"]
 
 MAX_ID = 2**63 - 1  # the largest id a history can hold (an SQLite INTEGER); none is larger
 
@@ -65,7 +73,8 @@ CREATE TABLE IF NOT EXISTS tunes (
     json TEXT NOT NULL,
     terminal INTEGER NOT NULL,
     updated_at TEXT,
-    synced_at TEXT NOT NULL
+    synced_at TEXT NOT NULL,
+    listed INTEGER NOT NULL DEFAULT 1
 );
 CREATE TABLE IF NOT EXISTS prompts (
     id INTEGER PRIMARY KEY,
@@ -73,7 +82,8 @@ CREATE TABLE IF NOT EXISTS prompts (
     json TEXT NOT NULL,
     terminal INTEGER NOT NULL,
     updated_at TEXT,
-    synced_at TEXT NOT NULL
+    synced_at TEXT NOT NULL,
+    listed INTEGER NOT NULL DEFAULT 1
 );
 CREATE INDEX IF NOT EXISTS prompts_tune ON prompts (tune_id);
 CREATE INDEX IF NOT EXISTS tunes_unfinished ON tunes (terminal) WHERE terminal = 0;
@@ -114,6 +124,8 @@ class TuneHistory:
         self._lock = threading.RLock()
         self._sync_lock = threading.Lock()
         self._db = _open(self.path)
+        #: the runs recorded in this file (``runs``, ``run_items``, ``thumbnails``, ``leases``)
+        self.runs = RunStore(self._db, self._lock)
 
     # -- reading ----------------------------------------------------------------------------
     def records(self) -> list[dict[str, Any]]:
@@ -287,6 +299,16 @@ def _usable_path(path: str | os.PathLike[str]) -> Path:
     return resolved
 
 
+def _add_listed_column(db: sqlite3.Connection) -> None:
+    """Files made before runs were recorded lack ``listed`` (1: the row came from a listing,
+    0: a run stored it); add it, every old row being a listed one."""
+    for table in ("tunes", "prompts"):
+        columns = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+        if "listed" not in columns:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN listed INTEGER NOT NULL DEFAULT 1")
+    db.commit()
+
+
 def _open(path: Path) -> sqlite3.Connection:
     """The history database at ``path`` (created when missing), its schema in place.
 
@@ -301,6 +323,8 @@ def _open(path: Path) -> sqlite3.Connection:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         db.executescript(_SCHEMA)
+        _add_listed_column(db)
+        db.executescript(RUNS_SCHEMA)
     except sqlite3.DatabaseError as exc:
         db.close()
         if "readonly" in str(exc).replace("read-only", "readonly"):

@@ -116,7 +116,10 @@ class SyncRun:
         self.seen: set[int] = set()
         with self.lock:
             table = kind.table
-            self.known: set[int] = {r[0] for r in self.db.execute(f"SELECT id FROM {table}")}
+            # only listed records: one a run stored says nothing of the ids below it
+            self.known: set[int] = {
+                r[0] for r in self.db.execute(f"SELECT id FROM {table} WHERE listed = 1")
+            }
             self.unfinished = [
                 r[0]
                 for r in self.db.execute(
@@ -207,7 +210,7 @@ class SyncRun:
                 self.db.execute(f"SELECT id, json FROM {table} WHERE id IN ({marks})", chunk)
             )
         synced = now_text()
-        values = []
+        values = []  # (id, record, text, synced)
         for rid, record in rows:
             text = dumps(record)
             if rid in stored:
@@ -218,36 +221,7 @@ class SyncRun:
             self.seen.add(rid)
             self.known.add(rid)
             values.append((rid, record, text, synced))
-        if table == "tunes":
-            self.db.executemany(
-                "INSERT INTO tunes (id, json, terminal, updated_at, synced_at) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET json = excluded.json, "
-                "terminal = excluded.terminal, updated_at = excluded.updated_at, "
-                "synced_at = excluded.synced_at",
-                [
-                    (rid, text, int(self.kind.terminal(r)), _text(r.get("updated_at")), s)
-                    for rid, r, text, s in values
-                ],
-            )
-        else:
-            self.db.executemany(
-                "INSERT INTO prompts (id, tune_id, json, terminal, updated_at, synced_at) "
-                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
-                "tune_id = excluded.tune_id, json = excluded.json, "
-                "terminal = excluded.terminal, updated_at = excluded.updated_at, "
-                "synced_at = excluded.synced_at",
-                [
-                    (
-                        rid,
-                        r.get("tune_id") if type(r.get("tune_id")) is int else None,
-                        text,
-                        int(self.kind.terminal(r)),
-                        _text(r.get("updated_at")),
-                        s,
-                    )
-                    for rid, r, text, s in values
-                ],
-            )
+        write_records(self.db, self.kind, [r for _rid, r, _text, _s in values])
 
     def _refresh_unfinished(self) -> None:
         stale = [rid for rid in self.unfinished if rid not in self.seen]
@@ -294,6 +268,35 @@ class SyncRun:
             unfinished=int(unfinished),
         )
 
+
+def write_records(db: sqlite3.Connection, kind: Kind, records: Iterable[dict[str, Any]],
+                  *, listed: bool = True) -> None:
+    """Upsert records (each with an integer ``id``) into ``kind``'s table; the caller holds
+    the lock and the transaction. ``listed=False`` (a record a run stored, not one a listing
+    returned) keeps a stored row's listed mark, so a sync still lists the ids below it."""
+    synced = now_text()
+    mark = 1 if listed else 0
+    keep = "excluded.listed" if listed else "listed"
+    if kind.table == "tunes":
+        db.executemany(
+            "INSERT INTO tunes (id, json, terminal, updated_at, synced_at, listed) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET json = excluded.json, "
+            "terminal = excluded.terminal, updated_at = excluded.updated_at, "
+            f"synced_at = excluded.synced_at, listed = MAX(listed, {keep})",
+            [(r["id"], dumps(r), int(kind.terminal(r)), _text(r.get("updated_at")), synced, mark)
+             for r in records],
+        )
+        return
+    db.executemany(
+        "INSERT INTO prompts (id, tune_id, json, terminal, updated_at, synced_at, listed) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
+        "tune_id = excluded.tune_id, json = excluded.json, "
+        "terminal = excluded.terminal, updated_at = excluded.updated_at, "
+        f"synced_at = excluded.synced_at, listed = MAX(listed, {keep})",
+        [(r["id"], r.get("tune_id") if type(r.get("tune_id")) is int else None, dumps(r),
+          int(kind.terminal(r)), _text(r.get("updated_at")), synced, mark)
+         for r in records],
+    )
 
 
 def _text(value: Any) -> str | None:
