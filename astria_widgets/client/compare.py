@@ -107,6 +107,12 @@ def count_tallies(labels: Sequence[str], rows: int, liked: set[int]) -> list[Tal
             for c, label in enumerate(labels)]
 
 
+def cell_label(columns: Sequence[str], rows: Sequence[str], index: int) -> str:
+    """The label of cell ``index`` (row-major) of a grid: ``column · row``."""
+    cols = len(columns)
+    return f"{columns[index % cols]} · {rows[index // cols]}"
+
+
 def tune_name(tune: Mapping[str, Any]) -> str:
     """A tune as a column header reads it: its title and id, e.g. ``Anna (#12)``."""
     title = str(tune.get("title") or "").strip()
@@ -280,10 +286,19 @@ class CompareRun:
         """(rows, columns)."""
         return len(self.rows), len(self.columns)
 
+    @property
+    def column_labels(self) -> list[str]:
+        """The column headers."""
+        return [c.label for c in self.columns]
+
+    @property
+    def row_labels(self) -> list[str]:
+        """The row headers."""
+        return [r.label for r in self.rows]
+
     def label(self, index: int) -> str:
         """A cell's label: ``column · row``."""
-        cols = len(self.columns)
-        return f"{self.columns[index % cols].label} · {self.rows[index // cols].label}"
+        return cell_label(self.column_labels, self.row_labels, index)
 
     @property
     def cells(self) -> list[CompareCell]:
@@ -412,7 +427,7 @@ class CompareRun:
 
     def tallies(self) -> list[Tally]:
         """Each column's likes."""
-        return count_tallies([c.label for c in self.columns], len(self.rows), self.liked)
+        return count_tallies(self.column_labels, len(self.rows), self.liked)
 
     def tally(self) -> pd.DataFrame:
         """The tallies as a DataFrame (column, liked, total, share)."""

@@ -23,6 +23,7 @@ from astria_widgets.client.errors import InputError
 from astria_widgets.client.prompt_params import PARAMS
 from astria_widgets.client.studio_model import StudioModel
 from astria_widgets.client.sweep import SWEEPABLE, parse_values
+from astria_widgets.widgets.compare import CompareView, start_compare
 from astria_widgets.widgets.fallback import StaticFallback
 from astria_widgets.widgets.fallback_html import Section, studio_section
 from astria_widgets.widgets.formatting import error_html, errors_html, short_error
@@ -38,6 +39,7 @@ from astria_widgets.widgets.studio_results import StudioResults
 
 if TYPE_CHECKING:
     from astria_widgets.client import AstriaClient
+    from astria_widgets.client.compare import CompareRun
     from astria_widgets.client.generation import GenerationRun
 
 logger = logging.getLogger(__name__)
@@ -76,7 +78,8 @@ class PromptStudio(StaticFallback, w.VBox):
     static_kind = "prompt-studio"  # its output's static copy: widgets/fallback.py
 
     def __init__(self, client: AstriaClient | None = None, tune: Any = None, *,
-                 background: bool = False, **initial_values: Any) -> None:
+                 background: bool = False, history: Any = None,
+                 **initial_values: Any) -> None:
         self.params = {p.name: p for _g, _l in STUDIO_GROUPS for p in studio_params(_g)}
         unknown = set(initial_values) - {"text", *self.params}
         if unknown:
@@ -92,6 +95,10 @@ class PromptStudio(StaticFallback, w.VBox):
         if problems:
             raise InputError(problems, context="PromptStudio")
         self.model = StudioModel(client, connect=_default_client)
+        #: where comparisons are recorded (a TuneHistory or a path; None: the account's)
+        self.history = history
+        #: the latest comparison's view (``None`` before the first)
+        self.comparison: CompareView | None = None
         self._run: GenerationRun | None = None
         self._refreshing = False
         self._lock = threading.RLock()
@@ -108,6 +115,11 @@ class PromptStudio(StaticFallback, w.VBox):
         self.reload_button = w.Button(icon="refresh", tooltip="reload your tunes",
                                       layout=w.Layout(width="40px"))
         self.reload_button.on_click(lambda _b: self.start_reload())
+        self.compare_with = w.SelectMultiple(description="Compare with", options=[], rows=4,
+                                             layout=w.Layout(width="560px"))
+        self.compare_with.add_class("astria-studio-compare-with")
+        self.compare_box = w.VBox()
+        self.compare_box.add_class("astria-studio-compare")
         self.text = w.Textarea(description="Prompt", placeholder="what to generate",
                                layout=w.Layout(width="560px", height="64px"))
         self.text.add_class("astria-studio-text")
@@ -115,7 +127,7 @@ class PromptStudio(StaticFallback, w.VBox):
         self.preview.add_class("astria-studio-preview")
         #: the message shown next to each field (``tune``, ``text``, ``sweep``, ``general``...)
         self.messages: dict[str, w.HTML] = {}
-        for name in ("tune", "text", "sweep", "general", *self.params):
+        for name in ("tune", "text", "sweep", "compare", "general", *self.params):
             message = w.HTML()
             message.add_class(f"astria-studio-{name.replace('_', '-')}-message")
             self.messages[name] = message
@@ -149,6 +161,8 @@ class PromptStudio(StaticFallback, w.VBox):
             w.HBox([self.search, self.reload_button]),
             w.HBox([self.tune_picker, self.messages["tune"]],
                    layout=w.Layout(align_items="center")),
+            w.HBox([self.compare_with, self.messages["compare"]],
+                   layout=w.Layout(align_items="center")),
             w.HBox([self.text, self.messages["text"]], layout=w.Layout(align_items="center")),
             self.preview, self.groups,
             w.HTML("<b>Variations</b> <small>one prompt per combination, laid out as a grid"
@@ -157,14 +171,15 @@ class PromptStudio(StaticFallback, w.VBox):
             w.HBox([self.sweep_cols, self.sweep_col_values]),
             self.messages["sweep"], self.messages["general"],
             w.HBox([self.submit_button, self.reason_label], layout=w.Layout(align_items="center")),
-            self.message, self.results,
+            self.message, self.results, self.compare_box,
         ])
         self.add_class("astria-prompt-studio")
         if not background:
             self._load(tune)
         self.set_values(**initial_values)
-        for widget in (self.text, self.tune_picker, self.sweep_rows, self.sweep_row_values,
-                       self.sweep_cols, self.sweep_col_values, *self.fields.values()):
+        for widget in (self.text, self.tune_picker, self.compare_with, self.sweep_rows,
+                       self.sweep_row_values, self.sweep_cols, self.sweep_col_values,
+                       *self.fields.values()):
             name = "version" if hasattr(widget, "accepted") else "value"
             widget.observe(self._on_change, names=name)
         self.search.observe(self._on_search, names="value")
@@ -273,6 +288,9 @@ class PromptStudio(StaticFallback, w.VBox):
         for name, (_value, error) in self._read().items():
             if error:
                 found.setdefault(name, []).append(error)
+        if self.compare_with.value and sweep and set(sweep) - {"seed"}:
+            found.setdefault("compare", []).append(
+                "a comparison varies the tunes; sweep only seed (its rows)")
         checked = self.model.problems(self.text.value, self.values, sweep)
         for name, messages in checked.items():
             found.setdefault(name if name in self.messages else "general", []).extend(
@@ -330,6 +348,7 @@ class PromptStudio(StaticFallback, w.VBox):
             try:
                 if change.get("owner") is self.tune_picker:
                     self.model.select(change["new"])
+                    self._set_compare_options()
                 self.message.value = ""
                 self._refresh()
             except Exception as exc:  # noqa: BLE001
@@ -353,8 +372,17 @@ class PromptStudio(StaticFallback, w.VBox):
         try:
             self.tune_picker.options = options
             self.tune_picker.value = int(chosen["id"]) if chosen is not None else None
+            self._set_compare_options()
         finally:
             self._refreshing = False
+
+    def _set_compare_options(self) -> None:
+        """The other tunes a comparison can add (the picked ones kept)."""
+        chosen = self.model.tune
+        kept = tuple(self.compare_with.value)
+        others = [o for o in self.model.options() if chosen is None or o[1] != int(chosen["id"])]
+        self.compare_with.options = others
+        self.compare_with.value = tuple(v for v in kept if v in {o[1] for o in others})
 
     def _reload(self) -> None:
         self.model.load_tunes()  # requests outside the lock: edits go on meanwhile
@@ -391,8 +419,10 @@ class PromptStudio(StaticFallback, w.VBox):
         """The latest run."""
         return self._run
 
-    def submit(self, sweep: Mapping[str, Any] | None = None) -> GenerationRun:
+    def submit(self, sweep: Mapping[str, Any] | None = None) -> GenerationRun | CompareRun:
         """Generate: one prompt per combination of ``sweep`` (default: the Variations fields).
+        With tunes picked in "Compare with", a comparison instead (a
+        :class:`~astria_widgets.client.compare.CompareRun`, shown in ``compare_box``).
 
         Returns the running :class:`GenerationRun` at once (``.status``, ``.prompts``,
         ``.wait()``, ``.stop()``); raises :class:`StudioInvalid` listing every problem.
@@ -408,6 +438,8 @@ class PromptStudio(StaticFallback, w.VBox):
         if problems:
             self._refresh()
             raise StudioInvalid(problems)
+        if self.compare_with.value:
+            return self._submit_compare(sweep or {})
         try:  # every cell checked, every image read: nothing is sent if one would fail
             run = self.model.prepare(self.text.value, self.values, sweep)
         except InputError as exc:
@@ -418,6 +450,31 @@ class PromptStudio(StaticFallback, w.VBox):
         run.begin()
         self._refresh()
         return run
+
+    def _submit_compare(self, sweep: Mapping[str, Any]) -> CompareRun:
+        """Submit as a comparison: the tune and those picked in "Compare with", the seeds of
+        the seed sweep (else the seed field); returns the running CompareRun."""
+        known = {int(t["id"]): t for t in (*self.model.own, *self.model.gallery)}
+        tunes = [self.model.tune, *(known[i] for i in self.compare_with.value if i in known)]
+        params = {k: v for k, v in self.values.items() if k != "seed"}
+        seed = self.values.get("seed")
+        seeds = list(sweep.get("seed") or ([seed] if seed is not None else [])) or None
+        try:
+            view = start_compare(self.model.resolve_client(), tunes, [self.text.value], seeds,
+                                 history=self.history, **params)
+        except InputError as exc:
+            self.message.value = errors_html(exc.problems)
+            raise StudioInvalid(exc.problems) from None
+        self.comparison = view
+        self.compare_box.children = (view,)
+        return view.run
+
+    @staticmethod
+    def open_run(run_id: str, history: Any = None) -> CompareView:
+        """A recorded comparison (or sweep grid) rebuilt from the history only: labels,
+        likes, costs and thumbnails, no request (works in a fresh kernel). ``history``: a
+        ``TuneHistory`` or a history file path (default: the account's)."""
+        return CompareView.open_run(run_id, history)
 
     def _on_submit_click(self) -> None:
         try:
