@@ -39,7 +39,7 @@ def tune_with_pictures(panel_api: PanelAPI) -> tuple[int, int]:
 
 def test_every_route_needs_the_servers_authentication(panel_api: PanelAPI) -> None:
     ids = tune_with_pictures(panel_api)
-    assert len(ROUTES) == 5
+    assert len(ROUTES) == 6
     for path, _handler in ROUTES:
         answer = panel_api.get(concrete(path, ids), auth=False)
         assert answer.status_code == 403, (path, answer.status_code)
