@@ -57,6 +57,8 @@ _EXPORTS: dict[str, str] = {
     "ImagePicker": "astria_widgets.widgets",
     "PackPicker": "astria_widgets.widgets",
     "PromptStudio": "astria_widgets.widgets",
+    "CompareView": "astria_widgets.widgets",
+    "compare": "astria_widgets.widgets",
     "InputError": "astria_widgets.client",
     # sandbox
     "Sandbox": "astria_widgets.sandbox",
@@ -65,6 +67,7 @@ _EXPORTS: dict[str, str] = {
 __all__ = [
     "AstriaClient",
     "AstriaError",
+    "CompareView",
     "FormInvalid",
     "ImagePicker",
     "InputError",
@@ -81,6 +84,7 @@ __all__ = [
     "TuneHistory",
     "TuneProgress",
     "TuneWatch",
+    "compare",
     "connect",
     "default_history",
     "prompt_status",
@@ -113,6 +117,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from astria_widgets.history.runs_frame import runs_dataframe
     from astria_widgets.sandbox import Sandbox
     from astria_widgets.widgets import (
+        CompareView,
         FormInvalid,
         ImagePicker,
         LoginWidget,
@@ -122,6 +127,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         TuneBrowser,
         TuneForm,
         TuneProgress,
+        compare,
         watch_tune,
     )
 
