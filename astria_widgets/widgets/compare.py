@@ -106,7 +106,7 @@ class CompareView(w.VBox):
         self.tally_line.add_class("astria-compare-tally")
         self.message = w.HTML()
         self.message.add_class("astria-compare-message")
-        super().__init__(children=[self.title, self.status, self.grid, self.tally_line,
+        super().__init__(children=[self.title, self.status, self.tally_line, self.grid,
                                    self.message])
         self.add_class("astria-compare")
         if isinstance(run, CompareRun):

@@ -78,7 +78,13 @@ def test_a_comparison_is_listed_in_the_panel_and_a_click_reopens_it(
     expect(tally).to_contain_text(f"Ben (#{ben}): 1 of 3 liked")
     notebook.wait_for_images("img.astria-compare-cell-image", 6)
     assert "Traceback" not in notebook.output_text(0)
-    output.screenshot(path=str(artifacts / "compare-tally.png"))
+    size = page.viewport_size or {"width": 1400, "height": 1000}
+    page.set_viewport_size({"width": size["width"], "height": 2400})  # the whole grid
+    try:
+        output.scroll_into_view_if_needed()
+        output.screenshot(path=str(artifacts / "compare-tally.png"))
+    finally:
+        page.set_viewport_size(size)
 
     history = TuneHistory(compare_sandbox.data_dir / "history.sqlite3")
     try:
@@ -91,6 +97,7 @@ def test_a_comparison_is_listed_in_the_panel_and_a_click_reopens_it(
     expect(row).to_be_visible(timeout=60_000)
     expect(row).to_contain_text("6 prompts")
     expect(row).to_contain_text("4 liked")
+    panel.screenshot(path=str(artifacts / "astria-panel-recent-runs.png"))
     row.click()
     page.wait_for_function("() => window.jupyterapp.shell.currentWidget.content.widgets.length"
                            " === 2")
