@@ -25,6 +25,7 @@ from astria_widgets.client.compare import (
     tally_frame,
 )
 from astria_widgets.client.costs import prompts_cost_mc
+from astria_widgets.client.errors import InputError
 from astria_widgets.client.status import prompt_status
 from astria_widgets.history.runs import RunItem, StoredRun
 
@@ -223,8 +224,13 @@ class StoredCompare:
 
 def open_stored(history: TuneHistory, run_id: str) -> StoredCompare:
     """A recorded grid run (``compare``, or a ``sweep`` with rows and columns) read back from
-    ``history`` alone; ``KeyError`` naming ``run_id`` when the history holds no such run."""
-    stored = history.runs.get(str(run_id))
+    ``history`` alone; :class:`InputError` naming ``run_id`` when it is not text or the
+    history holds no such run."""
+    if not isinstance(run_id, str) or not run_id.strip():
+        raise InputError(f"run_id: give a run id as text (runs_dataframe() lists them), not "
+                         f"{run_id!r}", context="open_run")
+    stored = history.runs.get(run_id.strip())
     if stored is None:
-        raise KeyError(f"run_id: no run {run_id!r} in the history {history.path}")
+        raise InputError(f"run_id: no run {run_id!r} in the history {history.path} "
+                         "(runs_dataframe() lists its runs)", context="open_run")
     return StoredCompare(stored, history.runs.thumbnails(stored.prompt_ids))

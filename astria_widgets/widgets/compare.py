@@ -120,7 +120,13 @@ class CompareView(w.VBox):
 
         ``history``: a ``TuneHistory`` or a history file path (default: the account's).
         """
-        return cls(open_stored(_history(history), run_id), run_id=str(run_id))
+        source = _history(history)
+        try:
+            grid = open_stored(source, run_id)
+        finally:
+            if source is not history and history is not None:
+                source.close()  # opened here from a path: nothing else holds it
+        return cls(grid, run_id=grid.run_id)
 
     @property
     def reopened(self) -> bool:

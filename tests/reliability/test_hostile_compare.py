@@ -60,3 +60,14 @@ def test_one_column_is_not_a_comparison(client):
         with pytest.raises(InputError, match=r"tunes\[1\]"):
             CompareRun.prepare(client, [tune, bad_tune], texts=["portrait"], seeds=[1])
         probe("checks before sending")
+
+
+@pytest.mark.parametrize("run_id", ["nope", "", "   ", None, 5, ["abc"]])
+def test_open_run_names_run_id_for_a_run_the_history_does_not_hold(tmp_path, run_id):
+    from astria_widgets.history import TuneHistory
+    from astria_widgets.widgets import PromptStudio
+
+    TuneHistory(tmp_path / "h.sqlite3").close()
+    with pytest.raises(InputError, match="run_id: "):
+        PromptStudio.open_run(run_id, history=tmp_path / "h.sqlite3")
+    probe("checks before sending")
