@@ -59,6 +59,7 @@ _EXPORTS: dict[str, str] = {
     "PromptStudio": "astria_widgets.widgets",
     "CompareView": "astria_widgets.widgets",
     "compare": "astria_widgets.widgets",
+    "resume": "astria_widgets.widgets.resume",
     "InputError": "astria_widgets.client",
     # sandbox
     "Sandbox": "astria_widgets.sandbox",
@@ -89,6 +90,7 @@ __all__ = [
     "default_history",
     "prompt_status",
     "prompts_dataframe",
+    "resume",
     "runs_dataframe",
     "tune_status",
     "tunes_dataframe",
@@ -130,6 +132,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         compare,
         watch_tune,
     )
+    from astria_widgets.widgets.resume import resume
 
 
 __getattr__, __dir__ = lazy_exports(globals(), _EXPORTS)

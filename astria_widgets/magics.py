@@ -3,7 +3,8 @@
 ``%astria tunes`` (the history as a DataFrame), ``%astria form`` (a ``TuneForm``),
 ``%astria watch ID`` (a ``TuneProgress``), ``%astria generate ID "text" [...]`` (a running
 ``GenerationRun``), ``%astria sandbox`` (start the local sandbox and use
-it), ``%astria status`` (which API, which account), ``%astria login`` (a ``LoginWidget``) and
+it), ``%astria status`` (which API, which account, unfinished work), ``%astria resume`` (the
+unfinished runs with their widgets again), ``%astria login`` (a ``LoginWidget``) and
 ``%astria help [COMMAND]``. Each command returns its object, so it shows as the cell's result
 and can be kept in a variable (``form = %astria form``). The magic keeps one client for the
 session: the one ``%astria sandbox`` or ``%astria login`` set up, else ``connect()``.
@@ -69,7 +70,14 @@ HELP: dict[str, str] = {
     "status": """\
 %astria status
     Which API the magic talks to (the real API or the sandbox, its URL), which account,
-    and its balance in dollars.""",
+    its balance in dollars, and the unfinished work of the local history ("1 tune
+    training, 37 prompts rendering, from 2 runs": %astria resume reattaches it).""",
+    "resume": """\
+%astria resume
+    After a kernel restart: every unfinished run of the local history (sweeps, trainings,
+    pack orders) with its widget again (a sweep's grid, a tune's progress), followed from
+    where it is. Sends no create; when another notebook already follows a run, this one
+    reads the history instead of polling too. Returns the views (.wait(), .stop()).""",
     "login": """\
 %astria login
     A LoginWidget: paste an API key for the real API (cleared from the widget at once);
@@ -108,6 +116,7 @@ class ConnectionStatus:
     sandbox: bool
     account: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
+    unfinished: str | None = None  # the history's unfinished work, when it could be read
 
     def __repr__(self) -> str:
         kind = "the local sandbox" if self.sandbox else "the Astria API"
@@ -121,6 +130,9 @@ class ConnectionStatus:
 
             if balance_mc(self.account) is not None:  # usd_balance_mc, in dollars
                 lines.append(f"Balance: {usd(balance_mc(self.account))}")
+        if self.unfinished is not None:
+            lines.append(f"Unfinished: {self.unfinished}"
+                         + ("" if self.unfinished.startswith("no ") else " (%astria resume)"))
         return "\n".join(lines)
 
 
@@ -154,6 +166,7 @@ class AstriaMagics(Magics):
             "generate": self._generate,
             "sandbox": self._sandbox,
             "status": self._status,
+            "resume": self._resume,
             "login": self._login,
             "help": self._help,
         }
@@ -241,6 +254,7 @@ class AstriaMagics(Magics):
         from astria_widgets.client.generation import GenerationRun
         from astria_widgets.client.prompt_params import PARAMS, parse_text
         from astria_widgets.client.sweep import parse_values
+        from astria_widgets.history.recorder import record_generation
 
         parser = _Parser(prog="generate", add_help=False)
         parser.add_argument("tune_id", type=int)
@@ -271,7 +285,9 @@ class AstriaMagics(Magics):
         params = {k: v for k, v in options.items() if v is not None}
         client = self.get_client()
         try:
-            return GenerationRun.start(client, [client.get_tune(tune_id)], text, params, sweep)
+            run = GenerationRun.prepare(client, [client.get_tune(tune_id)], text, params, sweep)
+            record_generation(run)  # the history keeps it: %astria resume after a restart
+            return run.begin()
         except AstriaError as exc:
             raise UsageError(f"%astria generate: {exc}") from None
 
@@ -294,7 +310,21 @@ class AstriaMagics(Magics):
             error = None
         except Exception as exc:  # noqa: BLE001 - reported in the status, not raised
             account, error = {}, getattr(exc, "message", "") or type(exc).__name__
-        return ConnectionStatus(str(client.base_url), bool(client.is_sandbox), account, error)
+        try:  # the history file only, no request
+            from astria_widgets.history.paths import default_history
+            from astria_widgets.history.resume import unfinished_summary
+
+            unfinished: str | None = str(unfinished_summary(default_history(client)))
+        except Exception:  # noqa: BLE001 - a history that cannot be read is left out
+            unfinished = None
+        return ConnectionStatus(str(client.base_url), bool(client.is_sandbox), account, error,
+                                unfinished)
+
+    def _resume(self, args: list[str]) -> Any:
+        _Parser(prog="resume", add_help=False).parse_args(args)
+        from astria_widgets.widgets.resume import resume
+
+        return resume(self.get_client())
 
     def _login(self, args: list[str]) -> LoginWidget:
         parser = _Parser(prog="login", add_help=False)

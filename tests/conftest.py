@@ -23,6 +23,15 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
         yield sb
 
 
+@pytest.fixture(autouse=True)
+def _own_history(tmp_path_factory: pytest.TempPathFactory,
+                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runs recorded by the widgets go to a history file of the test's own, never the user's
+    (``ASTRIA_HISTORY``: see ``astria_widgets.history.paths``)."""
+    monkeypatch.setenv("ASTRIA_HISTORY",
+                       str(tmp_path_factory.mktemp("history") / "history.sqlite3"))
+
+
 @pytest.fixture
 def api_key(sandbox: Sandbox) -> str:
     """The key of a fresh, empty sandbox account (isolates each test's data)."""

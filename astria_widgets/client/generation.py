@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,11 +29,12 @@ from astria_widgets.client.errors import InputError
 from astria_widgets.client.generate import read_prompt_files
 from astria_widgets.client.prompt_params import param_problems, problem_list
 from astria_widgets.client.references import PromptPlan, plan_prompt
+from astria_widgets.client.status import prompt_status
 from astria_widgets.client.sweep import SweepCell, SweepPlan, plan_sweep
 
 if TYPE_CHECKING:
     from astria_widgets.client.api import AstriaClient
-    from astria_widgets.client.watch import PromptsWatch, WatchedImage
+    from astria_widgets.client.watch import PromptsWaiter, PromptsWatch, WatchedImage
 
 logger = logging.getLogger(__name__)
 Record = dict[str, Any]
@@ -157,7 +158,8 @@ class GenerationRun:
 
     def __init__(self, client: AstriaClient, tunes: list[Record], plan: PromptPlan,
                  text: str, sweep: SweepPlan, *, timeout: float | None = None,
-                 ready: list[tuple[PromptPlan, dict[str, Any]]] | None = None) -> None:
+                 ready: list[tuple[PromptPlan, dict[str, Any]]] | None = None,
+                 watch: PromptsWatch | None = None) -> None:
         from astria_widgets.client.watch import PromptsWatch
 
         self.client = client
@@ -172,8 +174,8 @@ class GenerationRun:
         self._created: dict[int, Record] = {}  # cell index -> its prompt, as created
         self._lock = threading.Lock()
         self._stopping = threading.Event()
-        self.watch: PromptsWatch = PromptsWatch(client, plan.tune_id, timeout=timeout,
-                                                fetch_images=True)
+        self.watch: PromptsWatch = watch or PromptsWatch(client, plan.tune_id, timeout=timeout,
+                                                         fetch_images=True)
 
     @classmethod
     def start(cls, client: AstriaClient, tunes: list[Record], text: str,
@@ -258,6 +260,62 @@ class GenerationRun:
             raise failures[0]
         with self._lock:
             return [self._created[i] for i in sorted(self._created)]
+
+    # -- plain data (a history records it; rebuild reads it back) ----------------------------
+    def describe(self) -> dict[str, Any]:
+        """The run as plain JSON-ready data: tunes, text, plan and grid (each cell's row,
+        column, label and its JSON-ready parameters). :meth:`rebuild` reads it back."""
+        grid = self.sweep
+        return {
+            "tunes": [dict(t) for t in self.tunes],
+            "text": self.text,
+            "plan": {"tune_id": self.plan.tune_id, "text": self.plan.text,
+                     "kinds": list(self.plan.kinds)},
+            "sweep": {"row_param": grid.row_param, "row_values": list(grid.row_values),
+                      "col_param": grid.col_param, "col_values": list(grid.col_values),
+                      "cells": [{"row": c.row, "col": c.col, "label": c.label,
+                                 "params": {k: v for k, v in c.params.items()
+                                            if isinstance(v, (str, int, float, bool))}}
+                                for c in grid.cells]},
+        }
+
+    @classmethod
+    def rebuild(cls, client: AstriaClient, data: Mapping[str, Any],
+                prompts: Mapping[int, Record], *, images: Iterable[WatchedImage] = (),
+                waiter: PromptsWaiter | None = None,
+                timeout: float | None = None) -> GenerationRun:
+        """A run rebuilt from :meth:`describe`'s ``data`` and each created cell's latest
+        prompt record (by cell index), holding ``images`` already; sends nothing (no create,
+        no request). :meth:`resume` then follows the unsettled prompts (through ``waiter``
+        when given: one ``client.wait_for_prompts`` over the batch by default)."""
+        from astria_widgets.client.watch import PromptsWatch
+
+        raw = data["sweep"]
+        cells = tuple(SweepCell(int(c["row"]), int(c["col"]), dict(c.get("params") or {}),
+                                str(c.get("label") or "")) for c in raw["cells"])
+        grid = SweepPlan(raw.get("row_param"), tuple(raw.get("row_values") or ()),
+                         raw.get("col_param"), tuple(raw.get("col_values") or ()), cells)
+        plan = PromptPlan(int(data["plan"]["tune_id"]), str(data["plan"]["text"]),
+                          tuple(data["plan"].get("kinds") or ()))
+        created = {int(i): dict(p) for i, p in prompts.items() if 0 <= int(i) < len(cells)}
+        order = [created[i] for i in sorted(created)]
+        images = list(images)
+        held = {i.prompt_id for i in images}
+        # a finished prompt whose images are not held is read again by the waiter (its
+        # images are then fetched like a live run's), not downloaded blindly up front
+        known = [p for p in order if prompt_status(p) != "done" or int(p["id"]) in held]
+        watch = PromptsWatch(client, plan.tune_id, [int(p["id"]) for p in order],
+                             timeout=timeout, fetch_images=True, records=known, images=images,
+                             waiter=waiter)
+        run = cls(client, list(data.get("tunes") or []), plan, str(data.get("text") or ""),
+                  grid, timeout=timeout, watch=watch)
+        run._created.update(created)
+        return run
+
+    def resume(self) -> GenerationRun:
+        """Follow a rebuilt run's unsettled prompts (in the watch's thread); return at once."""
+        self.watch.start()
+        return self
 
     # -- state -------------------------------------------------------------------------------
     @property

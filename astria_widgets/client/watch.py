@@ -37,8 +37,11 @@ logger = logging.getLogger(__name__)
 
 Record = dict[str, Any]
 Callback = Callable[[Any], Any]
+PromptsWaiter = Callable[..., Any]
+"""``waiter(tune_id, prompt_ids, *, on_update, stop, timeout)``: how a :class:`PromptsWatch`
+waits (default ``client.wait_for_prompts``; a history's follower reads records instead)."""
 
-__all__ = ["PromptsWatch", "TuneWatch", "WatchBase", "WatchedImage"]
+__all__ = ["PromptsWaiter", "PromptsWatch", "TuneWatch", "WatchBase", "WatchedImage"]
 
 
 class TuneWatch(WatchBase):
@@ -236,12 +239,19 @@ class PromptsWatch(WatchBase):
     _kind = "prompts watch"
 
     def __init__(self, client: AstriaClient, tune_id: int, prompt_ids: Iterable[int] = (), *,
-                 timeout: float | None = None, fetch_images: bool = False) -> None:
+                 timeout: float | None = None, fetch_images: bool = False,
+                 records: Iterable[Record] = (), images: Iterable[WatchedImage] = (),
+                 waiter: PromptsWaiter | None = None) -> None:
         super().__init__(client, timeout=timeout, fetch_images=fetch_images)
         self.tune_id = record_id(tune_id, "tune_id")
         self._ids: list[int] = [record_id(p, f"prompt_ids[{i}]")
                                 for i, p in enumerate(prompt_ids)]
-        self._records: dict[int, Record] = {}
+        #: the records known already (a run rebuilt from a history): not fetched again
+        self._records: dict[int, Record] = {int(r["id"]): r for r in records}
+        self._images.extend(images)
+        #: prompts whose images are held already: never downloaded
+        self._held: set[int] = {i.prompt_id for i in self._images}
+        self._waiter: PromptsWaiter = waiter or client.wait_for_prompts
         self._status = "pending"
 
     @property
@@ -292,10 +302,12 @@ class PromptsWatch(WatchBase):
         if self._stop.is_set():
             return
         for record in self.prompts:
-            if prompt_status(record) == "done" and self.fetch_images:
+            if prompt_status(record) == "done" and self.fetch_images and not self._has_images(
+                    int(record["id"])):
                 self._queue_download(record)
-        self.client.wait_for_prompts(self.tune_id, self.prompt_ids, on_update=self._on_prompt,
-                                     stop=self._stop, timeout=self._remaining(begun))
+        if self._final_status() == "pending":  # a rebuilt run may have settled already
+            self._waiter(self.tune_id, self.prompt_ids, on_update=self._on_prompt,
+                         stop=self._stop, timeout=self._remaining(begun))
         with self._lock:
             self._status = self._final_status()
 
@@ -313,8 +325,20 @@ class PromptsWatch(WatchBase):
         self._notify()
         newly_done = prompt_status(record) == "done" and (
             before is None or prompt_status(before) != "done")
-        if self.fetch_images and newly_done:
+        if self.fetch_images and newly_done and not self._has_images(pid):
             self._queue_download(record)
+
+    def add_image(self, image: WatchedImage) -> None:
+        """Hold an image obtained elsewhere (a thumbnail a history stored): its prompt's
+        images are then never downloaded. Call it before that prompt's done record arrives."""
+        with self._lock:
+            self._held.add(image.prompt_id)
+            self._images.append(image)
+        self._notify()
+
+    def _has_images(self, prompt_id: int) -> bool:
+        with self._lock:
+            return prompt_id in self._held
 
     def _settled(self) -> bool:
         return self._final_status() != "pending"

@@ -126,8 +126,8 @@ class CompareRecorder:
             if first is not None:
                 from astria_widgets.imaging.thumbnails import make_thumbnail
 
-                store.save_thumbnail(pid, first.index, make_thumbnail(first.data or b"",
-                                                                      size=THUMB_PX))
+                store.save_thumbnail(pid, first.index - 1,  # n from 0, as recorder.py
+                                     make_thumbnail(first.data or b"", size=THUMB_PX))
                 self._thumbs.add(pid)
 
 

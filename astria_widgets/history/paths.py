@@ -2,12 +2,13 @@
 
 The rule (one home): ``history.sqlite3`` in the sandbox folder for the local sandbox
 (``ASTRIA_SANDBOX_DIR`` or its default), else ``~/.astria-widgets/history.sqlite3`` for the
-real API. ``astria-widgets sync``, the run recorder, ``resume()`` and ``runs_dataframe()``
-all use it.
+real API; ``ASTRIA_HISTORY`` (a file path), when set, overrides both. ``astria-widgets
+sync``, the run recorder, ``resume()`` and ``runs_dataframe()`` all use it.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,6 +32,9 @@ def sandbox_history_path() -> Path:
 
 def default_history_path(client: Any) -> Path:
     """Where the history of ``client``'s account lives (see the module docstring)."""
+    override = os.environ.get("ASTRIA_HISTORY", "").strip()
+    if override:
+        return Path(override).expanduser()
     if getattr(client, "is_sandbox", False):
         return sandbox_history_path()
     return REAL_API_DIR / HISTORY_FILE

@@ -20,10 +20,12 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from astria_widgets.client.checks import record_id
+from astria_widgets.client.errors import InputError
 from astria_widgets.client.status import prompt_is_terminal, tune_is_terminal
 from astria_widgets.history.sync import PROMPTS, TUNES, now_text, write_records
 
@@ -164,8 +166,18 @@ class RunStore:
         ``kind``: one of :data:`RUN_KINDS`. ``params``: anything JSON can hold (other values
         are stored as their repr). Recording the same ``run_id`` again keeps the first.
         """
-        if kind not in RUN_KINDS:
-            raise ValueError(f"kind: {kind!r} is not a run kind ({', '.join(RUN_KINDS)})")
+        problems = []
+        if not isinstance(kind, str) or kind not in RUN_KINDS:
+            problems.append(f"kind: {kind!r} is not a run kind ({', '.join(RUN_KINDS)})")
+        if params is not None and not isinstance(params, Mapping):
+            problems.append(f"params: expected a mapping of names to values, got "
+                            f"{type(params).__name__}")
+        if label is not None and not isinstance(label, str):
+            problems.append(f"label: expected text, got {type(label).__name__}")
+        if run_id is not None and (not isinstance(run_id, str) or not run_id.strip()):
+            problems.append(f"run_id: expected a non-empty text, got {run_id!r}")
+        if problems:
+            raise InputError(problems, context="record a run")
         rid = run_id or uuid.uuid4().hex
         with self._lock, self._db:
             self._db.execute(
@@ -177,9 +189,25 @@ class RunStore:
     def add_items(self, run_id: str, items: Iterable[RunItem]) -> None:
         """Add items to a run, after those it holds (an item added again keeps its place)."""
         items = list(items)
-        for item in items:
+        problems = []
+        for n, item in enumerate(items):
+            if not isinstance(item, RunItem):
+                problems.append(f"items[{n}]: expected a RunItem, got {type(item).__name__}")
+                continue
             if item.kind not in ITEM_KINDS:
-                raise ValueError(f"kind: {item.kind!r} is not an item kind (tune, prompt)")
+                problems.append(f"items[{n}].kind: {item.kind!r} is not an item kind "
+                                "(tune, prompt)")
+            try:
+                record_id(item.object_id, f"items[{n}].object_id")
+            except InputError as exc:
+                problems.extend(exc.problems)
+            for name in ("row", "col"):
+                value = getattr(item, name)
+                if value is not None and (type(value) is not int or value < 0):
+                    problems.append(f"items[{n}].{name}: expected a grid index (0 or more), "
+                                    f"got {value!r}")
+        if problems:
+            raise InputError(problems, context="add run items")
         with self._lock, self._db:
             start = self._db.execute("SELECT COALESCE(MAX(position) + 1, 0) FROM run_items "
                                      "WHERE run_id = ?", (run_id,)).fetchone()[0]
@@ -299,11 +327,13 @@ class RunStore:
         return found
 
     # -- leases -------------------------------------------------------------------------------
-    def take_lease(self, run_id: str, owner: str, ttl: float = 30.0) -> bool:
+    def take_lease(self, run_id: str, owner: str, ttl: float = 30.0, *,
+                   steal_if: Callable[[str], bool] | None = None) -> bool:
         """Take or renew the lease of ``run_id`` for ``owner`` for ``ttl`` seconds.
 
-        True when ``owner`` holds it now (it was free, expired, or already its own); False
-        when another owner holds an unexpired lease. Atomic across processes.
+        True when ``owner`` holds it now (it was free, expired, already its own, or
+        ``steal_if(holder)`` says its holder is gone); False when another owner holds an
+        unexpired lease. Atomic across processes.
         """
         now = time.time()
         with self._lock:
@@ -312,7 +342,8 @@ class RunStore:
             try:
                 row = self._db.execute("SELECT owner, expires_at FROM leases WHERE run_id = ?",
                                        (run_id,)).fetchone()
-                mine = row is None or row[0] == owner or row[1] <= now
+                mine = (row is None or row[0] == owner or row[1] <= now
+                        or (steal_if is not None and steal_if(row[0])))
                 if mine:
                     self._db.execute("INSERT OR REPLACE INTO leases VALUES (?, ?, ?)",
                                      (run_id, owner, now + ttl))

@@ -27,6 +27,7 @@ from astria_widgets.client.form_model import FormInvalid, TuneFormModel
 from astria_widgets.client.tune_fields import FIELD_NAMES
 from astria_widgets.client.tune_prompts import prompt_list
 from astria_widgets.client.watch import TuneWatch
+from astria_widgets.history.recorder import record_tune_watch
 from astria_widgets.widgets.fallback import StaticFallback
 from astria_widgets.widgets.fallback_html import Section, form_section
 from astria_widgets.widgets.form_fields import build_fields
@@ -363,6 +364,7 @@ class TuneForm(StaticFallback, w.VBox):
             self._offer_generate(watch)
             self._handle = handle
             watch.subscribe(lambda _watch: self._on_watch_change(handle))
+            record_tune_watch(watch, params=submission.values, label=submission.title)
             self.progress_box.children = (progress,)
             self.model.start(submission, on_failed=lambda summary: progress.set_error_message(
                 "Not submitted: " + summary))

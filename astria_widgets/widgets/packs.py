@@ -102,6 +102,7 @@ class PackPicker(StaticFallback, w.VBox):
         self.message = w.HTML()
         self.message.add_class("astria-pack-message")
         self.result = w.HTML()
+        self.last_run_id: str | None = None
         self.result.add_class("astria-pack-result")
         super().__init__(children=[
             w.HTML("<h3 style='margin: 0'>Packs</h3>"), self.select, self.detail,
@@ -243,6 +244,10 @@ class PackPicker(StaticFallback, w.VBox):
         self.order_button.disabled = False
 
     def _show_order(self, result: OrderResult) -> None:
+        from astria_widgets.history.recorder import record_pack_order
+
+        self.last_run_id = record_pack_order(self.model.client, self.pack or {}, result.answer,
+                                             result.prompts, new_tune=self.mode.value == "new")
         self.last_total_mc = result.total_mc
         self.last_order_summary = result.summary
         self.result.value = html.escape(result.summary)

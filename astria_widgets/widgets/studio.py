@@ -23,6 +23,7 @@ from astria_widgets.client.errors import InputError
 from astria_widgets.client.prompt_params import PARAMS
 from astria_widgets.client.studio_model import StudioModel
 from astria_widgets.client.sweep import SWEEPABLE, parse_values
+from astria_widgets.history.recorder import record_generation
 from astria_widgets.widgets.compare import CompareView, start_compare
 from astria_widgets.widgets.fallback import StaticFallback
 from astria_widgets.widgets.fallback_html import Section, studio_section
@@ -100,6 +101,7 @@ class PromptStudio(StaticFallback, w.VBox):
         #: the latest comparison's view (``None`` before the first)
         self.comparison: CompareView | None = None
         self._run: GenerationRun | None = None
+        self.run_id: str | None = None
         self._refreshing = False
         self._lock = threading.RLock()
         self._loaded = threading.Event()
@@ -447,6 +449,8 @@ class PromptStudio(StaticFallback, w.VBox):
             raise StudioInvalid(exc.problems) from None
         self._run = run
         self.results.show(run)  # subscribed before it starts: no change is missed
+        #: the history run of the latest submit (None when the history cannot be written)
+        self.run_id = record_generation(run)
         run.begin()
         self._refresh()
         return run

@@ -126,6 +126,7 @@ def test_sync_command(sandbox, api_key, client, monkeypatch, tmp_path, capsys):
 def test_sync_command_default_path_follows_the_target(monkeypatch, tmp_path):
     from astria_widgets.commands.sync import default_path
 
+    monkeypatch.delenv("ASTRIA_HISTORY", raising=False)
     monkeypatch.setenv("ASTRIA_SANDBOX_DIR", str(tmp_path))
     sandbox_client = AstriaClient(
         api_key="k",

@@ -311,6 +311,7 @@ def test_sync_refuses_a_path_it_cannot_use(what: str, sync_client: Any, tmp_path
 
 def test_sync_help_shows_the_real_default_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.delenv("ASTRIA_HISTORY", raising=False)
     monkeypatch.setenv("ASTRIA_SANDBOX_DIR", str(tmp_path / "sb"))
     code, out, _ = run_main(sync_command.main, ["--help"], capsys)
     assert code == 0
