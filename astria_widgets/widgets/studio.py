@@ -24,10 +24,11 @@ from astria_widgets.client.prompt_params import PARAMS
 from astria_widgets.client.studio_model import StudioModel
 from astria_widgets.client.sweep import SWEEPABLE, parse_values
 from astria_widgets.history.recorder import record_generation
-from astria_widgets.widgets.compare import CompareView, start_compare
+from astria_widgets.widgets.compare import CompareView
 from astria_widgets.widgets.fallback import StaticFallback
 from astria_widgets.widgets.fallback_html import Section, studio_section
 from astria_widgets.widgets.formatting import error_html, errors_html, short_error
+from astria_widgets.widgets.studio_compare import StudioCompare
 from astria_widgets.widgets.studio_params import (
     STUDIO_GROUPS,
     build_groups,
@@ -62,7 +63,7 @@ class StudioInvalid(InputError):
         super().__init__(problems, context=context or "The studio is not ready to submit")
 
 
-class PromptStudio(StaticFallback, w.VBox):
+class PromptStudio(StudioCompare, StaticFallback, w.VBox):
     """Generate with a trained tune (or a gallery model), sweep parameters, keep the results.
 
     ``PromptStudio(client=None, tune=None, *, background=False, **initial_values)``:
@@ -98,6 +99,7 @@ class PromptStudio(StaticFallback, w.VBox):
         self.model = StudioModel(client, connect=_default_client)
         #: where comparisons are recorded (a TuneHistory or a path; None: the account's)
         self.history = history
+        self._opened_history: Any = None
         #: the latest comparison's view (``None`` before the first)
         self.comparison: CompareView | None = None
         self._run: GenerationRun | None = None
@@ -156,7 +158,7 @@ class PromptStudio(StaticFallback, w.VBox):
         self.message = w.HTML()
         self.message.add_class("astria-studio-message")
         self.results = StudioResults(on_use_as_input=self.use_as_input,
-                                     on_change=self._on_run_change)
+                                     on_change=self._on_run_change, on_liked=self.record_like)
         super().__init__(children=[
             w.HBox([w.HTML("<h3 style='margin: 0'>Prompt studio</h3>"), self.balance],
                    layout=w.Layout(justify_content="space-between", align_items="center")),
@@ -378,14 +380,6 @@ class PromptStudio(StaticFallback, w.VBox):
         finally:
             self._refreshing = False
 
-    def _set_compare_options(self) -> None:
-        """The other tunes a comparison can add (the picked ones kept)."""
-        chosen = self.model.tune
-        kept = tuple(self.compare_with.value)
-        others = [o for o in self.model.options() if chosen is None or o[1] != int(chosen["id"])]
-        self.compare_with.options = others
-        self.compare_with.value = tuple(v for v in kept if v in {o[1] for o in others})
-
     def _reload(self) -> None:
         self.model.load_tunes()  # requests outside the lock: edits go on meanwhile
         self._set_options()
@@ -441,7 +435,10 @@ class PromptStudio(StaticFallback, w.VBox):
             self._refresh()
             raise StudioInvalid(problems)
         if self.compare_with.value:
-            return self._submit_compare(sweep or {})
+            try:
+                return self._submit_compare(self.text.value, self.values, sweep or {})
+            except InputError as exc:
+                raise StudioInvalid(exc.problems) from None
         try:  # every cell checked, every image read: nothing is sent if one would fail
             run = self.model.prepare(self.text.value, self.values, sweep)
         except InputError as exc:
@@ -450,35 +447,10 @@ class PromptStudio(StaticFallback, w.VBox):
         self._run = run
         self.results.show(run)  # subscribed before it starts: no change is missed
         #: the history run of the latest submit (None when the history cannot be written)
-        self.run_id = record_generation(run)
+        self.run_id = record_generation(run, self.recording_history())
         run.begin()
         self._refresh()
         return run
-
-    def _submit_compare(self, sweep: Mapping[str, Any]) -> CompareRun:
-        """Submit as a comparison: the tune and those picked in "Compare with", the seeds of
-        the seed sweep (else the seed field); returns the running CompareRun."""
-        known = {int(t["id"]): t for t in (*self.model.own, *self.model.gallery)}
-        tunes = [self.model.tune, *(known[i] for i in self.compare_with.value if i in known)]
-        params = {k: v for k, v in self.values.items() if k != "seed"}
-        seed = self.values.get("seed")
-        seeds = list(sweep.get("seed") or ([seed] if seed is not None else [])) or None
-        try:
-            view = start_compare(self.model.resolve_client(), tunes, [self.text.value], seeds,
-                                 history=self.history, **params)
-        except InputError as exc:
-            self.message.value = errors_html(exc.problems)
-            raise StudioInvalid(exc.problems) from None
-        self.comparison = view
-        self.compare_box.children = (view,)
-        return view.run
-
-    @staticmethod
-    def open_run(run_id: str, history: Any = None) -> CompareView:
-        """A recorded comparison (or sweep grid) rebuilt from the history only: labels,
-        likes, costs and thumbnails, no request (works in a fresh kernel). ``history``: a
-        ``TuneHistory`` or a history file path (default: the account's)."""
-        return CompareView.open_run(run_id, history)
 
     def _on_submit_click(self) -> None:
         try:

@@ -119,3 +119,25 @@ def test_the_studio_compares_with_the_tunes_picked(client, tmp_path):
     assert [h.value for h in view.col_labels] == [f"<b>Anna (#{anna['id']})</b>",
                                                   f"<b>Ben (#{ben['id']})</b>"]
     assert studio.results.run is None  # the sweep grid is left alone
+
+
+def test_a_reopened_sweep_renders_the_studio_grid_with_its_like(client, tmp_path):
+    from astria_widgets.client.costs import usd
+    from astria_widgets.widgets import PromptStudio
+
+    tune = _tune(client, title="Anna")
+    path = tmp_path / "history.sqlite3"
+    studio = PromptStudio(client=client, tune=tune, text="portrait", num_images=1, history=path)
+    run = studio.submit(sweep={"seed": [1, 2], "cfg_scale": [3, 7]})
+    prompts = run.wait(timeout=WAIT)
+    studio.results.cells[3].like.click()
+    assert studio.results.wait_likes(timeout=WAIT)
+    again = PromptStudio.open_run(studio.run_id, history=path)
+    assert [h.value for h in again.col_labels] == [h.value for h in studio.results.col_labels]
+    assert [h.value for h in again.row_labels] == [h.value for h in studio.results.row_labels]
+    assert [c.like.description for c in again.cells] == ["Like", "Like", "Like", "Liked"]
+    for cell, prompt in zip(again.cells, prompts, strict=True):
+        assert f"#{prompt['id']} · seed {prompt['seed']} · {usd(prompt['cost_mc'])}" in \
+            cell.state.value
+        assert cell.image.value
+    assert "1 of 2 liked" in again.tally_line.value
