@@ -225,14 +225,19 @@ def start_compare(client: AstriaClient, tunes: Sequence[Any], texts: Sequence[st
                   variants: Sequence[Mapping[str, Any]] | None = None,
                   history: Any = None, timeout: float | None = None,
                   **params: Any) -> CompareView:
-    """Check, record (kind ``compare``) and start a comparison; the view, at once.
+    """Check, record (kind ``compare``) and start a comparison; the view, at once (a history
+    that cannot be written is logged and the run goes on, with ``run_id`` None).
 
     Raises :class:`~astria_widgets.client.errors.InputError` naming each parameter at fault
     before anything is sent."""
     run = CompareRun.prepare(client, tunes, texts, seeds, variants=variants, timeout=timeout,
                              **params)
-    recorder = record_compare(_history(history, client), run)
-    view = CompareView(run, run_id=recorder.run_id)  # subscribed before it starts
+    try:
+        recorder = record_compare(_history(history, client), run)
+    except Exception:  # noqa: BLE001 - recording never breaks a run (history/recorder.py)
+        logger.warning("could not record the comparison in the history", exc_info=True)
+        recorder = None
+    view = CompareView(run, run_id=recorder.run_id if recorder else None)  # before it starts
     view.recorder = recorder
     run.begin()
     return view

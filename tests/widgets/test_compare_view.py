@@ -141,3 +141,13 @@ def test_a_reopened_sweep_renders_the_studio_grid_with_its_like(client, tmp_path
             cell.state.value
         assert cell.image.value
     assert "1 of 2 liked" in again.tally_line.value
+
+
+def test_a_history_that_cannot_be_written_does_not_stop_the_comparison(client, tmp_path):
+    anna, ben = _tune(client, title="Anna"), _tune(client, title="Ben")
+    history = TuneHistory(tmp_path / "history.sqlite3")
+    history.close()  # every write now fails
+    view = compare([anna, ben], texts=["portrait"], seeds=[1], client=client,
+                   history=history, num_images=1)
+    assert view.run_id is None and view.recorder is None
+    assert len(view.run.wait(timeout=WAIT)) == 2
