@@ -31,7 +31,27 @@ from astria_widgets.client.status import (
 from astria_widgets.client.watch_base import WatchBase, WatchedImage
 
 if TYPE_CHECKING:
+    from typing import Protocol
+
     from astria_widgets.client.api import AstriaClient
+
+    class TuneSource(Protocol):
+        """Where a :class:`TuneWatch` gets its records: the client itself by default (its
+        ``list_prompts``, ``wait_for_tune`` and ``wait_for_prompts``), or a history's follower."""
+
+        def list_prompts(self, tune_id: int) -> list[Record]:
+            """The tune's prompts."""
+
+        def wait_for_tune(self, tune_id: int, *, timeout: float | None = None,
+                          on_update: Callable[[Record], Any] | None = None,
+                          stop: Any = None) -> Record:
+            """Wait for the tune to settle; return its final record."""
+
+        def wait_for_prompts(self, tune_id: int, prompt_ids: Iterable[int], *,
+                             timeout: float | None = None,
+                             on_update: Callable[[Record], Any] | None = None,
+                             stop: Any = None) -> Any:
+            """Wait for the prompts to settle."""
 
 logger = logging.getLogger(__name__)
 
@@ -62,9 +82,11 @@ class TuneWatch(WatchBase):
 
     def __init__(self, client: AstriaClient, tune: int | Record | None = None, *,
                  prompts: bool = True, timeout: float | None = None,
-                 fetch_images: bool = False) -> None:
+                 fetch_images: bool = False, source: TuneSource | None = None) -> None:
         super().__init__(client, timeout=timeout, fetch_images=fetch_images)
         self.follow_prompts = prompts
+        #: where the records come from: the client's waits, or a history's follower
+        self._source: TuneSource = source or client
         self._tune: Record | None = None
         self._tune_id: int | None = None
         self._prompts: dict[int, Record] = {}
@@ -150,21 +172,22 @@ class TuneWatch(WatchBase):
             self._set_tune(create(self._on_upload))
         if self._stop.is_set():
             return
+        source = self._source
         if self.follow_prompts:
-            self._set_prompts(self.client.list_prompts(self._tune_id))
-        record = self.client.wait_for_tune(self._tune_id, timeout=self._remaining(begun),
-                                           on_update=self._set_tune, stop=self._stop)
+            self._set_prompts(source.list_prompts(self._tune_id))
+        record = source.wait_for_tune(self._tune_id, timeout=self._remaining(begun),
+                                      on_update=self._set_tune, stop=self._stop)
         self._set_tune(record)
         if self._stop.is_set() or not self.follow_prompts or tune_status(record) != "trained":
             return
-        self._set_prompts(self.client.list_prompts(self._tune_id))
+        self._set_prompts(source.list_prompts(self._tune_id))
         for prompt in self.prompts:
             if prompt_status(prompt) in PROMPT_TERMINAL:
                 self._prompt_settled(prompt)
         pending = [int(p["id"]) for p in self.prompts if prompt_status(p) == "pending"]
         if pending:
-            self.client.wait_for_prompts(self._tune_id, pending, timeout=self._remaining(begun),
-                                         on_update=self._on_prompt, stop=self._stop)
+            source.wait_for_prompts(self._tune_id, pending, timeout=self._remaining(begun),
+                                    on_update=self._on_prompt, stop=self._stop)
 
     def _settled(self) -> bool:
         record = self.tune

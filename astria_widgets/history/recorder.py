@@ -228,6 +228,8 @@ def record_tune_watch(watch: TuneWatch, history: TuneHistory | None = None, *,
                     run_id = target.runs.record(kind, {"tune_id": changed.tune_id, **values},
                                                 label=label or str(tune.get("title") or ""))
                     state["run_id"], state["writer"] = run_id, Writer(target, run_id)
+                    state["beat"] = Heartbeat(target, run_id)
+                    state["beat"].take()  # a resume elsewhere follows this watch's polls
         except Exception:  # noqa: BLE001 - recording never breaks a watch
             logger.warning("could not record the tune in the history", exc_info=True)
             return
@@ -241,6 +243,8 @@ def record_tune_watch(watch: TuneWatch, history: TuneHistory | None = None, *,
             writer.images(changed.images)
 
         writer.guarded(write)
+        if changed.done:
+            state["beat"].stop()
 
     watch.subscribe(on_change)
     on_change(watch)

@@ -28,7 +28,7 @@ from astria_widgets.history.recorder import (
     Writer,
     follow_generation,
 )
-from astria_widgets.history.runs import StoredRun
+from astria_widgets.history.runs import RunItem, StoredRun
 from astria_widgets.history.sync import dumps
 
 if TYPE_CHECKING:
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from astria_widgets.client.generation import GenerationRun
     from astria_widgets.client.watch import PromptsWatch, TuneWatch
     from astria_widgets.history import TuneHistory
+    from astria_widgets.history.tune_follow import LeasedTuneSource
 
 logger = logging.getLogger(__name__)
 
@@ -50,12 +51,14 @@ SWEEP_KINDS = ("sweep", "compare")
 @dataclass
 class Resumed:
     """One resumed run: ``run`` (a sweep's ``GenerationRun``) or ``watch`` (a tune's
-    ``TuneWatch``), the stored run it came from and, for a sweep, its waiter."""
+    ``TuneWatch``), the stored run it came from and its follower (a sweep's ``waiter``, a
+    tune's ``source``)."""
 
     stored: StoredRun
     run: GenerationRun | None = None
     watch: TuneWatch | None = None
     waiter: LeasedWaiter | None = None
+    source: LeasedTuneSource | None = None
 
     @property
     def run_id(self) -> str:
@@ -232,25 +235,36 @@ def rebuild_sweep(stored: StoredRun, history: TuneHistory, client: Any, *,
     return Resumed(stored, run=run, waiter=waiter)
 
 
-def rebuild_tune(stored: StoredRun, history: TuneHistory, client: Any) -> Resumed | None:
-    """A recorded training (or pack order) as a ``TuneWatch`` on its stored tune, not
+def rebuild_tune(stored: StoredRun, history: TuneHistory, client: Any, *,
+                 every: float = FOLLOW_EVERY, owner: str = PROCESS_OWNER,
+                 ttl: float = LEASE_TTL) -> Resumed | None:
+    """A recorded training (or pack order) as a ``TuneWatch`` on its stored tune, fed by a
+    :class:`~astria_widgets.history.tune_follow.LeasedTuneSource` (one process polls), not
     started; None when its tunes are all settled."""
     from astria_widgets.client.watch import TuneWatch
+    from astria_widgets.history.tune_follow import LeasedTuneSource
 
     open_ids = stored.unfinished_tune_ids
     if not open_ids:
         return None
     record = stored.tunes.get(open_ids[0])
-    watch = TuneWatch(client, record if record is not None else open_ids[0], fetch_images=True)
-    writer = Writer(history, stored.run_id)
+    source = LeasedTuneSource(history, stored.run_id, client, every=every, owner=owner,
+                              ttl=ttl)
+    watch = TuneWatch(client, record if record is not None else open_ids[0],
+                      fetch_images=True, source=source)
+    writer = Writer(history, stored.run_id, active=lambda: source.owner)
     writer.items.update((i.kind, i.object_id) for i in stored.items)
 
     def write(changed: TuneWatch) -> None:
         tune = changed.tune
+        writer.guarded(lambda: writer.items_added(
+            [RunItem("prompt", int(p["id"])) for p in changed.prompts]))
         writer.guarded(lambda: writer.records(changed.prompts, [tune] if tune else []))
+        if changed.done:
+            source.release()
 
     watch.subscribe(write)
-    return Resumed(stored, watch=watch)
+    return Resumed(stored, watch=watch, source=source)
 
 
 def resume_runs(history: TuneHistory, client: Any, *, start: bool = True,
@@ -267,7 +281,8 @@ def resume_runs(history: TuneHistory, client: Any, *, start: bool = True,
                 item = rebuild_sweep(stored, history, client, every=every, owner=owner,
                                      ttl=ttl)
             elif stored.unfinished_tune_ids:
-                item = rebuild_tune(stored, history, client)
+                item = rebuild_tune(stored, history, client, every=every, owner=owner,
+                                    ttl=ttl)
             else:
                 continue
         except (AttributeError, KeyError, TypeError, ValueError) as exc:

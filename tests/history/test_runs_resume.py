@@ -137,3 +137,42 @@ def test_a_follower_takes_over_when_the_lease_expires(slow_sandbox, tmp_path):
     item.run.wait(60)
     assert item.waiter.polls == 1 and item.run.status == "done"
     assert _per_prompt_gets(session.log) == 0
+
+
+def test_two_resumers_of_a_training_poll_once(slow_sandbox, tmp_path, monkeypatch):
+    from astria_widgets.client import TuneWatch
+    from astria_widgets.history.recorder import record_tune_watch
+
+    key = slow_sandbox.create_user()
+    path = tmp_path / "h.sqlite3"
+    monkeypatch.setenv("ASTRIA_HISTORY", str(path))
+    client, _ = _client(slow_sandbox, key)
+    watch = TuneWatch(client)
+    run_id = record_tune_watch(watch)
+    watch.start(lambda _upload: client.create_tune(
+        name="dog", title="resumed training", branch="fast",
+        image_urls=["https://example.com/a.jpg"], prompts=[{"text": "ohwx dog on a beach"}]))
+    deadline = time.monotonic() + 20
+    while watch.tune_id is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    watch.stop()  # the kernel restarts mid-training
+    watch.join(10)
+    left = str(unfinished_summary(TuneHistory(path)))  # its prompt may be listed already
+    assert left.startswith("1 tune training, ") and left.endswith(" from 1 run"), left
+
+    client_a, session_a = _client(slow_sandbox, key)
+    client_b, session_b = _client(slow_sandbox, key)
+    a = resume_runs(TuneHistory(path), client_a, owner="kernel-a", every=0.2)[0]
+    b = resume_runs(TuneHistory(path), client_b, owner="kernel-b", every=0.2)[0]
+    assert a.run_id == b.run_id == run_id()
+    for item in (a, b):
+        record = item.watch.wait(60)
+        assert record["id"] == watch.tune_id and item.watch.status == "trained"
+        assert [p["text"] for p in item.watch.prompts] and all(
+            p["images"] for p in item.watch.prompts)
+    owner, follower = (a, b) if a.source.polls else (b, a)
+    assert follower.source.polls == 0 and follower.source.reads >= 1
+    follower_log = session_b.log if follower is b else session_a.log
+    # the follower sends nothing but the images of its gallery
+    assert all(path.startswith("/files/") for _m, path, _s in follower_log), follower_log
+    assert TuneHistory(path).runs.get(run_id()).done
