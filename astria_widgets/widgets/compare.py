@@ -28,6 +28,8 @@ from astria_widgets.client.compare import CompareRun, tally_text
 from astria_widgets.client.costs import usd
 from astria_widgets.client.status import prompt_status
 from astria_widgets.history.compare_runs import StoredCompare, open_stored, record_compare
+from astria_widgets.widgets.fallback import StaticFallback
+from astria_widgets.widgets.fallback_html import Section, Tile
 from astria_widgets.widgets.formatting import error_html, image_format, short_error, shown_thumbnail
 
 if TYPE_CHECKING:
@@ -71,8 +73,13 @@ class CompareCellView:
         self.shown: int | None = None  # the prompt id whose thumbnail is displayed
 
 
-class CompareView(w.VBox):
-    """The comparison grid (see the module docstring). ``run`` is what it shows."""
+class CompareView(StaticFallback, w.VBox):
+    """The comparison grid (see the module docstring). ``run`` is what it shows.
+
+    Its output also carries a static copy (headers, thumbnails, states, the tally) for saved
+    notebooks and exports (:mod:`astria_widgets.widgets.fallback`)."""
+
+    static_kind = "compare"
 
     def __init__(self, run: Grid, *, run_id: str | None = None) -> None:
         self.run = run
@@ -141,8 +148,26 @@ class CompareView(w.VBox):
     def _render_safely(self) -> None:
         try:
             self._render()
+            self.refresh_static(now=self.run.done)
         except Exception:  # noqa: BLE001 - a view never breaks the run
             logger.exception("compare view update failed")
+
+    def static_sections(self) -> list[Section]:
+        """The grid as the static copy shows it: headers, each cell's thumbnail and state."""
+        run = self.run
+        tiles = []
+        for index, (view, cell) in enumerate(zip(self.cells, run.cells, strict=True)):
+            state = html.unescape(view.state.value.replace("<small>", "").replace(
+                "</small>", ""))
+            tiles.append(Tile(run.label(index), run.thumbnail(index) if cell.prompt else None,
+                              f"{state} · {view.like.description}",
+                              bool(cell.prompt) and prompt_status(cell.prompt) == "failed"))
+        return [Section(
+            title="Compare: " + " vs ".join(run.column_labels),
+            status=html.unescape(self.status.value.split("<br>")[0]),
+            lines=tuple(tally_text(t) for t in run.tallies()), tiles=tuple(tiles),
+            columns=len(run.column_labels), row_labels=tuple(run.row_labels),
+            col_labels=tuple(run.column_labels))]
 
     def _render(self) -> None:
         with self._lock:

@@ -151,3 +151,15 @@ def test_a_history_that_cannot_be_written_does_not_stop_the_comparison(client, t
                    history=history, num_images=1)
     assert view.run_id is None and view.recorder is None
     assert len(view.run.wait(timeout=WAIT)) == 2
+
+
+def test_the_static_copy_shows_the_grid_and_the_tally(client, tmp_path):
+    """A saved notebook or an export without widgets still shows the comparison."""
+    anna, ben, _history, view = _live_comparison(client, tmp_path)
+    page = view.static_html()
+    assert f"Anna (#{anna['id']}): 3 of 3 liked" in page
+    assert f"Ben (#{ben['id']}): 1 of 3 liked" in page
+    assert "portrait · seed 3" in page and page.count("data:image/") == 6
+    again = CompareView.open_run(view.run_id, history=tmp_path / "history.sqlite3")
+    assert "reopened from the history" in again.static_html()
+    assert again.static_html().count("data:image/") == 6
