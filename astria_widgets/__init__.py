@@ -59,6 +59,8 @@ _EXPORTS: dict[str, str] = {
     "ImagePicker": "astria_widgets.widgets",
     "PackPicker": "astria_widgets.widgets",
     "PromptStudio": "astria_widgets.widgets",
+    "CompareView": "astria_widgets.widgets",
+    "compare": "astria_widgets.widgets",
     "resume": "astria_widgets.widgets.resume",
     "InputError": "astria_widgets.client",
     # sandbox
@@ -68,6 +70,7 @@ _EXPORTS: dict[str, str] = {
 __all__ = [
     "AstriaClient",
     "AstriaError",
+    "CompareView",
     "FormInvalid",
     "ImagePicker",
     "InputError",
@@ -84,6 +87,7 @@ __all__ = [
     "TuneHistory",
     "TuneProgress",
     "TuneWatch",
+    "compare",
     "connect",
     "default_history",
     "prompt_status",
@@ -118,6 +122,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from astria_widgets.history.runs_frame import runs_dataframe
     from astria_widgets.sandbox import Sandbox
     from astria_widgets.widgets import (
+        CompareView,
         FormInvalid,
         ImagePicker,
         LoginWidget,
@@ -127,6 +132,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         TuneBrowser,
         TuneForm,
         TuneProgress,
+        compare,
         watch_tune,
     )
     from astria_widgets.widgets.resume import resume

@@ -64,6 +64,20 @@ export interface ITunePage {
   next_before_id: number | null;
 }
 
+export interface IRunRow {
+  run_id: string;
+  kind: 'training' | 'sweep' | 'pack' | 'compare';
+  label: string;
+  created_at: string | null;
+  done: boolean;
+  /** "6 prompts · $0.1380 · 3 liked", as the server words it. */
+  summary: string;
+}
+
+export interface IRunList {
+  runs: IRunRow[];
+}
+
 /** GET `astria-widgets/api/<endPoint>?<params>` with the server's credentials (its token
  * header, as every JupyterLab request). */
 async function get(

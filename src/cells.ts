@@ -17,7 +17,17 @@ function tuneId(id: number): number {
   return id;
 }
 
+function runId(id: string): string {
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) {
+    throw new Error(`not a run id: ${id}`);
+  }
+  return id;
+}
+
 export const snippets = {
+  openRun: (id: string): string =>
+    'from astria_widgets import PromptStudio\n\n' +
+    `PromptStudio.open_run("${runId(id)}")`,
   watch: (id: number): string =>
     `from astria_widgets import watch_tune\n\nwatch_tune(${tuneId(id)})`,
   studio: (id: number): string =>

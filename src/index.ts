@@ -34,6 +34,7 @@ export const CommandIDs = {
   insertWatch: 'astria-widgets:insert-watch-tune',
   insertStudio: 'astria-widgets:insert-prompt-studio',
   insertFrame: 'astria-widgets:insert-tunes-dataframe',
+  openRun: 'astria-widgets:insert-open-run',
   refresh: 'astria-widgets:refresh'
 };
 
@@ -80,8 +81,17 @@ const plugin: JupyterFrontEndPlugin<void> = {
       });
     }
 
+    commands.addCommand(CommandIDs.openRun, {
+      label: args =>
+        args.run_id ? `Insert the cell reopening run ${args.run_id}` : 'Reopen a run',
+      isEnabled: () => tracker.currentWidget !== null,
+      execute: args =>
+        insertCell(app, tracker, snippets.openRun(String(args.run_id)))
+    });
+
     const panel = new AstriaPanel({
       insert: (kind, id) => void commands.execute(INSERTS[kind].id, { id }),
+      openRun: runId => void commands.execute(CommandIDs.openRun, { run_id: runId }),
       newTune: () => void commands.execute(CommandIDs.newTune)
     });
     panel.title.icon = astriaIcon;

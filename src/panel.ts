@@ -15,6 +15,7 @@ import {
   requestAPI
 } from './api';
 import { Pictures } from './images';
+import { RecentRuns } from './runs';
 
 const PAGE = 20;
 const MAX_RELOAD = 100; // the server's largest page
@@ -22,6 +23,7 @@ const MAX_RELOAD = 100; // the server's largest page
 /** What the detail pane's buttons do (commands of the plugin). */
 export interface IPanelActions {
   insert(kind: 'watch' | 'studio' | 'dataframe', id: number): void;
+  openRun(runId: string): void;
   newTune(): void;
 }
 
@@ -86,6 +88,10 @@ export class AstriaPanel extends Widget {
     };
     this.node.appendChild(this._listBox);
 
+    this._recent = new RecentRuns(runId => this._actions.openRun(runId));
+    this._recent.node.hidden = true;
+    this.node.appendChild(this._recent.node);
+
     this._detail = el('div', 'jp-AstriaPanel-detail');
     this._detail.hidden = true;
     this.node.appendChild(this._detail);
@@ -121,7 +127,11 @@ export class AstriaPanel extends Widget {
 
   /** Ask the server now (the "refresh" of a user). */
   async refresh(force = false): Promise<void> {
-    await Promise.all([this._loadStatus(), this._reload(force)]);
+    await Promise.all([
+      this._loadStatus(),
+      this._reload(force),
+      this._recent.refresh()
+    ]);
   }
 
   private _schedule(): void {
@@ -193,6 +203,7 @@ export class AstriaPanel extends Widget {
     this._list.textContent = '';
     this._more.textContent = 'Loading…';
     await this._loadStatus();
+    void this._recent.refresh();
     await this._fetch({ limit: String(PAGE) }, false);
   }
 
@@ -463,6 +474,7 @@ export class AstriaPanel extends Widget {
   }
 
   private _actions: IPanelActions;
+  private _recent: RecentRuns;
   private _pictures = new Pictures();
   private _account: HTMLDivElement;
   private _error: HTMLDivElement;

@@ -92,6 +92,24 @@ def cell_models(tunes: list[Record], ready: list[tuple[PromptPlan, dict[str, Any
     return [((plan.tune_id, bases.get(plan.tune_id)), params) for plan, params in ready]
 
 
+def spend_estimate(client: AstriaClient, tunes: list[Record],
+                   ready: list[tuple[PromptPlan, dict[str, Any]]], *,
+                   limit: SpendLimit | None = None,
+                   recent: list[Record] | None = None) -> Estimate | None:
+    """A run's price before sending (:mod:`.pricing`) when a ``max_spend`` holds it (the
+    client's or ``limit``), else ``None``; raises :class:`InputError` (``max_spend: ...``)
+    when the run would pass what is left or cannot be priced. Shared by every run that
+    creates prompts (the studio's sweeps, comparisons)."""
+    limits = limits_of(client, limit)
+    if not limited(limits):
+        return None
+    estimate = price_prompts(client, cell_models(tunes, ready), recent)
+    problem = spend_refusal(limits, estimate)
+    if problem:
+        raise InputError(problem, context="generate")
+    return estimate
+
+
 class GenerationRun:
     """One submit: the planned grid, the prompts as they are created and finish, the images.
 
@@ -173,12 +191,7 @@ class GenerationRun:
         if problems or plan is None or grid is None:
             raise InputError(problems, context="generate")
         ready = _ready_cells(client, tunes, text, params, grid)
-        estimate = None
-        if limited(limits_of(client, limit)):
-            estimate = price_prompts(client, cell_models(tunes, ready), recent)
-            problem = spend_refusal(limits_of(client, limit), estimate)
-            if problem:
-                raise InputError(problem, context="generate")
+        estimate = spend_estimate(client, tunes, ready, limit=limit, recent=recent)
         run = cls(client, tunes, plan, text, grid, timeout=timeout, ready=ready, limit=limit)
         run.estimate = estimate
         return run

@@ -73,6 +73,8 @@ class FaultInjector:
         #: requests being answered now, and the most at once since :meth:`reset_peak`
         self.in_flight = 0
         self.peak_in_flight = 0
+        #: requests answered (or being answered) since start, ``/sandbox/*`` routes excepted
+        self.answered = 0
 
     def reset_peak(self) -> None:
         """Start counting :attr:`peak_in_flight` afresh."""
@@ -83,6 +85,7 @@ class FaultInjector:
         """One more request is being answered."""
         with self._lock:
             self.in_flight += 1
+            self.answered += 1
             self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
 
     def left(self) -> None:

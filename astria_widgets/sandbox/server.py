@@ -266,6 +266,11 @@ class Sandbox:
         self.config.faults = 0.0
 
     @property
+    def requests_answered(self) -> int:
+        """API requests this sandbox answered so far (its ``/sandbox/*`` routes excepted)."""
+        return self.state.faults.answered
+
+    @property
     def fault_stats(self) -> dict[str, int]:
         """Faults injected so far, by kind (every kind present)."""
         return self.state.faults.stats

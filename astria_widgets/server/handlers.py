@@ -121,10 +121,20 @@ class PromptImageHandler(PanelHandler):
         await self.answer_image(self.panel.prompt_image, tune_id, prompt_id, index, size)
 
 
+class RunsHandler(PanelHandler):
+    """``GET /astria-widgets/api/runs?limit=20``: the newest runs recorded in the history."""
+
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        """Answer the recent runs (read from the history file: no API request)."""
+        await self.answer(self.panel.runs, limit=self.get_query_argument("limit", "20"))
+
+
 # (path under the server's base_url and PREFIX, handler): every route the extension registers.
 ROUTES: list[tuple[str, type[PanelHandler]]] = [
     ("status", StatusHandler),
     ("tunes", TunesHandler),
+    ("runs", RunsHandler),
     (r"tunes/(\d+)", TuneHandler),
     (r"tunes/(\d+)/images/(\d+)", TuneImageHandler),
     (r"tunes/(\d+)/prompts/(\d+)/images/(\d+)", PromptImageHandler),

@@ -353,6 +353,12 @@ class AstriaPanel:
             "next_before_id": page[-1].get("id") if more and page else None,
         }
 
+    def runs(self, *, limit: Any = 20) -> dict[str, Any]:
+        """The newest runs recorded in the account's history (``server/runs.py``)."""
+        from astria_widgets.server.runs import MAX_RUNS, recent_runs
+
+        return recent_runs(self.client, _int_param("limit", limit, 1, MAX_RUNS))
+
     def tune(self, tune_id: Any) -> dict[str, Any]:
         """One tune with its fields and prompts (one request for the prompts; the record from
         its watch or the store, else one request)."""

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from astria_widgets.client.checks import is_http_url
+from astria_widgets.client.costs import usd
 from astria_widgets.client.durations import format_duration
 from astria_widgets.client.status import (
     TUNE_UNFINISHED,
@@ -132,3 +133,24 @@ def matches(record: Record, search: str) -> bool:
         str(record.get(key) or "") for key in ("id", "title", "name", "branch")
     ).lower()
     return needle in haystack
+
+
+def run_view(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A recorded run as the panel lists it (a ``runs_dataframe`` row as plain values): id,
+    kind, label, when, how many prompts, settled or not, cost and likes as text."""
+    prompts, likes = int(row.get("prompts") or 0), int(row.get("likes") or 0)
+    parts = [f"{prompts} prompt{'s' if prompts != 1 else ''}"]
+    if row.get("cost_mc") is not None:
+        parts.append(usd(row["cost_mc"]))
+    if likes:
+        parts.append(f"{likes} liked")
+    if not row.get("done"):
+        parts.append(f"{int(row.get('unfinished') or 0)} unfinished")
+    return {
+        "run_id": str(row["run_id"]),
+        "kind": str(row["kind"]),
+        "label": str(row.get("label") or row["kind"]),
+        "created_at": row.get("created_at"),
+        "done": bool(row.get("done")),
+        "summary": " · ".join(parts),
+    }

@@ -11,6 +11,7 @@ importing one widget does not pull in the others.
 - ``ImagePicker`` -- training images with checks and thumbnails (``images.py``)
 - ``PackPicker`` -- packs with their prices and prompts, ordered with the cost shown (``packs.py``)
 - ``PromptStudio`` -- generate with a tune, sweep parameters, keep results (``studio*.py``)
+- ``compare`` / ``CompareView`` -- tunes or presets side by side, likes tallied (``compare.py``)
 - ``AstriaApp`` -- the form, the studio and the browser as tabs: the page of
   ``astria-widgets app`` (``app.py``)
 """
@@ -34,11 +35,14 @@ _EXPORTS: dict[str, str] = {
     "ImagePicker": "astria_widgets.widgets.images",
     "PackPicker": "astria_widgets.widgets.packs",
     "PromptStudio": "astria_widgets.widgets.studio",
+    "CompareView": "astria_widgets.widgets.compare",
+    "compare": "astria_widgets.widgets.compare",
     "StudioInvalid": "astria_widgets.widgets.studio",
 }
 
 __all__ = [
     "AstriaApp",
+    "CompareView",
     "FormInvalid",
     "Gallery",
     "ImagePicker",
@@ -50,12 +54,14 @@ __all__ = [
     "TuneBrowser",
     "TuneForm",
     "TuneProgress",
+    "compare",
     "watch_tune",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from astria_widgets.widgets.app import AstriaApp
     from astria_widgets.widgets.browser import TuneBrowser
+    from astria_widgets.widgets.compare import CompareView, compare
     from astria_widgets.widgets.form import FormInvalid, SubmitHandle, TuneForm
     from astria_widgets.widgets.gallery import Gallery
     from astria_widgets.widgets.images import ImagePicker

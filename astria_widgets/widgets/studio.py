@@ -25,9 +25,11 @@ from astria_widgets.client.prompt_params import PARAMS
 from astria_widgets.client.studio_model import StudioModel
 from astria_widgets.client.sweep import SWEEPABLE, parse_values
 from astria_widgets.history.recorder import record_generation
+from astria_widgets.widgets.compare import CompareView
 from astria_widgets.widgets.fallback import StaticFallback
 from astria_widgets.widgets.fallback_html import Section, studio_section
 from astria_widgets.widgets.formatting import error_html, errors_html, short_error
+from astria_widgets.widgets.studio_compare import StudioCompare
 from astria_widgets.widgets.studio_params import (
     STUDIO_GROUPS,
     build_groups,
@@ -40,6 +42,7 @@ from astria_widgets.widgets.studio_results import StudioResults
 
 if TYPE_CHECKING:
     from astria_widgets.client import AstriaClient
+    from astria_widgets.client.compare import CompareRun
     from astria_widgets.client.generation import GenerationRun
 
 logger = logging.getLogger(__name__)
@@ -61,7 +64,7 @@ class StudioInvalid(InputError):
         super().__init__(problems, context=context or "The studio is not ready to submit")
 
 
-class PromptStudio(StaticFallback, w.VBox):
+class PromptStudio(StudioCompare, StaticFallback, w.VBox):
     """Generate with a trained tune (or a gallery model), sweep parameters, keep the results.
 
     ``PromptStudio(client=None, tune=None, *, background=False, **initial_values)``:
@@ -81,6 +84,7 @@ class PromptStudio(StaticFallback, w.VBox):
 
     def __init__(self, client: AstriaClient | None = None, tune: Any = None, *,
                  background: bool = False, max_spend: float | None = None,
+                 history: Any = None,
                  **initial_values: Any) -> None:
         self.params = {p.name: p for _g, _l in STUDIO_GROUPS for p in studio_params(_g)}
         unknown = set(initial_values) - {"text", *self.params}
@@ -101,6 +105,11 @@ class PromptStudio(StaticFallback, w.VBox):
         if problems:
             raise InputError(problems, context="PromptStudio")
         self.model = StudioModel(client, connect=_default_client, max_spend=max_spend)
+        #: where comparisons are recorded (a TuneHistory or a path; None: the account's)
+        self.history = history
+        self._opened_history: Any = None
+        #: the latest comparison's view (``None`` before the first)
+        self.comparison: CompareView | None = None
         self._run: GenerationRun | None = None
         self.run_id: str | None = None
         self._refreshing = False
@@ -118,6 +127,11 @@ class PromptStudio(StaticFallback, w.VBox):
         self.reload_button = w.Button(icon="refresh", tooltip="reload your tunes",
                                       layout=w.Layout(width="40px"))
         self.reload_button.on_click(lambda _b: self.start_reload())
+        self.compare_with = w.SelectMultiple(description="Compare with", options=[], rows=4,
+                                             layout=w.Layout(width="560px"))
+        self.compare_with.add_class("astria-studio-compare-with")
+        self.compare_box = w.VBox()
+        self.compare_box.add_class("astria-studio-compare")
         self.text = w.Textarea(description="Prompt", placeholder="what to generate",
                                layout=w.Layout(width="560px", height="64px"))
         self.text.add_class("astria-studio-text")
@@ -125,7 +139,7 @@ class PromptStudio(StaticFallback, w.VBox):
         self.preview.add_class("astria-studio-preview")
         #: the message shown next to each field (``tune``, ``text``, ``sweep``, ``general``...)
         self.messages: dict[str, w.HTML] = {}
-        for name in ("tune", "text", "sweep", "general", *self.params):
+        for name in ("tune", "text", "sweep", "compare", "general", *self.params):
             message = w.HTML()
             message.add_class(f"astria-studio-{name.replace('_', '-')}-message")
             self.messages[name] = message
@@ -155,12 +169,14 @@ class PromptStudio(StaticFallback, w.VBox):
         self.message = w.HTML()
         self.message.add_class("astria-studio-message")
         self.results = StudioResults(on_use_as_input=self.use_as_input,
-                                     on_change=self._on_run_change)
+                                     on_change=self._on_run_change, on_liked=self.record_like)
         super().__init__(children=[
             w.HBox([w.HTML("<h3 style='margin: 0'>Prompt studio</h3>"), self.balance],
                    layout=w.Layout(justify_content="space-between", align_items="center")),
             w.HBox([self.search, self.reload_button]),
             w.HBox([self.tune_picker, self.messages["tune"]],
+                   layout=w.Layout(align_items="center")),
+            w.HBox([self.compare_with, self.messages["compare"]],
                    layout=w.Layout(align_items="center")),
             w.HBox([self.text, self.messages["text"]], layout=w.Layout(align_items="center")),
             self.preview, self.groups,
@@ -171,14 +187,15 @@ class PromptStudio(StaticFallback, w.VBox):
             self.messages["sweep"], self.messages["general"],
             w.HBox([self.submit_button, self.estimate_label, self.reason_label],
                    layout=w.Layout(align_items="center", grid_gap="12px")),
-            self.message, self.results,
+            self.message, self.results, self.compare_box,
         ])
         self.add_class("astria-prompt-studio")
         if not background:
             self._load(tune)
         self.set_values(**initial_values)
-        for widget in (self.text, self.tune_picker, self.sweep_rows, self.sweep_row_values,
-                       self.sweep_cols, self.sweep_col_values, *self.fields.values()):
+        for widget in (self.text, self.tune_picker, self.compare_with, self.sweep_rows,
+                       self.sweep_row_values, self.sweep_cols, self.sweep_col_values,
+                       *self.fields.values()):
             name = "version" if hasattr(widget, "accepted") else "value"
             widget.observe(self._on_change, names=name)
         self.search.observe(self._on_search, names="value")
@@ -287,6 +304,9 @@ class PromptStudio(StaticFallback, w.VBox):
         for name, (_value, error) in self._read().items():
             if error:
                 found.setdefault(name, []).append(error)
+        if self.compare_with.value and sweep and set(sweep) - {"seed"}:
+            found.setdefault("compare", []).append(
+                "a comparison varies the tunes; sweep only seed (its rows)")
         checked = self.model.problems(self.text.value, self.values, sweep)
         for name, messages in checked.items():
             found.setdefault(name if name in self.messages else "general", []).extend(
@@ -350,6 +370,7 @@ class PromptStudio(StaticFallback, w.VBox):
             try:
                 if change.get("owner") is self.tune_picker:
                     self.model.select(change["new"])
+                    self._set_compare_options()
                 self.message.value = ""
                 self._refresh()
             except Exception as exc:  # noqa: BLE001
@@ -373,6 +394,7 @@ class PromptStudio(StaticFallback, w.VBox):
         try:
             self.tune_picker.options = options
             self.tune_picker.value = int(chosen["id"]) if chosen is not None else None
+            self._set_compare_options()
         finally:
             self._refreshing = False
 
@@ -421,8 +443,10 @@ class PromptStudio(StaticFallback, w.VBox):
         """The latest run."""
         return self._run
 
-    def submit(self, sweep: Mapping[str, Any] | None = None) -> GenerationRun:
+    def submit(self, sweep: Mapping[str, Any] | None = None) -> GenerationRun | CompareRun:
         """Generate: one prompt per combination of ``sweep`` (default: the Variations fields).
+        With tunes picked in "Compare with", a comparison instead (a
+        :class:`~astria_widgets.client.compare.CompareRun`, shown in ``compare_box``).
 
         Returns the running :class:`GenerationRun` at once (``.status``, ``.prompts``,
         ``.wait()``, ``.stop()``); raises :class:`StudioInvalid` listing every problem.
@@ -438,6 +462,11 @@ class PromptStudio(StaticFallback, w.VBox):
         if problems:
             self._refresh()
             raise StudioInvalid(problems)
+        if self.compare_with.value:
+            try:
+                return self._submit_compare(self.text.value, self.values, sweep or {})
+            except InputError as exc:
+                raise StudioInvalid(exc.problems) from None
         try:  # every cell checked, every image read: nothing is sent if one would fail
             run = self.model.prepare(self.text.value, self.values, sweep)
         except InputError as exc:
@@ -446,7 +475,7 @@ class PromptStudio(StaticFallback, w.VBox):
         self._run = run
         self.results.show(run)  # subscribed before it starts: no change is missed
         #: the history run of the latest submit (None when the history cannot be written)
-        self.run_id = record_generation(run)
+        self.run_id = record_generation(run, self.recording_history())
         run.begin()
         self._refresh()
         return run

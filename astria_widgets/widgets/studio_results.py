@@ -127,8 +127,10 @@ class StudioResults(StaticFallback, w.VBox):
     static_kind = "studio-results"
 
     def __init__(self, on_use_as_input: UseAsInput | None = None,
-                 on_change: Callable[[GenerationRun], Any] | None = None) -> None:
+                 on_change: Callable[[GenerationRun], Any] | None = None,
+                 on_liked: Callable[[int], Any] | None = None) -> None:
         self._run: GenerationRun | None = None
+        self._on_liked = on_liked  # told each prompt id liked (the studio records it)
         self._lock = threading.RLock()  # renders come from the run's thread and the kernel's
         self._unsubscribe: Callable[[], None] | None = None
         #: the grid's cells (row-major) and its row/column headers
@@ -312,6 +314,8 @@ class StudioResults(StaticFallback, w.VBox):
                 button.disabled = False
                 return
             button.description, button.disabled = "Liked", True
+            if self._on_liked is not None:
+                self._on_liked(int(prompt["id"]))
 
         self._likes[index] = in_background(like, "astria-like")
 
