@@ -22,6 +22,7 @@ import ipywidgets as w
 
 from astria_widgets.client.background import in_background
 from astria_widgets.client.costs import usd
+from astria_widgets.client.errors import InputError
 from astria_widgets.widgets.compare import CompareView
 from astria_widgets.widgets.fallback import StaticFallback
 from astria_widgets.widgets.fallback_html import Section
@@ -177,9 +178,14 @@ class RunsView(StaticFallback, w.VBox):
             return None
         try:
             view = CompareView.open_run(run_id, self.history)
-        except Exception as exc:  # noqa: BLE001 - shown, never a traceback
+        except InputError as exc:
             self.message.value = error_html(f"Could not open run {run_id[:8]}: "
                                             f"{short_error(exc)}")
+            return None
+        except Exception as exc:  # noqa: BLE001 - shown, never a traceback
+            self.message.value = error_html(
+                f"Could not open run {run_id[:8]}: its record in the history is damaged "
+                f"({short_error(exc)})")
             return None
         if view.run.shape[0] * view.run.shape[1] == 0:
             self.message.value = error_html(f"Run {run_id[:8]} has no grid to reopen.")
