@@ -30,6 +30,10 @@ from astria_widgets.client.status import prompt_is_terminal, tune_is_terminal
 from astria_widgets.history.sync import PROMPTS, TUNES, now_text, write_records
 
 RUN_KINDS = ("training", "sweep", "pack", "compare")
+TUNES_ARE_WORK = ("training", "pack")
+"""The kinds whose tunes are work the run waits for (a training, a pack's new tune); in a
+sweep or a comparison a tune is what the prompts ran on: a LoRA still training when the sweep
+was sent is recorded as it was then, and never keeps the run unfinished."""
 ITEM_KINDS = ("tune", "prompt")
 
 RUNS_SCHEMA = """
@@ -132,7 +136,10 @@ class StoredRun:
 
     @property
     def unfinished_tune_ids(self) -> list[int]:
-        """Tunes not yet trained, failed or expired (or with no stored record)."""
+        """Tunes not yet trained, failed or expired (or with no stored record), in a run
+        whose tunes are work (:data:`TUNES_ARE_WORK`); none in a sweep or a comparison."""
+        if self.info.kind not in TUNES_ARE_WORK:
+            return []
         return [t for t in self.tune_ids
                 if t not in self.tunes or not tune_is_terminal(self.tunes[t])]
 

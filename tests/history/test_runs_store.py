@@ -100,3 +100,24 @@ def test_a_lease_has_one_owner_across_processes_until_it_expires(tmp_path):
     assert history.runs.take_lease("run", "kernel-b", ttl=30)
     history.runs.release_lease("run", "kernel-a")  # not its lease: nothing happens
     assert history.runs.lease_owner("run") == "kernel-b"
+
+
+def test_a_sweep_on_a_tune_still_training_is_done_when_its_prompts_are(tmp_path):
+    """A sweep's tune is what its prompts ran on, recorded as it was when the sweep was sent
+    (here still training): it never keeps the run unfinished. A training's tune is its work."""
+    history = TuneHistory(tmp_path / "h.sqlite3")
+    run_id = _sweep(history)
+    history.runs.save_records(
+        prompts=[{"id": 11, "tune_id": 7, "images": ["u"]},
+                 {"id": 12, "tune_id": 7, "images": ["v"]}],
+        tunes=[{"id": 7, "title": "a lora still training"}])  # no trained_at: training
+    run = history.runs.get(run_id)
+    assert run.unfinished_tune_ids == [] and run.done
+    assert history.runs.unfinished() == []
+    training = history.runs.record("training", {"tune_id": 7})
+    history.runs.add_items(training, [RunItem("tune", 7)])
+    assert [r.run_id for r in history.runs.unfinished()] == [training]
+    assert history.runs.get(training).unfinished_tune_ids == [7]
+    frame = runs_dataframe(history)
+    assert frame.set_index("run_id").loc[run_id, "done"]
+    assert not frame.set_index("run_id").loc[training, "done"]
