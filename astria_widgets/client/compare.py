@@ -347,6 +347,11 @@ class CompareRun:
         return [c.label for c in self.columns]
 
     @property
+    def title(self) -> str:
+        """The grid's title: ``Compare: A vs B``."""
+        return "Compare: " + " vs ".join(self.column_labels)
+
+    @property
     def row_labels(self) -> list[str]:
         """The row headers."""
         return [r.label for r in self.rows]

@@ -208,6 +208,11 @@ class StoredCompare:
         self.row_labels: list[str] = list(params.get("rows") or [
             str(label) for _r, label in sorted({(i.row, i.row_label) for i in items
                                                 if i.row is not None})])
+        #: a comparison's ``Compare: A vs B``; a sweep's label (its text) and its shape
+        self.title = ("Compare: " + " vs ".join(self.column_labels)
+                      if stored.kind == "compare" else
+                      f"Sweep: {stored.info.label or 'results'} "
+                      f"({len(self.row_labels)} x {len(self.column_labels)})")
         cols = len(self.column_labels)
         self._prompts: dict[int, Record] = {}
         for item in items:

@@ -90,8 +90,7 @@ class CompareView(StaticFallback, w.VBox):
         self._lock = threading.RLock()
         self._likes: dict[int, Future[None]] = {}
         rows, cols = run.shape
-        self.title = w.HTML(f"<h3 style='margin: 0'>Compare: "
-                            f"{html.escape(' vs '.join(run.column_labels))}</h3>")
+        self.title = w.HTML(f"<h3 style='margin: 0'>{html.escape(run.title)}</h3>")
         self.status = w.HTML()
         self.status.add_class("astria-compare-status")
         self.col_labels = [w.HTML(f"<b>{html.escape(label)}</b>") for label in run.column_labels]
@@ -164,7 +163,7 @@ class CompareView(StaticFallback, w.VBox):
                               f"{state} · {view.like.description}",
                               bool(cell.prompt) and prompt_status(cell.prompt) == "failed"))
         return [Section(
-            title="Compare: " + " vs ".join(run.column_labels),
+            title=run.title,
             status=html.unescape(self.status.value.split("<br>")[0]),
             lines=tuple(tally_text(t) for t in run.tallies()), tiles=tuple(tiles),
             columns=len(run.column_labels), row_labels=tuple(run.row_labels),

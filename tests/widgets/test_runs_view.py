@@ -85,9 +85,12 @@ def test_open_rebuilds_the_same_grid_with_no_request(client, sandbox, tmp_path):
     assert runs.view is not None and runs.opened.children == (runs.view,)
     assert grid_of(runs.view) == expected_sweep
     assert [c.like.description for c in runs.view.cells] == ["Like", "Like", "Like", "Liked"]
+    assert "<h3 style='margin: 0'>Sweep: " in runs.view.title.value  # a sweep, not "Compare:"
+    assert "(2 x 2)" in runs.view.title.value
     runs.picker.value = live.run_id
     runs.open_button.click()
     assert runs.opened.children == (runs.view,) and runs.view.reopened
+    assert runs.view.title.value.startswith("<h3 style='margin: 0'>Compare: ")
     assert grid_of(runs.view) == grid_of(live)  # the same grid as the live one
     runs.refresh_button.click()
     assert runs.picker.value == live.run_id  # kept across a refresh
