@@ -13,7 +13,8 @@ The studio is given a Flux LoRA, a prompt and a seed x cfg_scale sweep of ten va
   it is clicked, and the final cost ("cost of this run $...") is in the status line after;
 - the studio is photographed with its estimate, status and cost line (``studio-10x10.png``,
   shipped as ``docs/screenshots/studio-10x10.png``): the page is made wide enough for the
-  whole grid and the picture is scaled down to a readable width (and 256 colours).
+  whole grid; the grid is scaled down to a readable width under the Generate row and the
+  status line, kept at their own size (both crops of one screenshot; 256 colours).
 
 A second studio with ``max_spend=0.05`` and the same 10 x 10 sweep refuses Generate: the
 message under the button says the estimate and that nothing was sent, the grid stays empty,
@@ -147,7 +148,8 @@ def test_a_10x10_sweep_fills_the_grid_and_stays_responsive(
     assert last <= bound, (last, first, roundtrip)
 
     # the picture: from the Generate row (its estimate) through the status and cost line to
-    # the grid's last row; the page is made as wide and tall as the grid, then scaled down
+    # the grid's last row; the page is made as wide and tall as the grid, then the grid is
+    # scaled down under the two lines kept at their own size
     size = page.viewport_size
     page.set_viewport_size(_whole_grid_viewport(page, size))
     try:
@@ -155,15 +157,26 @@ def test_a_10x10_sweep_fills_the_grid_and_stays_responsive(
                       "requestAnimationFrame(r)))")
         box = page.evaluate(_CLIP)
         shot = page.screenshot(clip=box)
+        head = round(page.evaluate(_HEAD, box["y"]))
     finally:
         page.set_viewport_size(size)
+    _save_picture(shot, head, artifacts / "studio-10x10.png")
+
+
+def _save_picture(shot: bytes, head: int, path: Path) -> None:
+    """The Generate row (estimate) and the status line (cost) at their own size, above the
+    whole grid scaled down to ``PICTURE_WIDTH``: both crops of the same screenshot."""
     with Image.open(io.BytesIO(shot)) as im:
-        scale = PICTURE_WIDTH / im.width
-        small = im.convert("RGB").resize((PICTURE_WIDTH, round(im.height * scale)),
-                                         Image.Resampling.LANCZOS)
-        # 256 colours: the picture reads the same at a quarter of the bytes
-        small.quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(
-            artifacts / "studio-10x10.png", optimize=True)
+        full = im.convert("RGB")
+    band = full.crop((0, 0, min(PICTURE_WIDTH, full.width), head))
+    grid = full.crop((0, head, full.width, full.height))
+    scale = PICTURE_WIDTH / grid.width
+    grid = grid.resize((PICTURE_WIDTH, round(grid.height * scale)), Image.Resampling.LANCZOS)
+    picture = Image.new("RGB", (PICTURE_WIDTH, band.height + grid.height), "white")
+    picture.paste(band, (0, 0))
+    picture.paste(grid, (0, band.height))
+    # 256 colours: the picture reads the same at a quarter of the bytes
+    picture.quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)
 
 
 def test_a_sweep_over_max_spend_is_refused_before_sending_and_keeps_its_values(
@@ -212,6 +225,10 @@ _REFUSED_CLIP = """() => {
           width: s.width + 16, height: msg.getBoundingClientRect().bottom + 3 - top};
 }"""
 
+
+# how far below the clip's top the status line (the run's cost) ends
+_HEAD = """(top) => document.querySelector('.astria-prompt-studio .astria-studio-status')
+  .getBoundingClientRect().bottom + 6 - top"""
 
 _CLIP = """() => {
   const top = document.querySelector('.astria-prompt-studio button.astria-studio-submit')
