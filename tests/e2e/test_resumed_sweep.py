@@ -35,7 +35,7 @@ from playwright.sync_api import expect
 from .lab import LabServer, NotebookPage, write_notebook
 
 ROOT = Path(__file__).resolve().parents[2]
-SPEED = 2.0  # a Flux prompt renders in ~15 s: the restart falls in the middle of the sweep
+SPEED = 1.5  # a Flux prompt renders in ~20 s: the restart falls in the middle of the sweep
 LATENCY = 0.05
 TUNE = 1504944  # the documented Flux tune every sandbox account has
 SUMMARY = re.compile(r"Resumed:\s*9 prompts rendering, from 1 run")
@@ -129,18 +129,16 @@ def test_a_sweep_restarted_mid_render_is_resumed_with_every_image(
     generate.click()
     expect(studio.locator(".astria-studio-cell")).to_have_count(9, timeout=60_000)
     waiting = notebook.add_cell(
-        "import time\n"
-        "deadline = time.monotonic() + 60\n"
-        "while (studio.run is None or len(studio.run.prompts) < 9) "
-        "and time.monotonic() < deadline:\n"
+        "import os, time\n"
+        "deadline = time.monotonic() + 60  # until the nine prompts are created\n"
+        "while len(studio.run.prompts) < 9 and time.monotonic() < deadline:\n"
         "    time.sleep(0.1)\n"
-        "print('CREATED', len(studio.run.prompts), 'finished', "
-        "sum(1 for p in studio.run.prompts if p.get('images')))\n"
-        "import os; print('PID', os.getpid())")
+        "done = sum(1 for p in studio.run.prompts if p.get('images'))\n"
+        "print(len(studio.run.prompts), 'prompts created,', done, 'finished; kernel pid', "
+        "os.getpid())")
     notebook.run_cell(waiting, timeout_ms=90_000)
     before = notebook.output_text(waiting)
-    assert "CREATED 9 finished 0" in before, before
-
+    assert "9 prompts created, 0 finished" in before, before
     _restart_kernel(page)
     notebook.add_cell("### After Kernel › Restart Kernel\n"
                       "The sweep went on at the service; the history knows its prompts.")
@@ -153,9 +151,11 @@ def test_a_sweep_restarted_mid_render_is_resumed_with_every_image(
     notebook.run_cell(index, timeout_ms=90_000)
     cell = notebook.cell(index)
     expect(cell.locator(".jp-InputPrompt")).to_contain_text("[1]")  # a new kernel ran it
-    pid = notebook.add_cell("import os; print('PID', os.getpid())")
+    pid = notebook.add_cell("import os; print('kernel pid', os.getpid())")
     notebook.run_cell(pid)
-    assert notebook.output_text(pid).strip() not in before  # another process
+    old_pid = before.split("kernel pid", 1)[1].split()[0]
+    new_pid = notebook.output_text(pid).split("kernel pid", 1)[1].split()[0]
+    assert new_pid != old_pid  # another kernel process
     summary = cell.locator(".astria-resume-summary")
     expect(summary).to_have_text(SUMMARY, timeout=60_000)
     grid_cells = cell.locator(".astria-resume .astria-studio-cell")
@@ -171,7 +171,33 @@ def test_a_sweep_restarted_mid_render_is_resumed_with_every_image(
         expect(grid_cells.nth(i).locator("img")).to_have_count(1)
         expect(grid_cells.nth(i)).not_to_contain_text("no preview")
 
-    cell.scroll_into_view_if_needed()
-    page.evaluate("() => new Promise(r => requestAnimationFrame(() => "
-                  "requestAnimationFrame(r)))")
-    cell.screenshot(path=str(artifacts / "resumed-sweep.png"))
+    _photograph(page, waiting, index, artifacts / "resumed-sweep.png")
+
+
+def _photograph(page: Any, first: int, last: int, path: Path) -> None:
+    """Cells ``first`` to ``last`` (the wait before the restart, the note, the resumed grid),
+    the page made as tall as the notebook so nothing is cut (Lab scrolls inside its panel)."""
+    size = page.viewport_size
+    need = int(page.evaluate("""() => {
+      const outer = document.querySelector('.jp-NotebookPanel .jp-WindowedPanel-outer');
+      outer.scrollTop = 0;
+      return outer.scrollHeight + outer.getBoundingClientRect().top + 60;
+    }"""))
+    page.set_viewport_size({"width": size["width"], "height": min(6000, max(need,
+                                                                            size["height"]))})
+    try:
+        page.evaluate("() => new Promise(r => requestAnimationFrame(() => "
+                      "requestAnimationFrame(r)))")
+        box = page.evaluate("""([first, last]) => {
+          const cells = window.jupyterapp.shell.currentWidget.content.widgets;
+          const a = cells[first].node.getBoundingClientRect();
+          const b = cells[last].node.getBoundingClientRect();
+          const grid = cells[last].node.querySelector('.astria-studio-grid');
+          const right = Math.max(grid.getBoundingClientRect().right,
+                                 a.left + 700) + 24;
+          return {x: a.left, y: a.top, width: Math.min(b.right, right) - a.left,
+                  height: b.bottom - a.top};
+        }""", [first, last])
+        page.screenshot(path=str(path), clip=box)
+    finally:
+        page.set_viewport_size(size)
