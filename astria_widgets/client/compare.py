@@ -326,10 +326,11 @@ class CompareRun:
         return found
 
     def thumbnail(self, index: int) -> bytes | None:
-        """The first downloaded image of a cell (``None`` until there is one)."""
+        """The preview of a cell's first image (``WatchedImage.preview``: the JPEG the watch
+        made in its fetch thread), ``None`` until there is one or when it is no picture."""
         prompt = self.cells[index].prompt
         shown = self.images.get(int(prompt["id"]), []) if prompt is not None else []
-        return next((i.data for i in shown if i.data), None)
+        return next((i.preview for i in shown if i.preview), None)
 
     @property
     def cost_mc(self) -> int | None:

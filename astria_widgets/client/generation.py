@@ -140,6 +140,8 @@ class GenerationRun:
         self.not_sent = 0
         self._stopped_at: float | None = None  # the max_spend (dollars) that stopped it
         self._created: dict[int, Record] = {}  # cell index -> its prompt, as created
+        #: full images fetched on demand for images held as previews only (a resumed run)
+        self._fetched: dict[tuple[int, int], bytes] = {}
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self.watch: PromptsWatch = watch or PromptsWatch(client, plan.tune_id, timeout=timeout,
@@ -364,6 +366,20 @@ class GenerationRun:
             images.sort(key=lambda i: i.index)
         return found
 
+    def full_images(self, prompt_id: int) -> list[bytes]:
+        """A prompt's images as full bytes, in image order: those the watch downloaded, and
+        (a resumed or reopened run holds only the previews its history stored) the others
+        fetched now through the client, once. Blocks: call it off the kernel's thread."""
+        found = []
+        for image in self.images.get(int(prompt_id), []):
+            data = image.data or self._fetched.get((image.prompt_id, image.index))
+            if data is None and image.error is None and image.url:
+                data = self.client.fetch_bytes(image.url)
+                self._fetched[(image.prompt_id, image.index)] = data
+            if data is not None:
+                found.append(data)
+        return found
+
     @property
     def cost_mc(self) -> int | None:
         """What the prompts cost, in millicents, where the API states it (``None`` if not)."""
@@ -407,7 +423,9 @@ class GenerationRun:
         except InputError as exc:
             raise InputError(exc.problems, context="download") from None
         counts = counts if counts is not None else DownloadCounts()
-        held = {(i.prompt_id, i.index): i.data for i in self.watch.images if i.data is not None}
+        held = {(i.prompt_id, i.index): i.data or self._fetched.get((i.prompt_id, i.index))
+                for i in self.watch.images}
+        held = {key: data for key, data in held.items() if data is not None}
         outputs = outputs_of(done)
         saved: dict[Output, Path] = {}
         lock = threading.RLock()  # the counts and the progress, from the executor's threads
@@ -455,7 +473,7 @@ class GenerationRun:
         captions = [[""] * cols for _ in range(rows)]
         for cell, prompt in self.cells:
             shown = images.get(int(prompt["id"]), []) if prompt is not None else []
-            cells[cell.row][cell.col] = shown[0].data if shown else None
+            cells[cell.row][cell.col] = (shown[0].data or shown[0].preview) if shown else None
             captions[cell.row][cell.col] = f"#{prompt['id']}" if prompt is not None else ""
         return contact_sheet(
             cells, tile=tile, captions=captions,

@@ -35,8 +35,6 @@ if TYPE_CHECKING:
     from astria_widgets.history import TuneHistory
 
 logger = logging.getLogger(__name__)
-THUMB_PX = 192
-"""The size of the thumbnails a comparison stores (the grid's cell size)."""
 Record = dict[str, Any]
 
 
@@ -122,12 +120,9 @@ class CompareRecorder:
             pid = int(cell.prompt["id"]) if cell.prompt is not None else None
             if pid is None or pid in self._thumbs:
                 continue
-            first = next((i for i in images.get(pid, []) if i.data), None)
-            if first is not None:
-                from astria_widgets.imaging.thumbnails import make_thumbnail
-
-                store.save_thumbnail(pid, first.index - 1,  # n from 0, as recorder.py
-                                     make_thumbnail(first.data or b"", size=THUMB_PX))
+            first = next((i for i in images.get(pid, []) if i.preview), None)
+            if first is not None and first.preview:  # the grid's preview, stored as it is
+                store.save_thumbnail(pid, first.index - 1, first.preview)  # n from 0
                 self._thumbs.add(pid)
 
 

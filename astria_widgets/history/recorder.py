@@ -29,7 +29,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-THUMB_SIZE = 256
 LEASE_TTL = 20.0
 """Seconds a lease lasts without a heartbeat (renewed every third of it while polling)."""
 
@@ -124,20 +123,16 @@ class Writer:
         self.history.runs.save_records(changed["prompt"], changed["tune"])
 
     def images(self, images: list[WatchedImage]) -> None:
-        """Store a thumbnail of each image not stored yet (made here, in the kernel)."""
-        from astria_widgets.imaging.thumbnails import make_thumbnail
-
+        """Store the preview of each image not stored yet: the JPEG the watch made in its
+        fetch thread (``WatchedImage.preview``), the grid's picture, so a resumed or reopened
+        grid shows what the live one showed. An image with no preview (no picture) stores
+        nothing."""
         for image in images:
             key = (image.prompt_id, image.index - 1)
-            if image.data is None or key in self.thumbs:
+            if image.preview is None or key in self.thumbs:
                 continue
             self.thumbs.add(key)
-            try:
-                thumb = make_thumbnail(image.data, THUMB_SIZE)
-            except Exception:  # noqa: BLE001 - an image Pillow cannot read has no thumbnail
-                logger.debug("no thumbnail for prompt %s", image.prompt_id, exc_info=True)
-                continue
-            self.history.runs.save_thumbnail(image.prompt_id, image.index - 1, thumb)
+            self.history.runs.save_thumbnail(image.prompt_id, image.index - 1, image.preview)
 
     def guarded(self, job: Callable[[], None]) -> None:
         """Run ``job`` under the lock when active; a failure is logged once, never raised."""

@@ -193,7 +193,8 @@ class LeasedWaiter:
                 if self._watch is not None and pid not in self._imaged and len(got) >= len(urls):
                     self._imaged.add(pid)
                     for n, url in enumerate(urls):
-                        self._watch.add_image(WatchedImage(pid, n + 1, len(urls), url, got[n]))
+                        self._watch.add_image(WatchedImage(pid, n + 1, len(urls), url, None,
+                                                           preview=got[n]))
             text = dumps(record)
             if self._delivered.get(pid) != text:
                 self._delivered[pid] = text
@@ -221,7 +222,9 @@ def rebuild_sweep(stored: StoredRun, history: TuneHistory, client: Any, *,
         record = stored.prompts.get(pid) or {}
         urls = [u for u in record.get("images") or [] if isinstance(u, str)]
         if prompt_status(record) == "done" and len(got) >= len(urls):
-            images += [WatchedImage(pid, n + 1, len(urls), url, got[n])
+            # the stored previews; the full images are fetched when asked for (View,
+            # Download all, Use as input: GenerationRun.full_images)
+            images += [WatchedImage(pid, n + 1, len(urls), url, None, preview=got[n])
                        for n, url in enumerate(urls)]
     waiter = LeasedWaiter(history, stored.run_id, client, every=every, owner=owner, ttl=ttl)
     run = GenerationRun.rebuild(client, stored.info.params, by_cell, images=images,

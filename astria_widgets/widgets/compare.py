@@ -28,9 +28,10 @@ from astria_widgets.client.compare import CompareRun, tally_text
 from astria_widgets.client.costs import usd
 from astria_widgets.client.status import prompt_status
 from astria_widgets.history.compare_runs import StoredCompare, open_stored, record_compare
+from astria_widgets.imaging.thumbnails import PREVIEW_SIDE
 from astria_widgets.widgets.fallback import StaticFallback
 from astria_widgets.widgets.fallback_html import Section, Tile
-from astria_widgets.widgets.formatting import error_html, image_format, short_error, shown_thumbnail
+from astria_widgets.widgets.formatting import error_html, image_format, short_error
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 logger.addHandler(logging.NullHandler())
-THUMB = 192
+THUMB = PREVIEW_SIDE  # a cell is as big as the preview the watch makes
 Grid = CompareRun | StoredCompare
 
 
@@ -195,9 +196,9 @@ class CompareView(StaticFallback, w.VBox):
             if view.shown != pid:
                 data = run.thumbnail(index)
                 if data:
-                    shown = data if self.reopened else shown_thumbnail(data, THUMB)
-                    view.image.format = image_format(shown) or "png"
-                    view.image.value = shown
+                    # a preview made in the fetch thread, or the stored copy of one
+                    view.image.format = image_format(data) or "jpeg"
+                    view.image.value = data
                     view.shown = pid
             busy = not self._likes.get(index, _DONE).done()
             view.like.disabled = self.reopened or state != "done" or busy

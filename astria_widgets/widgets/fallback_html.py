@@ -275,10 +275,11 @@ def _plural(count: int, word: str) -> str:
 
 
 def run_status_text(run: GenerationRun) -> str:
-    """The studio's status line of a run: prompts finished, status, cost."""
+    """The studio's status line of a run: prompts finished, status (and why creating stopped
+    early, when max_spend did it), cost."""
     cells = run.cells
     done = sum(1 for _c, p in cells if p is not None and prompt_status(p) != "pending")
-    return (f"{done} of {len(cells)} prompts finished · status {run.status} · "
+    return (f"{done} of {len(cells)} prompts finished · status {run.status_text} · "
             f"cost of this run {usd(run.cost_mc, missing='—')}")
 
 
@@ -295,7 +296,7 @@ def run_section(run: GenerationRun) -> Section:
             continue
         pid = int(prompt["id"])
         state = prompt_status(prompt)
-        got = [i for i in images.get(pid, []) if i.data]
+        got = [i for i in images.get(pid, []) if i.data or i.preview]
         if state == "failed":
             note, error = str(prompt.get("user_error") or "failed"), True
         elif state == "pending":

@@ -157,6 +157,8 @@ class StudioResults(StaticFallback, w.VBox):
         #: the latest "Download all" (``.wait()`` gives the paths)
         self.download: BackgroundDownload | None = None
         self._likes: dict[int, Future[None]] = {}  # cell index -> its like request
+        #: cell index -> its View / "Use as input" fetch (a resumed run's full images)
+        self._fetches: dict[int, Future[None]] = {}
         self._look = CellLook()  # one set of layouts and styles for every cell
         super().__init__(children=[
             self.status, self.grid,
@@ -246,7 +248,7 @@ class StudioResults(StaticFallback, w.VBox):
                 continue
             state = prompt_status(prompt)
             pid = int(prompt["id"])
-            got = [i for i in images.get(pid, []) if i.data]
+            got = [i for i in images.get(pid, []) if i.data or i.preview]
             if state == "failed":
                 note = error_html(str(prompt.get("user_error") or "failed"))
             elif state == "pending":
@@ -278,13 +280,32 @@ class StudioResults(StaticFallback, w.VBox):
         return cells[index][1] if index < len(cells) else None
 
     def _view(self, index: int) -> None:
-        prompt = self._prompt(index)
-        if prompt is None or self._run is None:
+        """Show a cell's full images: at once when the kernel holds them, else (a resumed
+        run holds previews only) fetched in a worker thread first."""
+        prompt, run = self._prompt(index), self._run
+        if prompt is None or run is None:
             return
-        images = [i for i in self._run.images.get(int(prompt["id"]), []) if i.data]
+        pid = int(prompt["id"])
+        if all(i.data for i in run.images.get(pid, [])):
+            self._show_full(prompt, [i.data for i in run.images.get(pid, []) if i.data])
+            return
+        self.message.value = html.escape(f"Fetching the images of #{pid}...")
+
+        def fetch() -> None:
+            try:
+                found = run.full_images(pid)
+            except Exception as exc:  # noqa: BLE001 - shown, never a traceback
+                self.message.value = error_html(f"Could not fetch #{pid}: {short_error(exc)}")
+                return
+            self.message.value = ""
+            self._show_full(prompt, found)
+
+        self._fetches[index] = in_background(fetch, "astria-view")
+
+    def _show_full(self, prompt: dict[str, Any], images: list[bytes]) -> None:
         full = []
-        for image in images:
-            widget = w.Image(value=image.data, format=image_format(image.data or b"") or "png")
+        for data in images:
+            widget = w.Image(value=data, format=image_format(data) or "png")
             widget.add_class("astria-studio-full-image")
             full.append(widget)
         params = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(str(v))}</td></tr>"
@@ -328,11 +349,24 @@ class StudioResults(StaticFallback, w.VBox):
         prompt = self._prompt(index)
         if prompt is None or self._run is None or self._on_use_as_input is None:
             return
-        images = [i for i in self._run.images.get(int(prompt["id"]), []) if i.data]
-        if images:
-            name = f"prompt-{prompt['id']}-{images[0].index:02d}.png"
-            self._on_use_as_input(name, images[0].data or b"")
-            self.message.value = html.escape(f"{name} is now the input image.")
+        run, use = self._run, self._on_use_as_input
+        pid = int(prompt["id"])
+
+        def take() -> None:
+            try:
+                found = run.full_images(pid)  # held, or fetched once (a resumed run)
+            except Exception as exc:  # noqa: BLE001 - shown, never a traceback
+                self.message.value = error_html(f"Could not fetch #{pid}: {short_error(exc)}")
+                return
+            if found:
+                name = f"prompt-{pid}-01.png"
+                use(name, found[0])
+                self.message.value = html.escape(f"{name} is now the input image.")
+
+        if all(i.data for i in run.images.get(pid, [])):
+            take()  # held already: no request
+        else:
+            self._fetches[index] = in_background(take, "astria-use")
 
     def _on_download_click(self, _button: w.Button) -> None:
         if self._run is None:
