@@ -12,7 +12,8 @@ a history file of the test's own (``ASTRIA_HISTORY``) and this checkout's code
    new kernel answers (its execution count starts again);
 3. a new cell runs ``from astria_widgets import resume; resume()``: its summary line says the
    nine prompts of one run, and every cell of the resumed grid ends with an image, loaded in
-   the page; the run's status says all nine finished;
+   the page, each a preview (at most ``THUMB`` px wide), and View fetches the full image;
+   the run's status says all nine finished;
 4. the resume cell (input and output) is photographed: ``resumed-sweep.png``, shipped as
    ``docs/screenshots/resumed-sweep.png``.
 """
@@ -32,6 +33,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from astria_widgets.widgets.studio_results import THUMB
+
 from .lab import LabServer, NotebookPage, write_notebook
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,6 +52,13 @@ _KERNEL_IDLE = """() => {
 _RESUMED_IMAGES = """() => Array.from(document.querySelectorAll(
     '.astria-resume .astria-studio-grid .astria-studio-cell-image'))
   .map(e => e.tagName === 'IMG' ? e : e.querySelector('img')).filter(Boolean)"""
+
+_FULL_IMAGE = """() => {
+  const found = document.querySelector('.astria-resume .astria-studio-viewer '
+                                       + '.astria-studio-full-image');
+  const img = found && (found.tagName === 'IMG' ? found : found.querySelector('img'));
+  return !!(img && img.complete && img.naturalWidth > 0) && img.naturalWidth;
+}"""
 
 
 @pytest.fixture
@@ -170,8 +180,14 @@ def test_a_sweep_restarted_mid_render_is_resumed_with_every_image(
     for i in range(9):  # each cell of the grid holds its image (not a placeholder)
         expect(grid_cells.nth(i).locator("img")).to_have_count(1)
         expect(grid_cells.nth(i)).not_to_contain_text("no preview")
+    widths = page.evaluate(f"() => ({_RESUMED_IMAGES})().map(i => i.naturalWidth)")
+    assert max(widths) <= THUMB, widths  # previews in the grid
 
     _photograph(page, waiting, index, artifacts / "resumed-sweep.png")
+    view = grid_cells.nth(4).locator("button.astria-studio-view")
+    view.click()  # the full image is fetched when asked
+    full = page.wait_for_function(_FULL_IMAGE, timeout=60_000)
+    assert int(full.json_value()) > THUMB
 
 
 def _photograph(page: Any, first: int, last: int, path: Path) -> None:
