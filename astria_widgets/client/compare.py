@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from astria_widgets.client.api import AstriaClient
+    from astria_widgets.client.watch import PromptsWaiter
     from astria_widgets.client.watch_base import WatchedImage
 
 Record = dict[str, Any]
@@ -200,7 +201,8 @@ class CompareRun:
 
     def __init__(self, client: AstriaClient, columns: list[CompareColumn],
                  rows: list[CompareRow], ready: list[tuple[PromptPlan, dict[str, Any]]], *,
-                 timeout: float | None = None, estimate_mc: float | None = None) -> None:
+                 timeout: float | None = None, estimate_mc: float | None = None,
+                 rebuilt: Sequence[tuple[GenerationRun, list[int]]] = ()) -> None:
         self.client = client
         self.columns = columns
         self.rows = rows
@@ -224,6 +226,9 @@ class CompareRun:
                 client, [columns[indexes[0] % cols].tune], first, first.text, grid,
                 timeout=timeout, ready=[ready[i] for i in indexes]))
             self._places.append(indexes)
+        for run, indexes in rebuilt:  # a comparison rebuilt from the history (rebuild)
+            self.runs.append(run)
+            self._places.append(list(indexes))
 
     @classmethod
     def prepare(cls, client: AstriaClient, tunes: Sequence[Any], texts: Sequence[str],
@@ -272,6 +277,57 @@ class CompareRun:
         estimate = spend_estimate(client, records, ready)
         return cls(client, columns, rows, ready, timeout=timeout,
                    estimate_mc=None if estimate is None else estimate.mc)
+
+    @classmethod
+    def rebuild(cls, client: AstriaClient, data: Mapping[str, Any],
+                prompts: Mapping[int, Record], *, tunes: Mapping[int, Record] | None = None,
+                images: Sequence[WatchedImage] = (), liked: Sequence[int] = (),
+                waiter: Callable[[int], PromptsWaiter | None] | None = None,
+                timeout: float | None = None) -> CompareRun:
+        """A comparison rebuilt from its recorded plan (``data``: the history's parameters:
+        columns, tunes, variants, texts, seeds) and each created cell's latest prompt record
+        (by row-major cell index), holding ``images`` and the ``liked`` cells already; sends
+        nothing. Its cells are grouped by the base tune their prompts were created under, one
+        :meth:`GenerationRun.rebuild` each (``waiter(base_tune_id)`` follows it: one batched
+        wait per base tune); :meth:`resume` follows them. A cell never created stays empty."""
+        ids = [int(t) for t in data["tunes"]]
+        labels = [str(label) for label in data["columns"]]
+        variants = [dict(v) for v in data.get("variants") or [{}] * len(labels)]  # per column
+        rows = [CompareRow(str(t), s, row_label(str(t), s))
+                for t in data["texts"] for s in data["seeds"]]
+        if not rows or not ids or len(labels) % len(ids) or len(variants) != len(labels):
+            raise ValueError("the recorded columns, tunes, variants, texts and seeds disagree")
+        known, per = dict(tunes or {}), len(labels) // len(ids)
+        columns = [CompareColumn(label, dict(known.get(ids[n // per]) or {"id": ids[n // per]}),
+                                 variants[n]) for n, label in enumerate(labels)]
+        cols = len(columns)
+        groups: dict[int, list[int]] = {}
+        for index in sorted(int(i) for i in prompts if 0 <= int(i) < cols * len(rows)):
+            base = prompts[index].get("tune_id") or columns[index % cols].tune["id"]
+            groups.setdefault(int(base), []).append(index)
+        rebuilt = []
+        for base, indexes in groups.items():
+            first = rows[indexes[0] // cols].text
+            plain = {"tunes": [columns[indexes[0] % cols].tune], "text": first,
+                     "plan": {"tune_id": base, "text": first, "kinds": []},
+                     "sweep": {"cells": [{"row": i // cols, "col": i % cols,
+                                          "label": cell_label(labels, [r.label for r in rows],
+                                                              i)} for i in indexes]}}
+            held = {int(prompts[i]["id"]) for i in indexes}
+            rebuilt.append((GenerationRun.rebuild(
+                client, plain, {n: prompts[i] for n, i in enumerate(indexes)},
+                images=[i for i in images if i.prompt_id in held],
+                waiter=waiter(base) if waiter is not None else None, timeout=timeout),
+                indexes))
+        run = cls(client, columns, rows, [], timeout=timeout, rebuilt=rebuilt)
+        run._liked.update(int(i) for i in liked)
+        return run
+
+    def resume(self) -> CompareRun:
+        """Follow a rebuilt comparison's unsettled prompts (each base tune's watch thread)."""
+        for run in self.runs:
+            run.resume()
+        return self
 
     def begin(self) -> CompareRun:
         """Start every base tune's run (creates through ``client.run_all``); return at once."""

@@ -27,9 +27,12 @@ from astria_widgets.client.compare import (
 from astria_widgets.client.costs import prompts_cost_mc
 from astria_widgets.client.errors import InputError
 from astria_widgets.client.status import prompt_status
+from astria_widgets.history.recorder import Heartbeat
 from astria_widgets.history.runs import RunItem, StoredRun
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import pandas as pd
 
     from astria_widgets.history import TuneHistory
@@ -57,38 +60,72 @@ class CompareRecorder:
     names it. ``sync()`` writes what changed (called after every change of the run).
     """
 
-    def __init__(self, history: TuneHistory, run: CompareRun, *, label: str | None = None
-                 ) -> None:
+    def __init__(self, history: TuneHistory, run: CompareRun, *, label: str | None = None,
+                 active: Callable[[], bool] | None = None) -> None:
         self.history = history
         self.run = run
         self.label = label or " vs ".join(run.column_labels)
         self.run_id: str | None = None
+        #: whether this process writes the records and thumbnails (a resumed run: only while
+        #: it polls; a follower writes its own likes only)
+        self.active = active or (lambda: True)
         self._lock = threading.Lock()
         self._items: set[int] = set()
         self._saved: dict[int, tuple[str, int, bool]] = {}  # id -> (status, images, liked)
-        self._thumbs: set[int] = set()
+        self._thumbs: set[tuple[int, int]] = set()
         self._unsubscribe: Any = None
+        self._beat: Heartbeat | None = None
 
     def start(self) -> str:
-        """Record the run and follow it; returns the run id."""
+        """Record the run, hold its lease while it runs (a resume elsewhere follows the
+        history) and follow it; returns the run id."""
         store = self.history.runs
         self.run_id = store.record("compare", compare_params(self.run), label=self.label)
         store.save_records(tunes=[c.tune for c in self.run.columns])
+        self._beat = Heartbeat(self.history, self.run_id)
+        self._beat.take()
+        self._follow()
+        return self.run_id
+
+    def resume(self, stored: StoredRun, thumbnails: dict[int, list[bytes]]) -> str:
+        """Follow a comparison rebuilt from ``stored`` (no new run recorded): what the history
+        holds (items, records, likes, ``thumbnails``) is not written again."""
+        self.run_id = stored.run_id
+        cols = len(self.run.column_labels)
+        for item in stored.items:
+            if item.kind == "prompt" and item.row is not None and item.col is not None:
+                self._items.add(item.row * cols + item.col)
+                record = stored.prompts.get(item.object_id)
+                if record is not None:
+                    self._saved[item.object_id] = _key(record, bool(record.get("liked")))
+        self._thumbs.update((pid, n) for pid, got in thumbnails.items()
+                            for n in range(len(got)))
+        self._follow()
+        return self.run_id
+
+    def _follow(self) -> None:
         self._unsubscribe = self.run.subscribe(lambda _run: self.sync())
         self.sync()
-        return self.run_id
 
     def stop(self) -> None:
         """Stop following the run (what was recorded stays)."""
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
+        self._release()
+
+    def _release(self) -> None:
+        if self._beat is not None:
+            self._beat.stop()
+            self._beat = None
 
     def sync(self) -> None:
         """Write new items, changed records, new likes and new thumbnails."""
         try:
             with self._lock:
                 self._sync_locked()
+                if self.run.done:
+                    self._release()
         except Exception:  # noqa: BLE001 - a history problem never breaks the run
             logger.exception("recording comparison %s failed", self.run_id)
 
@@ -105,25 +142,42 @@ class CompareRecorder:
                 RunItem("prompt", int(c.prompt["id"]), c.row, c.col, rows[c.row], cols[c.col],
                         cols[c.col]) for c in new if c.prompt is not None])
             self._items.update(c.row * len(cols) + c.col for c in new)
+        active = self.active()
         changed: list[Record] = []
         for cell in cells:
             prompt = cell.prompt
             if prompt is None:
                 continue
-            key = (prompt_status(prompt), len(prompt.get("images") or []), cell.liked)
-            if self._saved.get(int(prompt["id"])) != key:
+            pid, key = int(prompt["id"]), _key(prompt, cell.liked)
+            saved = self._saved.get(pid)
+            if saved == key:
+                continue
+            if active:
                 changed.append({**prompt, "liked": cell.liked})
-                self._saved[int(prompt["id"])] = key
+                self._saved[pid] = key
+            elif saved is not None and saved[2] != cell.liked:  # a follower's own like
+                store.set_liked(pid, cell.liked)
+                self._saved[pid] = (*saved[:2], cell.liked)
         store.save_records(prompts=changed)
-        images = run.images
+        if active:
+            self._save_thumbnails(cells)
+
+    def _save_thumbnails(self, cells: list[CompareCell]) -> None:
+        """The preview of every image downloaded (``WatchedImage.preview``, made in the fetch
+        thread, stored as it is): a resumed follower waits for them all."""
+        images = self.run.images
         for cell in cells:
             pid = int(cell.prompt["id"]) if cell.prompt is not None else None
-            if pid is None or pid in self._thumbs:
-                continue
-            first = next((i for i in images.get(pid, []) if i.preview), None)
-            if first is not None and first.preview:  # the grid's preview, stored as it is
-                store.save_thumbnail(pid, first.index - 1, first.preview)  # n from 0
-                self._thumbs.add(pid)
+            for image in images.get(pid, []) if pid is not None else []:
+                place = (pid, image.index - 1)  # n from 0, as recorder.py
+                if image.preview and place not in self._thumbs:
+                    self.history.runs.save_thumbnail(pid, place[1], image.preview)
+                    self._thumbs.add(place)
+
+
+def _key(prompt: Record, liked: bool) -> tuple[str, int, bool]:
+    """What a change of a recorded cell is: its status, image count and like."""
+    return prompt_status(prompt), len(prompt.get("images") or []), liked
 
 
 def record_compare(history: TuneHistory, run: CompareRun) -> CompareRecorder:

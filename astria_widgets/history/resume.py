@@ -1,14 +1,17 @@
 """Resume the unfinished runs of a history after a restart: rebuild each, follow it once.
 
 :func:`resume_runs` reads the history's unfinished runs and rebuilds each with no request: a
-sweep (or comparison) becomes a ``GenerationRun`` rebuilt from its recorded plain data, its
-stored prompt records and thumbnails (``GenerationRun.rebuild``); a training or a pack order
+sweep becomes a ``GenerationRun`` rebuilt from its recorded plain data, its stored prompt
+records and thumbnails (``GenerationRun.rebuild``); a comparison a ``CompareRun`` (one
+``GenerationRun`` per base tune, ``CompareRun.rebuild``), its likes and its recorder again
+(:class:`~astria_widgets.history.compare_runs.CompareRecorder`); a training or a pack order
 becomes a ``TuneWatch`` on the stored tune. A sweep follows its unsettled prompts through a
 :class:`LeasedWaiter`: the process holding the run's lease polls (ONE
 ``client.wait_for_prompts`` over the batch) and writes the records and thumbnails to the
 history; any other process follows by reading the history (no HTTP) and takes over when the
-lease expires or its holder's process is gone. :func:`unfinished_summary` says what is left
-("1 tune training, 37 prompts rendering, from 2 runs").
+lease expires or its holder's process is gone. A comparison's waiters (one per base tune)
+share the run's lease, given up once every base tune is done. :func:`unfinished_summary`
+says what is left ("1 tune training, 37 prompts rendering, from 2 runs").
 """
 
 from __future__ import annotations
@@ -35,9 +38,11 @@ if TYPE_CHECKING:
     import threading
     from collections.abc import Callable
 
+    from astria_widgets.client.compare import CompareRun
     from astria_widgets.client.generation import GenerationRun
     from astria_widgets.client.watch import PromptsWatch, TuneWatch
     from astria_widgets.history import TuneHistory
+    from astria_widgets.history.compare_runs import CompareRecorder
     from astria_widgets.history.tune_follow import LeasedTuneSource
 
 logger = logging.getLogger(__name__)
@@ -45,20 +50,23 @@ logger = logging.getLogger(__name__)
 FOLLOW_EVERY = 1.0
 """Seconds between two reads of the history while another process polls."""
 
-SWEEP_KINDS = ("sweep", "compare")
 
 
 @dataclass
 class Resumed:
-    """One resumed run: ``run`` (a sweep's ``GenerationRun``) or ``watch`` (a tune's
-    ``TuneWatch``), the stored run it came from and its follower (a sweep's ``waiter``, a
-    tune's ``source``)."""
+    """One resumed run: ``run`` (a sweep's ``GenerationRun``), ``compare`` (a comparison's
+    ``CompareRun``, ``recorder`` keeping its history) or ``watch`` (a tune's ``TuneWatch``),
+    the stored run it came from and its followers (a sweep's ``waiter``, a comparison's
+    ``waiters``, one per base tune, a tune's ``source``)."""
 
     stored: StoredRun
     run: GenerationRun | None = None
     watch: TuneWatch | None = None
     waiter: LeasedWaiter | None = None
     source: LeasedTuneSource | None = None
+    compare: CompareRun | None = None
+    waiters: list[LeasedWaiter] = field(default_factory=list)
+    recorder: CompareRecorder | None = None
 
     @property
     def run_id(self) -> str:
@@ -217,15 +225,7 @@ def rebuild_sweep(stored: StoredRun, history: TuneHistory, client: Any, *,
             if cell is not None:
                 by_cell[cell] = stored.prompts[item.object_id]
     thumbs = history.runs.thumbnails(stored.prompt_ids)
-    images = []
-    for pid, got in thumbs.items():
-        record = stored.prompts.get(pid) or {}
-        urls = [u for u in record.get("images") or [] if isinstance(u, str)]
-        if prompt_status(record) == "done" and len(got) >= len(urls):
-            # the stored previews; the full images are fetched when asked for (View,
-            # Download all, Use as input: GenerationRun.full_images)
-            images += [WatchedImage(pid, n + 1, len(urls), url, None, preview=got[n])
-                       for n, url in enumerate(urls)]
+    images = _held_images(stored, thumbs)
     waiter = LeasedWaiter(history, stored.run_id, client, every=every, owner=owner, ttl=ttl)
     run = GenerationRun.rebuild(client, stored.info.params, by_cell, images=images,
                                 waiter=waiter)
@@ -236,6 +236,69 @@ def rebuild_sweep(stored: StoredRun, history: TuneHistory, client: Any, *,
     follow_generation(run, history, stored.run_id, seeded=writer)
     run.subscribe(lambda r: waiter.release() if r.done else None)
     return Resumed(stored, run=run, waiter=waiter)
+
+
+def rebuild_compare(stored: StoredRun, history: TuneHistory, client: Any, *,
+                    every: float = FOLLOW_EVERY, owner: str = PROCESS_OWNER,
+                    ttl: float = LEASE_TTL) -> Resumed:
+    """A recorded comparison rebuilt (no request): a ``CompareRun`` whose base tunes are each
+    followed by a :class:`LeasedWaiter` under the run's one lease (given up once the whole
+    comparison is done), its likes and a recorder writing while this process polls; not
+    started."""
+    from astria_widgets.client.compare import CompareRun
+    from astria_widgets.history.compare_runs import CompareRecorder
+
+    params = stored.info.params
+    cols = len(params["columns"])
+    by_cell: dict[int, dict[str, Any]] = {}
+    liked = []
+    for item in stored.items:
+        record = stored.prompts.get(item.object_id)
+        if item.kind == "prompt" and record is not None and item.row is not None \
+                and item.col is not None and item.col < cols:
+            by_cell[item.row * cols + item.col] = record
+            if record.get("liked"):
+                liked.append(item.row * cols + item.col)
+    thumbs = history.runs.thumbnails(stored.prompt_ids)
+    tunes = {int(t): history.get(int(t)) for t in params["tunes"]}
+    waiters: list[LeasedWaiter] = []
+
+    def waiter(_base: int) -> LeasedWaiter:
+        waiters.append(LeasedWaiter(history, stored.run_id, client, every=every, owner=owner,
+                                    ttl=ttl))
+        return waiters[-1]
+
+    run = CompareRun.rebuild(client, params, by_cell, images=_held_images(stored, thumbs),
+                             tunes={k: v for k, v in tunes.items() if v}, liked=liked,
+                             waiter=waiter)
+    for part, follower in zip(run.runs, waiters, strict=True):
+        follower.attach(part.watch)
+    recorder = CompareRecorder(history, run, active=lambda: any(w.owner for w in waiters))
+    recorder.resume(stored, thumbs)
+    done = [False]
+
+    def release(changed: CompareRun) -> None:
+        if changed.done and not done[0]:
+            done[0] = True
+            for follower in waiters:
+                follower.release()
+
+    run.subscribe(release)
+    return Resumed(stored, compare=run, waiters=waiters, recorder=recorder)
+
+
+def _held_images(stored: StoredRun, thumbs: dict[int, list[bytes]]) -> list[WatchedImage]:
+    """The stored previews of the finished prompts holding one per image, as images (the
+    full images are fetched when asked for: View, Download all, Use as input,
+    ``GenerationRun.full_images``)."""
+    images = []
+    for pid, got in thumbs.items():
+        record = stored.prompts.get(pid) or {}
+        urls = [u for u in record.get("images") or [] if isinstance(u, str)]
+        if prompt_status(record) == "done" and len(got) >= len(urls):
+            images += [WatchedImage(pid, n + 1, len(urls), url, None, preview=got[n])
+                       for n, url in enumerate(urls)]
+    return images
 
 
 def rebuild_tune(stored: StoredRun, history: TuneHistory, client: Any, *,
@@ -274,15 +337,19 @@ def resume_runs(history: TuneHistory, client: Any, *, start: bool = True,
                 every: float = FOLLOW_EVERY, owner: str = PROCESS_OWNER,
                 ttl: float = LEASE_TTL) -> list[Resumed]:
     """Rebuild every unfinished run of ``history`` and (``start``) follow each: a sweep
-    through its lease (one batched wait by its owner, history reads elsewhere), a tune
+    through its lease (one batched wait by its owner, history reads elsewhere), a
+    comparison likewise (one batched wait per base tune), a tune
     through its ``TuneWatch``. Sends no create. ``owner`` names this follower in the lease
     (this process by default), ``ttl`` how long a lease lasts unrenewed."""
     resumed: list[Resumed] = []
     for stored in history.runs.unfinished():
         try:
-            if stored.kind in SWEEP_KINDS and "sweep" in stored.info.params:
+            if stored.kind in ("sweep", "compare") and "sweep" in stored.info.params:
                 item = rebuild_sweep(stored, history, client, every=every, owner=owner,
                                      ttl=ttl)
+            elif stored.kind == "compare" and "columns" in stored.info.params:
+                item = rebuild_compare(stored, history, client, every=every, owner=owner,
+                                       ttl=ttl)
             elif stored.unfinished_tune_ids:
                 item = rebuild_tune(stored, history, client, every=every, owner=owner,
                                     ttl=ttl)
@@ -296,6 +363,8 @@ def resume_runs(history: TuneHistory, client: Any, *, start: bool = True,
         if start:
             if item.run is not None:
                 item.run.resume()
+            elif item.compare is not None:
+                item.compare.resume()
             elif item.watch is not None:
                 item.watch.start()
         resumed.append(item)

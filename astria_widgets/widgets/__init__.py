@@ -12,7 +12,7 @@ importing one widget does not pull in the others.
 - ``PackPicker`` -- packs with their prices and prompts, ordered with the cost shown (``packs.py``)
 - ``PromptStudio`` -- generate with a tune, sweep parameters, keep results (``studio*.py``)
 - ``compare`` / ``CompareView`` -- tunes or presets side by side, likes tallied (``compare.py``)
-- ``AstriaApp`` -- the form, the studio and the browser as tabs: the page of
+- ``AstriaApp`` -- the form, the studio, the browser and the runs as tabs: the page of
   ``astria-widgets app`` (``app.py``)
 """
 

@@ -180,8 +180,9 @@ class CompareView(StaticFallback, w.VBox):
         for index, (view, cell) in enumerate(zip(self.cells, cells, strict=True)):
             prompt = cell.prompt
             view.like.description = "Liked" if cell.liked else "Like"
-            if prompt is None:
-                view.state.value = "<small>creating...</small>"
+            if prompt is None:  # a resumed comparison never re-sends a create
+                view.state.value = ("<small>not sent</small>" if run.done
+                                    else "<small>creating...</small>")
                 view.like.disabled = True
                 continue
             state = prompt_status(prompt)

@@ -1,7 +1,8 @@
 """``resume()``: after a restart, the unfinished runs of the history, each with its widget again.
 
 A sweep gets a :class:`~astria_widgets.widgets.studio_results.StudioResults` grid over its
-rebuilt ``GenerationRun``, a training its
+rebuilt ``GenerationRun``, a comparison its :class:`~astria_widgets.widgets.compare.CompareView`
+over its rebuilt ``CompareRun`` (likes and tally included), a training its
 :class:`~astria_widgets.widgets.progress.TuneProgress`. The rebuilding and the lease (one
 kernel polls a run, any other follows the history) are the history layer's
 (:mod:`astria_widgets.history.resume`); this module only lays the views out.
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as w
 
 from astria_widgets.history.resume import Resumed, resume_runs, unfinished_summary
+from astria_widgets.widgets.compare import CompareView
 from astria_widgets.widgets.progress import TuneProgress
 from astria_widgets.widgets.studio_results import StudioResults
 
@@ -24,7 +26,8 @@ if TYPE_CHECKING:
 
 class ResumedRuns(w.VBox):
     """The resumed runs: a summary line, then one titled view per run. ``resumed`` holds
-    each run's :class:`~astria_widgets.history.resume.Resumed` (``.run`` / ``.watch``);
+    each run's :class:`~astria_widgets.history.resume.Resumed` (``.run`` / ``.compare`` /
+    ``.watch``);
     ``views`` the widgets, in the same order; ``summary`` the unfinished work found."""
 
     def __init__(self, resumed: list[Resumed], summary: str) -> None:
@@ -41,6 +44,9 @@ class ResumedRuns(w.VBox):
             if item.run is not None:
                 view: w.Widget = StudioResults()
                 view.show(item.run)
+            elif item.compare is not None:
+                view = CompareView(item.compare, run_id=item.run_id)
+                view.recorder = item.recorder
             else:
                 view = TuneProgress(watch=item.watch, title=str(label))
             self.views.append(view)
@@ -53,6 +59,8 @@ class ResumedRuns(w.VBox):
         for item in self.resumed:
             if item.run is not None:
                 item.run.wait(timeout)
+            elif item.compare is not None:
+                item.compare.wait(timeout)
             elif item.watch is not None:
                 item.watch.wait(timeout)
 
@@ -61,6 +69,8 @@ class ResumedRuns(w.VBox):
         for item in self.resumed:
             if item.run is not None:
                 item.run.stop()
+            elif item.compare is not None:
+                item.compare.stop()
             elif item.watch is not None:
                 item.watch.stop()
 

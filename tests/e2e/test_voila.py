@@ -3,7 +3,8 @@
 - ``astria-widgets app`` (the command a user runs) serves the form, the studio and the browser
   as tabs: the page renders with no error placeholder; the form uploads photos through the
   anywidget uploader and submits a ``fast`` tune that reaches ``trained``; in the studio tab
-  the same tune runs a 2x2 sweep to a grid of four decoded images; the history tab lists it.
+  the same tune runs a 2x2 sweep to a grid of four decoded images; the history tab lists it;
+  the Runs tab lists the sweep (read from the history) and Open shows its grid again.
 - Notebook 05 (``notebooks/05_generating_with_a_trained_tune.ipynb``) renders in plain
   ``voila``: the studio's grid and the notebook's images, no error.
 - Neither page logs an error (or a failed module) from this package's labextension: Voilà
@@ -199,7 +200,7 @@ def test_app_page_form_studio_and_history(voila_page: Any, voila_env: dict[str, 
         expect(app_box).to_be_visible(timeout=120_000)
         expect(page.locator(".astria-app-header")).to_contain_text("the local sandbox")
         tabs = page.locator(".astria-app-tabs .lm-TabBar-tab")
-        expect(tabs).to_have_text(["New tune", "Generate", "History"])
+        expect(tabs).to_have_text(["New tune", "Generate", "History", "Runs"])
         assert E2E_KEY not in page.content()
 
         # the form: photos through the anywidget uploader, a fast tune, trained
@@ -264,6 +265,33 @@ def test_app_page_form_studio_and_history(voila_page: Any, voila_env: dict[str, 
         # the history tab: reloaded for the new tune
         tabs.filter(has_text="History").click()
         expect(page.locator(".astria-tune-browser")).to_contain_text(title, timeout=60_000)
+
+        # the Runs tab: the sweep is listed (the history file), Open shows its grid again
+        tabs.filter(has_text="Runs").click()
+        runs = page.locator(".astria-runs")
+        text = "portrait in a sunlit studio"
+        row = runs.locator(".astria-runs-row", has_text=text)
+        expect(row).to_have_count(1, timeout=30_000)
+        expect(row).to_contain_text("sweep")
+        expect(row).to_contain_text("done")
+        option = runs.locator(".astria-runs-picker option", has_text=text)
+        expect(option).to_have_count(1)
+        runs.locator(".astria-runs-picker select").select_option(
+            label=option.inner_text().strip())
+        runs.locator("button.astria-runs-open").click()
+        opened = runs.locator(".astria-runs-opened")
+        expect(opened.locator(".astria-compare-cell")).to_have_count(4, timeout=30_000)
+        expect(opened.locator(".astria-compare-status")).to_contain_text(
+            "reopened from the history")
+        expect(opened.locator(".astria-compare-status")).to_contain_text("4 of 4 prompts")
+        page.wait_for_function(
+            """() => Array.from(document.querySelectorAll(
+                  '.astria-runs-opened .astria-compare-cell-image'))
+                  .map(e => e.tagName === 'IMG' ? e : e.querySelector('img'))
+                  .filter(img => img && img.complete && img.naturalWidth > 0).length === 4""",
+            timeout=60_000)
+        expect(runs.locator(".astria-runs-message")).to_contain_text("Opened run")
+        screenshot_whole_page(page, artifacts / "voila-app-runs.png")
         assert_rendered_cleanly(page)
     finally:
         status = app.stop()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import pandas as pd
 import pytest
 from frames_examples import DOC_PROMPT, DOC_TUNES
@@ -46,9 +48,9 @@ def test_a_history_source_reads_its_records():
 
 
 def test_no_source_uses_connect(monkeypatch):
-    import astria_widgets.connect
+    connecting = importlib.import_module("astria_widgets.connect")  # the module, not connect()
 
-    monkeypatch.setattr(astria_widgets.connect, "connect", lambda **kw: FakeClient())
+    monkeypatch.setattr(connecting, "connect", lambda **kw: FakeClient())
     assert len(tunes_dataframe()) == 2
     assert len(prompts_dataframe(None)) == 1
 

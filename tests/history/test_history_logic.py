@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import math
 
 import pytest
@@ -204,10 +205,9 @@ def test_progress_reports_each_stage(path):
 
 
 def test_attached_client_is_the_given_one_and_never_connects(path, tmp_path, monkeypatch):
-    import astria_widgets.connect
-
+    connecting = importlib.import_module("astria_widgets.connect")  # the module, not connect()
     connected: list[FakeAPI] = []
-    monkeypatch.setattr(astria_widgets.connect, "connect",
+    monkeypatch.setattr(connecting, "connect",
                         lambda **kw: connected.append(FakeAPI([])) or connected[-1])
     history = TuneHistory(path)
     assert history.attached_client is None and connected == []  # reading it connects nothing

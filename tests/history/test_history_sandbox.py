@@ -6,6 +6,7 @@ send, plus any transparent urllib3 retries), independently of ``SyncResult.reque
 
 from __future__ import annotations
 
+import importlib
 import math
 
 import pytest
@@ -100,12 +101,12 @@ def test_prompts_are_synced_account_wide(seeded, tmp_path):
 
 
 def test_sync_command(sandbox, api_key, client, monkeypatch, tmp_path, capsys):
-    import astria_widgets.connect
     from astria_widgets.cli import main as cli
     from astria_widgets.commands import sync
 
     sandbox.seed_history(130, api_key=api_key)
-    monkeypatch.setattr(astria_widgets.connect, "connect", lambda **kwargs: client)
+    connecting = importlib.import_module("astria_widgets.connect")  # the module, not connect()
+    monkeypatch.setattr(connecting, "connect", lambda **kwargs: client)
     path = tmp_path / "cli.sqlite3"
     assert cli(["sync", "--path", str(path), "--prompts"]) == 0
     out, err = capsys.readouterr()

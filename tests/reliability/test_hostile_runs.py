@@ -88,3 +88,39 @@ def test_a_damaged_run_is_skipped_by_resume_with_a_warning(history, params, capl
     assert resumed == []
     assert history.runs.get(run_id) is not None and history.runs.get(good) is not None
     probe(FAMILY)
+
+
+_GOOD_COMPARE = {"columns": ["a", "b"], "tunes": [1, 2], "variants": [{}, {}], "texts": ["t"],
+                 "seeds": [1]}
+
+
+@pytest.mark.parametrize("params", [
+    {"columns": ["a", "b"]},  # no tunes, texts or seeds recorded
+    {**_GOOD_COMPARE, "columns": ["a", "b", "c"]},  # three columns for two tunes
+    {**_GOOD_COMPARE, "tunes": ["x", 2]},
+    {**_GOOD_COMPARE, "tunes": None},
+    {**_GOOD_COMPARE, "texts": []},  # no rows
+    {**_GOOD_COMPARE, "variants": [5, 6]},
+    {**_GOOD_COMPARE, "variants": [{}]},  # one variant for two columns
+])
+def test_a_damaged_comparison_is_skipped_by_resume_with_a_warning(history, params, caplog):
+    run_id = history.runs.record("compare", params)
+    history.runs.add_items(run_id, [RunItem("prompt", 5, 0, 0)])
+    history.runs.save_records(prompts=[{"id": 5, "tune_id": 1, "images": []}])
+    with caplog.at_level(logging.WARNING):
+        resumed = resume_runs(history, client=None, start=False)
+    assert resumed == []
+    assert f"run {run_id} cannot be resumed" in caplog.text
+    assert history.runs.get(run_id) is not None
+    probe(FAMILY)
+
+
+def test_a_sound_comparison_record_is_rebuilt_without_a_request(history):
+    """The counterpart of the damaged ones: the same record, whole, is rebuilt (no client)."""
+    run_id = history.runs.record("compare", _GOOD_COMPARE)
+    history.runs.add_items(run_id, [RunItem("prompt", 5, 0, 0), RunItem("prompt", 6, 0, 9)])
+    history.runs.save_records(prompts=[{"id": 5, "tune_id": 1, "images": []},
+                                       {"id": 6, "tune_id": 2, "images": []}])
+    (item,) = resume_runs(history, client=None, start=False)
+    assert item.compare is not None and item.compare.shape == (1, 2)
+    assert [c.prompt["id"] if c.prompt else None for c in item.compare.cells] == [5, None]

@@ -19,12 +19,15 @@ from astria_widgets.widgets.app import TAB_TITLES, api_line
 WAIT = 60  # seconds; a guard against hangs, not a timing assertion
 
 
-def test_the_form_the_studio_and_the_browser_are_tabs(client):
+def test_the_form_the_studio_the_browser_and_the_runs_are_tabs(client):
+    from astria_widgets.widgets.runs_view import RunsView
+
     app = AstriaApp(client)
-    assert app.tabs.children == (app.form, app.studio, app.browser)
+    assert app.tabs.children == (app.form, app.studio, app.browser, app.runs)
+    assert isinstance(app.runs, RunsView)
     assert isinstance(app.form, TuneForm) and isinstance(app.studio, PromptStudio)
     assert isinstance(app.browser, TuneBrowser)
-    assert tuple(app.tabs.titles) == TAB_TITLES == ("New tune", "Generate", "History")
+    assert tuple(app.tabs.titles) == TAB_TITLES == ("New tune", "Generate", "History", "Runs")
     assert app.children == (app.header, app.tabs)
     assert "the local sandbox" in app.header.value
     assert client.base_url not in app.header.value

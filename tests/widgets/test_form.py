@@ -3,6 +3,7 @@ handle followed to the end."""
 
 from __future__ import annotations
 
+import importlib
 import io
 import threading
 import time
@@ -268,7 +269,7 @@ def test_server_error_keys_map_to_fields(key, target):
 def test_submit_clicked_without_a_client_connects_in_the_background(sandbox, monkeypatch,
                                                                      photos):
     """``connect()`` may look for a sandbox or start one: the click does not wait for it."""
-    import astria_widgets.connect as connecting
+    connecting = importlib.import_module("astria_widgets.connect")  # the module, not connect()
 
     monkeypatch.delenv("ASTRIA_API_KEY", raising=False)
     monkeypatch.setenv("ASTRIA_SANDBOX_DIR", str(sandbox.data_dir))  # connect() reuses it

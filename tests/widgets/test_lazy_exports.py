@@ -39,3 +39,39 @@ def test_importing_the_widgets_package_loads_no_widget_module():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, timeout=120).stdout.split("\n")
     assert out[0] == "[]" and out[1] == "True"
+
+
+@pytest.mark.parametrize("first", [
+    "from astria_widgets.connect import temporary_sandbox",
+    "import astria_widgets.connect",
+    "from astria_widgets import PromptStudio",
+    "from astria_widgets import resume",
+    "import astria_widgets.widgets.compare",
+    "import astria_widgets; astria_widgets.connect; astria_widgets.compare",
+])
+def test_an_export_named_like_a_submodule_is_the_export_whatever_came_first(first):
+    """``connect`` and ``compare`` are functions (not their modules connect.py and
+    widgets/compare.py) in any import order, and the modules stay reachable."""
+    code = (f"{first}\nimport importlib, inspect, astria_widgets, astria_widgets.widgets\n"
+            "from astria_widgets import compare, connect\n"
+            "from astria_widgets.widgets import compare as widgets_compare\n"
+            "print(inspect.isfunction(connect), inspect.isfunction(compare),\n"
+            "      widgets_compare is compare, astria_widgets.widgets.compare is compare,\n"
+            "      astria_widgets.connect is connect,\n"
+            "      importlib.import_module('astria_widgets.connect').connect is connect,\n"
+            "      importlib.import_module('astria_widgets.widgets.compare').compare is compare)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=120).stdout.split()
+    assert out == ["True"] * 7
+
+
+def test_a_test_order_never_changes_what_the_names_are():
+    """In this process too, whatever earlier tests imported."""
+    import importlib
+    import inspect
+
+    importlib.import_module("astria_widgets.connect")
+    importlib.import_module("astria_widgets.widgets.compare")
+    assert inspect.isfunction(astria_widgets.connect)
+    assert inspect.isfunction(astria_widgets.compare)
+    assert inspect.isfunction(astria_widgets.widgets.compare)
