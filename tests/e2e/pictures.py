@@ -29,13 +29,15 @@ SHIPPED: dict[str, str] = {
     "astria-panel-detail-dark.png": "docs/screenshots/astria-panel-detail-dark.png",
     "astria-panel-watch-cell.png": "docs/screenshots/astria-panel-watch-cell.png",
     "compare-tally.png": "docs/screenshots/compare-tally.png",
+    "studio-refused.png": "docs/screenshots/studio-refused.png",
+    "resumed-sweep.png": "docs/screenshots/resumed-sweep.png",
 }
 #: the tests that make them, for ``scripts/pictures``
 MAKERS = ("tests/e2e/test_tune_form.py", "tests/e2e/test_inspect_picker.py",
           "tests/e2e/test_browser_widget.py", "tests/e2e/test_studio.py",
           "tests/e2e/test_studio_10x10.py",
           "tests/e2e/test_pack_picker.py", "tests/e2e/test_astria_panel.py",
-          "tests/e2e/test_compare_panel.py")
+          "tests/e2e/test_compare_panel.py", "tests/e2e/test_resumed_sweep.py")
 
 
 def updating() -> bool:
