@@ -66,10 +66,10 @@ class TuneForm(StaticFallback, w.VBox):
     the reasons above the fields; a field the user changes keeps their value, and its row says
     what the override means.
 
-    ``max_spend`` (dollars) is the form's own limit (the client's holds too). The API states no
-    price for training a plain tune, so under a limit a submit is refused before sending, said
-    in the form's message, every field kept (order a pack through ``PackPicker`` for a priced
-    training).
+    ``max_spend`` (dollars) is the form's own limit (the client's holds too). Under a limit a
+    tune is priced before sending (its training estimated from the gallery packs on its branch,
+    a click pricing in the background) and one over what is left, or unpriced, is refused,
+    said in the form's message, every field kept.
     """
 
     valid = traitlets.Bool(False, help="True when Submit is possible")
