@@ -73,9 +73,11 @@ def pack_prompts_cost_mc(pack: Mapping[str, Any], class_name: str) -> int | None
     """What one run of a pack's ``class_name`` prompts costs on an existing tune."""
     templates = [t for t in pack.get("template_prompts") or ()
                  if isinstance(t, Mapping) and t.get("name") == class_name]
-    if not templates:
-        return None
-    return sum(int(t.get("cost_mc") or 0) for t in templates)
+    costs = [t.get("cost_mc") for t in templates]
+    if not templates or not all(
+            c is None or (isinstance(c, (int, float)) and not isinstance(c, bool)) for c in costs):
+        return None  # none, or a figure that is not a number: no price from them
+    return sum(int(c or 0) for c in costs)
 
 
 def pack_training_cost_mc(pack: Mapping[str, Any], class_name: str) -> int | None:

@@ -233,6 +233,8 @@ def tune_prompt_cells(values: Mapping[str, Any]
     entries = values.get("prompts") or ()
     if isinstance(entries, (str, Mapping)):
         entries = [entries]
+    elif not isinstance(entries, (list, tuple)):
+        entries = []  # not prompts (the form's checks name it before sending)
     return [(ids, {"text": e} if isinstance(e, str) else e if isinstance(e, Mapping) else {})
             for e in entries]
 
