@@ -61,9 +61,9 @@ class PackCalls(TuneCalls):
             if self._gallery_packs is None or refresh:
                 listed = [p for p in self.list_packs(gallery=True)
                           if isinstance(p, Mapping)][:GALLERY_PACKS_PRICED]
-                found = self.run_all(
+                found = self.run_all(  # the detail over the listing (its cost_mc_hash kept)
                     lambda p: p if p.get("template_prompts") is not None
-                    else self.get_pack(p["id"]), listed)
+                    else {**p, **self.get_pack(p["id"])}, listed)
                 self._gallery_packs = [p for p in found if isinstance(p, Mapping)]
             return self._gallery_packs
 
