@@ -356,10 +356,9 @@ class TuneFormModel:
         price_tune`) when :meth:`priced`, else None. Sends requests (the gallery packs once
         per client): call it without holding :attr:`lock`, off the kernel's thread."""
         with self.lock:
-            if not self.priced():
-                return None
             client, values = self.client, {**self.values, "prompts": prompts}
-        assert client is not None  # priced() says so
+            if client is None or not self.priced():
+                return None
         return price_tune(client, values)
 
     def prepare(self, prompts: list[dict[str, Any]],
@@ -369,7 +368,7 @@ class TuneFormModel:
         then calls :meth:`start`). Raises :class:`FormInvalid` listing every problem, or
         the ``max_spend`` refusal (said in the form's message too). ``estimate``: the
         tune's price from :meth:`price` (when a limit holds and none is given, it is priced
-        here: requests under :attr:`lock`)."""
+        here first, before :attr:`lock` is taken)."""
         if estimate is None and self.priced():
             estimate = self.price(prompts)
         with self.lock:
