@@ -81,6 +81,8 @@ class ClientBase:
         self.spent_mc = 0.0
         self._catalogue: Record | None = None  # GET /cli/models, fetched once (account.py)
         self._catalogue_lock = threading.Lock()
+        self._gallery_packs: list[Record] | None = None  # their details, fetched once (packs.py)
+        self._gallery_packs_lock = threading.Lock()
 
     # -- settings ---------------------------------------------------------------------------
     @property

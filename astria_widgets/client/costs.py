@@ -15,7 +15,11 @@ Where a price comes from:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from statistics import median
 from typing import Any
+
+from astria_widgets.client.checks import whole_number
+from astria_widgets.client.references import BASE_TUNE_BRANCHES
 
 MC_PER_USD = 100_000
 """Millicents in one US dollar."""
@@ -69,9 +73,11 @@ def pack_prompts_cost_mc(pack: Mapping[str, Any], class_name: str) -> int | None
     """What one run of a pack's ``class_name`` prompts costs on an existing tune."""
     templates = [t for t in pack.get("template_prompts") or ()
                  if isinstance(t, Mapping) and t.get("name") == class_name]
-    if not templates:
-        return None
-    return sum(int(t.get("cost_mc") or 0) for t in templates)
+    costs = [t.get("cost_mc") for t in templates]
+    if not templates or not all(
+            c is None or (isinstance(c, (int, float)) and not isinstance(c, bool)) for c in costs):
+        return None  # none, or a figure that is not a number: no price from them
+    return sum(int(c or 0) for c in costs)
 
 
 def pack_training_cost_mc(pack: Mapping[str, Any], class_name: str) -> int | None:
@@ -83,6 +89,29 @@ def pack_training_cost_mc(pack: Mapping[str, Any], class_name: str) -> int | Non
     if whole is None or prompts is None or whole < prompts:
         return None
     return whole - prompts
+
+
+def branch_training_costs_mc(packs: Iterable[Mapping[str, Any]]) -> dict[str, tuple[int, int]]:
+    """The ONE training estimate from pack figures: branch -> ``(mc, packs)``, the median of
+    :func:`pack_training_cost_mc` over every class of the packs training on that branch (the
+    pack's ``base_tune_id``, a gallery base tune) and how many packs gave one. An estimate:
+    the docs state no training price outside a pack. ``spend_dataframe`` (a tune not ordered
+    from a pack) and :mod:`.pricing` (a tune before sending) use it."""
+    parts: dict[str, list[int]] = {}
+    counted: dict[str, int] = {}
+    for pack in packs:
+        if not isinstance(pack, Mapping):
+            continue
+        branch = BASE_TUNE_BRANCHES.get(whole_number(pack.get("base_tune_id")) or -1)
+        costs = pack.get("costs")
+        if branch is None or not isinstance(costs, Mapping):
+            continue
+        found = [p for p in (pack_training_cost_mc(pack, str(name)) for name in costs)
+                 if p is not None]
+        if found:
+            parts.setdefault(branch, []).extend(found)
+            counted[branch] = counted.get(branch, 0) + 1
+    return {branch: (int(median(found)), counted[branch]) for branch, found in parts.items()}
 
 
 def pack_order_estimate_mc(pack: Mapping[str, Any], class_name: str,

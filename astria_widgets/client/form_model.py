@@ -41,7 +41,14 @@ from astria_widgets.client.errors import (
     short_error,
 )
 from astria_widgets.client.image_set import ImageSet
-from astria_widgets.client.pricing import SpendLimit, limits_of, price_tune, spend_refusal
+from astria_widgets.client.pricing import (
+    Estimate,
+    SpendLimit,
+    limited,
+    limits_of,
+    price_tune,
+    spend_refusal,
+)
 from astria_widgets.client.recommend import (
     RECOMMENDED_FIELDS,
     Recommendation,
@@ -96,6 +103,10 @@ class Problems:
         return found + self.general
 
 
+PRICING = "Pricing the tune before sending..."
+"""The form's message while a click's submit prices the tune (a max_spend holds it)."""
+
+
 @dataclass(eq=False)
 class Submission:
     """One submission: its title and the :class:`TuneWatch` that creates and follows the tune
@@ -107,6 +118,8 @@ class Submission:
     values: dict[str, Any] = field(repr=False)
     images: list[tuple[str, bytes]] = field(repr=False)
     error_summary: str | None = None
+    #: its price before sending (a max_spend held it), counted as spent once created
+    estimate: Estimate | None = None
 
     @property
     def submitting(self) -> bool:
@@ -331,10 +344,33 @@ class TuneFormModel:
         if client.is_sandbox:
             self.note = f"No ASTRIA_API_KEY: using the local sandbox at {client.base_url}. "
 
+    def priced(self) -> bool:
+        """True when a submit is priced first: a ``max_spend`` holds it (the client's or the
+        form's own). Pricing sends requests (:meth:`price`): a view's click then submits in
+        the background."""
+        client = self.client
+        return client is not None and limited(limits_of(client, self.limit))
+
+    def price(self, prompts: list[dict[str, Any]]) -> Estimate | None:
+        """The tune's estimate with ``prompts`` (:func:`~astria_widgets.client.pricing.
+        price_tune`) when :meth:`priced`, else None. Sends requests (the gallery packs once
+        per client): call it without holding :attr:`lock`, off the kernel's thread."""
+        with self.lock:
+            client, values = self.client, {**self.values, "prompts": prompts}
+            if client is None or not self.priced():
+                return None
+        return price_tune(client, values)
+
     def prepare(self, prompts: list[dict[str, Any]],
-                prompt_rows: Mapping[int, list[str]] | None = None) -> Submission:
+                prompt_rows: Mapping[int, list[str]] | None = None, *,
+                estimate: Estimate | None = None) -> Submission:
         """A submission of the current values, not started (a view subscribes to its watch,
-        then calls :meth:`start`). Raises :class:`FormInvalid` listing every problem."""
+        then calls :meth:`start`). Raises :class:`FormInvalid` listing every problem, or
+        the ``max_spend`` refusal (said in the form's message too). ``estimate``: the
+        tune's price from :meth:`price` (when a limit holds and none is given, it is priced
+        here first, before :attr:`lock` is taken)."""
+        if estimate is None and self.priced():
+            estimate = self.price(prompts)
         with self.lock:
             problems = self.problems(prompt_rows).as_list()
             if problems:
@@ -343,9 +379,9 @@ class TuneFormModel:
             if client is None:
                 raise ValueError("no client to submit with: give one to use_client() first")
             values = {**self.values, "prompts": prompts}
-            refusal = spend_refusal(limits_of(client, self.limit), price_tune(values),
-                                    f"this tune ({values.get('title')!r}, with "
-                                    f"{len(prompts)} prompt(s))")
+            refusal = estimate is not None and spend_refusal(
+                limits_of(client, self.limit), estimate,
+                f"this tune ({values.get('title')!r}, with {len(prompts)} prompt(s))")
             if refusal:  # said in the form's message; every field keeps its value
                 self.set_message(refusal, error=True)
                 raise FormInvalid([refusal])
@@ -356,7 +392,7 @@ class TuneFormModel:
             shown = self.last_created
             existing = shown if shown is not None and shown.get("title") == title else None
             submission = Submission(title, TuneWatch(client, existing, fetch_images=True),
-                                    existing, values, images)
+                                    existing, values, images, estimate=estimate)
             self.submission = submission
             return submission
 
@@ -394,6 +430,9 @@ class TuneFormModel:
             raise  # ends the watch with status "error"; wait() re-raises it
         with self.lock:
             self.last_created = tune
+            spent = submission.estimate.mc if submission.estimate is not None else None
+            for holder in limits_of(submission.watch.client, self.limit) if spent else ():
+                holder.spent_mc += spent  # what max_spend has left counts it
             self.set_message(f"Created tune #{tune.get('id')}. Submitting again with this "
                              "title shows it again; change the title for a new tune.")
         return tune

@@ -30,6 +30,9 @@ from astria_widgets.client.pagination import MAX_PAGE_SIZE
 from astria_widgets.client.status import parse_time
 from astria_widgets.client.tunes import TuneCalls
 
+GALLERY_PACKS_PRICED = 20
+"""How many of the gallery's packs :meth:`PackCalls.gallery_packs` reads (their details)."""
+
 
 class PackCalls(TuneCalls):
     """The client's pack calls (see the module docstring); an order finds its tune again by
@@ -46,6 +49,23 @@ class PackCalls(TuneCalls):
     def get_pack(self, pack_id_or_slug: int | str) -> Record:
         """One pack by numeric id or slug."""
         return self._get(f"/p/{pack_key(pack_id_or_slug, 'pack_id_or_slug')}")
+
+    def gallery_packs(self, *, refresh: bool = False) -> list[Record]:
+        """The details of the first :data:`GALLERY_PACKS_PRICED` gallery packs (``GET
+        /gallery/packs``, then ``GET /p/:id`` of each the list gives without
+        ``template_prompts``, through :meth:`run_all`; a pack whose detail fails is left out):
+        the figures :mod:`.pricing` estimates a tune's training from. Fetched at most once per
+        client (``refresh=True`` fetches them again); sends requests, so never on the kernel's
+        thread in a widget callback."""
+        with self._gallery_packs_lock:
+            if self._gallery_packs is None or refresh:
+                listed = [p for p in self.list_packs(gallery=True)
+                          if isinstance(p, Mapping)][:GALLERY_PACKS_PRICED]
+                found = self.run_all(  # the detail over the listing (its cost_mc_hash kept)
+                    lambda p: p if p.get("template_prompts") is not None
+                    else {**p, **self.get_pack(p["id"])}, listed)
+                self._gallery_packs = [p for p in found if isinstance(p, Mapping)]
+            return self._gallery_packs
 
     def create_pack(self, title: str, *, base_tune_id: int | None = None,
                     model_type: str | None = None, subtitle: str | None = None) -> Record:

@@ -13,7 +13,11 @@ Where each price comes from, in this order:
   video), per image on average, said as an estimate;
 - a pack order: the pack's own costs (:func:`~astria_widgets.client.costs.pack_order_estimate_mc`);
 - a tune's training: the API states no training price outside a pack (whose price includes
-  one), so a plain tune is ``unpriced`` (``branch="fast"``: free, the docs' mock mode).
+  one), so it is estimated from the gallery packs' figures (``client.gallery_packs()``,
+  fetched once per client): the median training part of the packs on the tune's branch
+  (:func:`~astria_widgets.client.costs.branch_training_costs_mc`, the rule ``spend_dataframe``
+  uses too), plus the tune's own prompts priced as prompts are; ``unpriced`` when no pack
+  gives a figure for that branch (``branch="fast"``: free, the docs' mock mode).
 
 An :class:`Estimate` says what it covers and its ``basis`` in words; :func:`spend_refusal`
 is the one rule of ``max_spend`` (an unpriced run under a limit is refused too).
@@ -26,30 +30,32 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from astria_widgets.client.checks import spend_limit
+from astria_widgets.client.checks import spend_limit, whole_number
 from astria_widgets.client.costs import (
     MC_PER_USD,
+    branch_training_costs_mc,
     image_cost_mc,
     pack_order_estimate_mc,
     spend_problem,
     usd,
 )
 from astria_widgets.client.errors import AstriaError
+from astria_widgets.client.references import run_on_tune_id, tune_kind
 
 if TYPE_CHECKING:
     from astria_widgets.client.api import AstriaClient
 
 __all__ = ["CATALOGUE", "RECENT_PROMPTS", "Estimate", "RunBudget", "SpendLimit",
-           "catalogue_or_empty", "estimate_prompts", "image_price_mc", "left_mc", "limited",
-           "limits_of", "price_pack_order", "price_prompts", "price_tune", "prompt_kind",
-           "spend_refusal", "video_price_mc"]
+           "catalogue_or_empty", "estimate_prompts", "estimate_tune", "gallery_packs_or_empty",
+           "image_price_mc", "left_mc", "limited", "limits_of", "price_pack_order",
+           "price_prompts", "price_tune", "prompt_kind", "spend_refusal", "tune_prompt_cells",
+           "video_price_mc"]
 
 Record = dict[str, Any]
 RECENT_PROMPTS = 50
 """How many of the account's latest prompts an estimate is made from."""
 CATALOGUE = "catalogue price"
-UNPRICED_TRAINING = ("unpriced: the API states no price for training a tune (only a pack's "
-                     "price includes one)")
+FREE_FAST = "free: branch fast is the docs' mock mode"
 
 
 @dataclass(frozen=True)
@@ -211,13 +217,83 @@ def price_pack_order(pack: Mapping[str, Any], class_name: str, tune_count: int =
     return Estimate(mc, prompts, prompts, what)
 
 
-def price_tune(values: Mapping[str, Any]) -> Estimate:
-    """A plain tune's training (and its prompts): free on ``branch="fast"`` (the docs' mock
-    mode costs nothing); otherwise the API gives no figure, so unpriced."""
-    prompts = len(values.get("prompts") or ())
+def tune_prompt_cells(values: Mapping[str, Any]
+                      ) -> list[tuple[tuple[int | None, ...], Mapping[str, Any]]]:
+    """A new tune's own prompts (``values["prompts"]``: texts or dicts of text and parameters)
+    as :func:`estimate_prompts` prices them: an adapter's run on its base tune
+    (:func:`~astria_widgets.client.references.run_on_tune_id`), a checkpoint's on itself
+    (not made yet: on ``base_tune_id`` when given, else priced from your recent prompts)."""
+    base = whole_number(values.get("base_tune_id"))
+    tune = {"id": None, "branch": values.get("branch"), "model_type": values.get("model_type"),
+            "base_tune_id": base}
+    if tune_kind(tune) == "checkpoint":
+        ids: tuple[int | None, ...] = (None, base)
+    else:
+        ids = (run_on_tune_id(tune),)
+    entries = values.get("prompts") or ()
+    if isinstance(entries, (str, Mapping)):
+        entries = [entries]
+    elif not isinstance(entries, (list, tuple)):
+        entries = []  # not prompts (the form's checks name it before sending)
+    return [(ids, {"text": e} if isinstance(e, str) else e if isinstance(e, Mapping) else {})
+            for e in entries]
+
+
+def _packs_words(count: int) -> str:
+    return "1 gallery pack's" if count == 1 else f"{count} gallery packs'"
+
+
+def estimate_tune(values: Mapping[str, Any], packs: Iterable[Mapping[str, Any]],
+                  prompts: Estimate | None = None) -> Estimate:
+    """A tune's price before sending (pure): its training estimated from ``packs`` (pack
+    details) on its branch, plus ``prompts``, its own prompts' estimate (None: it has none);
+    free on ``branch="fast"``; unpriced when no pack gives a figure for that branch or its
+    prompts have no price."""
+    cells = tune_prompt_cells(values)
+    count, images = len(cells), sum(_count(params) for _ids, params in cells)
+    branch = values.get("branch")
+    if branch == "fast":
+        return Estimate(0, count, images, FREE_FAST)
+    figure = branch_training_costs_mc(packs).get(branch) if isinstance(branch, str) else None
+    if figure is None:
+        where = f"branch {branch}" if isinstance(branch, str) and branch else "its branch"
+        return Estimate(None, count, images,
+                        f"unpriced: no gallery pack gives a training price on {where}, and "
+                        "the API states no price for training a tune outside a pack")
+    mc, used = figure
+    basis = f"estimate from {_packs_words(used)} training part on {branch}"
+    if prompts is None or not count:
+        return Estimate(mc, count, images, basis)
+    if prompts.mc is None:
+        why = prompts.basis.removeprefix("unpriced: ")
+        return Estimate(None, count, images, f"unpriced: the tune's prompts: {why}",
+                        prompts.each)
+    return Estimate(mc + prompts.mc, count, images, f"{basis} + {prompts.basis}",
+                    prompts.each)
+
+
+def gallery_packs_or_empty(client: AstriaClient) -> list[Record]:
+    """The client's gallery pack details (fetched once per client), or ``[]`` when they
+    cannot be fetched (a tune is then unpriced)."""
+    try:
+        return client.gallery_packs()
+    except AstriaError:
+        return []
+
+
+def price_tune(client: AstriaClient, values: Mapping[str, Any],
+               recent: list[Record] | None = None) -> Estimate:
+    """:func:`estimate_tune` with the client's gallery packs and its prompts priced by
+    :func:`price_prompts`. Sends requests (none on ``branch="fast"``), so never on the
+    kernel's thread in a widget callback."""
     if values.get("branch") == "fast":
-        return Estimate(0, prompts, prompts, "free: branch fast is the docs' mock mode")
-    return Estimate(None, prompts, prompts, UNPRICED_TRAINING)
+        return estimate_tune(values, ())
+    packs = gallery_packs_or_empty(client)
+    training = estimate_tune(values, packs)
+    cells = tune_prompt_cells(values)
+    if training.mc is None or not cells:
+        return training
+    return estimate_tune(values, packs, price_prompts(client, cells, recent))
 
 
 class Limited(Protocol):

@@ -39,6 +39,9 @@ DEFAULT_BASE_TUNES: dict[str, int] = {
     "flux1": FLUX1_DEV, "sdxl1": SDXL_1, "sd15": REALISTIC_VISION, "fast": REALISTIC_VISION,
 }
 """The gallery base model an adapter without ``base_tune_id`` runs on, by branch."""
+BASE_TUNE_BRANCHES: dict[int, str] = {
+    tid: branch for branch, tid in DEFAULT_BASE_TUNES.items() if branch != "fast"}
+"""A gallery base tune id -> its branch (``sd15``, not ``fast``, for Realistic Vision)."""
 FACEID_DEFAULT_BASE = REALISTIC_VISION
 MAX_WEIGHT = 2.0
 """The largest adapter weight accepted (the docs show 0.2 ... 1; above 2 images degrade)."""

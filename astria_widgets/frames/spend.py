@@ -26,7 +26,9 @@ Where each figure comes from (API notes section 5.7; none is invented here):
      in ``packs``: that class's ``costs.<class>.cost_mc`` less its template prompts' ``cost_mc``
      (``client.costs.pack_training_cost_mc``). An estimate (the docs call ``costs`` one).
   4. ``"pack costs, same branch"`` -- any other tune on a branch some pack in ``packs`` trains
-     on (the pack's ``base_tune_id``): the median of those packs' training parts. An estimate.
+     on (the pack's ``base_tune_id``): the median of those packs' training parts
+     (``client.costs.branch_training_costs_mc``, the rule the spend guard prices a tune by).
+     An estimate.
   5. ``"unknown"`` -- the API gives no figure: ``cost_mc`` is ``<NA>`` (sums leave it out;
      :func:`spend_per` counts them: ``charges - priced``).
 
@@ -41,14 +43,18 @@ Groupings (each a small helper, or the pandas one-liner in its docstring):
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from statistics import median
 from types import MappingProxyType
 from typing import Any
 
 import pandas as pd
 
-from astria_widgets.client.costs import dollars, pack_training_cost_mc, usd
-from astria_widgets.client.references import DEFAULT_BASE_TUNES, referenced_tune_ids
+from astria_widgets.client.costs import (
+    branch_training_costs_mc,
+    dollars,
+    pack_training_cost_mc,
+    usd,
+)
+from astria_widgets.client.references import BASE_TUNE_BRANCHES, referenced_tune_ids
 from astria_widgets.frames.coerce import as_int
 from astria_widgets.frames.prompts import prompts_dataframe
 from astria_widgets.frames.schema import BOOL, DATETIME, FLOAT, INT, TEXT
@@ -70,10 +76,6 @@ SPEND_COLUMNS: MappingProxyType[str, Any] = MappingProxyType({
     "basis": TEXT,
 })
 """Column name -> dtype of ``spend_dataframe`` (a plain RangeIndex)."""
-
-# a gallery base tune id -> its branch (sd15 rather than fast for Realistic Vision)
-_BASE_BRANCH = {tid: b for b, tid in DEFAULT_BASE_TUNES.items() if b != "fast"}
-
 
 def spend_dataframe(source: Any = None, *, packs: Iterable[Mapping[str, Any]] | None = None,
                     orders: Iterable[Mapping[str, Any]] = ()) -> pd.DataFrame:
@@ -104,7 +106,7 @@ def _packs_named(source: Any, prompt_frame: pd.DataFrame) -> list[Mapping[str, A
 
 
 def _prompt_rows(tune_frame: pd.DataFrame, prompt_frame: pd.DataFrame) -> list[dict[str, Any]]:
-    branch_of = {**_BASE_BRANCH, **{int(i): b for i, b in tune_frame["branch"].items()
+    branch_of = {**BASE_TUNE_BRANCHES, **{int(i): b for i, b in tune_frame["branch"].items()
                                     if not pd.isna(i) and not pd.isna(b)}}
     own = {int(i) for i in tune_frame.index if not pd.isna(i)}
     video_model = _column(prompt_frame, "video_model")
@@ -135,7 +137,7 @@ def _training_rows(tune_frame: pd.DataFrame, prompt_frame: pd.DataFrame, tunes: 
     pack_of = {int(t): int(p) for t, p in zip(prompt_frame["tune_id"],
                                               prompt_frame["base_pack_id"], strict=True)
                if not pd.isna(t) and not pd.isna(p)}
-    per_branch = _branch_training_costs(by_pack.values())
+    per_branch = {b: mc for b, (mc, _n) in branch_training_costs_mc(by_pack.values()).items()}
     rows = []
     for tid, branch, name, created in zip(tune_frame.index, tune_frame["branch"],
                                           tune_frame["name"], tune_frame["created_at"],
@@ -181,21 +183,6 @@ def _order_training_costs(answers: Iterable[Mapping[str, Any]],
         if total is not None and all(c is not None and not pd.isna(c) for c in costs):
             found[tune] = total - sum(int(c) for c in costs)
     return found
-
-
-def _branch_training_costs(packs: Iterable[Mapping[str, Any]]) -> dict[str, int]:
-    """branch -> the median training part of the packs training on it."""
-    seen: dict[str, list[int]] = {}
-    for pack in packs:
-        branch = _BASE_BRANCH.get(as_int(pack.get("base_tune_id")) or -1)
-        costs = pack.get("costs")
-        if branch is None or not isinstance(costs, Mapping):
-            continue
-        for name in costs:
-            part = pack_training_cost_mc(pack, str(name))
-            if part is not None:
-                seen.setdefault(branch, []).append(part)
-    return {branch: int(median(parts)) for branch, parts in seen.items()}
 
 
 def _column(frame: pd.DataFrame, name: str) -> list[Any]:

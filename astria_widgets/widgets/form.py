@@ -23,7 +23,7 @@ import ipywidgets as w
 import traitlets
 
 from astria_widgets.client.background import in_background
-from astria_widgets.client.form_model import FormInvalid, TuneFormModel
+from astria_widgets.client.form_model import PRICING, FormInvalid, TuneFormModel
 from astria_widgets.client.tune_fields import FIELD_NAMES
 from astria_widgets.client.tune_prompts import prompt_list
 from astria_widgets.client.watch import TuneWatch
@@ -66,10 +66,10 @@ class TuneForm(StaticFallback, w.VBox):
     the reasons above the fields; a field the user changes keeps their value, and its row says
     what the override means.
 
-    ``max_spend`` (dollars) is the form's own limit (the client's holds too). The API states no
-    price for training a plain tune, so under a limit a submit is refused before sending, said
-    in the form's message, every field kept (order a pack through ``PackPicker`` for a priced
-    training).
+    ``max_spend`` (dollars) is the form's own limit (the client's holds too). Under a limit a
+    tune is priced before sending (its training estimated from the gallery packs on its branch,
+    a click pricing in the background) and one over what is left, or unpriced, is refused,
+    said in the form's message, every field kept.
     """
 
     valid = traitlets.Bool(False, help="True when Submit is possible")
@@ -355,9 +355,17 @@ class TuneForm(StaticFallback, w.VBox):
                 from astria_widgets.connect import connect
 
                 self.model.use_client(connect(quiet=True))
+            prompts = self.prompt_editor.value
+        # under a max_spend the tune is priced first: requests, so outside the form's lock
+        # (the kernel's edits take it); a click runs this in the background
+        estimate = self.model.price(prompts)
+        with self._lock:
+            if self._handle is not None and self._handle.submitting:
+                return self._handle
             try:
                 submission = self.model.prepare(self.prompt_editor.value,
-                                                self.prompt_editor.problems())
+                                                self.prompt_editor.problems(),
+                                                estimate=estimate)
             except FormInvalid:
                 self._refresh()
                 raise
@@ -404,6 +412,15 @@ class TuneForm(StaticFallback, w.VBox):
             self.model.set_message("Connecting...")
             self._connecting = in_background(self._connect_and_submit, "astria-connect")
             return
+        if self.model.client is None:
+            self.model.client = self.picker.client  # the one "Check with Astria" connected
+        if self.model.priced():
+            # a max_spend holds it: the tune is priced first (the gallery packs, the
+            # catalogue, recent prompts): not on the kernel's thread
+            self.submit_button.disabled = True
+            self.model.set_message(PRICING)
+            self._connecting = in_background(self._submit_from_click, "astria-price-tune")
+            return
         self._submit_from_click()
 
     def _connect_and_submit(self) -> None:
@@ -421,6 +438,8 @@ class TuneForm(StaticFallback, w.VBox):
         try:
             self.submit()
         except FormInvalid:
+            if self.model.message[0].endswith(PRICING):  # refused by a field, not by price
+                self.model.set_message("")
             self._refresh()
         except Exception as exc:  # noqa: BLE001 - a click never dumps a traceback
             logger.exception("submit failed")

@@ -9,8 +9,15 @@ from __future__ import annotations
 import pytest
 
 from astria_widgets.client import InputError, transport
+from astria_widgets.client.costs import branch_training_costs_mc, pack_training_cost_mc
 from astria_widgets.client.generation import GenerationRun
-from astria_widgets.client.pricing import price_pack_order, price_prompts, price_tune
+from astria_widgets.client.pricing import (
+    estimate_tune,
+    price_pack_order,
+    price_prompts,
+    price_tune,
+)
+from astria_widgets.frames import spend_dataframe
 
 WAIT = 120
 FLUX = 1504944
@@ -81,8 +88,64 @@ def test_pack_orders_and_tunes_are_priced_from_what_the_api_gives(client):
     runs = price_pack_order(pack, cls, tune_count=3)
     assert runs.mc == 3 * sum(t["cost_mc"] for t in pack["template_prompts"]
                               if t["name"] == cls)
-    tune = price_tune({"title": "x", "prompts": [{"text": "a"}]})
-    assert tune.mc is None and tune.basis.startswith("unpriced: the API states no price")
+    fast = price_tune(client, {"title": "x", "branch": "fast", "prompts": [{"text": "a"}]})
+    assert (fast.mc, fast.prompts) == (0, 1) and fast.basis.startswith("free: branch fast")
+
+
+def _pack_requests(seen):
+    return [u for u in seen if "/gallery/packs" in u or "/p/" in u]
+
+
+def test_a_tune_is_priced_from_the_gallery_packs_training_part_on_its_branch(client):
+    seen = []
+    remove = transport.observe(lambda exchange: seen.append(exchange.url))
+    try:
+        values = {"title": "x", "name": "man", "branch": "flux1", "model_type": "lora",
+                  "prompts": [{"text": "ohwx man", "num_images": 2}, "ohwx man, portrait"]}
+        estimate = price_tune(client, values)
+        fetched = len(_pack_requests(seen))
+        again = price_tune(client, {**values, "branch": "sdxl1", "prompts": []})
+    finally:
+        remove()
+    flux = [p for p in client.gallery_packs() if p["base_tune_id"] == FLUX]
+    parts = sorted(pack_training_cost_mc(flux[0], c) for c in flux[0]["costs"])
+    training = parts[len(parts) // 2]
+    assert training == 150_000  # the sandbox's flux1 training (its pack's costs less prompts)
+    per_image = client.catalogue()["models"]["flux"]["cost_mc_per_image"]["1K"]
+    assert estimate.mc == training + 3 * per_image
+    assert (estimate.prompts, estimate.images) == (2, 3)
+    assert estimate.basis == ("estimate from 1 gallery pack's training part on flux1 "
+                              "+ catalogue price")
+    assert again.basis == "estimate from 1 gallery pack's training part on sdxl1"
+    assert again.mc == branch_training_costs_mc(client.gallery_packs())["sdxl1"][0]
+    # the gallery packs are fetched once per client (the list, then each detail once)
+    assert fetched == 1 + len(client.gallery_packs()) == len(_pack_requests(seen))
+    assert client.gallery_packs() is client.gallery_packs()
+
+
+def test_a_tune_on_a_branch_no_pack_prices_is_unpriced_and_refused_under_a_limit(client):
+    flux_only = [p for p in client.gallery_packs() if p["base_tune_id"] == FLUX]
+    values = {"title": "x", "name": "man", "branch": "sdxl1", "model_type": "lora"}
+    unpriced = estimate_tune(values, flux_only)
+    assert unpriced.mc is None
+    assert unpriced.basis == ("unpriced: no gallery pack gives a training price on branch "
+                              "sdxl1, and the API states no price for training a tune "
+                              "outside a pack")
+    assert estimate_tune(values, []).mc is None
+    assert estimate_tune({**values, "branch": "flux1"}, flux_only).mc == 150_000
+    client.gallery_packs()[:] = flux_only  # as if the gallery had no sdxl1 pack
+    assert price_tune(client, values).basis == unpriced.basis
+
+
+def test_spend_dataframe_and_the_spend_guard_price_a_training_by_one_rule(client):
+    tune = client.create_tune(name="man", image_urls=["https://example.com/a.jpg"],
+                              branch="flux1", model_type="lora", title="not from a pack")
+    packs = client.gallery_packs()
+    frame = spend_dataframe([tune], packs=packs)
+    row = frame[frame["kind"] == "training"].iloc[0]
+    guard = price_tune(client, {"branch": "flux1", "model_type": "lora", "title": "y"})
+    assert row["basis"] == "pack costs, same branch" and bool(row["estimate"])
+    assert row["cost_mc"] == guard.mc == branch_training_costs_mc(packs)["flux1"][0]
 
 
 def test_a_running_sweep_stops_creating_once_the_reported_cost_reaches_max_spend(client):

@@ -3,10 +3,12 @@ left is refused before sending, said where the user looks, nothing typed or pick
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
 
+from astria_widgets.client import transport
 from astria_widgets.widgets import FormInvalid, PackPicker, PromptStudio, StudioInvalid, TuneForm
 
 WAIT = 60
@@ -43,16 +45,41 @@ def test_the_studio_refuses_a_sweep_over_its_max_spend_and_keeps_the_inputs(clie
     assert len(run.prompts) == 3 and studio.model.limit.spent_mc == 3 * 2_300
 
 
-def test_the_form_refuses_an_unpriced_training_under_max_spend_and_keeps_every_field(
+FLUX = 1504944
+
+
+def test_the_form_prices_a_tune_by_the_gallery_packs_and_submits_one_that_fits(
         client, photos):
-    form = TuneForm(client=client, max_spend=10, name="man", branch="flux1", title="Priced?")
+    form = TuneForm(client=client, max_spend=1, name="man", branch="flux1", title="Priced?")
+    form.add_images(photos(4))
+    with pytest.raises(FormInvalid) as info:
+        form.submit()
+    message = ("max_spend: this tune ('Priced?', with 0 prompt(s)) is estimated at $1.50 "
+               "(estimate from 1 gallery pack's training part on flux1), more than the "
+               "$1.00 left of max_spend $1.00; nothing was sent")
+    assert message in str(info.value)
+    assert form.model.message[0].startswith(message) and form.model.message[1]
+    assert "estimated at $1.50" in form.message.value  # shown in the form
+    assert form.fields["title"].value == "Priced?" and form.picker.count == 4
+    assert client.list_tunes() == []
+    form.model.limit.max_spend = 2  # the $1.50 estimate fits now
+    form.submit().watch.wait(timeout=WAIT)
+    assert [t["title"] for t in client.list_tunes()] == ["Priced?"]
+    assert form.model.limit.spent_mc == 150_000  # what is left of max_spend counts it
+
+
+def test_the_form_refuses_a_tune_no_pack_prices_under_max_spend_and_keeps_every_field(
+        client, photos):
+    client.gallery_packs()[:] = [p for p in client.gallery_packs()
+                                 if p["base_tune_id"] == FLUX]  # no sdxl1 pack
+    form = TuneForm(client=client, max_spend=10, name="man", branch="sdxl1", title="Priced?")
     form.add_images(photos(4))
     with pytest.raises(FormInvalid) as info:
         form.submit()
     message = ("max_spend: this tune ('Priced?', with 0 prompt(s)) cannot be priced before "
-               "sending (the API states no price for training a tune (only a pack's price "
-               "includes one)), so nothing was sent while max_spend is set; set "
-               "max_spend=None to send it")
+               "sending (no gallery pack gives a training price on branch sdxl1, and the API "
+               "states no price for training a tune outside a pack), so nothing was sent "
+               "while max_spend is set; set max_spend=None to send it")
     assert message in str(info.value)
     assert form.model.message == (message, True)
     assert form.fields["title"].value == "Priced?" and form.picker.count == 4
@@ -61,6 +88,39 @@ def test_the_form_refuses_an_unpriced_training_under_max_spend_and_keeps_every_f
     fast.add_images(photos(4))
     fast.submit().watch.wait(timeout=WAIT)  # branch fast is free: it fits any limit
     assert [t["title"] for t in client.list_tunes()] == ["Free"]
+
+
+def _until(check, what):
+    deadline = time.monotonic() + WAIT
+    while not check() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert check(), what
+
+
+def test_a_submit_click_under_max_spend_prices_the_tune_off_the_kernels_thread(
+        client, photos):
+    threads = []
+    remove = transport.observe(lambda exchange: threads.append(
+        (exchange.url, threading.current_thread())))
+    try:
+        refused = TuneForm(client=client, max_spend=1, name="man", branch="flux1",
+                           title="Too dear")
+        refused.add_images(photos(4))
+        refused.submit_button.click()
+        _until(lambda: "max_spend: this tune" in refused.message.value, "refusal shown")
+        assert "estimated at $1.50" in refused.message.value
+        _until(lambda: not refused.submit_button.disabled, "Submit enabled again")
+        form = TuneForm(client=client, max_spend=2, name="man", branch="flux1",
+                        title="Fits")
+        form.add_images(photos(4))
+        form.submit_button.click()
+        _until(lambda: form.model.submission is not None, "submitted")
+        form.model.submission.watch.wait(timeout=WAIT)
+    finally:
+        remove()
+    assert [t["title"] for t in client.list_tunes()] == ["Fits"]
+    priced = [t for url, t in threads if "/gallery/packs" in url or "/p/" in url]
+    assert priced and threading.main_thread() not in priced  # not on the kernel's thread
 
 
 def test_the_pack_picker_refuses_an_order_over_its_max_spend_and_keeps_the_choice(
