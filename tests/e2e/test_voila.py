@@ -111,7 +111,7 @@ class VoilaProcess:
 @pytest.fixture(scope="module")
 def voila_env(e2e_sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """The environment of a Voilà process: isolated Jupyter dirs, this checkout's labextension,
-    the test's sandbox through ``ASTRIA_SANDBOX_DIR`` and no key."""
+    the test's sandbox through ``ASTRIA_SANDBOX_DIR``, a history file of its own and no key."""
     if not (LABEXTENSION / "package.json").is_file():
         pytest.fail(f"{LABEXTENSION} is not built: run `jlpm install && jlpm build:prod`")
     base = tmp_path_factory.mktemp("voila")
@@ -123,6 +123,9 @@ def voila_env(e2e_sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) ->
         env[name] = str(base / sub)
     env["JUPYTER_PATH"] = str(base / "jupyter-path")
     env["ASTRIA_SANDBOX_DIR"] = str(e2e_sandbox.data_dir)
+    # a history of the app's own: the e2e sandbox is shared, and other browser tests record
+    # their sweeps (the same prompt texts) in its default history
+    env["ASTRIA_HISTORY"] = str(base / "history.sqlite3")
     env["PYTHONUNBUFFERED"] = "1"
     return env
 

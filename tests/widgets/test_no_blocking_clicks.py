@@ -83,14 +83,22 @@ class Clicks:
         for build in states:
             root: w.Widget | None = self.build(build)
             assert root is not None
-            for index, kind in enumerate(kinds(buttons(root))):
+            first = kinds(buttons(root))
+            for index, kind in enumerate(first):
                 self.seen.setdefault(kind, name)
                 if kind in self.took:
                     continue
                 best = None
+                occurrence = first[:index].count(kind)
                 for _attempt in range(TRIES):
                     root = root if root is not None else self.build(build)
-                    button, shown = buttons(root)[index]
+                    # the same button in a fresh state, found by its kind (a state loading in
+                    # the background may not list as many rows yet: then that kind's last)
+                    same = [b for b, k in zip(buttons(root), kinds(buttons(root)), strict=True)
+                            if k == kind]
+                    if not same:
+                        break
+                    button, shown = same[min(occurrence, len(same) - 1)]
                     root = None  # a click changes the state: the next one needs a fresh one
                     if button.disabled or not shown:
                         self.disabled.add(kind)
