@@ -235,9 +235,7 @@ def to_category(values: Sequence[Any]) -> pd.Categorical:
     ``pd.NA`` is never taken for a null the per-value rule would write out); anything else is
     coded by :func:`as_text` first, the per-value rule.
     """
-    n = len(values)
-    array = np.empty(n, dtype=object)
-    array[:] = values
+    array = np.fromiter(values, dtype=object, count=len(values))  # no shape discovery
     try:
         codes, distinct = pd.factorize(array)
         nulls = int(np.count_nonzero(codes < 0))

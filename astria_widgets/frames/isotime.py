@@ -28,6 +28,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from numpy.lib.stride_tricks import as_strided
 
 _FRACTION_DIGITS = {20: 0, 24: 3, 27: 6}  # string length -> digits after the seconds
 _NAT = np.datetime64("NaT", "us")
@@ -66,12 +67,15 @@ def _shape_ok(codes: np.ndarray, length: int) -> np.ndarray:
     return ok
 
 
-def _uniform_grid(values: Sequence[str]) -> np.ndarray | None:
-    """The ``n x length`` byte grid of the values when they all have one canonical length.
+def _uniform_grid(values: Sequence[str]) -> tuple[np.ndarray, np.ndarray] | None:
+    """(``n x length`` byte grid, canonical mask) when every value has one canonical length.
 
-    The values are joined with newlines (which no canonical string contains): when there are
-    exactly n - 1 newlines and every one sits where a length-L grid row ends, the rows are
-    the values themselves, so no per-value length is needed. Any other layout returns None.
+    The values are joined with newlines (which no canonical string contains) and read as
+    rows of ``length`` bytes at a stride of ``length + 1``; every ``length + 1``-th byte must
+    be a newline. When every row then has the canonical shape, no row holds a newline, so
+    the n - 1 newlines are exactly the joiners and the rows are the values themselves. Only
+    when some row is off is the newline count checked (one newline too many means a value
+    held one, and the rows are not the values). Any other layout returns None.
     """
     n, length = len(values), len(values[0])
     if length not in _FRACTION_DIGITS:
@@ -80,12 +84,16 @@ def _uniform_grid(values: Sequence[str]) -> np.ndarray | None:
         raw = "\n".join(values).encode("ascii")
     except UnicodeEncodeError:
         return None
-    if len(raw) != n * (length + 1) - 1 or raw.count(b"\n") != n - 1:
+    if len(raw) != n * (length + 1) - 1:
         return None
-    codes = np.frombuffer(raw + b"\n", dtype=np.uint8).reshape(n, length + 1)
-    if not (codes[:, length] == ord("\n")).all():
+    flat = np.frombuffer(raw, dtype=np.uint8)
+    if not (flat[length :: length + 1] == ord("\n")).all():
         return None
-    return codes[:, :length]
+    grid = as_strided(flat, shape=(n, length), strides=(length + 1, 1), writeable=False)
+    rows = _shape_ok(grid, length)
+    if not rows.all() and raw.count(b"\n") != n - 1:
+        return None
+    return grid, rows
 
 
 def _numpy_parse(grid: np.ndarray) -> np.ndarray | None:
@@ -104,11 +112,10 @@ def canonical_rows(values: Sequence[str]) -> np.ndarray:
 
     ``values`` holds strings only (anything else raises ``TypeError``).
     """
-    n = len(values)
-    if n and type(values[0]) is str:
-        grid = _uniform_grid(values)  # the usual case: one length throughout
-        if grid is not None:
-            return _shape_ok(grid, grid.shape[1])
+    if len(values) and type(values[0]) is str:
+        uniform = _uniform_grid(values)  # the usual case: one length throughout
+        if uniform is not None:
+            return uniform[1]
     return _rows_by_length(values)
 
 
@@ -139,8 +146,8 @@ def parse_canonical(values: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     canonical (or not valid dates) come back as NaT with the mask False; the caller parses
     those another way.
     """
-    grid = _uniform_grid(values) if len(values) and type(values[0]) is str else None
-    rows = _rows_by_length(values) if grid is None else _shape_ok(grid, grid.shape[1])
+    uniform = _uniform_grid(values) if len(values) and type(values[0]) is str else None
+    grid, rows = (None, _rows_by_length(values)) if uniform is None else uniform
     every = bool(rows.all())
     if every and grid is not None:  # the usual case: numpy parses the grid itself
         stamps = _numpy_parse(grid)
