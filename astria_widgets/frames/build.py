@@ -35,6 +35,10 @@ class RawValues:
     several times faster than one pass over all records per field, and it allocates no
     per-record tuple, so the cyclic GC has nothing to collect and stays on (an earlier
     version built a tuple per record and paused the GC process-wide to hide the cost).
+
+    :meth:`take` hands a field's values over and forgets them, so the frame builder holds a
+    field's raw values or its typed column, not both (a field read again after that is a
+    programming error and raises ``LookupError``).
     """
 
     CHUNK = 256
@@ -42,6 +46,7 @@ class RawValues:
     def __init__(self, records: Sequence[dict[str, Any]]) -> None:
         self._n = len(records)
         self._columns: dict[Any, Sequence[Any]] = {}
+        self._taken: set[Any] = set()
         first = list(records[0]) if records else []
         if first and set(map(len, records)) == {len(first)}:
             try:  # the usual case: every record has the first one's keys (and no others)
@@ -70,7 +75,16 @@ class RawValues:
         """The value of ``name`` in every record (``None`` where absent)."""
         values = self._columns.get(name)
         if values is None:
+            if name in self._taken:
+                raise LookupError(f"the raw values of {name!r} were taken (keep them instead)")
             values = self._columns[name] = (None,) * self._n
+        return values
+
+    def take(self, name: Any) -> Sequence[Any]:
+        """The values of ``name``, forgotten here (its typed column replaces them)."""
+        values = self(name)
+        del self._columns[name]
+        self._taken.add(name)
         return values
 
     def truthy(self, name: str) -> np.ndarray:
@@ -156,12 +170,20 @@ def _unique(name: str, taken: Mapping[str, Any] | set[str]) -> str:
     return name
 
 
-def build_frame(source: Iterable[Any], schema: Sequence[Column], derive: Derive) -> pd.DataFrame:
-    """Build the typed frame of ``schema`` from records; ``derive`` fills derived columns."""
-    return _build(_as_records(source), schema, derive)
+def build_frame(
+    source: Iterable[Any], schema: Sequence[Column], derive: Derive, keep: Iterable[str] = ()
+) -> pd.DataFrame:
+    """Build the typed frame of ``schema`` from records; ``derive`` fills derived columns.
+
+    ``keep``: the schema fields whose raw values ``derive`` reads (``raw.truthy``); the raw
+    values of every other schema field are dropped as soon as its column is typed.
+    """
+    return _build(_as_records(source), schema, derive, frozenset(keep))
 
 
-def _build(records: list[dict[str, Any]], schema: Sequence[Column], derive: Derive) -> pd.DataFrame:
+def _build(
+    records: list[dict[str, Any]], schema: Sequence[Column], derive: Derive, keep: frozenset[str]
+) -> pd.DataFrame:
     raw, ids = _newest_first(records)
     keys = raw.keys
 
@@ -173,7 +195,7 @@ def _build(records: list[dict[str, Any]], schema: Sequence[Column], derive: Deri
         elif column.kind == "derived":
             columns[column.name] = None  # placeholder keeping the schema order
         else:
-            values = raw(column.name)
+            values = raw(column.name) if column.name in keep else raw.take(column.name)
             if column.kind == "nested" and not coerce.all_none(values):
                 values, flattened = _split_nested(column.name, values, decode=True)
                 dynamic.extend(flattened.items())
