@@ -109,7 +109,11 @@ def to_bool(values: Sequence[Any]) -> pd.api.extensions.ExtensionArray:
     n = len(values)
     if all_none(values):
         return pd.arrays.BooleanArray(np.zeros(n, dtype=bool), np.ones(n, dtype=bool))
-    if _types(values) <= {bool, _NONE}:  # the usual case: nothing to convert, mask the nulls
+    types = _types(values)
+    if types == {bool}:  # no nulls: straight into a bool array
+        return pd.arrays.BooleanArray(
+            np.fromiter(values, dtype=bool, count=n), np.zeros(n, dtype=bool))
+    if types <= {bool, _NONE}:  # the usual case: nothing to convert, mask the nulls
         data = np.fromiter(values, dtype=object, count=n)
         return pd.arrays.BooleanArray(data.astype(bool), np.equal(data, None))
     try:  # bools and nulls (and the 0/1 floats pandas also takes) in one C pass
@@ -231,17 +235,18 @@ def to_category(values: Sequence[Any]) -> pd.Categorical:
     """``category`` array with string categories in order of first appearance.
 
     pandas' ``factorize`` (a C hash table) codes the values when they are strings and nulls
-    only (checked on its distinct values and its count of missing codes, so a NaN or
+    only (checked on its distinct values and on the rows it left uncoded, so a NaN or
     ``pd.NA`` is never taken for a null the per-value rule would write out); anything else is
     coded by :func:`as_text` first, the per-value rule.
     """
     array = np.fromiter(values, dtype=object, count=len(values))  # no shape discovery
     try:
         codes, distinct = pd.factorize(array)
-        nulls = int(np.count_nonzero(codes < 0))
-        exact = all(type(v) is str for v in distinct) and (nulls == 0 or nulls == (
-            values.count(None) if isinstance(values, (list, tuple))
-            else sum(v is None for v in values)))
+        missing = codes < 0
+        # the rows factorize left uncoded must all hold None (not NaN or pd.NA): counted
+        # over those rows only, where None is found by identity
+        exact = all(type(v) is str for v in distinct) and (
+            not missing.any() or array[missing].tolist().count(None) == missing.sum())
     except TypeError:  # an unhashable value (list, dict)
         exact = False
     if not exact:
