@@ -21,7 +21,7 @@ import pandas as pd
 
 from astria_widgets.client.checks import whole_number
 from astria_widgets.client.status import parse_time
-from astria_widgets.frames.isotime import parse_canonical
+from astria_widgets.frames.isotime import parse_canonical, parse_joined
 from astria_widgets.frames.schema import DATETIME
 
 _NONE = type(None)
@@ -177,6 +177,18 @@ def to_datetime(values: Sequence[Any]) -> pd.api.extensions.ExtensionArray:
         if rest:
             stamps[rest] = _to_us([values[i] for i in rest])
     return pd.array(stamps, dtype=DATETIME)
+
+
+def canonical_times(joined: str, n: int) -> np.ndarray | None:
+    """``datetime64[us]`` (UTC) of ``n`` strings joined by newlines when every one is a
+    canonical timestamp of one length that numpy parses (what :func:`to_datetime` makes of
+    them); None otherwise, when the values go through :func:`to_datetime` itself."""
+    return parse_joined(joined, n)
+
+
+def datetime_blocks(blocks: Sequence[np.ndarray]) -> pd.api.extensions.ExtensionArray:
+    """The ``datetime64[us, UTC]`` column of :func:`canonical_times` blocks, in order."""
+    return pd.array(np.concatenate(blocks), dtype=DATETIME)
 
 
 def _to_us(values: Sequence[Any]) -> np.ndarray:

@@ -77,11 +77,18 @@ def _uniform_grid(values: Sequence[str]) -> tuple[np.ndarray, np.ndarray] | None
     when some row is off is the newline count checked (one newline too many means a value
     held one, and the rows are not the values). Any other layout returns None.
     """
-    n, length = len(values), len(values[0])
+    length = len(values[0])
+    if length not in _FRACTION_DIGITS:  # decided before joining anything
+        return None
+    return _joined_grid("\n".join(values), len(values), length)
+
+
+def _joined_grid(joined: str, n: int, length: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """:func:`_uniform_grid` of ``n`` values already joined by newlines, rows of ``length``."""
     if length not in _FRACTION_DIGITS:
         return None
     try:
-        raw = "\n".join(values).encode("ascii")
+        raw = joined.encode("ascii")
     except UnicodeEncodeError:
         return None
     if len(raw) != n * (length + 1) - 1:
@@ -137,6 +144,18 @@ def _rows_by_length(values: Sequence[str]) -> np.ndarray:
         codes = np.frombuffer(raw, dtype=np.uint8).reshape(len(rows), length)
         mask[rows] = _shape_ok(codes, length)
     return mask
+
+
+def parse_joined(joined: str, n: int) -> np.ndarray | None:
+    """``datetime64[us]`` UTC values of ``n`` strings joined by newlines, when every one has
+    the canonical shape of one length and numpy parses them all; None otherwise."""
+    if n < 1:
+        return None
+    first = joined.find("\n")
+    uniform = _joined_grid(joined, n, len(joined) if first < 0 else first)
+    if uniform is None or not uniform[1].all():
+        return None
+    return _numpy_parse(uniform[0])
 
 
 def parse_canonical(values: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:

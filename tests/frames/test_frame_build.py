@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from tune_records import make_tunes
+from tune_records import TIMESTAMPS, make_tunes
 
-from astria_widgets.frames import coerce
+from astria_widgets.frames import coerce, tunes_dataframe
 from astria_widgets.frames.build import RawValues, build_frame
 from astria_widgets.frames.schema import TUNE_SCHEMA
 
@@ -54,3 +54,44 @@ def test_categories_and_bools_equal_the_value_by_value_rules(values):
     assert [None if pd.isna(v) else v for v in column] == [coerce.as_text(v) for v in values]
     flags = coerce.to_bool(values)
     assert [None if pd.isna(v) else bool(v) for v in flags] == [coerce.as_bool(v) for v in values]
+
+
+def _no_fraction(stamp: str) -> str:
+    return stamp[:19] + "Z"
+
+
+def test_timestamps_parsed_while_extracted_equal_the_column_conversion():
+    # blocks of 4096 rows are parsed as they are read; a block of another canonical length,
+    # a null, garbage or a second length inside one block switch that field to a list of
+    # values from there on (the rows before read again): the column is the same either way
+    records = make_tunes(10_000, seed=3)
+    for record in records[:4096]:
+        record["expires_at"] = _no_fraction(record["expires_at"])
+    records[5000]["trained_at"] = None
+    records[9999]["started_training_at"] = None  # in the last, short block
+    records[7000]["eta"] = "garbage"
+    records[9000]["created_at"] = _no_fraction(records[9000]["created_at"])
+    records[1]["updated_at"] = 12  # a number in the first chunk
+    frame = tunes_dataframe(records, now=pd.Timestamp("2025-06-01", tz="UTC"))
+    for name in TIMESTAMPS:
+        expected = coerce.to_datetime([r[name] for r in records])
+        assert frame[name].array.equals(expected), name
+    assert frame["trained_at"].isna().sum() == 1 and frame["eta"].isna().sum() == 1
+
+
+def test_raw_values_hand_over_parsed_blocks_or_lists():
+    records = [{"t": f"2024-01-0{1 + i % 9}T00:00:00Z", "u": "x" if i else None} for i in range(9)]
+
+    def parse(joined: str, n: int):
+        return joined.split("\n") if n else None
+
+    RawValues.BLOCK, block = 4, RawValues.BLOCK
+    try:
+        raw = RawValues(records, {"t": parse, "u": parse})
+    finally:
+        RawValues.BLOCK = block
+    assert raw.parsed("t") == [[r["t"] for r in records[i : i + 4]] for i in (0, 4, 8)]
+    assert raw.parsed("u") is None and list(raw("u")) == [None] + ["x"] * 8
+    raw.drop("t")
+    with pytest.raises(LookupError):
+        raw("t")
