@@ -20,6 +20,11 @@ Within the canonical shape, numpy rejects exactly the impossible dates and times
 ``fromisoformat`` rejects (month 13, February 29 of a common year, hour 24, second 60...),
 but it rejects the whole array at once, so a column holding one such value goes through
 pandas as before.
+
+:func:`parse_joined` takes the values already joined by newlines (the frame builder joins and
+parses a block of rows at a time while it reads the records, when the strings are still in
+cache) and answers only for the usual case, every value canonical of one length; anything
+else is left to :func:`parse_canonical` on the values themselves.
 """
 
 from __future__ import annotations
