@@ -45,9 +45,8 @@ class RawValues:
     parsed a block of ``BLOCK`` rows at a time (``parser(joined, rows)`` -> an array, or None
     when it cannot take them all): joining a whole column afterwards revisits 100,000
     scattered strings, several times slower than the same bytes in cache, and only the parsed
-    blocks are held. :meth:`parsed` gives the blocks when the parser took every one; from the
-    first value that is not a str, or block the parser did not take, on, the field is read as
-    a list of values like any other (the rows before it read again, once).
+    blocks are held. :meth:`parsed` gives them in row order; a block holding a value that is
+    not a str, or one the parser did not take, is given as its list of values instead.
     """
 
     CHUNK = 256
@@ -85,14 +84,7 @@ class RawValues:
         columns: list[list[Any]] = [[] for _ in names]  # values, or a block's joined chunks
         parsers = [self._parsers.get(name) for name in names]
         blocks: dict[int, list[Any]] = {i: [] for i, p in enumerate(parsers) if p is not None}
-
-        def as_values(i: int, end: int) -> None:
-            """From now on field ``i`` is a list of values (those of ``records[:end]`` so far):
-            a value that is not a str, or a block its parser did not take."""
-            parsers[i] = None
-            del blocks[i]
-            columns[i][:] = map(getters[i], records[:end])
-
+        odd: set[int] = set()  # fields with a value that is not a str in the current block
         for block in range(0, self._n, self.BLOCK):
             end = min(block + self.BLOCK, self._n)
             for start in range(block, end, self.CHUNK):
@@ -100,18 +92,18 @@ class RawValues:
                 for i, (column, getter) in enumerate(zip(columns, getters, strict=True)):
                     if parsers[i] is None:
                         column.extend(map(getter, chunk))
-                        continue
-                    try:
-                        column.append("\n".join(map(getter, chunk)))
-                    except TypeError:
-                        as_values(i, start + len(chunk))
-            for i in list(blocks):
-                parsed = parsers[i]("\n".join(columns[i]), end - block)
-                if parsed is None:
-                    as_values(i, end)
-                else:
-                    columns[i].clear()
-                    blocks[i].append(parsed)
+                    elif i not in odd:
+                        try:
+                            column.append("\n".join(map(getter, chunk)))
+                        except TypeError:
+                            odd.add(i)
+            for i, parts in blocks.items():
+                parsed = None if i in odd else parsers[i]("\n".join(columns[i]), end - block)
+                if parsed is None:  # the block's values instead, read again while still warm
+                    parsed = list(map(getters[i], records[block:end]))
+                parts.append(parsed)
+                columns[i].clear()
+            odd.clear()
         self._columns = {
             name: column
             for name, column, parser in zip(names, columns, parsers, strict=True)
@@ -133,8 +125,8 @@ class RawValues:
         return values
 
     def parsed(self, name: Any) -> list[Any] | None:
-        """The parser's blocks of a field given one, in row order, or None (the parser did
-        not take every value, no parser, or taken)."""
+        """The blocks of a field given a parser, in row order (each the parser's result, or
+        the block's list of values where it gave None), or None (no parser, or taken)."""
         return self._parsed.get(name)
 
     def take(self, name: Any) -> Sequence[Any]:
@@ -265,7 +257,7 @@ def _build(
             columns[column.name] = coerce.count(columns[column.source])
         elif column.kind == "derived":
             columns[column.name] = None  # placeholder keeping the schema order
-        elif column.kind == "datetime" and (blocks := raw.parsed(column.name)) is not None:
+        elif (blocks := raw.parsed(column.name)) is not None:  # timestamps, parsed already
             columns[column.name] = coerce.datetime_blocks(blocks)
             raw.drop(column.name)
         else:

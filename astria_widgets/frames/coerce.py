@@ -152,10 +152,6 @@ def _parse_times(values: Sequence[Any]) -> list[_dt.datetime | None]:
     return out
 
 
-def _nat(n: int) -> pd.api.extensions.ExtensionArray:
-    return pd.array(np.full(n, np.datetime64("NaT", "us")), dtype=DATETIME)
-
-
 def to_datetime(values: Sequence[Any]) -> pd.api.extensions.ExtensionArray:
     """``datetime64[us, UTC]`` array; unparseable values become NaT.
 
@@ -165,9 +161,14 @@ def to_datetime(values: Sequence[Any]) -> pd.api.extensions.ExtensionArray:
     (:mod:`astria_widgets.frames.isotime` keeps other forms out of it); only other strings are
     parsed one by one.
     """
+    return pd.array(_datetime64(values), dtype=DATETIME)
+
+
+def _datetime64(values: Sequence[Any]) -> np.ndarray:
+    """:func:`to_datetime` as naive UTC ``datetime64[us]``."""
     n = len(values)
     if all_none(values):
-        return _nat(n)
+        return np.full(n, np.datetime64("NaT", "us"))
     try:  # all strings (the usual case): no per-value type check needed
         stamps, parsed = parse_canonical(values)
     except TypeError:  # None, numbers, lists...: parse the strings, null the rest
@@ -176,7 +177,7 @@ def to_datetime(values: Sequence[Any]) -> pd.api.extensions.ExtensionArray:
         rest = [i for i in np.flatnonzero(~parsed).tolist() if values[i] is not None]
         if rest:
             stamps[rest] = _to_us([values[i] for i in rest])
-    return pd.array(stamps, dtype=DATETIME)
+    return stamps
 
 
 def canonical_times(joined: str, n: int) -> np.ndarray | None:
@@ -186,9 +187,11 @@ def canonical_times(joined: str, n: int) -> np.ndarray | None:
     return parse_joined(joined, n)
 
 
-def datetime_blocks(blocks: Sequence[np.ndarray]) -> pd.api.extensions.ExtensionArray:
-    """The ``datetime64[us, UTC]`` column of :func:`canonical_times` blocks, in order."""
-    return pd.array(np.concatenate(blocks), dtype=DATETIME)
+def datetime_blocks(blocks: Sequence[Any]) -> pd.api.extensions.ExtensionArray:
+    """The ``datetime64[us, UTC]`` column of blocks in row order, each what
+    :func:`canonical_times` made of it or, where it gave None, the block's values."""
+    parts = [b if isinstance(b, np.ndarray) else _datetime64(b) for b in blocks]
+    return pd.array(np.concatenate(parts), dtype=DATETIME)
 
 
 def _to_us(values: Sequence[Any]) -> np.ndarray:

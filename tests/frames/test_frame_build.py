@@ -61,9 +61,9 @@ def _no_fraction(stamp: str) -> str:
 
 
 def test_timestamps_parsed_while_extracted_equal_the_column_conversion():
-    # blocks of 4096 rows are parsed as they are read; a block of another canonical length,
-    # a null, garbage or a second length inside one block switch that field to a list of
-    # values from there on (the rows before read again): the column is the same either way
+    # blocks of 4096 rows are parsed as they are read; a block of another canonical length
+    # is parsed on its own, and a block with a null, garbage or a second length inside it is
+    # converted from its values: the column is the same either way
     records = make_tunes(10_000, seed=3)
     for record in records[:4096]:
         record["expires_at"] = _no_fraction(record["expires_at"])
@@ -83,7 +83,7 @@ def test_raw_values_hand_over_parsed_blocks_or_lists():
     records = [{"t": f"2024-01-0{1 + i % 9}T00:00:00Z", "u": "x" if i else None} for i in range(9)]
 
     def parse(joined: str, n: int):
-        return joined.split("\n") if n else None
+        return joined.split("\n") if n > 1 else None  # refuses a block of one row
 
     RawValues.BLOCK, block = 4, RawValues.BLOCK
     try:
@@ -91,7 +91,10 @@ def test_raw_values_hand_over_parsed_blocks_or_lists():
     finally:
         RawValues.BLOCK = block
     assert raw.parsed("t") == [[r["t"] for r in records[i : i + 4]] for i in (0, 4, 8)]
-    assert raw.parsed("u") is None and list(raw("u")) == [None] + ["x"] * 8
+    assert raw.parsed("t")[2] == [records[8]["t"]]  # the last block of one row: its values
+    # a block with a value that is not a str (or one the parser refuses) comes as its values
+    assert raw.parsed("u") == [[None, "x", "x", "x"], ["x"] * 4, ["x"]]
+    assert raw.parsed("missing") is None and list(raw("missing")) == [None] * 9
     raw.drop("t")
     with pytest.raises(LookupError):
         raw("t")
