@@ -95,6 +95,7 @@ def test_raw_values_hand_over_parsed_blocks_or_lists():
     # a block with a value that is not a str (or one the parser refuses) comes as its values
     assert raw.parsed("u") == [[None, "x", "x", "x"], ["x"] * 4, ["x"]]
     assert raw.parsed("missing") is None and list(raw("missing")) == [None] * 9
+    assert list(raw("t")) == [r["t"] for r in records]  # asked for: read from the records
     raw.drop("t")
     with pytest.raises(LookupError):
         raw("t")
