@@ -55,8 +55,8 @@ def expert(records: list[dict[str, Any]]) -> pd.DataFrame:
     return frame.set_index("id")
 
 
-def interleaved(steps: dict[str, Callable[[], Any]], rounds: int) -> dict[str, float]:
-    """Median seconds of each step over ``rounds`` rounds; the order rotates every round."""
+def rounds_of(steps: dict[str, Callable[[], Any]], rounds: int) -> dict[str, list[float]]:
+    """Seconds of each step in each of ``rounds`` rounds; the order rotates every round."""
     names = list(steps)
     times: dict[str, list[float]] = {name: [] for name in names}
     for index in range(rounds):
@@ -66,7 +66,20 @@ def interleaved(steps: dict[str, Callable[[], Any]], rounds: int) -> dict[str, f
             start = time.perf_counter()
             steps[name]()
             times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(values) for name, values in times.items()}
+    return times
+
+
+def interleaved(steps: dict[str, Callable[[], Any]], rounds: int) -> dict[str, float]:
+    """Median seconds of each step over ``rounds`` rounds; the order rotates every round."""
+    return {name: statistics.median(v) for name, v in rounds_of(steps, rounds).items()}
+
+
+def spread(ratios: list[float]) -> str:
+    """Quartiles and range of per-round ratios (the machine's noise, shown with the median)."""
+    if len(ratios) < 2:
+        return ""
+    low, _, high = statistics.quantiles(ratios, n=4)
+    return f"[rounds: quartiles {low:.2f}-{high:.2f}, range {min(ratios):.2f}-{max(ratios):.2f}]"
 
 
 def _peak(fn: Callable[[], Any]) -> float:
@@ -137,7 +150,12 @@ def main(argv: list[str] | None = None) -> int:
         "expert recipe": lambda: expert(records),
         "tunes_dataframe": lambda: tunes_dataframe(records),
     }
-    medians = interleaved(steps, args.rounds)
+    times = rounds_of(steps, args.rounds)
+    medians = {name: statistics.median(values) for name, values in times.items()}
+
+    def per_round(name: str) -> str:  # the recipe's time over the frame's, round by round
+        return spread([a / b for a, b in zip(times[name], times["tunes_dataframe"], strict=True)])
+
     peaks = {name: _peak(step) for name, step in steps.items()}
     for name, seconds in medians.items():
         print(f"{name:<16} {seconds:8.3f} s   peak {peaks[name]:8.1f} MiB (tracemalloc)")
@@ -145,9 +163,11 @@ def main(argv: list[str] | None = None) -> int:
     naive, expert_ratio = medians["naive recipe"] / t_frame, medians["expert recipe"] / t_frame
     share = t_frame / medians["json.loads"]
     verdict = {True: "OK", False: "MISS"}
-    print(f"naive recipe / tunes_dataframe  = {naive:5.2f}x (target >= 2)   {verdict[naive >= 2]}")
+    print(f"naive recipe / tunes_dataframe  = {naive:5.2f}x (target >= 2)   {verdict[naive >= 2]}"
+          f"  {per_round('naive recipe')}")
     print(f"expert recipe / tunes_dataframe = {expert_ratio:5.2f}x (target >= 1)   "
-          f"{verdict[expert_ratio >= 1]}  (the expert recipe leaves every other column untyped)")
+          f"{verdict[expert_ratio >= 1]}  {per_round('expert recipe')}")
+    print("  (the expert recipe leaves every other column untyped)")
     for recipe_name in ("naive recipe", "expert recipe"):
         ratio = peaks[recipe_name] / peaks["tunes_dataframe"]
         print(f"peak memory {recipe_name} / tunes_dataframe = {ratio:5.2f}x")

@@ -21,7 +21,7 @@ import pandas as pd
 
 from astria_widgets.client.checks import whole_number
 from astria_widgets.client.status import parse_time
-from astria_widgets.frames.isotime import parse_canonical
+from astria_widgets.frames.isotime import parse_canonical, parse_joined
 from astria_widgets.frames.schema import DATETIME
 
 _NONE = type(None)
@@ -109,7 +109,11 @@ def to_bool(values: Sequence[Any]) -> pd.api.extensions.ExtensionArray:
     n = len(values)
     if all_none(values):
         return pd.arrays.BooleanArray(np.zeros(n, dtype=bool), np.ones(n, dtype=bool))
-    if _types(values) <= {bool, _NONE}:  # the usual case: nothing to convert, mask the nulls
+    types = _types(values)
+    if types == {bool}:  # no nulls: straight into a bool array
+        return pd.arrays.BooleanArray(
+            np.fromiter(values, dtype=bool, count=n), np.zeros(n, dtype=bool))
+    if types <= {bool, _NONE}:  # the usual case: nothing to convert, mask the nulls
         data = np.fromiter(values, dtype=object, count=n)
         return pd.arrays.BooleanArray(data.astype(bool), np.equal(data, None))
     try:  # bools and nulls (and the 0/1 floats pandas also takes) in one C pass
@@ -148,10 +152,6 @@ def _parse_times(values: Sequence[Any]) -> list[_dt.datetime | None]:
     return out
 
 
-def _nat(n: int) -> pd.api.extensions.ExtensionArray:
-    return pd.array(np.full(n, np.datetime64("NaT", "us")), dtype=DATETIME)
-
-
 def to_datetime(values: Sequence[Any]) -> pd.api.extensions.ExtensionArray:
     """``datetime64[us, UTC]`` array; unparseable values become NaT.
 
@@ -161,9 +161,14 @@ def to_datetime(values: Sequence[Any]) -> pd.api.extensions.ExtensionArray:
     (:mod:`astria_widgets.frames.isotime` keeps other forms out of it); only other strings are
     parsed one by one.
     """
+    return pd.array(_datetime64(values), dtype=DATETIME)
+
+
+def _datetime64(values: Sequence[Any]) -> np.ndarray:
+    """:func:`to_datetime` as naive UTC ``datetime64[us]``."""
     n = len(values)
     if all_none(values):
-        return _nat(n)
+        return np.full(n, np.datetime64("NaT", "us"))
     try:  # all strings (the usual case): no per-value type check needed
         stamps, parsed = parse_canonical(values)
     except TypeError:  # None, numbers, lists...: parse the strings, null the rest
@@ -172,7 +177,21 @@ def to_datetime(values: Sequence[Any]) -> pd.api.extensions.ExtensionArray:
         rest = [i for i in np.flatnonzero(~parsed).tolist() if values[i] is not None]
         if rest:
             stamps[rest] = _to_us([values[i] for i in rest])
-    return pd.array(stamps, dtype=DATETIME)
+    return stamps
+
+
+def canonical_times(joined: str, n: int) -> np.ndarray | None:
+    """``datetime64[us]`` (UTC) of ``n`` strings joined by newlines when every one is a
+    canonical timestamp of one length that numpy parses (what :func:`to_datetime` makes of
+    them); None otherwise, when the values go through :func:`to_datetime` itself."""
+    return parse_joined(joined, n)
+
+
+def datetime_blocks(blocks: Sequence[Any]) -> pd.api.extensions.ExtensionArray:
+    """The ``datetime64[us, UTC]`` column of blocks in row order, each what
+    :func:`canonical_times` made of it or, where it gave None, the block's values."""
+    parts = [b if isinstance(b, np.ndarray) else _datetime64(b) for b in blocks]
+    return pd.array(np.concatenate(parts), dtype=DATETIME)
 
 
 def _to_us(values: Sequence[Any]) -> np.ndarray:
@@ -231,19 +250,18 @@ def to_category(values: Sequence[Any]) -> pd.Categorical:
     """``category`` array with string categories in order of first appearance.
 
     pandas' ``factorize`` (a C hash table) codes the values when they are strings and nulls
-    only (checked on its distinct values and its count of missing codes, so a NaN or
+    only (checked on its distinct values and on the rows it left uncoded, so a NaN or
     ``pd.NA`` is never taken for a null the per-value rule would write out); anything else is
     coded by :func:`as_text` first, the per-value rule.
     """
-    n = len(values)
-    array = np.empty(n, dtype=object)
-    array[:] = values
+    array = np.fromiter(values, dtype=object, count=len(values))  # no shape discovery
     try:
         codes, distinct = pd.factorize(array)
-        nulls = int(np.count_nonzero(codes < 0))
-        exact = all(type(v) is str for v in distinct) and (nulls == 0 or nulls == (
-            values.count(None) if isinstance(values, (list, tuple))
-            else sum(v is None for v in values)))
+        missing = codes < 0
+        # the rows factorize left uncoded must all hold None (not NaN or pd.NA): counted
+        # over those rows only, where None is found by identity
+        exact = all(type(v) is str for v in distinct) and (
+            not missing.any() or array[missing].tolist().count(None) == missing.sum())
     except TypeError:  # an unhashable value (list, dict)
         exact = False
     if not exact:

@@ -20,6 +20,11 @@ Within the canonical shape, numpy rejects exactly the impossible dates and times
 ``fromisoformat`` rejects (month 13, February 29 of a common year, hour 24, second 60...),
 but it rejects the whole array at once, so a column holding one such value goes through
 pandas as before.
+
+:func:`parse_joined` takes the values already joined by newlines (the frame builder joins and
+parses a block of rows at a time while it reads the records, when the strings are still in
+cache) and answers only for the usual case, every value canonical of one length; anything
+else is left to :func:`parse_canonical` on the values themselves.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from numpy.lib.stride_tricks import as_strided
 
 _FRACTION_DIGITS = {20: 0, 24: 3, 27: 6}  # string length -> digits after the seconds
 _NAT = np.datetime64("NaT", "us")
@@ -66,26 +72,40 @@ def _shape_ok(codes: np.ndarray, length: int) -> np.ndarray:
     return ok
 
 
-def _uniform_grid(values: Sequence[str]) -> np.ndarray | None:
-    """The ``n x length`` byte grid of the values when they all have one canonical length.
+def _uniform_grid(values: Sequence[str]) -> tuple[np.ndarray, np.ndarray] | None:
+    """(``n x length`` byte grid, canonical mask) when every value has one canonical length.
 
-    The values are joined with newlines (which no canonical string contains): when there are
-    exactly n - 1 newlines and every one sits where a length-L grid row ends, the rows are
-    the values themselves, so no per-value length is needed. Any other layout returns None.
+    The values are joined with newlines (which no canonical string contains) and read as
+    rows of ``length`` bytes at a stride of ``length + 1``; every ``length + 1``-th byte must
+    be a newline. When every row then has the canonical shape, no row holds a newline, so
+    the n - 1 newlines are exactly the joiners and the rows are the values themselves. Only
+    when some row is off is the newline count checked (one newline too many means a value
+    held one, and the rows are not the values). Any other layout returns None.
     """
-    n, length = len(values), len(values[0])
+    length = len(values[0])
+    if length not in _FRACTION_DIGITS:  # decided before joining anything
+        return None
+    return _joined_grid("\n".join(values), len(values), length)
+
+
+def _joined_grid(joined: str, n: int, length: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """:func:`_uniform_grid` of ``n`` values already joined by newlines, rows of ``length``."""
     if length not in _FRACTION_DIGITS:
         return None
     try:
-        raw = "\n".join(values).encode("ascii")
+        raw = joined.encode("ascii")
     except UnicodeEncodeError:
         return None
-    if len(raw) != n * (length + 1) - 1 or raw.count(b"\n") != n - 1:
+    if len(raw) != n * (length + 1) - 1:
         return None
-    codes = np.frombuffer(raw + b"\n", dtype=np.uint8).reshape(n, length + 1)
-    if not (codes[:, length] == ord("\n")).all():
+    flat = np.frombuffer(raw, dtype=np.uint8)
+    if not (flat[length :: length + 1] == ord("\n")).all():
         return None
-    return codes[:, :length]
+    grid = as_strided(flat, shape=(n, length), strides=(length + 1, 1), writeable=False)
+    rows = _shape_ok(grid, length)
+    if not rows.all() and raw.count(b"\n") != n - 1:
+        return None
+    return grid, rows
 
 
 def _numpy_parse(grid: np.ndarray) -> np.ndarray | None:
@@ -104,11 +124,10 @@ def canonical_rows(values: Sequence[str]) -> np.ndarray:
 
     ``values`` holds strings only (anything else raises ``TypeError``).
     """
-    n = len(values)
-    if n and type(values[0]) is str:
-        grid = _uniform_grid(values)  # the usual case: one length throughout
-        if grid is not None:
-            return _shape_ok(grid, grid.shape[1])
+    if len(values) and type(values[0]) is str:
+        uniform = _uniform_grid(values)  # the usual case: one length throughout
+        if uniform is not None:
+            return uniform[1]
     return _rows_by_length(values)
 
 
@@ -132,6 +151,18 @@ def _rows_by_length(values: Sequence[str]) -> np.ndarray:
     return mask
 
 
+def parse_joined(joined: str, n: int) -> np.ndarray | None:
+    """``datetime64[us]`` UTC values of ``n`` strings joined by newlines, when every one has
+    the canonical shape of one length and numpy parses them all; None otherwise."""
+    if n < 1:
+        return None
+    first = joined.find("\n")
+    uniform = _joined_grid(joined, n, len(joined) if first < 0 else first)
+    if uniform is None or not uniform[1].all():
+        return None
+    return _numpy_parse(uniform[0])
+
+
 def parse_canonical(values: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """Parse canonical timestamps; returns (``datetime64[us]`` UTC values, parsed mask).
 
@@ -139,8 +170,8 @@ def parse_canonical(values: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     canonical (or not valid dates) come back as NaT with the mask False; the caller parses
     those another way.
     """
-    grid = _uniform_grid(values) if len(values) and type(values[0]) is str else None
-    rows = _rows_by_length(values) if grid is None else _shape_ok(grid, grid.shape[1])
+    uniform = _uniform_grid(values) if len(values) and type(values[0]) is str else None
+    grid, rows = (None, _rows_by_length(values)) if uniform is None else uniform
     every = bool(rows.all())
     if every and grid is not None:  # the usual case: numpy parses the grid itself
         stamps = _numpy_parse(grid)

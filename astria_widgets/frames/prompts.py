@@ -47,4 +47,5 @@ def prompts_dataframe(source: Any = None) -> pd.DataFrame:
     ``iter_prompts()``), a ``TuneHistory`` holding prompts, or None (``connect()``'s client).
     Never raises on odd records (see :mod:`astria_widgets.frames.schema`).
     """
-    return build_frame(prompt_records(source), PROMPT_SCHEMA, _prompt_columns)
+    return build_frame(
+        prompt_records(source), PROMPT_SCHEMA, _prompt_columns, keep=("images", "user_error"))

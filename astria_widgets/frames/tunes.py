@@ -86,4 +86,5 @@ def tunes_dataframe(
     Never raises on odd records: missing, null, extra or wrongly typed fields are coerced or
     left missing; see :mod:`astria_widgets.frames.schema` for the columns and rules.
     """
-    return build_frame(tune_records(source), TUNE_SCHEMA, _tune_columns(as_now(now)))
+    return build_frame(
+        tune_records(source), TUNE_SCHEMA, _tune_columns(as_now(now)), keep=("error",))

@@ -234,3 +234,23 @@ def test_a_one_length_canonical_column_means_what_the_client_rule_says(edge, fra
         assert _same_time(got, None if value is None else parse_time(value)), value
     alone = to_datetime([f"{edge}{fraction}Z"] * 3)
     assert all(_same_time(got, parse_time(f"{edge}{fraction}Z")) for got in alone)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        # one canonical length first, newlines where the grid's rows end, and a row of the
+        # canonical shape that is not its value ("2023", which pandas would read): the
+        # second value holds a newline of its own
+        ["2023-10-02T14:32:05Z", "x" * 20 + "\n2023-10-02T14:32:05Z", "2023", "y" * 15],
+        ["2023-10-02T14:32:05Z", "2023-10-02T14:32:0", "\n2023-10-02T14:32:05Z"],
+        # one length throughout, one row off the canonical shape (no newline inside)
+        ["2023-10-02T14:32:05Z", "2023-10-02X14:32:05Z", "2023-10-02T14:32:06Z"],
+    ],
+)
+def test_a_row_of_the_grid_that_is_not_a_value_is_never_parsed_as_one(values):
+    # the one-length grid reads rows at a stride; when a row is off, the newline count
+    # decides whether the rows are still the values
+    parsed = to_datetime(values)
+    for value, got in zip(values, parsed, strict=True):
+        assert _same_time(got, parse_time(value)), repr(value)
